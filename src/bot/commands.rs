@@ -1,0 +1,172 @@
+//! The slash commands. Each works in any dialogue state; `/meet` and `/stream` start a new
+//! dialogue, replacing an unfinished one.
+
+use secrecy::SecretString;
+use teloxide::prelude::*;
+use teloxide::utils::command::BotCommands;
+
+use super::dialogue::{self, Draft, State};
+use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use crate::telemost::model::Title;
+use std::sync::Arc;
+
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    Start(String),
+    Help,
+    Token(String),
+    Forget,
+    Meet(String),
+    Stream(String),
+    Cancel,
+}
+
+/// The longest token we accept; Yandex's are about 60 characters.
+const TOKEN_MAX_CHARS: usize = 1024;
+
+/// A pasted OAuth token: one word of printable ASCII. Anything else is certainly not a token,
+/// and is refused before it reaches the database.
+pub fn parse_token(raw: &str) -> Option<SecretString> {
+    let s = raw.trim();
+    let ok = !s.is_empty() && s.len() <= TOKEN_MAX_CHARS && s.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| SecretString::from(s.to_owned()))
+}
+
+pub async fn on_command(
+    bot: TgBot,
+    msg: Message,
+    cmd: Command,
+    dialogue: BotDialogue,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    let chat = msg.chat.id;
+    let private = msg.chat.is_private();
+    match cmd {
+        Command::Start(_) | Command::Help => {
+            bot.send_message(chat, t.help()).await?;
+        }
+        Command::Token(arg) if !private => {
+            if !arg.trim().is_empty() {
+                if let Err(e) = bot.delete_message(chat, msg.id).await {
+                    tracing::warn!(chat_id = chat.0, error = %super::redacted(&e), "could not delete a token posted in a group");
+                }
+                bot.send_message(chat, t.token_in_group()).await?;
+            } else {
+                bot.send_message(chat, t.token_only_in_private()).await?;
+            }
+        }
+        Command::Token(arg) if arg.trim().is_empty() => {
+            dialogue.update(State::AwaitingToken).await?;
+            bot.send_message(chat, t.token_prompt()).await?;
+        }
+        Command::Token(arg) => {
+            if save_token(&bot, &msg, &ctx, &arg).await?
+                && matches!(dialogue.get().await?, Some(State::AwaitingToken))
+            {
+                dialogue.exit().await?;
+            }
+        }
+        Command::Forget => {
+            let text = if ctx.db.forget_token(chat.0).await? {
+                t.token_forgotten()
+            } else {
+                t.token_none_to_forget()
+            };
+            bot.send_message(chat, text).await?;
+        }
+        Command::Cancel => {
+            let text = match dialogue.get().await? {
+                Some(State::Idle) | None => t.nothing_to_cancel(),
+                Some(_) => {
+                    dialogue.exit().await?;
+                    t.cancelled()
+                }
+            };
+            bot.send_message(chat, text).await?;
+        }
+        Command::Meet(_) => {
+            let Some(user) = msg.from.as_ref() else {
+                return Ok(());
+            };
+            dialogue::start(bot, dialogue, &ctx, user, Draft::meeting(user.id.0), None).await?;
+        }
+        Command::Stream(arg) => {
+            let Some(user) = msg.from.as_ref() else {
+                return Ok(());
+            };
+            let (title, note) = if arg.trim().is_empty() {
+                (None, None)
+            } else {
+                match Title::parse(&arg) {
+                    Ok(title) => (Some(title), None),
+                    Err(e) => (None, Some(t.invalid_input(&e))),
+                }
+            };
+            let draft = Draft::stream(user.id.0, title);
+            dialogue::start(bot, dialogue, &ctx, user, draft, note).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores a token sent in a private chat and deletes the message that carried it. Returns
+/// whether it was saved.
+pub async fn save_token(
+    bot: &TgBot,
+    msg: &Message,
+    ctx: &Ctx,
+    raw: &str,
+) -> Result<bool, super::HandlerError> {
+    let t = lang_of(msg.from.as_ref());
+    let Some(token) = parse_token(raw) else {
+        bot.send_message(msg.chat.id, t.token_malformed()).await?;
+        return Ok(false);
+    };
+    let set_by = msg.from.as_ref().map_or(msg.chat.id.0, |u| u.id.0 as i64);
+    ctx.db.set_token(msg.chat.id.0, &token, set_by).await?;
+    let deleted = bot.delete_message(msg.chat.id, msg.id).await;
+    bot.send_message(msg.chat.id, t.token_saved()).await?;
+    if let Err(e) = deleted {
+        tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(&e), "could not delete a token message");
+        bot.send_message(msg.chat.id, t.token_delete_failed())
+            .await?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn commands_parse_with_and_without_arguments() {
+        let p = |s: &str| Command::parse(s, "TelemostBot").ok();
+        assert_eq!(p("/meet"), Some(Command::Meet(String::new())));
+        assert_eq!(p("/meet@TelemostBot"), Some(Command::Meet(String::new())));
+        assert_eq!(p("/meet@OtherBot"), None);
+        assert_eq!(p("/token"), Some(Command::Token(String::new())));
+        assert_eq!(p("/token y0_abc"), Some(Command::Token("y0_abc".into())));
+        assert_eq!(
+            p("/stream Квартальные итоги"),
+            Some(Command::Stream("Квартальные итоги".into()))
+        );
+        assert_eq!(p("/stream"), Some(Command::Stream(String::new())));
+        assert_eq!(p("/cancel"), Some(Command::Cancel));
+        assert_eq!(p("/nope"), None);
+    }
+
+    #[test]
+    fn tokens() {
+        assert_eq!(
+            parse_token("  y0_AgAAAAB-xyz \n").unwrap().expose_secret(),
+            "y0_AgAAAAB-xyz"
+        );
+        for bad in ["", "   ", "two words", "тoken", "a\u{0}b"] {
+            assert!(parse_token(bad).is_none(), "{bad:?}");
+        }
+        assert!(parse_token(&"a".repeat(1025)).is_none());
+    }
+}

@@ -1,0 +1,690 @@
+//! The /meet and /stream dialogues, and the /token prompt.
+//!
+//! ```text
+//! user: /meet
+//! bot:  New Telemost meeting · Waiting room: off · Cohosts: none
+//!       Who should wait in the waiting room? Or tap Create for the defaults.
+//!       [Public ✓] [Organization] [Admins] / [✅ Create] [Cancel]
+//! user: taps [Organization]
+//! bot:  (same message) … Send the cohosts' email addresses …   [✅ Create without cohosts] [Cancel]
+//! user: anna@corp.ru, boris@corp.ru
+//! bot:  Creating the meeting…  →  Meeting created. Join: https://telemost.yandex.ru/j/…  [Join]
+//!
+//! user: /stream Quarterly results
+//! bot:  New Telemost live stream · Title: Quarterly results … [Public ✓] [Organization] [Admins] …
+//!       then: who may watch [Public] [Organization]; a description or [Skip]; cohosts; links.
+//! ```
+//!
+//! One message (the "panel") carries the live buttons and is edited in place as the user taps;
+//! after a typed answer a fresh panel is sent below it. Buttons on any other message are stale.
+
+use serde::{Deserialize, Serialize};
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId, User};
+
+use super::callback::Callback;
+use super::texts::{Lang, Texts};
+use super::{BotDialogue, Ctx, HandlerResult, TgBot, fit, lang_of};
+use crate::storage::MeetingRecord;
+use crate::telemost::TelemostError;
+use crate::telemost::model::{
+    Cohosts, CreateConference, Description, LiveStream, StreamAccess, Title, WaitingRoomLevel,
+};
+use std::sync::Arc;
+
+/// A chat's dialogue state, persisted between updates (and restarts) by `DialogueStore`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum State {
+    #[default]
+    Idle,
+    /// `/token` was sent alone in a private chat; the next message is the token.
+    AwaitingToken,
+    /// A meeting or stream being configured.
+    Draft(Draft),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// The user who started it: only they answer its questions and tap its buttons.
+    pub owner: u64,
+    /// The message whose buttons are live.
+    pub panel: Option<i32>,
+    pub step: Step,
+    pub waiting_room: WaitingRoomLevel,
+    pub cohosts: Option<Cohosts>,
+    /// `Some` for /stream.
+    pub stream: Option<StreamDraft>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamDraft {
+    pub title: Option<Title>,
+    pub access: StreamAccess,
+    pub description: Option<Description>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Title,
+    WaitingRoom,
+    StreamAccess,
+    Description,
+    Cohosts,
+    /// The API call is in flight.
+    Creating,
+}
+
+impl Step {
+    fn is_text(self) -> bool {
+        matches!(self, Self::Title | Self::Description | Self::Cohosts)
+    }
+}
+
+impl Draft {
+    pub fn meeting(owner: u64) -> Self {
+        Self {
+            owner,
+            panel: None,
+            step: Step::WaitingRoom,
+            waiting_room: WaitingRoomLevel::default(),
+            cohosts: None,
+            stream: None,
+        }
+    }
+
+    pub fn stream(owner: u64, title: Option<Title>) -> Self {
+        Self {
+            step: if title.is_some() {
+                Step::WaitingRoom
+            } else {
+                Step::Title
+            },
+            stream: Some(StreamDraft {
+                title,
+                access: StreamAccess::default(),
+                description: None,
+            }),
+            ..Self::meeting(owner)
+        }
+    }
+
+    /// The step after `self.step`, or `None` when the next thing is to create.
+    fn next_step(&self) -> Option<Step> {
+        let stream = self.stream.is_some();
+        match self.step {
+            Step::Title => Some(Step::WaitingRoom),
+            Step::WaitingRoom if stream => Some(Step::StreamAccess),
+            Step::WaitingRoom => Some(Step::Cohosts),
+            Step::StreamAccess => Some(Step::Description),
+            Step::Description => Some(Step::Cohosts),
+            Step::Cohosts | Step::Creating => None,
+        }
+    }
+
+    /// The API request for what is chosen so far; `None` while a stream still lacks its title.
+    pub fn request(&self) -> Option<CreateConference> {
+        let live_stream = match &self.stream {
+            None => None,
+            Some(s) => Some(LiveStream {
+                access_level: s.access,
+                title: s.title.clone()?,
+                description: s.description.clone(),
+            }),
+        };
+        Some(CreateConference::new(
+            self.waiting_room,
+            self.cohosts.as_ref(),
+            live_stream,
+        ))
+    }
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut.
+fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// The panel's text and buttons for the draft's current step, with an optional note on top
+/// (an error, or a hint).
+fn panel(
+    t: &dyn Texts,
+    d: &Draft,
+    note: Option<&str>,
+    in_group: bool,
+) -> (String, InlineKeyboardMarkup) {
+    let mut text = String::new();
+    if let Some(note) = note {
+        text.push_str(&ellipsize(note, 1500));
+        text.push_str("\n\n");
+    }
+    let mut line = |label: &str, value: &str| {
+        text.push_str(label);
+        text.push_str(": ");
+        text.push_str(value);
+        text.push('\n');
+    };
+    let header = if d.stream.is_some() {
+        t.new_stream()
+    } else {
+        t.new_meeting()
+    };
+    if let Some(s) = &d.stream {
+        if let Some(title) = &s.title {
+            line(t.label_title(), &ellipsize(title.as_str(), 200));
+        }
+    }
+    line(t.label_waiting_room(), t.waiting_room(d.waiting_room));
+    if let Some(s) = &d.stream {
+        line(t.label_stream_access(), t.stream_access(s.access));
+        let desc = s.description.as_ref().map(|d| ellipsize(d.as_str(), 300));
+        line(t.label_description(), desc.as_deref().unwrap_or(t.none()));
+    }
+    let cohosts = d.cohosts.as_ref().map(|c| {
+        let list: Vec<&str> = c.emails().iter().map(|e| e.as_str()).collect();
+        ellipsize(&list.join(", "), 1000)
+    });
+    line(t.label_cohosts(), cohosts.as_deref().unwrap_or(t.none()));
+    let question = match d.step {
+        Step::Title => t.ask_title(),
+        Step::WaitingRoom => t.ask_waiting_room(),
+        Step::StreamAccess => t.ask_stream_access(),
+        Step::Description => t.ask_description(),
+        Step::Cohosts => t.ask_cohosts(),
+        Step::Creating => t.creating(),
+    };
+    let mut full = format!("{header}\n{text}\n{question}");
+    if in_group && d.step.is_text() {
+        full.push(' ');
+        full.push_str(t.reply_hint());
+    }
+    (full, keyboard(t, d))
+}
+
+fn button(label: &str, cb: Callback) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(label.to_owned(), cb.render())
+}
+
+fn chosen(label: &str, is: bool) -> String {
+    if is {
+        format!("• {label} •")
+    } else {
+        label.to_owned()
+    }
+}
+
+fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
+    let create = button(t.button_create(), Callback::Create);
+    let cancel = button(t.button_cancel(), Callback::Cancel);
+    let rows: Vec<Vec<InlineKeyboardButton>> = match d.step {
+        Step::Title => vec![vec![cancel]],
+        Step::WaitingRoom => vec![
+            WaitingRoomLevel::ALL
+                .iter()
+                .map(|&l| {
+                    let label = chosen(l.as_str(), l == d.waiting_room);
+                    button(&label, Callback::WaitingRoom(l))
+                })
+                .collect(),
+            vec![create, cancel],
+        ],
+        Step::StreamAccess => {
+            let current = d.stream.as_ref().map(|s| s.access).unwrap_or_default();
+            vec![
+                StreamAccess::ALL
+                    .iter()
+                    .map(|&a| {
+                        let label = chosen(a.as_str(), a == current);
+                        button(&label, Callback::StreamAccess(a))
+                    })
+                    .collect(),
+                vec![create, cancel],
+            ]
+        }
+        Step::Description => vec![
+            vec![button(t.button_skip(), Callback::Skip)],
+            vec![create, cancel],
+        ],
+        Step::Cohosts => vec![
+            vec![button(t.button_no_cohosts(), Callback::Skip)],
+            vec![cancel],
+        ],
+        Step::Creating => vec![],
+    };
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Shows `text` with `markup` on the panel: edits it when there is one, else (or if the edit
+/// fails, e.g. the message is too old) sends a new message. Returns the panel's id.
+async fn show(
+    bot: &TgBot,
+    chat: ChatId,
+    panel: Option<MessageId>,
+    text: String,
+    markup: InlineKeyboardMarkup,
+) -> Result<MessageId, teloxide::RequestError> {
+    let text = fit(text);
+    if let Some(id) = panel {
+        match bot
+            .edit_message_text(chat, id, text.clone())
+            .reply_markup(markup.clone())
+            .await
+        {
+            Ok(_) => return Ok(id),
+            Err(e) => tracing::debug!(error = %super::redacted(&e), "edit failed, sending anew"),
+        }
+    }
+    let sent = bot.send_message(chat, text).reply_markup(markup).await?;
+    Ok(sent.id)
+}
+
+/// Shows the draft's panel (with an optional note) and saves the draft with the panel's id.
+async fn present(
+    bot: &TgBot,
+    dialogue: &BotDialogue,
+    t: &dyn Texts,
+    mut d: Draft,
+    note: Option<&str>,
+    edit: Option<MessageId>,
+) -> HandlerResult {
+    let chat = dialogue.chat_id();
+    let (text, markup) = panel(
+        t,
+        &d,
+        note,
+        chat.is_group() || chat.is_channel_or_supergroup(),
+    );
+    let id = show(bot, chat, edit, text, markup).await?;
+    d.panel = Some(id.0);
+    dialogue.update(State::Draft(d)).await?;
+    Ok(())
+}
+
+/// Starts a /meet or /stream dialogue, if the chat has a token to create with.
+pub async fn start(
+    bot: TgBot,
+    dialogue: BotDialogue,
+    ctx: &Ctx,
+    user: &User,
+    draft: Draft,
+    note: Option<String>,
+) -> HandlerResult {
+    let t = lang_of(Some(user));
+    let chat = dialogue.chat_id();
+    if ctx.token_for(chat, user).await?.is_none() {
+        bot.send_message(chat, t.no_token(!chat.is_user())).await?;
+        return Ok(());
+    }
+    present(&bot, &dialogue, t, draft, note.as_deref(), None).await
+}
+
+/// Text (or anything else) sent while a draft is open.
+pub async fn receive_draft_text(
+    bot: TgBot,
+    msg: Message,
+    me: Me,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    if user.id.0 != d.owner {
+        return Ok(());
+    }
+    // In a group the owner may be chatting with others: only replies to the bot are answers.
+    if !msg.chat.is_private()
+        && msg
+            .reply_to_message()
+            .and_then(|r| r.from.as_ref())
+            .is_none_or(|f| f.id != me.id)
+    {
+        return Ok(());
+    }
+    let t = lang_of(Some(user));
+    let Some(text) = msg.text() else {
+        if d.step.is_text() {
+            present(&bot, &dialogue, t, d, Some(t.send_text()), None).await?;
+        }
+        return Ok(());
+    };
+    if text.starts_with('/') {
+        if msg.chat.is_private() {
+            bot.send_message(msg.chat.id, t.unknown_command()).await?;
+        }
+        return Ok(());
+    }
+    match d.step {
+        Step::Title => match Title::parse(text) {
+            Ok(title) => {
+                if let Some(s) = d.stream.as_mut() {
+                    s.title = Some(title);
+                }
+                d.step = Step::WaitingRoom;
+                present(&bot, &dialogue, t, d, None, None).await
+            }
+            Err(e) => present(&bot, &dialogue, t, d, Some(&t.invalid_input(&e)), None).await,
+        },
+        Step::Description => match Description::parse(text) {
+            Ok(description) => {
+                if let Some(s) = d.stream.as_mut() {
+                    s.description = description;
+                }
+                d.step = Step::Cohosts;
+                present(&bot, &dialogue, t, d, None, None).await
+            }
+            Err(e) => present(&bot, &dialogue, t, d, Some(&t.invalid_input(&e)), None).await,
+        },
+        Step::Cohosts => match Cohosts::parse(text) {
+            Ok(cohosts) => {
+                d.cohosts = Some(cohosts);
+                create(&bot, &dialogue, &ctx, user, d, None).await
+            }
+            Err(e) => present(&bot, &dialogue, t, d, Some(&t.invalid_input(&e)), None).await,
+        },
+        Step::WaitingRoom | Step::StreamAccess => {
+            present(&bot, &dialogue, t, d, Some(t.use_buttons()), None).await
+        }
+        Step::Creating => {
+            bot.send_message(msg.chat.id, t.still_creating()).await?;
+            Ok(())
+        }
+    }
+}
+
+/// A button press on any message in a chat with a dialogue (or none).
+pub async fn on_callback(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    state: State,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let notice = |text: &'static str| {
+        let bot = bot.clone();
+        let id = q.id.clone();
+        async move { bot.answer_callback_query(id).text(text).await.map(|_| ()) }
+    };
+    let (Some(cb), State::Draft(mut d)) = (q.data.as_deref().and_then(Callback::parse), state)
+    else {
+        return Ok(notice(t.stale_button()).await?);
+    };
+    let pressed_on = q.message.as_ref().map(|m| m.id());
+    if d.panel.map(MessageId) != pressed_on || pressed_on.is_none() {
+        return Ok(notice(t.stale_button()).await?);
+    }
+    if d.owner != q.from.id.0 {
+        return Ok(notice(t.not_your_dialogue()).await?);
+    }
+    if d.step == Step::Creating {
+        return Ok(notice(t.still_creating()).await?);
+    }
+    let step_matches = match cb {
+        Callback::WaitingRoom(_) => d.step == Step::WaitingRoom,
+        Callback::StreamAccess(_) => d.step == Step::StreamAccess,
+        Callback::Skip => matches!(d.step, Step::Description | Step::Cohosts),
+        Callback::Create => d.step != Step::Title,
+        Callback::Cancel => true,
+    };
+    if !step_matches {
+        return Ok(notice(t.stale_button()).await?);
+    }
+    bot.answer_callback_query(q.id.clone()).await?;
+    match cb {
+        Callback::Cancel => {
+            dialogue.exit().await?;
+            show(
+                &bot,
+                dialogue.chat_id(),
+                pressed_on,
+                t.cancelled().to_owned(),
+                InlineKeyboardMarkup::default(),
+            )
+            .await?;
+            Ok(())
+        }
+        Callback::Create => create(&bot, &dialogue, &ctx, &q.from, d, pressed_on).await,
+        Callback::Skip if d.step == Step::Cohosts => {
+            d.cohosts = None;
+            create(&bot, &dialogue, &ctx, &q.from, d, pressed_on).await
+        }
+        Callback::WaitingRoom(level) => {
+            d.waiting_room = level;
+            advance(&bot, &dialogue, t, d, pressed_on).await
+        }
+        Callback::StreamAccess(access) => {
+            if let Some(s) = d.stream.as_mut() {
+                s.access = access;
+            }
+            advance(&bot, &dialogue, t, d, pressed_on).await
+        }
+        Callback::Skip => advance(&bot, &dialogue, t, d, pressed_on).await,
+    }
+}
+
+/// Moves to the next step, editing the panel in place.
+async fn advance(
+    bot: &TgBot,
+    dialogue: &BotDialogue,
+    t: &dyn Texts,
+    mut d: Draft,
+    panel: Option<MessageId>,
+) -> HandlerResult {
+    if let Some(next) = d.next_step() {
+        d.step = next;
+    }
+    present(bot, dialogue, t, d, None, panel).await
+}
+
+/// Creates the meeting from the draft and shows the links, or the reason it failed with the
+/// draft kept so the user can fix it and try again.
+async fn create(
+    bot: &TgBot,
+    dialogue: &BotDialogue,
+    ctx: &Ctx,
+    user: &User,
+    mut d: Draft,
+    panel: Option<MessageId>,
+) -> HandlerResult {
+    let t = lang_of(Some(user));
+    let chat = dialogue.chat_id();
+    let Some(request) = d.request() else {
+        return present(bot, dialogue, t, d, None, panel).await;
+    };
+    let Some(token) = ctx.token_for(chat, user).await? else {
+        let note = t.no_token(!chat.is_user());
+        return present(bot, dialogue, t, d, Some(note), panel).await;
+    };
+
+    let resume_at = d.step;
+    d.step = Step::Creating;
+    // Saved before the call, so a second tap on Create is refused instead of creating twice.
+    dialogue.update(State::Draft(d.clone())).await?;
+    let panel = show(
+        bot,
+        chat,
+        panel,
+        t.creating().to_owned(),
+        InlineKeyboardMarkup::default(),
+    )
+    .await?;
+
+    match ctx.telemost.create_conference(&token, &request).await {
+        Ok(conference) => {
+            let record = MeetingRecord {
+                chat_id: chat.0,
+                user_id: i64::try_from(user.id.0).ok(),
+                created_at: 0,
+                conference_id: conference.id.clone(),
+                join_url: conference.join_url.clone(),
+                watch_url: conference.watch_url().map(str::to_owned),
+                options: serde_json::to_string(&request).unwrap_or_default(),
+            };
+            if let Err(e) = ctx.db.record_meeting(&record).await {
+                // The meeting exists: the links matter more than our record of them.
+                tracing::error!(chat_id = chat.0, error = %e, "could not record a created meeting");
+            }
+            dialogue.exit().await?;
+            let text = match &request.live_stream {
+                Some(s) => t.stream_created(
+                    &ellipsize(s.title.as_str(), 200),
+                    &conference.join_url,
+                    conference.watch_url(),
+                ),
+                None => t.meeting_created(&conference.join_url),
+            };
+            let mut rows = Vec::new();
+            if let Ok(url) = reqwest::Url::parse(&conference.join_url) {
+                rows.push(vec![InlineKeyboardButton::url(t.button_join(), url)]);
+            }
+            if let Some(Ok(url)) = conference.watch_url().map(reqwest::Url::parse) {
+                rows.push(vec![InlineKeyboardButton::url(t.button_watch(), url)]);
+            }
+            show(
+                bot,
+                chat,
+                Some(panel),
+                text,
+                InlineKeyboardMarkup::new(rows),
+            )
+            .await?;
+            tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(chat_id = chat.0, error = %e, "Telemost refused to create");
+            d.step = match e {
+                TelemostError::UnknownCohosts { .. } => Step::Cohosts,
+                _ => resume_at,
+            };
+            present(
+                bot,
+                dialogue,
+                t,
+                d,
+                Some(&t.telemost_error(&e)),
+                Some(panel),
+            )
+            .await
+        }
+    }
+}
+
+/// The next message after a lone /token in a private chat.
+pub async fn receive_token(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    match msg.text() {
+        Some(text) if text.starts_with('/') => {
+            bot.send_message(msg.chat.id, t.unknown_command()).await?;
+            Ok(())
+        }
+        Some(text) => {
+            if super::commands::save_token(&bot, &msg, &ctx, text).await? {
+                dialogue.exit().await?;
+            }
+            Ok(())
+        }
+        None => {
+            bot.send_message(msg.chat.id, t.token_prompt()).await?;
+            Ok(())
+        }
+    }
+}
+
+/// A message in a chat with no dialogue.
+pub async fn idle_message(bot: TgBot, msg: Message) -> HandlerResult {
+    if msg.chat.is_private() {
+        let t: &dyn Texts =
+            Lang::from_code(msg.from.as_ref().and_then(|u| u.language_code.as_deref())).texts();
+        let reply = match msg.text() {
+            Some(text) if text.starts_with('/') => t.unknown_command(),
+            _ => t.idle_hint(),
+        };
+        bot.send_message(msg.chat.id, reply).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meeting_steps() {
+        let mut d = Draft::meeting(1);
+        assert_eq!(d.step, Step::WaitingRoom);
+        d.step = d.next_step().unwrap();
+        assert_eq!(d.step, Step::Cohosts);
+        assert_eq!(d.next_step(), None);
+    }
+
+    #[test]
+    fn stream_steps_and_request() {
+        let mut d = Draft::stream(1, None);
+        assert_eq!(d.step, Step::Title);
+        assert!(d.request().is_none(), "no request without a title");
+        let mut order = vec![d.step];
+        while let Some(next) = d.next_step() {
+            d.step = next;
+            order.push(next);
+        }
+        assert_eq!(
+            order,
+            [
+                Step::Title,
+                Step::WaitingRoom,
+                Step::StreamAccess,
+                Step::Description,
+                Step::Cohosts
+            ]
+        );
+        let d = Draft::stream(1, Some(Title::parse("T").unwrap()));
+        assert_eq!(d.step, Step::WaitingRoom);
+        assert_eq!(
+            serde_json::to_value(d.request().unwrap()).unwrap(),
+            serde_json::json!({"waiting_room_level":"PUBLIC","live_stream":{"access_level":"PUBLIC","title":"T"}})
+        );
+    }
+
+    #[test]
+    fn state_round_trips_through_json() {
+        let mut d = Draft::stream(7, Some(Title::parse("Заголовок").unwrap()));
+        d.cohosts = Some(Cohosts::parse("a@b.ru").unwrap());
+        d.panel = Some(42);
+        for state in [State::Idle, State::AwaitingToken, State::Draft(d)] {
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
+        }
+    }
+
+    #[test]
+    fn panel_fits_telegram_even_at_the_limits() {
+        let mut d = Draft::stream(1, Some(Title::parse(&"я".repeat(1024)).unwrap()));
+        if let Some(s) = d.stream.as_mut() {
+            s.description = Description::parse(&"😀".repeat(2048)).unwrap();
+        }
+        let many: Vec<String> = (0..30)
+            .map(|i| format!("{}{i}@example.com", "x".repeat(60)))
+            .collect();
+        d.cohosts = Some(Cohosts::parse(&many.join(",")).unwrap());
+        let note = "n".repeat(5000);
+        for lang in [Lang::En, Lang::Ru] {
+            let (text, _) = panel(lang.texts(), &d, Some(&note), true);
+            assert!(text.encode_utf16().count() <= 4096);
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! The Telegram side: the handler tree, and the glue between Telegram, the Telemost client and
+//! the database.
+
+pub mod callback;
+pub mod commands;
+pub mod dialogue;
+mod store;
+pub mod texts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use teloxide::dispatching::dialogue::{Dialogue, GetChatId};
+use teloxide::dispatching::{ShutdownToken, UpdateHandler};
+use teloxide::error_handlers::ErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, Me, User};
+use teloxide::update_listeners::Polling;
+use thiserror::Error;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::storage::{Db, StorageError};
+use crate::telemost::TelemostClient;
+use commands::Command;
+use dialogue::State;
+pub use store::DialogueStore;
+use texts::{Lang, Texts};
+
+/// The Bot API client the handlers use. One alias, so adaptors (throttling) change one line.
+pub type TgBot = Bot;
+pub type BotDialogue = Dialogue<State, DialogueStore>;
+pub type HandlerResult = Result<(), HandlerError>;
+
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    #[error("Telegram request failed: {}", redacted(.0))]
+    Telegram(#[from] teloxide::RequestError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What every handler can reach: the database and the Telemost client.
+pub struct Ctx {
+    pub db: Db,
+    pub telemost: TelemostClient,
+}
+
+impl Ctx {
+    /// The token a meeting in `chat` is created with: the chat's own, or in a group without one,
+    /// the token of the user who asked (their private chat's).
+    pub async fn token_for(
+        &self,
+        chat: ChatId,
+        user: &User,
+    ) -> Result<Option<SecretString>, StorageError> {
+        if let Some(token) = self.db.token(chat.0).await? {
+            return Ok(Some(token));
+        }
+        match i64::try_from(user.id.0) {
+            Ok(own) if !chat.is_user() => self.db.token(own).await,
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The user's texts, by their Telegram language.
+pub fn lang_of(user: Option<&User>) -> &'static dyn Texts {
+    Lang::from_code(user.and_then(|u| u.language_code.as_deref())).texts()
+}
+
+/// Cuts a reply to Telegram's limit of 4096 UTF-16 code units.
+pub fn fit(mut text: String) -> String {
+    const LIMIT: usize = 4096;
+    if text.encode_utf16().count() <= LIMIT {
+        return text;
+    }
+    let mut units = 0;
+    let cut = text
+        .char_indices()
+        .find(|(_, c)| {
+            units += c.len_utf16();
+            units > LIMIT - 1
+        })
+        .map_or(text.len(), |(i, _)| i);
+    text.truncate(cut);
+    text.push('…');
+    text
+}
+
+/// A Telegram error as text, with the bot token cut out of any URL in it (reqwest's errors
+/// carry the request URL, which is `…/bot<token>/<method>`).
+pub fn redacted(e: &impl std::fmt::Display) -> String {
+    scrub_bot_token(&e.to_string())
+}
+
+fn scrub_bot_token(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("/bot") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let end = rest.find(['/', ' ', ')', '"']).unwrap_or(rest.len());
+        if end > 0 {
+            out.push_str("<redacted>");
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The whole update handling: every route in one place.
+pub fn schema() -> UpdateHandler<HandlerError> {
+    use dptree::case;
+
+    let messages =
+        Update::filter_message()
+            .enter_dialogue::<Message, DialogueStore, State>()
+            .branch(
+                teloxide::filter_command::<Command, _>().endpoint(
+                    |bot: TgBot,
+                     msg: Message,
+                     cmd: Command,
+                     dialogue: BotDialogue,
+                     ctx: Arc<Ctx>| async move {
+                        let user = msg.from.clone();
+                        let chat = msg.chat.id;
+                        apologise(
+                            &bot,
+                            chat,
+                            user.as_ref(),
+                            commands::on_command(bot.clone(), msg, cmd, dialogue, ctx).await,
+                        )
+                        .await
+                    },
+                ),
+            )
+            .branch(case![State::AwaitingToken].endpoint(
+                |bot: TgBot, msg: Message, dialogue: BotDialogue, ctx: Arc<Ctx>| async move {
+                    let user = msg.from.clone();
+                    let chat = msg.chat.id;
+                    let result = dialogue::receive_token(bot.clone(), msg, dialogue, ctx).await;
+                    apologise(&bot, chat, user.as_ref(), result).await
+                },
+            ))
+            .branch(case![State::Draft(d)].endpoint(
+                |bot: TgBot,
+                 msg: Message,
+                 me: Me,
+                 dialogue: BotDialogue,
+                 d: dialogue::Draft,
+                 ctx: Arc<Ctx>| async move {
+                    let user = msg.from.clone();
+                    let chat = msg.chat.id;
+                    let result =
+                        dialogue::receive_draft_text(bot.clone(), msg, me, dialogue, d, ctx).await;
+                    apologise(&bot, chat, user.as_ref(), result).await
+                },
+            ))
+            .endpoint(dialogue::idle_message);
+
+    let callbacks = Update::filter_callback_query()
+        .branch(
+            dptree::entry()
+                .enter_dialogue::<CallbackQuery, DialogueStore, State>()
+                .endpoint(
+                    |bot: TgBot,
+                     q: CallbackQuery,
+                     dialogue: BotDialogue,
+                     state: State,
+                     ctx: Arc<Ctx>| async move {
+                        let user = q.from.clone();
+                        let chat = q.chat_id();
+                        let result =
+                            dialogue::on_callback(bot.clone(), q, dialogue, state, ctx).await;
+                        match chat {
+                            Some(chat) => apologise(&bot, chat, Some(&user), result).await,
+                            None => result,
+                        }
+                    },
+                ),
+        )
+        // No chat to key a dialogue on (a button under an inline message), or the dialogue
+        // could not be loaded: still answer, so the user's spinner stops.
+        .endpoint(|bot: TgBot, q: CallbackQuery| async move {
+            let t = lang_of(Some(&q.from));
+            bot.answer_callback_query(q.id)
+                .text(t.stale_button())
+                .await?;
+            Ok(())
+        });
+
+    dptree::entry().branch(messages).branch(callbacks)
+}
+
+/// Tells the user when their request failed on our side (the database), then passes the error
+/// on to be logged. A failed Telegram call is only logged: telling the user needs Telegram.
+async fn apologise(
+    bot: &TgBot,
+    chat: ChatId,
+    user: Option<&User>,
+    result: HandlerResult,
+) -> HandlerResult {
+    if let Err(HandlerError::Storage(_)) = &result {
+        let _ = bot.send_message(chat, lang_of(user).internal_error()).await;
+    }
+    result
+}
+
+/// Logs handler and polling errors with secrets removed.
+struct LogErrors;
+
+impl<E: std::fmt::Display + Send + 'static> ErrorHandler<E> for LogErrors {
+    fn handle_error(
+        self: Arc<Self>,
+        error: E,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        let text = redacted(&error);
+        Box::pin(async move { tracing::error!(error = %text, "update handling failed") })
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("could not build the HTTP client: {0}")]
+    Http(String),
+    #[error("Telegram did not accept the bot token or could not be reached: {0}")]
+    Telegram(String),
+}
+
+/// A running bot. Dropping it does not stop it; call `shutdown`.
+pub struct Running {
+    shutdown: ShutdownToken,
+    task: JoinHandle<()>,
+    db: Db,
+}
+
+impl Running {
+    /// Stops taking updates, lets the handlers in flight finish, closes the database.
+    pub async fn shutdown(self) {
+        loop {
+            match self.shutdown.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                // Not dispatching yet (or any more): wait for it to start or to have ended.
+                Err(_) if self.task.is_finished() => break,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        let _ = self.task.await;
+        self.db.close().await;
+    }
+
+    /// Resolves if the dispatcher stops by itself (it should not).
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Opens the database, checks the bot token with Telegram, registers the command menu and starts
+/// polling in the background.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let db = Db::open(&config.database_url).await?;
+    let http = teloxide::net::default_reqwest_settings()
+        .build()
+        .map_err(|e| StartError::Http(e.to_string()))?;
+    let mut bot = Bot::with_client(config.bot_token.expose_secret(), http.clone());
+    if let Some(url) = config.telegram_api_url.clone() {
+        bot = bot.set_api_url(url);
+    }
+    let telemost = TelemostClient::new(http, &config.telemost_api_url);
+
+    let me = bot
+        .get_me()
+        .await
+        .map_err(|e| StartError::Telegram(redacted(&e)))?;
+    tracing::info!(username = ?me.username, "connected to Telegram");
+    register_commands(&bot).await;
+    // Polling and a webhook exclude each other; a leftover webhook would starve us of updates.
+    if let Err(e) = bot.delete_webhook().await {
+        tracing::warn!(error = %redacted(&e), "could not delete the webhook");
+    }
+
+    let ctx = Arc::new(Ctx {
+        db: db.clone(),
+        telemost,
+    });
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
+        .dependencies(dptree::deps![ctx, DialogueStore::new(db.clone())])
+        // Updates no branch takes (edits, channel posts, stickers in groups…): dropped quietly.
+        // The default handler would log the whole update, user text included.
+        .default_handler(|_| async {})
+        .error_handler(Arc::new(LogErrors))
+        .build();
+    let shutdown = dispatcher.shutdown_token();
+    let listener = Polling::builder(bot)
+        .timeout(Duration::from_secs(10))
+        .build();
+    let task = tokio::spawn(async move {
+        if let Err(e) = dispatcher
+            .try_dispatch_with_listener(listener, Arc::new(LogErrors))
+            .await
+        {
+            tracing::error!(error = %redacted(&e), "dispatching stopped");
+        }
+    });
+    Ok(Running { shutdown, task, db })
+}
+
+/// setMyCommands for every language we speak; a failure only costs the menu.
+async fn register_commands(bot: &TgBot) {
+    for (lang, code) in [(Lang::En, None), (Lang::Ru, Some("ru"))] {
+        let list: Vec<BotCommand> = lang
+            .texts()
+            .commands()
+            .iter()
+            .map(|(c, d)| BotCommand::new(*c, *d))
+            .collect();
+        let mut req = bot.set_my_commands(list);
+        if let Some(code) = code {
+            req = req.language_code(code);
+        }
+        if let Err(e) = req.await {
+            tracing::warn!(error = %redacted(&e), "could not register the command menu");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bot_token_is_scrubbed_from_urls() {
+        let s = "error sending request for url (https://api.telegram.org/bot123:AA-bb_cc/getMe)";
+        assert_eq!(
+            scrub_bot_token(s),
+            "error sending request for url (https://api.telegram.org/bot<redacted>/getMe)"
+        );
+        assert_eq!(scrub_bot_token("no url here"), "no url here");
+        assert_eq!(scrub_bot_token("x/bot"), "x/bot");
+    }
+
+    #[test]
+    fn fit_respects_utf16_units() {
+        assert_eq!(fit("hi".into()), "hi");
+        let long = "😀".repeat(3000); // 6000 UTF-16 units
+        let cut = fit(long);
+        assert!(cut.encode_utf16().count() <= 4096);
+        assert!(cut.ends_with('…'));
+        let exact = "a".repeat(4096);
+        assert_eq!(fit(exact.clone()), exact);
+    }
+}

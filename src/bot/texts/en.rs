@@ -1,0 +1,248 @@
+use super::Texts;
+use crate::telemost::TelemostError;
+use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
+
+pub struct En;
+
+impl Texts for En {
+    fn commands(&self) -> [(&'static str, &'static str); 7] {
+        [
+            ("meet", "Create a Telemost meeting"),
+            ("stream", "Create a live stream: /stream <title>"),
+            ("token", "Set the Telemost OAuth token (private chat)"),
+            ("forget", "Forget this chat's token"),
+            ("cancel", "Cancel the current dialogue"),
+            ("help", "How to use the bot"),
+            ("start", "Start"),
+        ]
+    }
+
+    fn help(&self) -> &'static str {
+        "I create Yandex Telemost meetings and live streams.\n\n\
+         /meet: a new meeting (choose the waiting room and cohosts, or just tap Create)\n\
+         /stream <title>: a new live stream, with its watch link\n\
+         /token <token>: set your Telemost OAuth token (in a private chat with me)\n\
+         /forget: forget this chat's token\n\
+         /cancel: cancel what we are doing\n\n\
+         First set a token: send /token in a private chat with me. In a group, /meet uses \
+         the token of whoever types it."
+    }
+    fn unknown_command(&self) -> &'static str {
+        "I don't know that command. /help lists what I can do."
+    }
+    fn idle_hint(&self) -> &'static str {
+        "Send /meet for a new meeting or /stream <title> for a live stream. /help explains more."
+    }
+    fn internal_error(&self) -> &'static str {
+        "Something went wrong on my side. Nothing was created; please try again in a minute."
+    }
+
+    fn no_token(&self, in_group: bool) -> &'static str {
+        if in_group {
+            "I don't have a Telemost token for you yet. Open a private chat with me and send \
+             /token <your OAuth token>; then /meet here will use it. /help explains how to get one."
+        } else {
+            "I don't have a Telemost token for this chat yet. Send /token <your OAuth token>. \
+             /help explains how to get one."
+        }
+    }
+    fn token_prompt(&self) -> &'static str {
+        "Send me your Telemost OAuth token. I will delete your message as soon as I have saved it. \
+         /cancel to stop."
+    }
+    fn token_saved(&self) -> &'static str {
+        "Token saved, and your message with it deleted. Now /meet creates a meeting."
+    }
+    fn token_malformed(&self) -> &'static str {
+        "That doesn't look like an OAuth token (it should be one word, without spaces). \
+         Send the token again, or /cancel."
+    }
+    fn token_in_group(&self) -> &'static str {
+        "I deleted that message: a token must never be posted in a group. If others could have \
+         seen it, revoke it in your Yandex ID account. Set your token in a private chat with me."
+    }
+    fn token_only_in_private(&self) -> &'static str {
+        "Tokens are set in a private chat with me, never in a group. Open a private chat and send /token there."
+    }
+    fn token_forgotten(&self) -> &'static str {
+        "Done: I forgot this chat's token."
+    }
+    fn token_none_to_forget(&self) -> &'static str {
+        "This chat has no token to forget."
+    }
+    fn token_delete_failed(&self) -> &'static str {
+        "I could not delete the message with your token: please delete it yourself."
+    }
+
+    fn cancelled(&self) -> &'static str {
+        "Cancelled."
+    }
+    fn nothing_to_cancel(&self) -> &'static str {
+        "There is nothing to cancel."
+    }
+    fn stale_button(&self) -> &'static str {
+        "This button is from a finished dialogue. Start again with /meet or /stream."
+    }
+    fn not_your_dialogue(&self) -> &'static str {
+        "Someone else started this meeting; start your own with /meet."
+    }
+    fn still_creating(&self) -> &'static str {
+        "Still creating, one moment…"
+    }
+    fn use_buttons(&self) -> &'static str {
+        "Please choose with the buttons below."
+    }
+    fn send_text(&self) -> &'static str {
+        "Please send it as text."
+    }
+
+    fn new_meeting(&self) -> &'static str {
+        "New Telemost meeting"
+    }
+    fn new_stream(&self) -> &'static str {
+        "New Telemost live stream"
+    }
+    fn label_title(&self) -> &'static str {
+        "Title"
+    }
+    fn label_waiting_room(&self) -> &'static str {
+        "Waiting room"
+    }
+    fn label_stream_access(&self) -> &'static str {
+        "Who may watch"
+    }
+    fn label_description(&self) -> &'static str {
+        "Description"
+    }
+    fn label_cohosts(&self) -> &'static str {
+        "Cohosts"
+    }
+    fn none(&self) -> &'static str {
+        "none"
+    }
+    fn waiting_room(&self, level: WaitingRoomLevel) -> &'static str {
+        match level {
+            WaitingRoomLevel::Public => "off, everyone joins at once",
+            WaitingRoomLevel::Organization => "for people outside the organisation",
+            WaitingRoomLevel::Admins => "for everyone but the organisers",
+        }
+    }
+    fn stream_access(&self, access: StreamAccess) -> &'static str {
+        match access {
+            StreamAccess::Public => "anyone with the link",
+            StreamAccess::Organization => "the organisation only",
+        }
+    }
+
+    fn ask_title(&self) -> &'static str {
+        "Send the stream's title (up to 1024 characters)."
+    }
+    fn ask_waiting_room(&self) -> &'static str {
+        "Who should wait in the waiting room? Or tap Create for the defaults."
+    }
+    fn ask_stream_access(&self) -> &'static str {
+        "Who may watch the stream?"
+    }
+    fn ask_description(&self) -> &'static str {
+        "Send a description for the stream (up to 2048 characters), or Skip."
+    }
+    fn ask_cohosts(&self) -> &'static str {
+        "Send the cohosts' email addresses (Yandex accounts), separated by commas, spaces or \
+         new lines, up to 30. Or create the meeting without cohosts."
+    }
+    fn reply_hint(&self) -> &'static str {
+        "(Reply to this message.)"
+    }
+
+    fn button_create(&self) -> &'static str {
+        "✅ Create"
+    }
+    fn button_cancel(&self) -> &'static str {
+        "Cancel"
+    }
+    fn button_skip(&self) -> &'static str {
+        "Skip"
+    }
+    fn button_no_cohosts(&self) -> &'static str {
+        "✅ Create without cohosts"
+    }
+    fn button_join(&self) -> &'static str {
+        "Join the meeting"
+    }
+    fn button_watch(&self) -> &'static str {
+        "Watch the stream"
+    }
+
+    fn creating(&self) -> &'static str {
+        "Creating the meeting…"
+    }
+    fn meeting_created(&self, join_url: &str) -> String {
+        format!("Meeting created.\nJoin: {join_url}")
+    }
+    fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String {
+        let watch = watch_url.unwrap_or("(Telemost sent no watch link)");
+        format!("Live stream created: {title}\nJoin (speakers): {join_url}\nWatch: {watch}")
+    }
+
+    fn invalid_input(&self, e: &InvalidInput) -> String {
+        match e {
+            InvalidInput::EmptyTitle => "The title can't be empty. Send the title.".into(),
+            InvalidInput::TitleTooLong { chars } => format!(
+                "The title is {chars} characters long; the limit is {}. Send a shorter title.",
+                limits::TITLE_MAX_CHARS
+            ),
+            InvalidInput::DescriptionTooLong { chars } => format!(
+                "The description is {chars} characters long; the limit is {}. Send a shorter \
+                 description.",
+                limits::DESCRIPTION_MAX_CHARS
+            ),
+            InvalidInput::NoCohosts => "I found no email addresses there. Send the cohosts' \
+                                        emails, separated by commas."
+                .into(),
+            InvalidInput::TooManyCohosts { count } => format!(
+                "That is {count} cohosts; a meeting can have at most {}. Send a shorter list of \
+                 emails.",
+                limits::COHOSTS_MAX
+            ),
+            InvalidInput::BadEmails(bad) => format!(
+                "These are not email addresses: {}. Send the whole list of emails again.",
+                bad.join(", ")
+            ),
+        }
+    }
+
+    fn telemost_error(&self, e: &TelemostError) -> String {
+        match e {
+            TelemostError::Unauthorized => "Telemost rejected the token: it is invalid, expired \
+                 or revoked. Get a new one and send /token <new token> in a private chat with me, \
+                 then tap Create again."
+                .into(),
+            TelemostError::PaymentRequired => "Your organisation's Yandex 360 plan does not \
+                 include live streams. A plain meeting (/meet) still works."
+                .into(),
+            TelemostError::Forbidden { .. } => "Telemost allows its API only to Yandex 360 for \
+                 business users with an account on the organisation's domain (and a token with \
+                 the telemost-api scopes). Check the account the token belongs to."
+                .into(),
+            TelemostError::UnknownCohosts { emails } if emails.is_empty() => {
+                "Some cohosts are not Yandex accounts. Send the list of emails again.".into()
+            }
+            TelemostError::UnknownCohosts { emails } => format!(
+                "These cohosts are not Yandex accounts: {}. Send the list of emails again.",
+                emails.join(", ")
+            ),
+            TelemostError::Rejected {
+                status, message, ..
+            } => match message {
+                Some(m) => format!("Telemost refused the request ({status}): {m}"),
+                None => format!("Telemost refused the request ({status})."),
+            },
+            TelemostError::Unavailable(_) => {
+                "Telemost is unavailable right now. Nothing was created; please try again.".into()
+            }
+            TelemostError::Malformed(_) => "Telemost answered with something I could not read. \
+                 The meeting may not have been created; please try again."
+                .into(),
+        }
+    }
+}

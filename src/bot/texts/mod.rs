@@ -1,0 +1,120 @@
+//! Every sentence the bot says, one file per language. Handlers pick a `Texts` by the user's
+//! Telegram language and never build user-facing prose themselves.
+
+mod en;
+mod ru;
+
+use crate::telemost::TelemostError;
+use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// Russian for `ru` and its regional variants, English for everything else.
+    pub fn from_code(code: Option<&str>) -> Self {
+        match code {
+            Some(c) if c == "ru" || c.starts_with("ru-") => Self::Ru,
+            _ => Self::En,
+        }
+    }
+
+    pub fn texts(self) -> &'static dyn Texts {
+        match self {
+            Self::En => &en::En,
+            Self::Ru => &ru::Ru,
+        }
+    }
+}
+
+/// The bot's vocabulary. `&'static str` for fixed phrases, `String` where values are filled in.
+pub trait Texts: Sync {
+    /// (command, description) pairs for setMyCommands, in menu order.
+    fn commands(&self) -> [(&'static str, &'static str); 7];
+    fn help(&self) -> &'static str;
+    fn unknown_command(&self) -> &'static str;
+    fn idle_hint(&self) -> &'static str;
+    fn internal_error(&self) -> &'static str;
+
+    fn no_token(&self, in_group: bool) -> &'static str;
+    fn token_prompt(&self) -> &'static str;
+    fn token_saved(&self) -> &'static str;
+    fn token_malformed(&self) -> &'static str;
+    fn token_in_group(&self) -> &'static str;
+    fn token_only_in_private(&self) -> &'static str;
+    fn token_forgotten(&self) -> &'static str;
+    fn token_none_to_forget(&self) -> &'static str;
+    fn token_delete_failed(&self) -> &'static str;
+
+    fn cancelled(&self) -> &'static str;
+    fn nothing_to_cancel(&self) -> &'static str;
+    fn stale_button(&self) -> &'static str;
+    fn not_your_dialogue(&self) -> &'static str;
+    fn still_creating(&self) -> &'static str;
+    fn use_buttons(&self) -> &'static str;
+    fn send_text(&self) -> &'static str;
+
+    fn new_meeting(&self) -> &'static str;
+    fn new_stream(&self) -> &'static str;
+    fn label_title(&self) -> &'static str;
+    fn label_waiting_room(&self) -> &'static str;
+    fn label_stream_access(&self) -> &'static str;
+    fn label_description(&self) -> &'static str;
+    fn label_cohosts(&self) -> &'static str;
+    fn none(&self) -> &'static str;
+    fn waiting_room(&self, level: WaitingRoomLevel) -> &'static str;
+    fn stream_access(&self, access: StreamAccess) -> &'static str;
+
+    fn ask_title(&self) -> &'static str;
+    fn ask_waiting_room(&self) -> &'static str;
+    fn ask_stream_access(&self) -> &'static str;
+    fn ask_description(&self) -> &'static str;
+    fn ask_cohosts(&self) -> &'static str;
+    fn reply_hint(&self) -> &'static str;
+
+    fn button_create(&self) -> &'static str;
+    fn button_cancel(&self) -> &'static str;
+    fn button_skip(&self) -> &'static str;
+    fn button_no_cohosts(&self) -> &'static str;
+    fn button_join(&self) -> &'static str;
+    fn button_watch(&self) -> &'static str;
+
+    fn creating(&self) -> &'static str;
+    fn meeting_created(&self, join_url: &str) -> String;
+    fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String;
+
+    fn invalid_input(&self, e: &InvalidInput) -> String;
+    fn telemost_error(&self, e: &TelemostError) -> String;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_choice() {
+        assert_eq!(Lang::from_code(Some("ru")), Lang::Ru);
+        assert_eq!(Lang::from_code(Some("ru-RU")), Lang::Ru);
+        assert_eq!(Lang::from_code(Some("rue")), Lang::En);
+        assert_eq!(Lang::from_code(Some("en")), Lang::En);
+        assert_eq!(Lang::from_code(None), Lang::En);
+    }
+
+    #[test]
+    fn prompts_name_what_they_want() {
+        let en = Lang::En.texts();
+        assert!(en.ask_cohosts().contains("email"));
+        assert!(en.ask_description().contains("description"));
+        assert!(en.ask_title().contains("title"));
+    }
+
+    #[test]
+    fn command_menus_match() {
+        let en: Vec<_> = Lang::En.texts().commands().map(|c| c.0).into();
+        let ru: Vec<_> = Lang::Ru.texts().commands().map(|c| c.0).into();
+        assert_eq!(en, ru);
+    }
+}

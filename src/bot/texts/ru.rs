@@ -1,0 +1,249 @@
+use super::Texts;
+use crate::telemost::TelemostError;
+use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
+
+pub struct Ru;
+
+impl Texts for Ru {
+    fn commands(&self) -> [(&'static str, &'static str); 7] {
+        [
+            ("meet", "Создать встречу в Телемосте"),
+            ("stream", "Создать трансляцию: /stream <название>"),
+            ("token", "Задать OAuth-токен Телемоста (в личном чате)"),
+            ("forget", "Забыть токен этого чата"),
+            ("cancel", "Отменить текущий диалог"),
+            ("help", "Как пользоваться ботом"),
+            ("start", "Начать"),
+        ]
+    }
+
+    fn help(&self) -> &'static str {
+        "Я создаю встречи и трансляции в Яндекс Телемосте.\n\n\
+         /meet — новая встреча (выберите комнату ожидания и соорганизаторов или сразу нажмите «Создать»)\n\
+         /stream <название> — новая трансляция со ссылкой для зрителей\n\
+         /token <токен> — задать OAuth-токен Телемоста (в личном чате со мной)\n\
+         /forget — забыть токен этого чата\n\
+         /cancel — отменить текущее действие\n\n\
+         Сначала задайте токен: отправьте /token в личном чате со мной. В группе /meet \
+         использует токен того, кто вызвал команду."
+    }
+    fn unknown_command(&self) -> &'static str {
+        "Такой команды я не знаю. Список команд — /help."
+    }
+    fn idle_hint(&self) -> &'static str {
+        "Отправьте /meet, чтобы создать встречу, или /stream <название> для трансляции. Подробнее — /help."
+    }
+    fn internal_error(&self) -> &'static str {
+        "У меня что-то пошло не так. Ничего не создано; попробуйте ещё раз через минуту."
+    }
+
+    fn no_token(&self, in_group: bool) -> &'static str {
+        if in_group {
+            "У меня ещё нет вашего токена Телемоста. Откройте личный чат со мной и отправьте \
+             /token <ваш OAuth-токен> — после этого /meet здесь будет работать. Как получить токен — /help."
+        } else {
+            "Для этого чата ещё не задан токен Телемоста. Отправьте /token <ваш OAuth-токен>. \
+             Как получить токен — /help."
+        }
+    }
+    fn token_prompt(&self) -> &'static str {
+        "Отправьте мне OAuth-токен Телемоста. Я удалю ваше сообщение, как только сохраню его. \
+         /cancel — отмена."
+    }
+    fn token_saved(&self) -> &'static str {
+        "Токен сохранён, сообщение с ним удалено. Теперь /meet создаст встречу."
+    }
+    fn token_malformed(&self) -> &'static str {
+        "Это не похоже на OAuth-токен (это одно слово без пробелов). Отправьте токен ещё раз \
+         или /cancel."
+    }
+    fn token_in_group(&self) -> &'static str {
+        "Я удалил это сообщение: токен нельзя отправлять в группу. Если его могли увидеть, \
+         отзовите его в своём Яндекс ID. Задайте токен в личном чате со мной."
+    }
+    fn token_only_in_private(&self) -> &'static str {
+        "Токен задаётся только в личном чате со мной, не в группе. Откройте личный чат и отправьте там /token."
+    }
+    fn token_forgotten(&self) -> &'static str {
+        "Готово: токен этого чата удалён."
+    }
+    fn token_none_to_forget(&self) -> &'static str {
+        "У этого чата нет сохранённого токена."
+    }
+    fn token_delete_failed(&self) -> &'static str {
+        "Не удалось удалить сообщение с токеном — удалите его, пожалуйста, сами."
+    }
+
+    fn cancelled(&self) -> &'static str {
+        "Отменено."
+    }
+    fn nothing_to_cancel(&self) -> &'static str {
+        "Отменять нечего."
+    }
+    fn stale_button(&self) -> &'static str {
+        "Эта кнопка из завершённого диалога. Начните заново: /meet или /stream."
+    }
+    fn not_your_dialogue(&self) -> &'static str {
+        "Эту встречу создаёт другой участник; начните свою командой /meet."
+    }
+    fn still_creating(&self) -> &'static str {
+        "Уже создаю, секунду…"
+    }
+    fn use_buttons(&self) -> &'static str {
+        "Выберите, пожалуйста, кнопкой ниже."
+    }
+    fn send_text(&self) -> &'static str {
+        "Пожалуйста, отправьте это текстом."
+    }
+
+    fn new_meeting(&self) -> &'static str {
+        "Новая встреча в Телемосте"
+    }
+    fn new_stream(&self) -> &'static str {
+        "Новая трансляция в Телемосте"
+    }
+    fn label_title(&self) -> &'static str {
+        "Название"
+    }
+    fn label_waiting_room(&self) -> &'static str {
+        "Комната ожидания"
+    }
+    fn label_stream_access(&self) -> &'static str {
+        "Кто может смотреть"
+    }
+    fn label_description(&self) -> &'static str {
+        "Описание"
+    }
+    fn label_cohosts(&self) -> &'static str {
+        "Соорганизаторы"
+    }
+    fn none(&self) -> &'static str {
+        "нет"
+    }
+    fn waiting_room(&self, level: WaitingRoomLevel) -> &'static str {
+        match level {
+            WaitingRoomLevel::Public => "выключена, все входят сразу",
+            WaitingRoomLevel::Organization => "для тех, кто не из организации",
+            WaitingRoomLevel::Admins => "для всех, кроме организаторов",
+        }
+    }
+    fn stream_access(&self, access: StreamAccess) -> &'static str {
+        match access {
+            StreamAccess::Public => "все, у кого есть ссылка",
+            StreamAccess::Organization => "только сотрудники организации",
+        }
+    }
+
+    fn ask_title(&self) -> &'static str {
+        "Отправьте название трансляции (до 1024 символов)."
+    }
+    fn ask_waiting_room(&self) -> &'static str {
+        "Кого держать в комнате ожидания? Или нажмите «Создать» — с настройками по умолчанию."
+    }
+    fn ask_stream_access(&self) -> &'static str {
+        "Кто может смотреть трансляцию?"
+    }
+    fn ask_description(&self) -> &'static str {
+        "Отправьте описание трансляции (до 2048 символов) или нажмите «Пропустить»."
+    }
+    fn ask_cohosts(&self) -> &'static str {
+        "Отправьте адреса электронной почты соорганизаторов (аккаунты Яндекса) через запятую, \
+         пробел или с новой строки, не больше 30. Или создайте встречу без соорганизаторов."
+    }
+    fn reply_hint(&self) -> &'static str {
+        "(Ответьте на это сообщение.)"
+    }
+
+    fn button_create(&self) -> &'static str {
+        "✅ Создать"
+    }
+    fn button_cancel(&self) -> &'static str {
+        "Отмена"
+    }
+    fn button_skip(&self) -> &'static str {
+        "Пропустить"
+    }
+    fn button_no_cohosts(&self) -> &'static str {
+        "✅ Создать без соорганизаторов"
+    }
+    fn button_join(&self) -> &'static str {
+        "Войти во встречу"
+    }
+    fn button_watch(&self) -> &'static str {
+        "Смотреть трансляцию"
+    }
+
+    fn creating(&self) -> &'static str {
+        "Создаю встречу…"
+    }
+    fn meeting_created(&self, join_url: &str) -> String {
+        format!("Встреча создана.\nСсылка для входа: {join_url}")
+    }
+    fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String {
+        let watch = watch_url.unwrap_or("(Телемост не прислал ссылку для зрителей)");
+        format!(
+            "Трансляция создана: {title}\nВход для ведущих: {join_url}\nСсылка для зрителей: {watch}"
+        )
+    }
+
+    fn invalid_input(&self, e: &InvalidInput) -> String {
+        match e {
+            InvalidInput::EmptyTitle => "Название не может быть пустым. Отправьте название.".into(),
+            InvalidInput::TitleTooLong { chars } => format!(
+                "В названии {chars} символов, а можно не больше {}. Отправьте название короче.",
+                limits::TITLE_MAX_CHARS
+            ),
+            InvalidInput::DescriptionTooLong { chars } => format!(
+                "В описании {chars} символов, а можно не больше {}. Отправьте описание короче.",
+                limits::DESCRIPTION_MAX_CHARS
+            ),
+            InvalidInput::NoCohosts => "Я не нашёл здесь адресов почты. Отправьте адреса \
+                                        соорганизаторов через запятую."
+                .into(),
+            InvalidInput::TooManyCohosts { count } => format!(
+                "Соорганизаторов {count}, а можно не больше {}. Отправьте список короче.",
+                limits::COHOSTS_MAX
+            ),
+            InvalidInput::BadEmails(bad) => format!(
+                "Это не адреса почты: {}. Отправьте весь список адресов ещё раз.",
+                bad.join(", ")
+            ),
+        }
+    }
+
+    fn telemost_error(&self, e: &TelemostError) -> String {
+        match e {
+            TelemostError::Unauthorized => "Телемост отклонил токен: он неверный, истёк или \
+                 отозван. Получите новый, отправьте /token <новый токен> в личном чате со мной \
+                 и снова нажмите «Создать»."
+                .into(),
+            TelemostError::PaymentRequired => "Тариф Яндекс 360 вашей организации не включает \
+                 трансляции. Обычная встреча (/meet) по-прежнему доступна."
+                .into(),
+            TelemostError::Forbidden { .. } => "API Телемоста доступен только пользователям \
+                 Яндекс 360 для бизнеса с аккаунтом на домене организации (и токену с правами \
+                 telemost-api). Проверьте, чей это токен."
+                .into(),
+            TelemostError::UnknownCohosts { emails } if emails.is_empty() => {
+                "Некоторые соорганизаторы — не аккаунты Яндекса. Отправьте список адресов ещё раз."
+                    .into()
+            }
+            TelemostError::UnknownCohosts { emails } => format!(
+                "Эти соорганизаторы — не аккаунты Яндекса: {}. Отправьте список адресов ещё раз.",
+                emails.join(", ")
+            ),
+            TelemostError::Rejected {
+                status, message, ..
+            } => match message {
+                Some(m) => format!("Телемост отклонил запрос ({status}): {m}"),
+                None => format!("Телемост отклонил запрос ({status})."),
+            },
+            TelemostError::Unavailable(_) => {
+                "Телемост сейчас недоступен. Ничего не создано; попробуйте ещё раз.".into()
+            }
+            TelemostError::Malformed(_) => "Телемост ответил так, что я не смог разобрать ответ. \
+                 Возможно, встреча не создана; попробуйте ещё раз."
+                .into(),
+        }
+    }
+}

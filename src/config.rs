@@ -1,0 +1,124 @@
+//! Every environment variable the bot reads, parsed and validated once at start.
+
+use secrecy::SecretString;
+use thiserror::Error;
+
+use crate::telemost;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://telemost-bot.db";
+
+#[derive(Debug)]
+pub struct Config {
+    /// `TELOXIDE_TOKEN`: the bot's token from @BotFather.
+    pub bot_token: SecretString,
+    /// `TELOXIDE_API_URL`: the Bot API base URL; `None` means Telegram's own.
+    pub telegram_api_url: Option<reqwest::Url>,
+    /// `TELEMOST_API_URL`: the Telemost API base; the bot POSTs to `{this}/conferences`.
+    pub telemost_api_url: String,
+    /// `DATABASE_URL`: a `sqlite:` URL or a file path.
+    pub database_url: String,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    #[error(
+        "TELOXIDE_TOKEN is not set: put the token @BotFather gave you in .env (see .env.example)"
+    )]
+    MissingBotToken,
+    #[error("{name} is not a valid http(s) URL: {value:?}")]
+    BadUrl { name: &'static str, value: String },
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let bot_token = non_empty("TELOXIDE_TOKEN")
+            .map(|t| SecretString::from(t.trim().to_owned()))
+            .ok_or(ConfigError::MissingBotToken)?;
+        let telegram_api_url = non_empty("TELOXIDE_API_URL")
+            .map(|v| parse_url("TELOXIDE_API_URL", &v))
+            .transpose()?;
+        let telemost_api_url = match non_empty("TELEMOST_API_URL") {
+            Some(v) => parse_url("TELEMOST_API_URL", &v)?.to_string(),
+            None => telemost::DEFAULT_BASE_URL.to_owned(),
+        };
+        let database_url =
+            non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        Ok(Self {
+            bot_token,
+            telegram_api_url,
+            telemost_api_url,
+            database_url,
+        })
+    }
+}
+
+fn parse_url(name: &'static str, value: &str) -> Result<reqwest::Url, ConfigError> {
+    let bad = || ConfigError::BadUrl {
+        name,
+        value: value.to_owned(),
+    };
+    let url = reqwest::Url::parse(value.trim()).map_err(|_| bad())?;
+    if matches!(url.scheme(), "http" | "https") {
+        Ok(url)
+    } else {
+        Err(bad())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn token_is_required() {
+        assert_eq!(cfg(&[]).unwrap_err(), ConfigError::MissingBotToken);
+        assert_eq!(
+            cfg(&[("TELOXIDE_TOKEN", "  ")]).unwrap_err(),
+            ConfigError::MissingBotToken
+        );
+    }
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[("TELOXIDE_TOKEN", "1:abc")]).unwrap();
+        assert_eq!(c.bot_token.expose_secret(), "1:abc");
+        assert_eq!(c.telemost_api_url, telemost::DEFAULT_BASE_URL);
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert!(c.telegram_api_url.is_none());
+    }
+
+    #[test]
+    fn urls_are_validated() {
+        assert!(matches!(
+            cfg(&[("TELOXIDE_TOKEN", "t"), ("TELEMOST_API_URL", "ftp://x")]),
+            Err(ConfigError::BadUrl { .. })
+        ));
+        assert!(matches!(
+            cfg(&[("TELOXIDE_TOKEN", "t"), ("TELOXIDE_API_URL", "not a url")]),
+            Err(ConfigError::BadUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn debug_does_not_print_the_token() {
+        let c = cfg(&[("TELOXIDE_TOKEN", "123:SECRET")]).unwrap();
+        assert!(!format!("{c:?}").contains("SECRET"));
+    }
+}

@@ -1,0 +1,11 @@
+//! telemost-bot: a Telegram bot that creates Yandex Telemost meetings and live streams.
+//!
+//! - [`telemost`]: the Telemost REST API client; knows nothing of Telegram.
+//! - [`storage`]: the database (tokens, dialogue state, meetings); the only place with SQL.
+//! - [`bot`]: the Telegram side, composing the two.
+//! - [`config`]: the environment, read once.
+
+pub mod bot;
+pub mod config;
+pub mod storage;
+pub mod telemost;
