@@ -1,0 +1,254 @@
+//! The harness for user stories: the real bot (`telemost_bot::bot::start`, the same dispatcher
+//! the binary runs) against a fake Telegram and a fake Telemost, both on 127.0.0.1, with its
+//! own database file. Every test gets its own fakes and database, so tests run in parallel.
+#![allow(dead_code)]
+
+pub mod telegram;
+pub mod telemost;
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use telemost_bot::bot::{self, Running};
+use telemost_bot::config::Config;
+
+#[allow(unused_imports)]
+pub use telegram::{BOT_ID, Call, FakeTelegram};
+pub use telemost::{Answer, FakeTelemost};
+
+pub const BOT_TOKEN: &str = "4242:TEST-bot-token-do-not-leak";
+
+pub struct TestApp {
+    pub tg: FakeTelegram,
+    pub tm: FakeTelemost,
+    dir: tempfile::TempDir,
+    running: Option<Running>,
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        let tg = FakeTelegram::start().await;
+        let tm = FakeTelemost::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = Self {
+            tg,
+            tm,
+            dir,
+            running: None,
+        };
+        app.boot().await;
+        app
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("bot.db")
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            bot_token: SecretString::from(BOT_TOKEN),
+            telegram_api_url: Some(self.tg.url.parse().unwrap()),
+            telemost_api_url: self.tm.base_url.clone(),
+            database_url: self.db_path().to_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn boot(&mut self) {
+        self.running = Some(bot::start(self.config()).await.expect("the bot starts"));
+    }
+
+    /// Stops the bot the way SIGTERM does and starts a new one on the same database.
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        self.boot().await;
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+
+    /// A user in their private chat with the bot (chat id = user id).
+    pub fn private(&self, user_id: i64, lang: &str) -> Person {
+        Person {
+            tg: self.tg.clone(),
+            chat: user_id,
+            user: user_id,
+            lang: lang.to_owned(),
+            cursor: 0,
+        }
+    }
+
+    /// A user in a group chat (`group` is negative).
+    pub fn in_group(&self, group: i64, user_id: i64, lang: &str) -> Person {
+        Person {
+            chat: group,
+            ..self.private(user_id, lang)
+        }
+    }
+
+    /// Stores `token` for `person`'s chat through the bot, as a user would.
+    pub async fn with_token(&self, person: &mut Person, token: &str) {
+        person.send(&format!("/token {token}"));
+        let saved = person.reply().await;
+        assert!(
+            saved.text.contains("saved") || saved.text.contains("сохранён"),
+            "{}",
+            saved.text
+        );
+    }
+}
+
+/// What the bot showed in a chat: a sent message or an edit of one.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub method: String,
+    pub message_id: i64,
+    pub text: String,
+    /// (label, callback data or URL), row by row flattened.
+    pub buttons: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn data(&self) -> Vec<&str> {
+        self.buttons.iter().map(|(_, d)| d.as_str()).collect()
+    }
+    pub fn has(&self, data: &str) -> bool {
+        self.buttons.iter().any(|(_, d)| d == data)
+    }
+}
+
+pub struct Person {
+    pub tg: FakeTelegram,
+    pub chat: i64,
+    pub user: i64,
+    pub lang: String,
+    cursor: usize,
+}
+
+impl Person {
+    fn from(&self) -> Value {
+        json!({"id": self.user, "is_bot": false, "first_name": format!("User{}", self.user),
+               "language_code": self.lang})
+    }
+
+    fn message(&self, extra: Value) -> Value {
+        let mut m = json!({
+            "message_id": self.tg.next_message_id(),
+            "date": 1_700_000_000,
+            "chat": telegram::chat_json(self.chat),
+            "from": self.from(),
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        m
+    }
+
+    /// Sends a text message; returns its message id.
+    pub fn send(&mut self, text: &str) -> i64 {
+        let m = self.message(json!({"text": text}));
+        let id = m["message_id"].as_i64().unwrap();
+        self.tg.push_update(json!({"message": m}));
+        id
+    }
+
+    /// Sends a text as a reply to one of the bot's messages (how answers work in groups).
+    pub fn reply_to(&mut self, to: &Reply, text: &str) -> i64 {
+        let replied = json!({
+            "message_id": to.message_id, "date": 1_700_000_000,
+            "chat": telegram::chat_json(self.chat), "from": telegram::bot_user(), "text": to.text,
+        });
+        let m = self.message(json!({"text": text, "reply_to_message": replied}));
+        let id = m["message_id"].as_i64().unwrap();
+        self.tg.push_update(json!({"message": m}));
+        id
+    }
+
+    /// Sends any other kind of message body (a sticker, a photo…).
+    pub fn send_raw(&mut self, body: Value) {
+        let m = self.message(body);
+        self.tg.push_update(json!({"message": m}));
+    }
+
+    /// Taps a button with `data` under the message `on`; returns the callback query id.
+    pub fn press(&mut self, on: &Reply, data: &str) -> String {
+        self.press_on(on.message_id, &on.text, data)
+    }
+
+    pub fn press_on(&mut self, message_id: i64, text: &str, data: &str) -> String {
+        let id = format!("q{}", self.tg.next_message_id());
+        self.tg.push_update(json!({"callback_query": {
+            "id": id, "from": self.from(), "chat_instance": "ci", "data": data,
+            "message": {"message_id": message_id, "date": 1_700_000_000,
+                        "chat": telegram::chat_json(self.chat), "from": telegram::bot_user(),
+                        "text": text},
+        }}));
+        id
+    }
+
+    /// The next message the bot sent or edited in this chat.
+    pub async fn reply(&mut self) -> Reply {
+        let chat = self.chat;
+        let (i, call) = self
+            .tg
+            .wait_call(self.cursor, &format!("a reply in chat {chat}"), |c| {
+                matches!(c.method.as_str(), "sendMessage" | "editMessageText")
+                    && c.chat_id() == Some(chat)
+            })
+            .await;
+        self.cursor = i + 1;
+        let mut buttons = Vec::new();
+        if let Some(rows) = call.body["reply_markup"]["inline_keyboard"].as_array() {
+            for b in rows.iter().flat_map(|r| r.as_array().unwrap()) {
+                let target = b
+                    .get("callback_data")
+                    .or_else(|| b.get("url"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                buttons.push((b["text"].as_str().unwrap_or("").to_owned(), target));
+            }
+        }
+        Reply {
+            method: call.method.clone(),
+            message_id: call
+                .sent_id
+                .or_else(|| call.body["message_id"].as_i64())
+                .unwrap_or(0),
+            text: call.text().to_owned(),
+            buttons,
+        }
+    }
+
+    /// Replies until one satisfies `pred` (skipping progress messages such as "Creating…").
+    pub async fn reply_where(&mut self, pred: impl Fn(&Reply) -> bool) -> Reply {
+        for _ in 0..10 {
+            let r = self.reply().await;
+            if pred(&r) {
+                return r;
+            }
+        }
+        panic!("no matching reply among the next 10");
+    }
+
+    /// The bot's answer to the callback query `id`, with its notice text (may be empty).
+    pub async fn answer_to(&self, query: &str) -> String {
+        let (_, call) = self
+            .tg
+            .wait_call(0, &format!("answerCallbackQuery {query}"), |c| {
+                c.method == "answerCallbackQuery" && c.body["callback_query_id"] == query
+            })
+            .await;
+        call.body["text"].as_str().unwrap_or("").to_owned()
+    }
+
+    /// Index to use with `FakeTelegram::assert_no_call` for "nothing from now on".
+    pub fn now(&self) -> usize {
+        self.tg.calls().len()
+    }
+}

@@ -1,0 +1,285 @@
+//! A fake Telegram Bot API on 127.0.0.1: real long polling over HTTP, a record of every call the
+//! bot makes, and replies shaped like Telegram's so teloxide parses them.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 4242;
+pub const BOT_USERNAME: &str = "TelemostTestBot";
+
+/// One Bot API call the bot made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+    /// For sendMessage: the id of the message the fake created.
+    pub sent_id: Option<i64>,
+}
+
+impl Call {
+    pub fn chat_id(&self) -> Option<i64> {
+        self.body.get("chat_id").and_then(Value::as_i64)
+    }
+    pub fn text(&self) -> &str {
+        self.body.get("text").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    updates: Vec<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    calls: Vec<Call>,
+    /// Scripted failures: method → queue of (HTTP status, body) answered instead of success.
+    faults: HashMap<String, VecDeque<(u16, Value)>>,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeTelegram {
+    inner: Arc<Mutex<Inner>>,
+    new_update: Arc<Notify>,
+    new_call: Arc<Notify>,
+    pub url: String,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let mut fake = Self::default();
+        fake.inner.lock().unwrap().next_message_id = 1000;
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle))
+            .with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        fake.url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        fake
+    }
+
+    /// Queues an update (without `update_id`, which is assigned here) for getUpdates.
+    pub fn push_update(&self, mut update: Value) -> i64 {
+        let mut inner = self.inner.lock().unwrap();
+        inner.next_update_id += 1;
+        let id = inner.next_update_id;
+        update["update_id"] = json!(id);
+        inner.updates.push(update);
+        drop(inner);
+        self.new_update.notify_waiters();
+        id
+    }
+
+    pub fn next_message_id(&self) -> i64 {
+        let mut inner = self.inner.lock().unwrap();
+        inner.next_message_id += 1;
+        inner.next_message_id
+    }
+
+    /// Makes the next `count` calls of `method` fail with `status` and `body`.
+    pub fn fail(&self, method: &str, count: usize, status: u16, body: Value) {
+        let mut inner = self.inner.lock().unwrap();
+        let q = inner.faults.entry(method.to_owned()).or_default();
+        for _ in 0..count {
+            q.push_back((status, body.clone()));
+        }
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Waits (bounded) for the first call at index `>= from` that satisfies `pred`; returns its
+    /// index and the call.
+    pub async fn wait_call(
+        &self,
+        from: usize,
+        what: &str,
+        pred: impl Fn(&Call) -> bool,
+    ) -> (usize, Call) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.new_call.notified();
+            {
+                let inner = self.inner.lock().unwrap();
+                if let Some((i, c)) = inner
+                    .calls
+                    .iter()
+                    .enumerate()
+                    .skip(from)
+                    .find(|(_, c)| pred(c))
+                {
+                    return (i, c.clone());
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let calls: Vec<String> = self
+                    .calls()
+                    .iter()
+                    .skip(from)
+                    .map(|c| format!("{} {}", c.method, c.body))
+                    .collect();
+                panic!("timed out waiting for {what}; calls since: {calls:#?}");
+            }
+        }
+    }
+
+    /// Asserts that no call after `from` satisfies `pred` within `within`.
+    pub async fn assert_no_call(
+        &self,
+        from: usize,
+        within: Duration,
+        pred: impl Fn(&Call) -> bool,
+    ) {
+        tokio::time::sleep(within).await;
+        let calls = self.calls();
+        if let Some(c) = calls.iter().skip(from).find(|c| pred(c)) {
+            panic!("unexpected call {} {}", c.method, c.body);
+        }
+    }
+
+    fn message_json(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        text: &str,
+        markup: Option<&Value>,
+    ) -> Value {
+        let mut m = json!({
+            "message_id": message_id,
+            "date": 1_700_000_000,
+            "chat": chat_json(chat_id),
+            "from": bot_user(),
+            "text": text,
+        });
+        if let Some(markup) = markup {
+            m["reply_markup"] = markup.clone();
+        }
+        m
+    }
+}
+
+pub fn bot_user() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "Telemost", "username": BOT_USERNAME})
+}
+
+/// Positive ids are private chats, negative ones supergroups.
+pub fn chat_json(chat_id: i64) -> Value {
+    if chat_id > 0 {
+        json!({"id": chat_id, "type": "private", "first_name": "User"})
+    } else {
+        json!({"id": chat_id, "type": "supergroup", "title": "Team"})
+    }
+}
+
+fn canonical(method: &str) -> String {
+    let mut chars = method.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+fn ok(result: Value) -> Response {
+    axum::Json(json!({"ok": true, "result": result})).into_response()
+}
+
+async fn handle(
+    State(fake): State<FakeTelegram>,
+    Path((_bot, method)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // Bot API method names are case-insensitive; teloxide sends `GetMe`. Record them as the
+    // docs spell them.
+    let method = canonical(&method);
+    if method == "getUpdates" {
+        return get_updates(&fake, &body).await;
+    }
+    let (fault, sent_id) = {
+        let mut inner = fake.inner.lock().unwrap();
+        let fault = inner.faults.get_mut(&method).and_then(VecDeque::pop_front);
+        let sent_id = (method == "sendMessage" && fault.is_none()).then(|| {
+            inner.next_message_id += 1;
+            inner.next_message_id
+        });
+        inner.calls.push(Call {
+            method: method.clone(),
+            body: body.clone(),
+            sent_id,
+        });
+        (fault, sent_id)
+    };
+    fake.new_call.notify_waiters();
+    if let Some((status, body)) = fault {
+        return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
+    }
+    match method.as_str() {
+        "getMe" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Telemost", "username": BOT_USERNAME,
+            "can_join_groups": true, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "has_main_web_app": false
+        })),
+        "sendMessage" => {
+            let id = sent_id.unwrap_or_default();
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            ok(fake.message_json(
+                chat,
+                id,
+                body["text"].as_str().unwrap_or(""),
+                body.get("reply_markup"),
+            ))
+        }
+        "editMessageText" => {
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            let id = body["message_id"].as_i64().unwrap_or(0);
+            ok(fake.message_json(
+                chat,
+                id,
+                body["text"].as_str().unwrap_or(""),
+                body.get("reply_markup"),
+            ))
+        }
+        _ => ok(json!(true)),
+    }
+}
+
+/// Long polling: answers at once when updates at or after `offset` exist, else waits for one
+/// (at most a second, so shutdowns in tests are quick).
+async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
+    let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
+    let timeout = body.get("timeout").and_then(Value::as_u64).unwrap_or(0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.min(1));
+    let fault = fake
+        .inner
+        .lock()
+        .unwrap()
+        .faults
+        .get_mut("getUpdates")
+        .and_then(VecDeque::pop_front);
+    if let Some((status, body)) = fault {
+        return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
+    }
+    loop {
+        let notified = fake.new_update.notified();
+        let ready: Vec<Value> = fake
+            .inner
+            .lock()
+            .unwrap()
+            .updates
+            .iter()
+            .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset)
+            .cloned()
+            .collect();
+        if !ready.is_empty() || tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return ok(Value::Array(ready));
+        }
+    }
+}
