@@ -3,7 +3,7 @@
 use secrecy::SecretString;
 use thiserror::Error;
 
-use crate::telemost;
+use crate::telemost::{self, RetryPolicy};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://telemost-bot.db";
 
@@ -17,6 +17,11 @@ pub struct Config {
     pub telemost_api_url: String,
     /// `DATABASE_URL`: a `sqlite:` URL or a file path.
     pub database_url: String,
+    /// `TELEGRAM_RATE_LIMIT`: keep to Telegram's sending limits (on unless set to `off`, which
+    /// only benchmarks against a fake Bot API should do).
+    pub telegram_rate_limit: bool,
+    /// How Telemost calls are retried; not an environment variable (tests shorten the waits).
+    pub telemost_retry: RetryPolicy,
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -25,6 +30,8 @@ pub enum ConfigError {
         "TELOXIDE_TOKEN is not set: put the token @BotFather gave you in .env (see .env.example)"
     )]
     MissingBotToken,
+    #[error("TELEGRAM_RATE_LIMIT must be `on` or `off`, not {0:?}")]
+    BadRateLimit(String),
     #[error("{name} is not a valid http(s) URL: {value:?}")]
     BadUrl { name: &'static str, value: String },
 }
@@ -50,11 +57,18 @@ impl Config {
         };
         let database_url =
             non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let telegram_rate_limit = match non_empty("TELEGRAM_RATE_LIMIT").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(ConfigError::BadRateLimit(other.to_owned())),
+        };
         Ok(Self {
             bot_token,
             telegram_api_url,
             telemost_api_url,
             database_url,
+            telegram_rate_limit,
+            telemost_retry: RetryPolicy::default(),
         })
     }
 }
@@ -102,6 +116,17 @@ mod tests {
         assert_eq!(c.telemost_api_url, telemost::DEFAULT_BASE_URL);
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert!(c.telegram_api_url.is_none());
+        assert!(c.telegram_rate_limit);
+    }
+
+    #[test]
+    fn rate_limit_can_be_turned_off_only_explicitly() {
+        let off = cfg(&[("TELOXIDE_TOKEN", "t"), ("TELEGRAM_RATE_LIMIT", "off")]).unwrap();
+        assert!(!off.telegram_rate_limit);
+        assert_eq!(
+            cfg(&[("TELOXIDE_TOKEN", "t"), ("TELEGRAM_RATE_LIMIT", "no")]).unwrap_err(),
+            ConfigError::BadRateLimit("no".into())
+        );
     }
 
     #[test]

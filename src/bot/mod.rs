@@ -274,7 +274,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     if let Some(url) = config.telegram_api_url.clone() {
         bot = bot.set_api_url(url);
     }
-    let telemost = TelemostClient::new(http, &config.telemost_api_url);
+    let telemost = TelemostClient::new(
+        http,
+        &config.telemost_api_url,
+        config.telemost_retry.clone(),
+    );
 
     let me = bot
         .get_me()

@@ -1,4 +1,4 @@
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -9,32 +9,62 @@ use super::model::{Conference, CreateConference, ErrorBody};
 /// The production base URL; tests and staging point `TELEMOST_API_URL` elsewhere.
 pub const DEFAULT_BASE_URL: &str = "https://cloud-api.yandex.net/v1/telemost-api";
 
-/// How long one request may take, connection included.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How the client retries: 429 after `Retry-After`, 500/502/503/504 and refused connections
+/// with exponential backoff and jitter, all within `total` time. A 4xx other than 429 is final,
+/// and so is a timeout: the request may have reached Telemost, and a retry could create the
+/// meeting twice.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The first backoff; each later one doubles it.
+    pub base_delay: Duration,
+    /// No single wait (backoff or `Retry-After`) is longer.
+    pub max_delay: Duration,
+    /// Everything, waits and requests, ends within this.
+    pub total: Duration,
+    /// One attempt's limit, connection included.
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(10),
+            total: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(15),
+        }
+    }
+}
 
 /// A client of the Telemost REST API. Cheap to clone (the HTTP pool is shared).
 #[derive(Clone, Debug)]
 pub struct TelemostClient {
     http: reqwest::Client,
     base_url: String,
+    retry: RetryPolicy,
+}
+
+/// The outcome of one attempt that did not produce a conference.
+enum Failure {
+    Final(TelemostError),
+    /// Worth another try, after `after` if the server said so.
+    Transient {
+        error: TelemostError,
+        after: Option<Duration>,
+    },
 }
 
 impl TelemostClient {
     /// `http` is shared with the rest of the process (one connection pool, one TLS stack).
-    pub fn new(http: reqwest::Client, base_url: &str) -> Self {
+    pub fn new(http: reqwest::Client, base_url: &str, retry: RetryPolicy) -> Self {
         Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
+            retry,
         }
-    }
-
-    /// A `reqwest::Client` with the timeouts this API needs.
-    pub fn default_http() -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
     }
 
     /// `POST /conferences`: creates a meeting, with a live stream when `req.live_stream` is set.
@@ -43,7 +73,41 @@ impl TelemostClient {
         token: &SecretString,
         req: &CreateConference,
     ) -> Result<Conference, TelemostError> {
-        let response = self
+        let policy = &self.retry;
+        let deadline = Instant::now() + policy.total;
+        let mut attempt = 1;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let failure = match self
+                .try_create(token, req, policy.request_timeout.min(left))
+                .await
+            {
+                Ok(conference) => return Ok(conference),
+                Err(f) => f,
+            };
+            let (error, after) = match failure {
+                Failure::Final(e) => return Err(e),
+                Failure::Transient { error, after } => (error, after),
+            };
+            let wait = after
+                .unwrap_or_else(|| backoff(policy.base_delay, attempt))
+                .min(policy.max_delay);
+            if attempt >= policy.max_attempts || Instant::now() + wait >= deadline {
+                return Err(error);
+            }
+            tracing::info!(attempt, ?wait, error = %error, "Telemost call failed, retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn try_create(
+        &self,
+        token: &SecretString,
+        req: &CreateConference,
+        timeout: Duration,
+    ) -> Result<Conference, Failure> {
+        let sent = self
             .http
             .post(format!("{}/conferences", self.base_url))
             .header(
@@ -51,21 +115,125 @@ impl TelemostClient {
                 format!("OAuth {}", token.expose_secret()),
             )
             .json(req)
+            .timeout(timeout)
             .send()
-            .await
-            .map_err(transport_error)?;
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            // Refused or reset before the request went out: safe to try again.
+            Err(e) if e.is_connect() => {
+                return Err(Failure::Transient {
+                    error: transport_error(e),
+                    after: None,
+                });
+            }
+            Err(e) => return Err(Failure::Final(transport_error(e))),
+        };
         let status = response.status();
-        let body = response.bytes().await.map_err(transport_error)?;
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Failure::Final(transport_error(e)))?;
         if status.is_success() {
             let conference: Conference = serde_json::from_slice(&body)
-                .map_err(|e| TelemostError::Malformed(e.to_string()))?;
-            if conference.join_url.is_empty() {
-                return Err(TelemostError::Malformed("empty join_url".into()));
+                .map_err(|e| Failure::Final(TelemostError::Malformed(e.to_string())))?;
+            if conference.join_url.trim().is_empty() {
+                return Err(Failure::Final(TelemostError::Malformed(
+                    "empty join_url".into(),
+                )));
             }
             return Ok(conference);
         }
-        Err(classify(status, &body))
+        let error = classify(status, &body);
+        match status.as_u16() {
+            429 => Err(Failure::Transient {
+                error,
+                after: Some(retry_after.unwrap_or(DEFAULT_RETRY_AFTER)),
+            }),
+            500 | 502 | 503 | 504 => Err(Failure::Transient {
+                error,
+                after: retry_after,
+            }),
+            _ => Err(Failure::Final(error)),
+        }
     }
+}
+
+/// A 429 without `Retry-After` waits this long.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// `base * 2^(attempt-1)`, scaled by a random factor in [0.5, 1) so that clients failing together
+/// do not retry together.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    exp.mul_f64(0.5 + jitter() / 2.0)
+}
+
+/// A number in [0, 1), random enough for jitter, without a random-number crate: std's
+/// `RandomState` is seeded per instance from the OS.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = parse_http_date(value)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Parses the IMF-fixdate form, `Sun, 06 Nov 1994 08:49:37 GMT`, the only one senders may use.
+fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let rest = s.split_once(", ")?.1;
+    let mut parts = rest.split(' ');
+    let day: u64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: u64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    if year < 1970 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let (y, mth) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mth + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + sec))
 }
 
 /// A failure before any status arrived. The URL in reqwest's error is ours, not a secret, but it
@@ -125,6 +293,51 @@ fn rejected_emails(details: Option<&serde_json::Value>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_http_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(
+            parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"),
+            Some(UNIX_EPOCH)
+        );
+        assert_eq!(
+            parse_http_date("Sat, 29 Feb 2020 12:00:00 GMT"),
+            Some(UNIX_EPOCH + Duration::from_secs(1_582_977_600))
+        );
+        for junk in [
+            "",
+            "soon",
+            "-1",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter() {
+        let base = Duration::from_millis(100);
+        for attempt in 1..=5 {
+            let full = base * (1 << (attempt - 1));
+            let got = backoff(base, attempt);
+            assert!(got >= full / 2 && got < full, "attempt {attempt}: {got:?}");
+        }
+    }
 
     #[test]
     fn classifies_documented_errors() {

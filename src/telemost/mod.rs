@@ -4,5 +4,5 @@ mod client;
 mod error;
 pub mod model;
 
-pub use client::{DEFAULT_BASE_URL, TelemostClient};
+pub use client::{DEFAULT_BASE_URL, RetryPolicy, TelemostClient};
 pub use error::TelemostError;
