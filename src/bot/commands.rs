@@ -45,21 +45,21 @@ pub async fn on_command(
     let private = msg.chat.is_private();
     match cmd {
         Command::Start(_) | Command::Help => {
-            bot.send_message(chat, t.help()).await?;
+            bot.send(chat, t.help(), None).await?;
         }
         Command::Token(arg) if !private => {
             if !arg.trim().is_empty() {
-                if let Err(e) = bot.delete_message(chat, msg.id).await {
+                if let Err(e) = bot.delete(chat, msg.id).await {
                     tracing::warn!(chat_id = chat.0, error = %super::redacted(&e), "could not delete a token posted in a group");
                 }
-                bot.send_message(chat, t.token_in_group()).await?;
+                bot.send(chat, t.token_in_group(), None).await?;
             } else {
-                bot.send_message(chat, t.token_only_in_private()).await?;
+                bot.send(chat, t.token_only_in_private(), None).await?;
             }
         }
         Command::Token(arg) if arg.trim().is_empty() => {
             dialogue.update(State::AwaitingToken).await?;
-            bot.send_message(chat, t.token_prompt()).await?;
+            bot.send(chat, t.token_prompt(), None).await?;
         }
         Command::Token(arg) => {
             if save_token(&bot, &msg, &ctx, &arg).await?
@@ -74,7 +74,7 @@ pub async fn on_command(
             } else {
                 t.token_none_to_forget()
             };
-            bot.send_message(chat, text).await?;
+            bot.send(chat, text, None).await?;
         }
         Command::Cancel => {
             let text = match dialogue.get().await? {
@@ -84,7 +84,7 @@ pub async fn on_command(
                     t.cancelled()
                 }
             };
-            bot.send_message(chat, text).await?;
+            bot.send(chat, text, None).await?;
         }
         Command::Meet(_) => {
             let Some(user) = msg.from.as_ref() else {
@@ -121,17 +121,16 @@ pub async fn save_token(
 ) -> Result<bool, super::HandlerError> {
     let t = lang_of(msg.from.as_ref());
     let Some(token) = parse_token(raw) else {
-        bot.send_message(msg.chat.id, t.token_malformed()).await?;
+        bot.send(msg.chat.id, t.token_malformed(), None).await?;
         return Ok(false);
     };
     let set_by = msg.from.as_ref().map_or(msg.chat.id.0, |u| u.id.0 as i64);
     ctx.db.set_token(msg.chat.id.0, &token, set_by).await?;
-    let deleted = bot.delete_message(msg.chat.id, msg.id).await;
-    bot.send_message(msg.chat.id, t.token_saved()).await?;
+    let deleted = bot.delete(msg.chat.id, msg.id).await;
+    bot.send(msg.chat.id, t.token_saved(), None).await?;
     if let Err(e) = deleted {
         tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(&e), "could not delete a token message");
-        bot.send_message(msg.chat.id, t.token_delete_failed())
-            .await?;
+        bot.send(msg.chat.id, t.token_delete_failed(), None).await?;
     }
     Ok(true)
 }

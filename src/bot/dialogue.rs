@@ -24,7 +24,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId,
 
 use super::callback::Callback;
 use super::texts::{Lang, Texts};
-use super::{BotDialogue, Ctx, HandlerResult, TgBot, fit, lang_of};
+use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::MeetingRecord;
 use crate::telemost::TelemostError;
 use crate::telemost::model::{
@@ -270,18 +270,13 @@ async fn show(
     text: String,
     markup: InlineKeyboardMarkup,
 ) -> Result<MessageId, teloxide::RequestError> {
-    let text = fit(text);
     if let Some(id) = panel {
-        match bot
-            .edit_message_text(chat, id, text.clone())
-            .reply_markup(markup.clone())
-            .await
-        {
-            Ok(_) => return Ok(id),
+        match bot.edit(chat, id, text.clone(), markup.clone()).await {
+            Ok(()) => return Ok(id),
             Err(e) => tracing::debug!(error = %super::redacted(&e), "edit failed, sending anew"),
         }
     }
-    let sent = bot.send_message(chat, text).reply_markup(markup).await?;
+    let sent = bot.send(chat, text, Some(markup)).await?;
     Ok(sent.id)
 }
 
@@ -319,7 +314,7 @@ pub async fn start(
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
     if ctx.token_for(chat, user).await?.is_none() {
-        bot.send_message(chat, t.no_token(!chat.is_user())).await?;
+        bot.send(chat, t.no_token(!chat.is_user()), None).await?;
         return Ok(());
     }
     present(&bot, &dialogue, t, draft, note.as_deref(), None).await
@@ -358,7 +353,7 @@ pub async fn receive_draft_text(
     };
     if text.starts_with('/') {
         if msg.chat.is_private() {
-            bot.send_message(msg.chat.id, t.unknown_command()).await?;
+            bot.send(msg.chat.id, t.unknown_command(), None).await?;
         }
         return Ok(());
     }
@@ -394,7 +389,7 @@ pub async fn receive_draft_text(
             present(&bot, &dialogue, t, d, Some(t.use_buttons()), None).await
         }
         Step::Creating => {
-            bot.send_message(msg.chat.id, t.still_creating()).await?;
+            bot.send(msg.chat.id, t.still_creating(), None).await?;
             Ok(())
         }
     }
@@ -409,11 +404,7 @@ pub async fn on_callback(
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
-    let notice = |text: &'static str| {
-        let bot = bot.clone();
-        let id = q.id.clone();
-        async move { bot.answer_callback_query(id).text(text).await.map(|_| ()) }
-    };
+    let notice = |text: &'static str| bot.answer(&q, Some(text));
     let (Some(cb), State::Draft(mut d)) = (q.data.as_deref().and_then(Callback::parse), state)
     else {
         return Ok(notice(t.stale_button()).await?);
@@ -438,7 +429,7 @@ pub async fn on_callback(
     if !step_matches {
         return Ok(notice(t.stale_button()).await?);
     }
-    bot.answer_callback_query(q.id.clone()).await?;
+    bot.answer(&q, None).await?;
     match cb {
         Callback::Cancel => {
             dialogue.exit().await?;
@@ -589,7 +580,7 @@ pub async fn receive_token(
     let t = lang_of(msg.from.as_ref());
     match msg.text() {
         Some(text) if text.starts_with('/') => {
-            bot.send_message(msg.chat.id, t.unknown_command()).await?;
+            bot.send(msg.chat.id, t.unknown_command(), None).await?;
             Ok(())
         }
         Some(text) => {
@@ -599,7 +590,7 @@ pub async fn receive_token(
             Ok(())
         }
         None => {
-            bot.send_message(msg.chat.id, t.token_prompt()).await?;
+            bot.send(msg.chat.id, t.token_prompt(), None).await?;
             Ok(())
         }
     }
@@ -614,7 +605,7 @@ pub async fn idle_message(bot: TgBot, msg: Message) -> HandlerResult {
             Some(text) if text.starts_with('/') => t.unknown_command(),
             _ => t.idle_hint(),
         };
-        bot.send_message(msg.chat.id, reply).await?;
+        bot.send(msg.chat.id, reply, None).await?;
     }
     Ok(())
 }

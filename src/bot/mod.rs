@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod commands;
 pub mod dialogue;
+mod outbox;
 mod store;
 pub mod texts;
 
@@ -25,11 +26,12 @@ use crate::storage::{Db, StorageError};
 use crate::telemost::TelemostClient;
 use commands::Command;
 use dialogue::State;
+pub use outbox::Outbox;
 pub use store::DialogueStore;
 use texts::{Lang, Texts};
 
-/// The Bot API client the handlers use. One alias, so adaptors (throttling) change one line.
-pub type TgBot = Bot;
+/// What the handlers talk to Telegram through: rate-limited, resending after a 429.
+pub type TgBot = Arc<Outbox>;
 pub type BotDialogue = Dialogue<State, DialogueStore>;
 pub type HandlerResult = Result<(), HandlerError>;
 
@@ -186,9 +188,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         // could not be loaded: still answer, so the user's spinner stops.
         .endpoint(|bot: TgBot, q: CallbackQuery| async move {
             let t = lang_of(Some(&q.from));
-            bot.answer_callback_query(q.id)
-                .text(t.stale_button())
-                .await?;
+            bot.answer(&q, Some(t.stale_button())).await?;
             Ok(())
         });
 
@@ -204,7 +204,7 @@ async fn apologise(
     result: HandlerResult,
 ) -> HandlerResult {
     if let Err(HandlerError::Storage(_)) = &result {
-        let _ = bot.send_message(chat, lang_of(user).internal_error()).await;
+        let _ = bot.send(chat, lang_of(user).internal_error(), None).await;
     }
     result
 }
@@ -296,7 +296,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         telemost,
     });
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-        .dependencies(dptree::deps![ctx, DialogueStore::new(db.clone())])
+        .dependencies(dptree::deps![
+            ctx,
+            DialogueStore::new(db.clone()),
+            Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit))
+        ])
         // Updates no branch takes (edits, channel posts, stickers in groups…): dropped quietly.
         // The default handler would log the whole update, user text included.
         .default_handler(|_| async {})
@@ -318,7 +322,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 }
 
 /// setMyCommands for every language we speak; a failure only costs the menu.
-async fn register_commands(bot: &TgBot) {
+async fn register_commands(bot: &Bot) {
     for (lang, code) in [(Lang::En, None), (Lang::Ru, Some("ru"))] {
         let list: Vec<BotCommand> = lang
             .texts()

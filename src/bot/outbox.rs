@@ -1,0 +1,275 @@
+//! Everything the bot says goes out through the `Outbox`. It keeps to Telegram's flood limits
+//! (about one message a second per chat with short bursts, 20 a minute in a group, 30 a second in
+//! all) without adding latency below them, and when Telegram answers 429 anyway, it waits the
+//! `retry_after` Telegram asked for and sends again: teloxide itself never resends.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use teloxide::RequestError;
+use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardMarkup, MessageId};
+
+/// How many times one request is resent after a 429.
+const MAX_RESENDS: u32 = 3;
+/// A `retry_after` longer than this is not waited out: the user would have given up.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+pub struct Outbox {
+    bot: Bot,
+    limiter: Option<Mutex<Limiter>>,
+}
+
+impl Outbox {
+    /// `limited: false` sends as fast as asked: for benchmarks against a fake Bot API only.
+    pub fn new(bot: Bot, limited: bool) -> Self {
+        Self {
+            bot,
+            limiter: limited.then(|| Mutex::new(Limiter::default())),
+        }
+    }
+
+    /// The raw client, for calls that are not messages.
+    pub fn bot(&self) -> &Bot {
+        &self.bot
+    }
+
+    async fn pace(&self, chat: Option<ChatId>) {
+        let wait = match &self.limiter {
+            Some(l) => l
+                .lock()
+                .map(|mut l| l.reserve(chat, Instant::now()))
+                .unwrap_or_default(),
+            None => Duration::ZERO,
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    pub async fn send(
+        &self,
+        chat: ChatId,
+        text: impl Into<String>,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<Message, RequestError> {
+        let text = super::fit(text.into());
+        self.pace(Some(chat)).await;
+        resend_on_429(|| {
+            let req = self.bot.send_message(chat, text.clone());
+            match markup.clone() {
+                Some(m) => req.reply_markup(m).send(),
+                None => req.send(),
+            }
+        })
+        .await
+    }
+
+    pub async fn edit(
+        &self,
+        chat: ChatId,
+        id: MessageId,
+        text: impl Into<String>,
+        markup: InlineKeyboardMarkup,
+    ) -> Result<(), RequestError> {
+        let text = super::fit(text.into());
+        // Edits count towards the overall limit, not the per-chat one: they add no message.
+        self.pace(None).await;
+        resend_on_429(|| {
+            self.bot
+                .edit_message_text(chat, id, text.clone())
+                .reply_markup(markup.clone())
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Answers a button press, with a short notice when `text` is given.
+    pub async fn answer(
+        &self,
+        query: &CallbackQuery,
+        text: Option<&str>,
+    ) -> Result<(), RequestError> {
+        resend_on_429(|| {
+            let req = self.bot.answer_callback_query(query.id.clone());
+            match text {
+                Some(t) => req.text(t).send(),
+                None => req.send(),
+            }
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn delete(&self, chat: ChatId, id: MessageId) -> Result<(), RequestError> {
+        resend_on_429(|| self.bot.delete_message(chat, id).send())
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Runs `request`, and after a 429 waits as Telegram says and runs it again (a few times).
+async fn resend_on_429<T, F, Fut>(mut request: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    let mut resends = 0;
+    loop {
+        match request().await {
+            Err(RequestError::RetryAfter(after))
+                if resends < MAX_RESENDS && after.duration() <= MAX_RETRY_AFTER =>
+            {
+                resends += 1;
+                tracing::warn!(wait = ?after.duration(), "Telegram asked to slow down; resending after the wait");
+                tokio::time::sleep(after.duration()).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A token bucket: `burst` messages at once, then `rate` a second. Reserving may take the level
+/// below zero; the caller then waits until its token would have arrived, so concurrent senders
+/// queue fairly without a lock held across the wait.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    level: f64,
+    at: Instant,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    per_sec: f64,
+    burst: f64,
+}
+
+const OVERALL: Rate = Rate {
+    per_sec: 30.0,
+    burst: 30.0,
+};
+const PRIVATE_CHAT: Rate = Rate {
+    per_sec: 1.0,
+    burst: 3.0,
+};
+const GROUP_CHAT: Rate = Rate {
+    per_sec: 20.0 / 60.0,
+    burst: 3.0,
+};
+
+impl Bucket {
+    fn full(rate: Rate, now: Instant) -> Self {
+        Self {
+            level: rate.burst,
+            at: now,
+        }
+    }
+
+    fn refill(&mut self, rate: Rate, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.level = (self.level + elapsed * rate.per_sec).min(rate.burst);
+        self.at = now;
+    }
+
+    fn reserve(&mut self, rate: Rate, now: Instant) -> Duration {
+        self.refill(rate, now);
+        self.level -= 1.0;
+        if self.level >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.level / rate.per_sec)
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Limiter {
+    overall: Option<Bucket>,
+    chats: HashMap<i64, Bucket>,
+}
+
+impl Limiter {
+    /// Reserves a slot for one message (in `chat`, when it adds a message to one) and returns how
+    /// long to wait before sending it.
+    fn reserve(&mut self, chat: Option<ChatId>, now: Instant) -> Duration {
+        let overall = self
+            .overall
+            .get_or_insert_with(|| Bucket::full(OVERALL, now))
+            .reserve(OVERALL, now);
+        let Some(chat) = chat else {
+            return overall;
+        };
+        let rate = if chat.is_user() {
+            PRIVATE_CHAT
+        } else {
+            GROUP_CHAT
+        };
+        if self.chats.len() >= 10_000 {
+            // Forget chats whose buckets are full again: they are as good as new.
+            self.chats.retain(|id, b| {
+                let rate = if ChatId(*id).is_user() {
+                    PRIVATE_CHAT
+                } else {
+                    GROUP_CHAT
+                };
+                b.refill(rate, now);
+                b.level < rate.burst
+            });
+        }
+        let per_chat = self
+            .chats
+            .entry(chat.0)
+            .or_insert_with(|| Bucket::full(rate, now))
+            .reserve(rate, now);
+        overall.max(per_chat)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_in_one_chat_is_spread_out() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        let chat = Some(ChatId(7));
+        let waits: Vec<Duration> = (0..5).map(|_| l.reserve(chat, t0)).collect();
+        assert_eq!(
+            &waits[..3],
+            &[Duration::ZERO; 3],
+            "a short burst goes at once"
+        );
+        assert_eq!(waits[3], Duration::from_secs(1));
+        assert_eq!(waits[4], Duration::from_secs(2));
+        // Another chat is not held up by the first one.
+        assert_eq!(l.reserve(Some(ChatId(8)), t0), Duration::ZERO);
+        // After a quiet while the chat may burst again.
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(l.reserve(chat, later), Duration::ZERO);
+    }
+
+    #[test]
+    fn groups_get_twenty_a_minute() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        let group = Some(ChatId(-100_123));
+        let waits: Vec<Duration> = (0..4).map(|_| l.reserve(group, t0)).collect();
+        assert_eq!(waits[3], Duration::from_secs(3));
+    }
+
+    #[test]
+    fn overall_thirty_a_second() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        let waits: Vec<Duration> = (0..31)
+            .map(|i| l.reserve(Some(ChatId(i + 1)), t0))
+            .collect();
+        assert!(waits[..30].iter().all(|w| w.is_zero()));
+        assert!(waits[30] > Duration::ZERO && waits[30] <= Duration::from_millis(34));
+    }
+}
