@@ -176,10 +176,8 @@ fn panel(
     } else {
         t.new_meeting()
     };
-    if let Some(s) = &d.stream {
-        if let Some(title) = &s.title {
-            line(t.label_title(), &ellipsize(title.as_str(), 200));
-        }
+    if let Some(title) = d.stream.as_ref().and_then(|s| s.title.as_ref()) {
+        line(t.label_title(), &ellipsize(title.as_str(), 200));
     }
     line(t.label_waiting_room(), t.waiting_room(d.waiting_room));
     if let Some(s) = &d.stream {
