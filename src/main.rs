@@ -14,11 +14,11 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(e) = &dotenv {
-        if !e.not_found() {
-            eprintln!("telemost-bot: could not read .env: {e}");
-            return ExitCode::from(2);
-        }
+    if let Err(e) = &dotenv
+        && !e.not_found()
+    {
+        eprintln!("telemost-bot: could not read .env: {e}");
+        return ExitCode::from(2);
     }
     let config = match Config::from_env() {
         Ok(c) => c,
