@@ -8,6 +8,7 @@ mod outbox;
 mod store;
 pub mod texts;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,51 +118,43 @@ fn scrub_bot_token(s: &str) -> String {
 pub fn schema() -> UpdateHandler<HandlerError> {
     use dptree::case;
 
-    let messages =
-        Update::filter_message()
-            .enter_dialogue::<Message, DialogueStore, State>()
-            .branch(
-                teloxide::filter_command::<Command, _>().endpoint(
-                    |bot: TgBot,
-                     msg: Message,
-                     cmd: Command,
-                     dialogue: BotDialogue,
-                     ctx: Arc<Ctx>| async move {
-                        let user = msg.from.clone();
-                        let chat = msg.chat.id;
-                        apologise(
-                            &bot,
-                            chat,
-                            user.as_ref(),
-                            commands::on_command(bot.clone(), msg, cmd, dialogue, ctx).await,
-                        )
-                        .await
-                    },
-                ),
+    let messages = Update::filter_message()
+        .enter_dialogue::<Message, DialogueStore, State>()
+        .branch(teloxide::filter_command::<Command, _>().endpoint(
+            |bot: TgBot, msg: Message, cmd: Command, dialogue: BotDialogue, ctx: Arc<Ctx>| {
+                let (chat, user) = (msg.chat.id, msg.from.clone());
+                let work = commands::on_command(bot.clone(), msg, cmd, dialogue, ctx);
+                guarded(bot, Some(chat), user, work)
+            },
+        ))
+        .branch(case![State::AwaitingToken].endpoint(
+            |bot: TgBot, msg: Message, dialogue: BotDialogue, ctx: Arc<Ctx>| {
+                let (chat, user) = (msg.chat.id, msg.from.clone());
+                let work = dialogue::receive_token(bot.clone(), msg, dialogue, ctx);
+                guarded(bot, Some(chat), user, work)
+            },
+        ))
+        .branch(case![State::Draft(d)].endpoint(
+            |bot: TgBot,
+             msg: Message,
+             me: Me,
+             dialogue: BotDialogue,
+             d: dialogue::Draft,
+             ctx: Arc<Ctx>| {
+                let (chat, user) = (msg.chat.id, msg.from.clone());
+                let work = dialogue::receive_draft_text(bot.clone(), msg, me, dialogue, d, ctx);
+                guarded(bot, Some(chat), user, work)
+            },
+        ))
+        .endpoint(|bot: TgBot, msg: Message| {
+            let (chat, user) = (msg.chat.id, msg.from.clone());
+            guarded(
+                bot.clone(),
+                Some(chat),
+                user,
+                dialogue::idle_message(bot, msg),
             )
-            .branch(case![State::AwaitingToken].endpoint(
-                |bot: TgBot, msg: Message, dialogue: BotDialogue, ctx: Arc<Ctx>| async move {
-                    let user = msg.from.clone();
-                    let chat = msg.chat.id;
-                    let result = dialogue::receive_token(bot.clone(), msg, dialogue, ctx).await;
-                    apologise(&bot, chat, user.as_ref(), result).await
-                },
-            ))
-            .branch(case![State::Draft(d)].endpoint(
-                |bot: TgBot,
-                 msg: Message,
-                 me: Me,
-                 dialogue: BotDialogue,
-                 d: dialogue::Draft,
-                 ctx: Arc<Ctx>| async move {
-                    let user = msg.from.clone();
-                    let chat = msg.chat.id;
-                    let result =
-                        dialogue::receive_draft_text(bot.clone(), msg, me, dialogue, d, ctx).await;
-                    apologise(&bot, chat, user.as_ref(), result).await
-                },
-            ))
-            .endpoint(dialogue::idle_message);
+        });
 
     let callbacks = Update::filter_callback_query()
         .branch(
@@ -172,15 +165,10 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                      q: CallbackQuery,
                      dialogue: BotDialogue,
                      state: State,
-                     ctx: Arc<Ctx>| async move {
-                        let user = q.from.clone();
-                        let chat = q.chat_id();
-                        let result =
-                            dialogue::on_callback(bot.clone(), q, dialogue, state, ctx).await;
-                        match chat {
-                            Some(chat) => apologise(&bot, chat, Some(&user), result).await,
-                            None => result,
-                        }
+                     ctx: Arc<Ctx>| {
+                        let (chat, user) = (q.chat_id(), Some(q.from.clone()));
+                        let work = dialogue::on_callback(bot.clone(), q, dialogue, state, ctx);
+                        guarded(bot, chat, user, work)
                     },
                 ),
         )
@@ -195,22 +183,34 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     dptree::entry().branch(messages).branch(callbacks)
 }
 
-/// Tells the user when their request failed on our side (the database), then passes the error
-/// on to be logged. A failed Telegram call is only logged: telling the user needs Telegram.
-async fn apologise(
-    bot: &TgBot,
-    chat: ChatId,
-    user: Option<&User>,
-    result: HandlerResult,
+/// Runs a handler so that nothing in it can take the bot down: a panic is caught (the handler
+/// runs as its own task) and logged. When the failure is ours (the database, or a panic), the
+/// user is told in `chat`; a failed Telegram call is only logged, since telling the user would
+/// need Telegram.
+async fn guarded(
+    bot: TgBot,
+    chat: Option<ChatId>,
+    user: Option<User>,
+    work: impl Future<Output = HandlerResult> + Send + 'static,
 ) -> HandlerResult {
-    if let Err(HandlerError::Storage(_)) = &result {
-        let _ = bot.send(chat, lang_of(user).internal_error(), None).await;
+    let (result, ours) = match tokio::spawn(work).await {
+        Ok(Err(HandlerError::Storage(e))) => (Err(HandlerError::Storage(e)), true),
+        Ok(result) => (result, false),
+        Err(e) => {
+            tracing::error!(panicked = e.is_panic(), "a handler did not finish");
+            (Ok(()), true)
+        }
+    };
+    if let (true, Some(chat)) = (ours, chat) {
+        let _ = bot
+            .send(chat, lang_of(user.as_ref()).internal_error(), None)
+            .await;
     }
     result
 }
 
-/// Logs handler and polling errors with secrets removed.
-struct LogErrors;
+/// Logs handler or polling errors (`.0` says which) with secrets removed.
+struct LogErrors(&'static str);
 
 impl<E: std::fmt::Display + Send + 'static> ErrorHandler<E> for LogErrors {
     fn handle_error(
@@ -218,7 +218,8 @@ impl<E: std::fmt::Display + Send + 'static> ErrorHandler<E> for LogErrors {
         error: E,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
         let text = redacted(&error);
-        Box::pin(async move { tracing::error!(error = %text, "update handling failed") })
+        let what = self.0;
+        Box::pin(async move { tracing::error!(error = %text, "{what} failed") })
     }
 }
 
@@ -232,6 +233,9 @@ pub enum StartError {
     Telegram(String),
 }
 
+/// How long in-flight handlers get to finish at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
 /// A running bot. Dropping it does not stop it; call `shutdown`.
 pub struct Running {
     shutdown: ShutdownToken,
@@ -240,8 +244,18 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops taking updates, lets the handlers in flight finish, closes the database.
-    pub async fn shutdown(self) {
+    /// Stops taking updates, lets the handlers in flight finish (for at most `SHUTDOWN_GRACE`),
+    /// closes the database.
+    pub async fn shutdown(mut self) {
+        let stop = self.stop_dispatching();
+        if tokio::time::timeout(SHUTDOWN_GRACE, stop).await.is_err() {
+            tracing::warn!("handlers still busy after {SHUTDOWN_GRACE:?}; stopping anyway");
+            self.task.abort();
+        }
+        self.db.close().await;
+    }
+
+    async fn stop_dispatching(&mut self) {
         loop {
             match self.shutdown.shutdown() {
                 Ok(done) => {
@@ -253,8 +267,7 @@ impl Running {
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
-        let _ = self.task.await;
-        self.db.close().await;
+        let _ = (&mut self.task).await;
     }
 
     /// Resolves if the dispatcher stops by itself (it should not).
@@ -304,7 +317,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         // Updates no branch takes (edits, channel posts, stickers in groups…): dropped quietly.
         // The default handler would log the whole update, user text included.
         .default_handler(|_| async {})
-        .error_handler(Arc::new(LogErrors))
+        .error_handler(Arc::new(LogErrors("handling an update")))
         .build();
     let shutdown = dispatcher.shutdown_token();
     let listener = Polling::builder(bot)
@@ -312,7 +325,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .build();
     let task = tokio::spawn(async move {
         if let Err(e) = dispatcher
-            .try_dispatch_with_listener(listener, Arc::new(LogErrors))
+            .try_dispatch_with_listener(listener, Arc::new(LogErrors("getting updates")))
             .await
         {
             tracing::error!(error = %redacted(&e), "dispatching stopped");
