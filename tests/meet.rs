@@ -2,8 +2,49 @@
 
 mod support;
 
-use serde_json::json;
-use support::{Answer, TestApp};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::telemost::join_url;
+use support::{Answer, Person, Reply, TestApp};
+use telemost_bot::bot::texts::{Lang, Texts};
+
+/// A supergroup (Telegram's ids for those start with -100).
+const GROUP: i64 = -1_001_234_567_890;
+/// How long "nothing happens" is watched for.
+const QUIET: Duration = Duration::from_millis(400);
+
+fn en() -> &'static dyn Texts {
+    Lang::En.texts()
+}
+
+/// The result of a creation: the first reply carrying a link.
+async fn created(person: &mut Person) -> Reply {
+    person.reply_where(|r| r.text.contains("https://")).await
+}
+
+/// Opens /meet and picks the waiting room `level`; returns the panel, now at the cohosts step.
+async fn meet_up_to_cohosts(person: &mut Person, level: &str) -> Reply {
+    person.send("/meet");
+    let panel = person.reply().await;
+    person.press(&panel, &format!("wr:{level}"));
+    let ask = person.reply().await;
+    assert_eq!(ask.message_id, panel.message_id, "the panel is edited");
+    assert!(ask.text.contains("email"), "{}", ask.text);
+    assert_eq!(ask.data(), ["skip", "cancel"]);
+    ask
+}
+
+/// Checks the invariants of every create body: no deprecated top-level `access_level`, and the
+/// waiting room spelt as the API spells it.
+fn assert_api_shape(body: &Value) {
+    assert!(body.get("access_level").is_none(), "{body}");
+    let level = body["waiting_room_level"].as_str().unwrap_or_default();
+    assert!(
+        ["PUBLIC", "ORGANIZATION", "ADMINS"].contains(&level),
+        "{body}"
+    );
+}
 
 #[tokio::test]
 async fn meet_with_defaults_takes_one_tap() {
@@ -62,5 +103,443 @@ async fn unauthorized_token_tells_how_to_set_a_new_one() {
     let r = alice.reply_where(|r| r.text.contains("token")).await;
     assert!(r.text.contains("/token"), "{}", r.text);
     assert!(r.has("create"), "the draft is kept, so the user can retry");
+    app.stop().await;
+}
+
+/// The user picks "Organization" for the waiting room, then creates without cohosts.
+#[tokio::test]
+async fn waiting_room_organization() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1101, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let ask = meet_up_to_cohosts(&mut alice, "ORGANIZATION").await;
+    assert!(
+        ask.text.contains(
+            en().waiting_room(telemost_bot::telemost::model::WaitingRoomLevel::Organization)
+        ),
+        "the panel shows the choice: {}",
+        ask.text
+    );
+    let tap = alice.press(&ask, "skip");
+    let done = created(&mut alice).await;
+    assert_eq!(alice.answer_to(&tap).await, "");
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].authorization, "OAuth y0_alice");
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "ORGANIZATION"}));
+    assert_api_shape(&reqs[0].body);
+    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    app.stop().await;
+}
+
+/// The user picks "Admins" for the waiting room: the API gets "ADMINS" (never "ADMIN").
+#[tokio::test]
+async fn waiting_room_admins() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1102, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let ask = meet_up_to_cohosts(&mut alice, "ADMINS").await;
+    alice.press(&ask, "skip");
+    created(&mut alice).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "ADMINS"}));
+    assert!(!reqs[0].body.to_string().contains("\"ADMIN\""));
+    assert_api_shape(&reqs[0].body);
+    app.stop().await;
+}
+
+/// The user taps "Public" explicitly (the default), then creates without cohosts.
+#[tokio::test]
+async fn waiting_room_public_chosen_explicitly() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1103, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let ask = meet_up_to_cohosts(&mut alice, "PUBLIC").await;
+    alice.press(&ask, "skip");
+    created(&mut alice).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
+    assert_api_shape(&reqs[0].body);
+    app.stop().await;
+}
+
+/// The user types cohosts separated by a comma, a space and a new line: all three are sent, in
+/// order, as `{"email": …}` objects.
+#[tokio::test]
+async fn cohosts_typed_with_commas_and_new_lines() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1104, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    meet_up_to_cohosts(&mut alice, "ADMINS").await;
+    alice.send("a@x.ru, b@x.ru\nc@x.ru");
+    let done = created(&mut alice).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].authorization, "OAuth y0_alice");
+    assert_eq!(
+        reqs[0].body,
+        json!({
+            "waiting_room_level": "ADMINS",
+            "cohosts": [{"email": "a@x.ru"}, {"email": "b@x.ru"}, {"email": "c@x.ru"}]
+        })
+    );
+    assert_api_shape(&reqs[0].body);
+    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert!(done.buttons.iter().any(|(_, url)| url == &join_url(1)));
+    app.stop().await;
+}
+
+/// The user types a list with something that is not an email: the bot names it and asks again,
+/// creating nothing; the corrected list then works.
+#[tokio::test]
+async fn invalid_cohost_is_named_and_asked_again() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1105, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    meet_up_to_cohosts(&mut alice, "PUBLIC").await;
+
+    alice.send("a@x.ru, not-an-email");
+    let again = alice.reply().await;
+    assert!(
+        again
+            .text
+            .contains("These are not email addresses: not-an-email. Send the whole list"),
+        "{}",
+        again.text
+    );
+    assert!(again.text.contains(en().ask_cohosts()), "{}", again.text);
+    assert_eq!(again.data(), ["skip", "cancel"]);
+    app.tm.assert_requests_stay(0, QUIET).await;
+
+    alice.send("a@x.ru");
+    created(&mut alice).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].body,
+        json!({"waiting_room_level": "PUBLIC", "cohosts": [{"email": "a@x.ru"}]})
+    );
+    app.stop().await;
+}
+
+/// 31 cohosts are refused with the limit named; 30 are accepted and all sent.
+#[tokio::test]
+async fn thirty_one_cohosts_refused_thirty_accepted() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1106, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    meet_up_to_cohosts(&mut alice, "ORGANIZATION").await;
+    let emails: Vec<String> = (1..=31).map(|i| format!("user{i}@x.ru")).collect();
+
+    alice.send(&emails.join(", "));
+    let refused = alice.reply().await;
+    assert!(
+        refused
+            .text
+            .contains("That is 31 cohosts; a meeting can have at most 30."),
+        "{}",
+        refused.text
+    );
+    assert!(refused.has("skip"));
+    app.tm.assert_requests_stay(0, QUIET).await;
+
+    alice.send(&emails[..30].join("\n"));
+    created(&mut alice).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    let cohosts: Vec<Value> = emails[..30].iter().map(|e| json!({"email": e})).collect();
+    assert_eq!(
+        reqs[0].body,
+        json!({"waiting_room_level": "ORGANIZATION", "cohosts": cohosts})
+    );
+    app.stop().await;
+}
+
+/// At the cohosts step the user taps "Create without cohosts": the body has no `cohosts` key.
+#[tokio::test]
+async fn skipping_cohosts_sends_no_cohosts_key() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1107, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let ask = meet_up_to_cohosts(&mut alice, "ADMINS").await;
+    let label = &ask.buttons[0].0;
+    assert_eq!(label, en().button_no_cohosts());
+    alice.press(&ask, "skip");
+    let done = created(&mut alice).await;
+    assert_eq!(
+        done.message_id, ask.message_id,
+        "the panel becomes the result"
+    );
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "ADMINS"}));
+    assert!(reqs[0].body.get("cohosts").is_none());
+    app.stop().await;
+}
+
+/// The user starts /meet twice and taps Create on the first, no longer current, panel: a notice,
+/// nothing created. Create on the current panel works.
+#[tokio::test]
+async fn create_on_an_old_panel_is_stale() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1108, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    alice.send("/meet");
+    let old = alice.reply().await;
+    alice.send("/meet");
+    let current = alice.reply().await;
+    assert_ne!(old.message_id, current.message_id);
+
+    let tap = alice.press(&old, "create");
+    assert_eq!(alice.answer_to(&tap).await, en().stale_button());
+    app.tm.assert_requests_stay(0, QUIET).await;
+
+    alice.press(&current, "create");
+    let done = created(&mut alice).await;
+    assert_eq!(done.message_id, current.message_id);
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
+    app.stop().await;
+}
+
+/// In a group, Bob taps Create on Alice's panel: he gets a notice, nothing is created and the
+/// panel is untouched. Alice's own tap creates with her token.
+#[tokio::test]
+async fn another_member_cannot_press_the_owners_buttons() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1109, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let mut alice_in_group = app.in_group(GROUP, 1109, "en");
+    let mut bob_in_group = app.in_group(GROUP, 1110, "en");
+
+    alice_in_group.send("/meet");
+    let panel = alice_in_group.reply().await;
+    let from = bob_in_group.now();
+    let tap = bob_in_group.press(&panel, "create");
+    assert_eq!(bob_in_group.answer_to(&tap).await, en().not_your_dialogue());
+    let tap = bob_in_group.press(&panel, "wr:ADMINS");
+    assert_eq!(bob_in_group.answer_to(&tap).await, en().not_your_dialogue());
+    app.tg
+        .assert_no_call(from, QUIET, |c| {
+            c.method == "editMessageText" || c.method == "sendMessage"
+        })
+        .await;
+    assert!(app.tm.requests().is_empty());
+
+    alice_in_group.press(&panel, "create");
+    created(&mut alice_in_group).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].authorization, "OAuth y0_alice");
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
+    app.stop().await;
+}
+
+/// In a group, Bob replies to Alice's cohosts question: not taken as her answer. Alice's reply
+/// is.
+#[tokio::test]
+async fn another_members_reply_is_not_the_owners_answer() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1111, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let mut alice_in_group = app.in_group(GROUP, 1111, "en");
+    let mut bob_in_group = app.in_group(GROUP, 1112, "en");
+    let ask = meet_up_to_cohosts(&mut alice_in_group, "ORGANIZATION").await;
+
+    let from = bob_in_group.now();
+    bob_in_group.reply_to(&ask, "bob@x.ru");
+    app.tg
+        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+        .await;
+    assert!(app.tm.requests().is_empty());
+
+    alice_in_group.reply_to(&ask, "carol@x.ru");
+    created(&mut alice_in_group).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].body,
+        json!({"waiting_room_level": "ORGANIZATION", "cohosts": [{"email": "carol@x.ru"}]})
+    );
+    app.stop().await;
+}
+
+/// A button with data the bot never sends ("garbage") is answered with a notice; the dialogue
+/// is unaffected and Create still works.
+#[tokio::test]
+async fn unknown_callback_data_gets_a_notice() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1113, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    let from = alice.now();
+    let tap = alice.press(&panel, "garbage");
+    assert_eq!(alice.answer_to(&tap).await, en().stale_button());
+    app.tg
+        .assert_no_call(from, QUIET, |c| {
+            c.method == "editMessageText" || c.method == "sendMessage"
+        })
+        .await;
+    assert!(app.tm.requests().is_empty());
+
+    alice.press(&panel, "create");
+    created(&mut alice).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    app.stop().await;
+}
+
+/// The user taps Create twice in quick succession (Telemost is slow to answer): exactly one
+/// meeting is created; the second tap gets a notice.
+#[tokio::test]
+async fn double_tap_on_create_creates_once() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1114, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    app.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "77", "join_url": "https://telemost.yandex.ru/j/77"}),
+        )
+        .after(Duration::from_millis(300)),
+    );
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    let first = alice.press(&panel, "create");
+    let second = alice.press(&panel, "create");
+
+    let done = created(&mut alice).await;
+    assert_eq!(
+        done.text,
+        en().meeting_created("https://telemost.yandex.ru/j/77")
+    );
+    assert_eq!(alice.answer_to(&first).await, "");
+    let notice = alice.answer_to(&second).await;
+    assert!(
+        notice == en().still_creating() || notice == en().stale_button(),
+        "{notice:?}"
+    );
+    app.tm.assert_requests_stay(1, QUIET).await;
+    assert_eq!(
+        app.tm.requests()[0].body,
+        json!({"waiting_room_level": "PUBLIC"})
+    );
+    app.stop().await;
+}
+
+/// Two users, each in their private chat with their own token, have dialogues open at once:
+/// each meeting is created with its own chat's token.
+#[tokio::test]
+async fn two_private_chats_use_their_own_tokens() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1115, "en");
+    let mut bob = app.private(1116, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    app.with_token(&mut bob, "y0_bob").await;
+    alice.send("/meet");
+    let alice_panel = alice.reply().await;
+    bob.send("/meet");
+    let bob_panel = bob.reply().await;
+
+    bob.press(&bob_panel, "create");
+    let bob_done = created(&mut bob).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_bob");
+    assert_eq!(bob_done.text, en().meeting_created(&join_url(1)));
+
+    alice.press(&alice_panel, "wr:ADMINS");
+    let ask = alice.reply().await;
+    alice.press(&ask, "skip");
+    let alice_done = created(&mut alice).await;
+    let reqs = app.tm.wait_requests(2).await;
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].authorization, "OAuth y0_alice");
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
+    assert_eq!(reqs[1].body, json!({"waiting_room_level": "ADMINS"}));
+    assert_eq!(alice_done.text, en().meeting_created(&join_url(2)));
+    app.stop().await;
+}
+
+/// A user whose Telegram is in Russian sees the panel, the buttons and the result in Russian.
+#[tokio::test]
+async fn russian_user_gets_russian_texts() {
+    let app = TestApp::start().await;
+    let mut ivan = app.private(1117, "ru");
+    app.with_token(&mut ivan, "y0_ivan").await;
+    ivan.send("/meet");
+    let panel = ivan.reply().await;
+    assert!(
+        panel.text.starts_with("Новая встреча в Телемосте"),
+        "{}",
+        panel.text
+    );
+    assert!(panel.text.contains("Комната ожидания"), "{}", panel.text);
+    assert!(
+        panel
+            .buttons
+            .iter()
+            .any(|(label, data)| label == "✅ Создать" && data == "create"),
+        "{:?}",
+        panel.buttons
+    );
+    ivan.press(&panel, "create");
+    let done = created(&mut ivan).await;
+    assert_eq!(
+        done.text,
+        format!("Встреча создана.\nСсылка для входа: {}", join_url(1))
+    );
+    assert_eq!(done.buttons, [("Войти во встречу".to_owned(), join_url(1))]);
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_ivan");
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
+    app.stop().await;
+}
+
+/// The user types the cohosts, but Telegram refuses "Creating the meeting…" (a flood wait
+/// longer than the bot waits out), so nothing is created. Sending the cohosts again must create the meeting: the
+/// dialogue must not stay stuck in "still creating" with nothing in flight.
+#[tokio::test]
+async fn a_failed_progress_message_does_not_wedge_the_dialogue() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1118, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    meet_up_to_cohosts(&mut alice, "PUBLIC").await;
+
+    app.tg.fail(
+        "sendMessage",
+        1,
+        429,
+        json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 120",
+               "parameters": {"retry_after": 120}}),
+    );
+    let from = alice.now();
+    alice.send("a@x.ru");
+    app.tg
+        .wait_call(from, "the failed sendMessage", |c| {
+            c.method == "sendMessage" && c.chat_id() == Some(1118)
+        })
+        .await;
+    // The failed message still counts as a reply for the cursor: skip it.
+    alice.reply().await;
+
+    alice.send("a@x.ru");
+    let next = alice
+        .reply_where(|r| r.text.contains("https://") || r.text == en().still_creating())
+        .await;
+    assert_ne!(
+        next.text,
+        en().still_creating(),
+        "stuck: nothing is being created"
+    );
+    assert_eq!(next.text, en().meeting_created(&join_url(1)));
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].body,
+        json!({"waiting_room_level": "PUBLIC", "cohosts": [{"email": "a@x.ru"}]})
+    );
     app.stop().await;
 }

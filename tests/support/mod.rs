@@ -12,9 +12,11 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use telemost_bot::bot::{self, Running};
 use telemost_bot::config::Config;
+use telemost_bot::telemost::RetryPolicy;
 
 #[allow(unused_imports)]
 pub use telegram::{BOT_ID, Call, FakeTelegram};
+#[allow(unused_imports)]
 pub use telemost::{Answer, FakeTelemost};
 
 pub const BOT_TOKEN: &str = "4242:TEST-bot-token-do-not-leak";
@@ -24,10 +26,22 @@ pub struct TestApp {
     pub tm: FakeTelemost,
     dir: tempfile::TempDir,
     running: Option<Running>,
+    /// `TELEMOST_API_URL` when it is not the fake's (see `start_with_telemost_url`).
+    telemost_url: Option<String>,
 }
 
 impl TestApp {
     pub async fn start() -> Self {
+        Self::start_inner(None).await
+    }
+
+    /// Like `start`, but the bot's `TELEMOST_API_URL` is `url` (the fake Telemost still runs
+    /// and records whatever reaches it).
+    pub async fn start_with_telemost_url(url: &str) -> Self {
+        Self::start_inner(Some(url.to_owned())).await
+    }
+
+    async fn start_inner(telemost_url: Option<String>) -> Self {
         let tg = FakeTelegram::start().await;
         let tm = FakeTelemost::start().await;
         let dir = tempfile::tempdir().unwrap();
@@ -36,6 +50,7 @@ impl TestApp {
             tm,
             dir,
             running: None,
+            telemost_url,
         };
         app.boot().await;
         app
@@ -49,8 +64,16 @@ impl TestApp {
         Config {
             bot_token: SecretString::from(BOT_TOKEN),
             telegram_api_url: Some(self.tg.url.parse().unwrap()),
-            telemost_api_url: self.tm.base_url.clone(),
+            telemost_api_url: self
+                .telemost_url
+                .clone()
+                .unwrap_or_else(|| self.tm.base_url.clone()),
             database_url: self.db_path().to_str().unwrap().to_owned(),
+            telegram_rate_limit: false,
+            telemost_retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
         }
     }
 
@@ -101,6 +124,14 @@ impl TestApp {
             saved.text
         );
     }
+}
+
+/// A Telemost base URL on 127.0.0.1 where nothing listens: the port was bound, then freed.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/v1/telemost-api")
 }
 
 /// What the bot showed in a chat: a sent message or an edit of one.

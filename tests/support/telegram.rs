@@ -40,6 +40,9 @@ struct Inner {
     next_update_id: i64,
     next_message_id: i64,
     calls: Vec<Call>,
+    /// Like Telegram, getUpdates with `offset = N` forgets every update with id < N: a bot
+    /// that restarts (polling from offset 0 again) does not see confirmed updates twice.
+    forgotten_below: i64,
     /// Scripted failures: method → queue of (HTTP status, body) answered instead of success.
     faults: HashMap<String, VecDeque<(u16, Value)>>,
 }
@@ -94,6 +97,14 @@ impl FakeTelegram {
 
     pub fn calls(&self) -> Vec<Call> {
         self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// The calls of `method` in `chat`, in order.
+    pub fn calls_to(&self, method: &str, chat: i64) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.chat_id() == Some(chat))
+            .collect()
     }
 
     /// Waits (bounded) for the first call at index `>= from` that satisfies `pred`; returns its
@@ -269,15 +280,17 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
     }
     loop {
         let notified = fake.new_update.notified();
-        let ready: Vec<Value> = fake
-            .inner
-            .lock()
-            .unwrap()
-            .updates
-            .iter()
-            .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset)
-            .cloned()
-            .collect();
+        let ready: Vec<Value> = {
+            let mut inner = fake.inner.lock().unwrap();
+            inner.forgotten_below = inner.forgotten_below.max(offset);
+            let from = inner.forgotten_below;
+            inner
+                .updates
+                .iter()
+                .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= from)
+                .cloned()
+                .collect()
+        };
         if !ready.is_empty() || tokio::time::timeout_at(deadline, notified).await.is_err() {
             return ok(Value::Array(ready));
         }

@@ -43,6 +43,10 @@ impl Answer {
             delay: Duration::ZERO,
         }
     }
+    /// The same answer, sent only after `delay`.
+    pub fn after(self, delay: Duration) -> Self {
+        Self { delay, ..self }
+    }
 }
 
 #[derive(Default)]
@@ -79,6 +83,17 @@ impl FakeTelemost {
 
     pub fn requests(&self) -> Vec<Request> {
         self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Waits `within`, then asserts that exactly `n` requests arrived in total.
+    pub async fn assert_requests_stay(&self, n: usize, within: Duration) {
+        tokio::time::sleep(within).await;
+        let got = self.requests();
+        assert_eq!(
+            got.len(),
+            n,
+            "expected exactly {n} Telemost requests; got {got:#?}"
+        );
     }
 
     /// Waits (bounded) until `n` requests have arrived, and returns them.
