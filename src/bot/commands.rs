@@ -49,10 +49,12 @@ pub async fn on_command(
         }
         Command::Token(arg) if !private => {
             if !arg.trim().is_empty() {
-                if let Err(e) = bot.delete(chat, msg.id).await {
-                    tracing::warn!(chat_id = chat.0, error = %super::redacted(&e), "could not delete a token posted in a group");
+                let deleted = bot.delete(chat, msg.id).await;
+                if let Err(e) = &deleted {
+                    tracing::warn!(chat_id = chat.0, error = %super::redacted(e), "could not delete a token posted in a group");
                 }
-                bot.send(chat, t.token_in_group(), None).await?;
+                bot.send(chat, t.token_in_group(deleted.is_ok()), None)
+                    .await?;
             } else {
                 bot.send(chat, t.token_only_in_private(), None).await?;
             }
@@ -127,11 +129,11 @@ pub async fn save_token(
     let set_by = msg.from.as_ref().map_or(msg.chat.id.0, |u| u.id.0 as i64);
     ctx.db.set_token(msg.chat.id.0, &token, set_by).await?;
     let deleted = bot.delete(msg.chat.id, msg.id).await;
-    bot.send(msg.chat.id, t.token_saved(), None).await?;
-    if let Err(e) = deleted {
-        tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(&e), "could not delete a token message");
-        bot.send(msg.chat.id, t.token_delete_failed(), None).await?;
+    if let Err(e) = &deleted {
+        tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(e), "could not delete a token message");
     }
+    bot.send(msg.chat.id, t.token_saved(deleted.is_ok()), None)
+        .await?;
     Ok(true)
 }
 

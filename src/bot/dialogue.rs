@@ -161,10 +161,6 @@ fn panel(
     in_group: bool,
 ) -> (String, InlineKeyboardMarkup) {
     let mut text = String::new();
-    if let Some(note) = note {
-        text.push_str(&ellipsize(note, 1500));
-        text.push_str("\n\n");
-    }
     let mut line = |label: &str, value: &str| {
         text.push_str(label);
         text.push_str(": ");
@@ -199,6 +195,9 @@ fn panel(
         Step::Creating => t.creating(),
     };
     let mut full = format!("{header}\n{text}\n{question}");
+    if let Some(note) = note {
+        full = format!("{}\n\n{full}", ellipsize(note, 1500));
+    }
     if in_group && d.step.is_text() {
         full.push(' ');
         full.push_str(t.reply_hint());
@@ -498,14 +497,23 @@ async fn create(
     d.step = Step::Creating;
     // Saved before the call, so a second tap on Create is refused instead of creating twice.
     dialogue.update(State::Draft(d.clone())).await?;
-    let panel = show(
+    let panel = match show(
         bot,
         chat,
         panel,
         t.creating().to_owned(),
         InlineKeyboardMarkup::default(),
     )
-    .await?;
+    .await
+    {
+        Ok(id) => id,
+        Err(e) => {
+            // Nothing was created: put the draft back where it was, or it would wait forever.
+            d.step = resume_at;
+            dialogue.update(State::Draft(d)).await?;
+            return Err(e.into());
+        }
+    };
 
     match ctx.telemost.create_conference(&token, &request).await {
         Ok(conference) => {

@@ -50,16 +50,28 @@ impl Texts for En {
         "Send me your Telemost OAuth token. I will delete your message as soon as I have saved it. \
          /cancel to stop."
     }
-    fn token_saved(&self) -> &'static str {
-        "Token saved, and your message with it deleted. Now /meet creates a meeting."
+    fn token_saved(&self, deleted: bool) -> &'static str {
+        if deleted {
+            "Token saved, and your message with it deleted. Now /meet creates a meeting."
+        } else {
+            "Token saved. I could not delete your message with it: please delete it yourself. \
+             Now /meet creates a meeting."
+        }
     }
     fn token_malformed(&self) -> &'static str {
         "That doesn't look like an OAuth token (it should be one word, without spaces). \
          Send the token again, or /cancel."
     }
-    fn token_in_group(&self) -> &'static str {
-        "I deleted that message: a token must never be posted in a group. If others could have \
-         seen it, revoke it in your Yandex ID account. Set your token in a private chat with me."
+    fn token_in_group(&self, deleted: bool) -> &'static str {
+        if deleted {
+            "I deleted that message: a token must never be posted in a group. If others could \
+             have seen it, revoke it in your Yandex ID account. Set your token in a private chat \
+             with me."
+        } else {
+            "A token must never be posted in a group, and I could not delete that message (I am \
+             not an admin here). Delete it now and revoke the token in your Yandex ID account, \
+             then set a new one in a private chat with me."
+        }
     }
     fn token_only_in_private(&self) -> &'static str {
         "Tokens are set in a private chat with me, never in a group. Open a private chat and send /token there."
@@ -69,9 +81,6 @@ impl Texts for En {
     }
     fn token_none_to_forget(&self) -> &'static str {
         "This chat has no token to forget."
-    }
-    fn token_delete_failed(&self) -> &'static str {
-        "I could not delete the message with your token: please delete it yourself."
     }
 
     fn cancelled(&self) -> &'static str {

@@ -41,13 +41,13 @@ pub trait Texts: Sync {
 
     fn no_token(&self, in_group: bool) -> &'static str;
     fn token_prompt(&self) -> &'static str;
-    fn token_saved(&self) -> &'static str;
+    /// `deleted`: whether the message carrying the token could be deleted.
+    fn token_saved(&self, deleted: bool) -> &'static str;
     fn token_malformed(&self) -> &'static str;
-    fn token_in_group(&self) -> &'static str;
+    fn token_in_group(&self, deleted: bool) -> &'static str;
     fn token_only_in_private(&self) -> &'static str;
     fn token_forgotten(&self) -> &'static str;
     fn token_none_to_forget(&self) -> &'static str;
-    fn token_delete_failed(&self) -> &'static str;
 
     fn cancelled(&self) -> &'static str;
     fn nothing_to_cancel(&self) -> &'static str;
