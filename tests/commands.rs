@@ -141,21 +141,43 @@ async fn token_sent_after_a_lone_token_command() {
     app.stop().await;
 }
 
-/// The user sends "/token two words": the bot says it is not a token and stores nothing, so
-/// /meet still asks for a token and Telemost hears nothing.
+/// The user sends "/token two words": the bot deletes it anyway (it may be a token with a
+/// typo), says it is not a token and stores nothing, so /meet still asks for a token and
+/// Telemost hears nothing. The next message would be taken as the token; /cancel ends that.
 #[tokio::test]
 async fn malformed_token_is_refused_and_not_stored() {
     let app = TestApp::start().await;
     let mut ann = app.private(2005, "en");
-    ann.send("/token two words");
+    let msg = ann.send("/token two words");
     let r = ann.reply().await;
     assert_eq!(r.text, en().token_malformed());
+    assert_eq!(deleted_in(&app, 2005), [msg]);
+    ann.send("/cancel");
+    assert_eq!(ann.reply().await.text, en().cancelled());
 
     ann.send("/meet");
     let r = ann.reply().await;
     assert_eq!(r.text, en().no_token(false));
     assert!(r.buttons.is_empty());
     app.tm.assert_requests_stay(0, QUIET).await;
+    app.stop().await;
+}
+
+/// After a malformed token, the user simply sends the right one: it is stored and deleted.
+#[tokio::test]
+async fn malformed_token_then_the_right_one() {
+    let app = TestApp::start().await;
+    let mut ann = app.private(2019, "en");
+    ann.send("/token y0 typo");
+    assert_eq!(ann.reply().await.text, en().token_malformed());
+    let msg = ann.send("y0_fixed");
+    assert_eq!(ann.reply().await.text, en().token_saved(true));
+    assert!(deleted_in(&app, 2019).contains(&msg));
+    meet_with_defaults(&mut ann).await;
+    assert_eq!(
+        app.tm.wait_requests(1).await[0].authorization,
+        "OAuth y0_fixed"
+    );
     app.stop().await;
 }
 

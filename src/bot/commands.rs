@@ -64,10 +64,13 @@ pub async fn on_command(
             bot.send(chat, t.token_prompt(), None).await?;
         }
         Command::Token(arg) => {
-            if save_token(&bot, &msg, &ctx, &arg).await?
-                && matches!(dialogue.get().await?, Some(State::AwaitingToken))
-            {
-                dialogue.exit().await?;
+            if save_token(&bot, &msg, &ctx, &arg).await? {
+                if matches!(dialogue.get().await?, Some(State::AwaitingToken)) {
+                    dialogue.exit().await?;
+                }
+            } else {
+                // Malformed: the next message is taken as the token, as after a lone /token.
+                dialogue.update(State::AwaitingToken).await?;
             }
         }
         Command::Forget => {
@@ -123,6 +126,10 @@ pub async fn save_token(
 ) -> Result<bool, super::HandlerError> {
     let t = lang_of(msg.from.as_ref());
     let Some(token) = parse_token(raw) else {
+        // It may still be a token with a typo: do not leave it in the chat either.
+        if let Err(e) = bot.delete(msg.chat.id, msg.id).await {
+            tracing::debug!(error = %super::redacted(&e), "could not delete a malformed token");
+        }
         bot.send(msg.chat.id, t.token_malformed(), None).await?;
         return Ok(false);
     };

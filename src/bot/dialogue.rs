@@ -211,7 +211,7 @@ fn button(label: &str, cb: Callback) -> InlineKeyboardButton {
 
 fn chosen(label: &str, is: bool) -> String {
     if is {
-        format!("• {label} •")
+        format!("✓ {label}")
     } else {
         label.to_owned()
     }
@@ -226,7 +226,7 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
             WaitingRoomLevel::ALL
                 .iter()
                 .map(|&l| {
-                    let label = chosen(l.as_str(), l == d.waiting_room);
+                    let label = chosen(t.waiting_room_button(l), l == d.waiting_room);
                     button(&label, Callback::WaitingRoom(l))
                 })
                 .collect(),
@@ -238,7 +238,7 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
                 StreamAccess::ALL
                     .iter()
                     .map(|&a| {
-                        let label = chosen(a.as_str(), a == current);
+                        let label = chosen(t.stream_access_button(a), a == current);
                         button(&label, Callback::StreamAccess(a))
                     })
                     .collect(),

@@ -162,6 +162,17 @@ pub struct Person {
 }
 
 impl Person {
+    /// A user in `chat` of `tg` (for tools that drive the fakes without a `TestApp`).
+    pub fn new(tg: &FakeTelegram, chat: i64, user: i64, lang: &str) -> Self {
+        Self {
+            tg: tg.clone(),
+            chat,
+            user,
+            lang: lang.to_owned(),
+            cursor: 0,
+        }
+    }
+
     fn from(&self) -> Value {
         json!({"id": self.user, "is_bot": false, "first_name": format!("User{}", self.user),
                "language_code": self.lang})

@@ -57,12 +57,17 @@ pub struct FakeTelegram {
 
 impl FakeTelegram {
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Serves on `addr` (the examples use fixed ports; tests use port 0).
+    pub async fn start_on(addr: &str) -> Self {
         let mut fake = Self::default();
         fake.inner.lock().unwrap().next_message_id = 1000;
         let app = Router::new()
             .route("/{bot}/{method}", post(handle))
             .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         fake.url = format!("http://{}/", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake

@@ -66,11 +66,16 @@ pub struct FakeTelemost {
 
 impl FakeTelemost {
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Serves on `addr` (the examples use fixed ports; tests use port 0).
+    pub async fn start_on(addr: &str) -> Self {
         let mut fake = Self::default();
         let app = Router::new()
             .route("/v1/telemost-api/conferences", post(create))
             .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         fake.base_url = format!("http://{}/v1/telemost-api", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake

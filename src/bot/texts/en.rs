@@ -25,7 +25,12 @@ impl Texts for En {
          /forget: forget this chat's token\n\
          /cancel: cancel what we are doing\n\n\
          First set a token: send /token in a private chat with me. In a group, /meet uses \
-         the token of whoever types it."
+         the token of whoever types it.\n\n\
+         Getting a token (Yandex 360 for business accounts): register an app at \
+         https://oauth.yandex.ru/client/new with the scopes telemost-api:conferences.create, \
+         .read and .update; then, signed in with your work account, open \
+         https://oauth.yandex.ru/authorize?response_type=token&client_id=<the app's ClientID> \
+         and copy the token it shows."
     }
     fn unknown_command(&self) -> &'static str {
         "I don't know that command. /help lists what I can do."
@@ -140,6 +145,20 @@ impl Texts for En {
         match access {
             StreamAccess::Public => "anyone with the link",
             StreamAccess::Organization => "the organisation only",
+        }
+    }
+
+    fn waiting_room_button(&self, level: WaitingRoomLevel) -> &'static str {
+        match level {
+            WaitingRoomLevel::Public => "No waiting room",
+            WaitingRoomLevel::Organization => "Outsiders wait",
+            WaitingRoomLevel::Admins => "Everyone waits",
+        }
+    }
+    fn stream_access_button(&self, access: StreamAccess) -> &'static str {
+        match access {
+            StreamAccess::Public => "Anyone",
+            StreamAccess::Organization => "Organisation only",
         }
     }
 

@@ -67,6 +67,9 @@ pub trait Texts: Sync {
     fn none(&self) -> &'static str;
     fn waiting_room(&self, level: WaitingRoomLevel) -> &'static str;
     fn stream_access(&self, access: StreamAccess) -> &'static str;
+    /// Short labels for the option buttons.
+    fn waiting_room_button(&self, level: WaitingRoomLevel) -> &'static str;
+    fn stream_access_button(&self, access: StreamAccess) -> &'static str;
 
     fn ask_title(&self) -> &'static str;
     fn ask_waiting_room(&self) -> &'static str;

@@ -25,7 +25,12 @@ impl Texts for Ru {
          /forget — забыть токен этого чата\n\
          /cancel — отменить текущее действие\n\n\
          Сначала задайте токен: отправьте /token в личном чате со мной. В группе /meet \
-         использует токен того, кто вызвал команду."
+         использует токен того, кто вызвал команду.\n\n\
+         Как получить токен (для аккаунтов Яндекс 360 для бизнеса): зарегистрируйте приложение \
+         на https://oauth.yandex.ru/client/new с правами telemost-api:conferences.create, \
+         .read и .update; затем под рабочим аккаунтом откройте \
+         https://oauth.yandex.ru/authorize?response_type=token&client_id=<ClientID приложения> \
+         и скопируйте показанный токен."
     }
     fn unknown_command(&self) -> &'static str {
         "Такой команды я не знаю. Список команд — /help."
@@ -139,6 +144,20 @@ impl Texts for Ru {
         match access {
             StreamAccess::Public => "все, у кого есть ссылка",
             StreamAccess::Organization => "только сотрудники организации",
+        }
+    }
+
+    fn waiting_room_button(&self, level: WaitingRoomLevel) -> &'static str {
+        match level {
+            WaitingRoomLevel::Public => "Без ожидания",
+            WaitingRoomLevel::Organization => "Ждут внешние",
+            WaitingRoomLevel::Admins => "Ждут все",
+        }
+    }
+    fn stream_access_button(&self, access: StreamAccess) -> &'static str {
+        match access {
+            StreamAccess::Public => "Все",
+            StreamAccess::Organization => "Только сотрудники",
         }
     }
 
