@@ -14,7 +14,7 @@
 //! Not part of the product; it needs the dev-dependencies (axum), like the tests.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod support;
 
 use std::collections::HashMap;
