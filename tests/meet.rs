@@ -543,3 +543,42 @@ async fn a_failed_progress_message_does_not_wedge_the_dialogue() {
     );
     app.stop().await;
 }
+
+/// After Alice creates a meeting with cohosts, the bot's database holds it: her chat, her user
+/// id, the conference id, the link and the exact options sent. Bob's chat has none.
+#[tokio::test]
+async fn created_meeting_is_recorded() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1201, "en");
+    app.with_token(&mut alice, "y0_rec").await;
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    alice.press(&panel, "wr:ADMINS");
+    alice.reply().await;
+    alice.send("anna@corp.ru");
+    alice.reply_where(|r| r.text.contains("https://")).await;
+
+    let db = telemost_bot::storage::Db::open(app.db_path().to_str().unwrap())
+        .await
+        .unwrap();
+    let got = db.recent_meetings(1201, 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(m.chat_id, 1201);
+    assert_eq!(m.user_id, Some(1201));
+    assert_eq!(m.conference_id, "10000000000001");
+    assert_eq!(m.join_url, support::telemost::join_url(1));
+    assert_eq!(m.watch_url, None);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&m.options).unwrap(),
+        json!({"waiting_room_level": "ADMINS", "cohosts": [{"email": "anna@corp.ru"}]})
+    );
+    assert!(
+        m.created_at > 1_700_000_000,
+        "a real timestamp: {}",
+        m.created_at
+    );
+    assert!(db.recent_meetings(1202, 10).await.unwrap().is_empty());
+    db.close().await;
+    app.stop().await;
+}
