@@ -2,6 +2,8 @@
 //! It knows nothing of Telegram or Telemost: chats and users are plain ids, a dialogue is an
 //! opaque string the bot serialised, a meeting's options are the JSON the bot sent.
 
+pub mod crypto;
+
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
