@@ -7,5 +7,6 @@
 
 pub mod bot;
 pub mod config;
+pub mod oauth;
 pub mod storage;
 pub mod telemost;
