@@ -558,9 +558,12 @@ async fn created_meeting_is_recorded() {
     alice.send("anna@corp.ru");
     alice.reply_where(|r| r.text.contains("https://")).await;
 
-    let db = telemost_bot::storage::Db::open(app.db_path().to_str().unwrap())
-        .await
-        .unwrap();
+    let db = telemost_bot::storage::Db::open(
+        app.db_path().to_str().unwrap(),
+        telemost_bot::storage::KeySource::FileBesideDatabase,
+    )
+    .await
+    .unwrap();
     let got = db.recent_meetings(1201, 10).await.unwrap();
     assert_eq!(got.len(), 1);
     let m = &got[0];

@@ -7,6 +7,7 @@ use teloxide::utils::command::BotCommands;
 
 use super::dialogue::{self, Draft, State};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use crate::storage::Tokens;
 use crate::telemost::model::Title;
 use std::sync::Arc;
 
@@ -134,7 +135,9 @@ pub async fn save_token(
         return Ok(false);
     };
     let set_by = msg.from.as_ref().map_or(msg.chat.id.0, |u| u.id.0 as i64);
-    ctx.db.set_token(msg.chat.id.0, &token, set_by).await?;
+    ctx.db
+        .set_token(msg.chat.id.0, &Tokens::pasted(token), set_by)
+        .await?;
     let deleted = bot.delete(msg.chat.id, msg.id).await;
     if let Err(e) = &deleted {
         tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(e), "could not delete a token message");

@@ -23,7 +23,7 @@ use thiserror::Error;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::storage::{Db, StorageError};
+use crate::storage::{Db, KeySource, StorageError};
 use crate::telemost::TelemostClient;
 use commands::Command;
 use dialogue::State;
@@ -58,11 +58,11 @@ impl Ctx {
         chat: ChatId,
         user: &User,
     ) -> Result<Option<SecretString>, StorageError> {
-        if let Some(token) = self.db.token(chat.0).await? {
-            return Ok(Some(token));
+        if let Some(tokens) = self.db.token(chat.0).await? {
+            return Ok(Some(tokens.access));
         }
         match i64::try_from(user.id.0) {
-            Ok(own) if !chat.is_user() => self.db.token(own).await,
+            Ok(own) if !chat.is_user() => Ok(self.db.token(own).await?.map(|t| t.access)),
             _ => Ok(None),
         }
     }
@@ -279,7 +279,7 @@ impl Running {
 /// Opens the database, checks the bot token with Telegram, registers the command menu and starts
 /// polling in the background.
 pub async fn start(config: Config) -> Result<Running, StartError> {
-    let db = Db::open(&config.database_url).await?;
+    let db = Db::open(&config.database_url, KeySource::FileBesideDatabase).await?;
     let http = teloxide::net::default_reqwest_settings()
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;

@@ -4,6 +4,7 @@
 
 pub mod crypto;
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,10 +13,26 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use thiserror::Error;
 
+use crypto::{Cipher, CryptoError, Key};
+
 #[derive(Debug, Error)]
 pub enum StorageError {
     #[error("invalid DATABASE_URL: {0}")]
     Url(String),
+    #[error(
+        "the database's tokens were sealed with another key: set TOKEN_ENCRYPTION_KEY (or restore \
+         the key file) to the key it was created with"
+    )]
+    WrongKey,
+    #[error(
+        "the database has sealed tokens but its key file {0} is missing: restore it, or set \
+         TOKEN_ENCRYPTION_KEY to the key the database was created with"
+    )]
+    KeyMissing(PathBuf),
+    #[error("key file {path}: {reason}")]
+    KeyFile { path: PathBuf, reason: String },
+    #[error("a stored token could not be opened: {0}")]
+    Crypto(#[from] CryptoError),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -37,10 +54,109 @@ pub struct MeetingRecord {
     pub options: String,
 }
 
+/// A chat's OAuth tokens.
+pub struct Tokens {
+    pub access: SecretString,
+    /// Present when the token came from a Yandex login.
+    pub refresh: Option<SecretString>,
+    /// When the access token expires (unix seconds), when known.
+    pub expires_at: Option<i64>,
+}
+
+impl Tokens {
+    /// A token the user pasted: no refresh token, expiry unknown.
+    pub fn pasted(access: SecretString) -> Self {
+        Self {
+            access,
+            refresh: None,
+            expires_at: None,
+        }
+    }
+}
+
+/// Where the key that seals tokens comes from.
+pub enum KeySource {
+    /// `TOKEN_ENCRYPTION_KEY`.
+    Given(Key),
+    /// A key file beside the database file (`<database>.key`), created on first start with
+    /// owner-only permissions.
+    FileBesideDatabase,
+}
+
+/// What became of a /connect code someone presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// Valid and now used up: the group it was made for.
+    Group(i64),
+    /// Made for another user; left valid for them.
+    OtherUser,
+    Expired,
+    /// Unknown, or used already.
+    Invalid,
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: SqlitePool,
+    cipher: std::sync::Arc<Cipher>,
+}
+
+const KEY_CHECK: &str = "key_check";
+
+fn access_context(chat_id: i64) -> String {
+    format!("chat/{chat_id}/access")
+}
+
+fn refresh_context(chat_id: i64) -> String {
+    format!("chat/{chat_id}/refresh")
+}
+
+fn is_in_memory(file: &Path) -> bool {
+    file.as_os_str().is_empty() || file == Path::new(":memory:")
+}
+
+/// Reads the key file beside `db_file`, or creates it (owner-only) when the database has no
+/// sealed values yet. A database with sealed values and no key file is an error: a new key would
+/// silently lose every token.
+fn key_file(db_file: &Path, has_sealed: bool) -> Result<Key> {
+    let mut name = db_file.as_os_str().to_owned();
+    name.push(".key");
+    let path = PathBuf::from(name);
+    let fail = |reason: String| StorageError::KeyFile {
+        path: path.clone(),
+        reason,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Key::from_base64(&text).map_err(|e| fail(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if has_sealed {
+                return Err(StorageError::KeyMissing(path));
+            }
+            let key = Key::generate();
+            write_private(&path, key.to_base64().expose_secret())
+                .map_err(|e| fail(e.to_string()))?;
+            tracing::info!(path = %path.display(), "created a new token encryption key file; back it up with the database");
+            Ok(key)
+        }
+        Err(e) => Err(fail(e.to_string())),
+    }
+}
+
+/// Creates `path` with `contents`, readable and writable by the owner only.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
 }
 
 fn now() -> i64 {
@@ -51,28 +167,81 @@ fn now() -> i64 {
 }
 
 impl Db {
-    /// Opens (creating if missing) the database at `url` and applies pending migrations.
-    /// `url` is a `sqlite:` URL or a plain file path.
-    pub async fn open(url: &str) -> Result<Self> {
+    /// Opens (creating if missing) the database at `url`, applies pending migrations and checks
+    /// that `keys` gives the key its tokens were sealed with. `url` is a `sqlite:` URL or a plain
+    /// file path.
+    pub async fn open(url: &str, keys: KeySource) -> Result<Self> {
         let options = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url).map_err(|e| StorageError::Url(e.to_string()))?
         } else {
             SqliteConnectOptions::new().filename(url)
         };
+        let file = options.get_filename().to_owned();
         // WAL lets readers proceed during a write; the busy timeout makes a concurrent writer
-        // wait instead of failing at once.
+        // wait instead of failing at once; secure_delete zeroes what is deleted, so an old value
+        // does not linger in free pages.
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
         sqlx::migrate!().run(&pool).await?;
-        Ok(Self { pool })
+
+        let check: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(KEY_CHECK)
+            .fetch_optional(&pool)
+            .await?;
+        let key = match keys {
+            KeySource::Given(key) => key,
+            KeySource::FileBesideDatabase if is_in_memory(&file) => Key::generate(),
+            KeySource::FileBesideDatabase => key_file(&file, check.is_some())?,
+        };
+        let cipher = Cipher::new(&key);
+        match &check {
+            Some(sealed) => {
+                cipher
+                    .open(KEY_CHECK, sealed)
+                    .map_err(|_| StorageError::WrongKey)?;
+            }
+            None => {
+                let sealed = cipher.seal(KEY_CHECK, &SecretString::from("telemost-bot"));
+                sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?)")
+                    .bind(KEY_CHECK)
+                    .bind(sealed)
+                    .execute(&pool)
+                    .await?;
+            }
+        }
+        let db = Self {
+            pool,
+            cipher: std::sync::Arc::new(cipher),
+        };
+        db.seal_plain_tokens().await?;
+        Ok(db)
+    }
+
+    /// Seals tokens an older version stored in plain text.
+    async fn seal_plain_tokens(&self) -> Result<()> {
+        let rows =
+            sqlx::query("SELECT chat_id, token FROM chat_tokens WHERE token NOT LIKE 'v1.%'")
+                .fetch_all(&self.pool)
+                .await?;
+        for row in rows {
+            let chat_id: i64 = row.get(0);
+            let plain = SecretString::from(row.get::<String, _>(1));
+            sqlx::query("UPDATE chat_tokens SET token = ? WHERE chat_id = ?")
+                .bind(self.cipher.seal(&access_context(chat_id), &plain))
+                .bind(chat_id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Waits for open connections to finish and closes them (checkpointing the WAL).
@@ -80,14 +249,25 @@ impl Db {
         self.pool.close().await;
     }
 
-    pub async fn set_token(&self, chat_id: i64, token: &SecretString, set_by: i64) -> Result<()> {
+    /// Stores (replacing) the chat's tokens, sealed.
+    pub async fn set_token(&self, chat_id: i64, tokens: &Tokens, set_by: i64) -> Result<()> {
+        let access = self.cipher.seal(&access_context(chat_id), &tokens.access);
+        let refresh = tokens
+            .refresh
+            .as_ref()
+            .map(|r| self.cipher.seal(&refresh_context(chat_id), r));
         sqlx::query(
-            "INSERT INTO chat_tokens (chat_id, token, set_by, updated_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO chat_tokens (chat_id, token, refresh_token, expires_at, set_by, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (chat_id) DO UPDATE
-             SET token = excluded.token, set_by = excluded.set_by, updated_at = excluded.updated_at",
+             SET token = excluded.token, refresh_token = excluded.refresh_token,
+                 expires_at = excluded.expires_at, set_by = excluded.set_by,
+                 updated_at = excluded.updated_at",
         )
         .bind(chat_id)
-        .bind(token.expose_secret())
+        .bind(access)
+        .bind(refresh)
+        .bind(tokens.expires_at)
         .bind(set_by)
         .bind(now())
         .execute(&self.pool)
@@ -95,12 +275,89 @@ impl Db {
         Ok(())
     }
 
-    pub async fn token(&self, chat_id: i64) -> Result<Option<SecretString>> {
-        let row = sqlx::query("SELECT token FROM chat_tokens WHERE chat_id = ?")
-            .bind(chat_id)
-            .fetch_optional(&self.pool)
+    pub async fn token(&self, chat_id: i64) -> Result<Option<Tokens>> {
+        let row = sqlx::query(
+            "SELECT token, refresh_token, expires_at FROM chat_tokens WHERE chat_id = ?",
+        )
+        .bind(chat_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let access = self
+            .cipher
+            .open(&access_context(chat_id), row.get::<&str, _>(0))?;
+        let refresh = match row.get::<Option<&str>, _>(1) {
+            Some(sealed) => Some(self.cipher.open(&refresh_context(chat_id), sealed)?),
+            None => None,
+        };
+        Ok(Some(Tokens {
+            access,
+            refresh,
+            expires_at: row.get(2),
+        }))
+    }
+
+    /// Saves a single-use /connect code for `group_id`, usable by `admin_id` until `expires_at`.
+    pub async fn save_connect_code(
+        &self,
+        code: &str,
+        group_id: i64,
+        admin_id: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        // Expired codes are of no use to anyone: drop them while we are here.
+        sqlx::query("DELETE FROM connect_codes WHERE expires_at < ?")
+            .bind(now() - 24 * 3600)
+            .execute(&self.pool)
             .await?;
-        Ok(row.map(|r| SecretString::from(r.get::<String, _>(0))))
+        sqlx::query(
+            "INSERT INTO connect_codes (code, group_id, admin_id, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(code)
+        .bind(group_id)
+        .bind(admin_id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses up a /connect code presented by `user_id` at `at` (unix seconds).
+    pub async fn redeem_connect_code(&self, code: &str, user_id: i64, at: i64) -> Result<Redeemed> {
+        let row = sqlx::query(
+            "SELECT group_id, admin_id, expires_at, used_at FROM connect_codes WHERE code = ?",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Redeemed::Invalid);
+        };
+        let (group_id, admin_id, expires_at, used_at): (i64, i64, i64, Option<i64>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if used_at.is_some() {
+            return Ok(Redeemed::Invalid);
+        }
+        if admin_id != user_id {
+            return Ok(Redeemed::OtherUser);
+        }
+        if at > expires_at {
+            return Ok(Redeemed::Expired);
+        }
+        // The guard on used_at makes two simultaneous redemptions produce one winner.
+        let done =
+            sqlx::query("UPDATE connect_codes SET used_at = ? WHERE code = ? AND used_at IS NULL")
+                .bind(at)
+                .bind(code)
+                .execute(&self.pool)
+                .await?;
+        Ok(if done.rows_affected() == 1 {
+            Redeemed::Group(group_id)
+        } else {
+            Redeemed::Invalid
+        })
     }
 
     /// Returns whether there was a token to forget.
@@ -192,29 +449,154 @@ mod tests {
 
     async fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(dir.path().join("t.db").to_str().unwrap())
-            .await
-            .unwrap();
+        let db = Db::open(
+            dir.path().join("t.db").to_str().unwrap(),
+            KeySource::FileBesideDatabase,
+        )
+        .await
+        .unwrap();
         (dir, db)
+    }
+
+    fn pasted(t: &str) -> Tokens {
+        Tokens::pasted(SecretString::from(t))
     }
 
     #[tokio::test]
     async fn tokens_are_per_chat() {
         let (_dir, db) = db().await;
-        db.set_token(1, &SecretString::from("one"), 1)
-            .await
-            .unwrap();
-        db.set_token(2, &SecretString::from("two"), 2)
-            .await
-            .unwrap();
-        db.set_token(1, &SecretString::from("uno"), 1)
-            .await
-            .unwrap();
-        assert_eq!(db.token(1).await.unwrap().unwrap().expose_secret(), "uno");
-        assert_eq!(db.token(2).await.unwrap().unwrap().expose_secret(), "two");
+        db.set_token(1, &pasted("one"), 1).await.unwrap();
+        db.set_token(2, &pasted("two"), 2).await.unwrap();
+        db.set_token(1, &pasted("uno"), 1).await.unwrap();
+        let one = db.token(1).await.unwrap().unwrap();
+        assert_eq!(one.access.expose_secret(), "uno");
+        assert!(one.refresh.is_none());
+        assert_eq!(
+            db.token(2).await.unwrap().unwrap().access.expose_secret(),
+            "two"
+        );
         assert!(db.forget_token(1).await.unwrap());
         assert!(!db.forget_token(1).await.unwrap());
         assert!(db.token(1).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn refresh_tokens_and_expiry_round_trip() {
+        let (_dir, db) = db().await;
+        let t = Tokens {
+            access: SecretString::from("acc"),
+            refresh: Some(SecretString::from("ref")),
+            expires_at: Some(1_900_000_000),
+        };
+        db.set_token(-100, &t, 5).await.unwrap();
+        let got = db.token(-100).await.unwrap().unwrap();
+        assert_eq!(got.access.expose_secret(), "acc");
+        assert_eq!(got.refresh.unwrap().expose_secret(), "ref");
+        assert_eq!(got.expires_at, Some(1_900_000_000));
+    }
+
+    #[tokio::test]
+    async fn tokens_are_sealed_and_bound_to_their_chat() {
+        let (dir, db) = db().await;
+        db.set_token(1, &pasted("y0_PLAINTEXT_CANARY"), 1)
+            .await
+            .unwrap();
+        // A sealed value copied into another chat's row does not open there.
+        sqlx::query("INSERT INTO chat_tokens (chat_id, token, updated_at) SELECT 2, token, 0 FROM chat_tokens WHERE chat_id = 1")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(matches!(db.token(2).await, Err(StorageError::Crypto(_))));
+        db.close().await;
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(
+                !bytes.windows(19).any(|w| w == b"y0_PLAINTEXT_CANARY"),
+                "plain token on disk"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_key_file_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let url = path.to_str().unwrap();
+        let db = Db::open(url, KeySource::FileBesideDatabase).await.unwrap();
+        db.set_token(1, &pasted("t"), 1).await.unwrap();
+        db.close().await;
+        let key_path = dir.path().join("k.db.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let db = Db::open(url, KeySource::FileBesideDatabase).await.unwrap();
+        assert_eq!(
+            db.token(1).await.unwrap().unwrap().access.expose_secret(),
+            "t"
+        );
+        db.close().await;
+
+        // The wrong key is refused at open, not discovered later as garbage.
+        let wrong = Db::open(url, KeySource::Given(Key::generate())).await;
+        assert!(matches!(wrong, Err(StorageError::WrongKey)), "{wrong:?}");
+        // A lost key file is an error, not a silent new key.
+        std::fs::remove_file(&key_path).unwrap();
+        let lost = Db::open(url, KeySource::FileBesideDatabase).await;
+        assert!(matches!(lost, Err(StorageError::KeyMissing(_))), "{lost:?}");
+    }
+
+    #[tokio::test]
+    async fn plain_tokens_from_older_versions_are_sealed_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("old.db");
+        let url = url.to_str().unwrap();
+        let db = Db::open(url, KeySource::FileBesideDatabase).await.unwrap();
+        sqlx::query(
+            "INSERT INTO chat_tokens (chat_id, token, updated_at) VALUES (9, 'y0_old_plain', 0)",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        db.close().await;
+        let db = Db::open(url, KeySource::FileBesideDatabase).await.unwrap();
+        assert_eq!(
+            db.token(9).await.unwrap().unwrap().access.expose_secret(),
+            "y0_old_plain"
+        );
+        let raw: String = sqlx::query_scalar("SELECT token FROM chat_tokens WHERE chat_id = 9")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(Cipher::is_sealed(&raw));
+    }
+
+    #[tokio::test]
+    async fn connect_codes_are_single_use_personal_and_expire() {
+        let (_dir, db) = db().await;
+        db.save_connect_code("abc", -100, 7, 1_000).await.unwrap();
+        assert_eq!(
+            db.redeem_connect_code("nope", 7, 500).await.unwrap(),
+            Redeemed::Invalid
+        );
+        assert_eq!(
+            db.redeem_connect_code("abc", 8, 500).await.unwrap(),
+            Redeemed::OtherUser
+        );
+        assert_eq!(
+            db.redeem_connect_code("abc", 7, 1_001).await.unwrap(),
+            Redeemed::Expired
+        );
+        assert_eq!(
+            db.redeem_connect_code("abc", 7, 999).await.unwrap(),
+            Redeemed::Group(-100)
+        );
+        assert_eq!(
+            db.redeem_connect_code("abc", 7, 999).await.unwrap(),
+            Redeemed::Invalid
+        );
     }
 
     #[tokio::test]
