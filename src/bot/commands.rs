@@ -3,10 +3,12 @@
 
 use secrecy::SecretString;
 use teloxide::prelude::*;
+use teloxide::types::Me;
 use teloxide::utils::command::BotCommands;
 
 use super::dialogue::{self, Draft, State};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use super::{groups, login};
 use crate::storage::Tokens;
 use crate::telemost::model::Title;
 use std::sync::Arc;
@@ -17,6 +19,9 @@ pub enum Command {
     Start(String),
     Help,
     Token(String),
+    Login,
+    Connect,
+    Disconnect,
     Forget,
     Meet(String),
     Stream(String),
@@ -38,15 +43,34 @@ pub async fn on_command(
     bot: TgBot,
     msg: Message,
     cmd: Command,
+    me: Me,
     dialogue: BotDialogue,
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
     let private = msg.chat.is_private();
+    // After a /connect link, a token sent now is the group's.
+    let awaited_group = match dialogue.get().await? {
+        Some(State::AwaitingToken { group }) => group,
+        _ => None,
+    };
     match cmd {
+        Command::Start(code) if private && groups::looks_like_code(code.trim()) => {
+            groups::redeem(&bot, &msg, &dialogue, &ctx, code.trim()).await?;
+        }
         Command::Start(_) | Command::Help => {
             bot.send(chat, t.help(), None).await?;
+        }
+        Command::Connect => groups::connect(&bot, &msg, &me, &ctx).await?,
+        Command::Disconnect | Command::Forget if !private => {
+            groups::disconnect(&bot, &msg, &ctx).await?
+        }
+        Command::Disconnect => {
+            bot.send(chat, t.connect_in_groups_only(), None).await?;
+        }
+        Command::Login => {
+            login::start(&bot, &msg, &dialogue, &ctx, awaited_group).await?;
         }
         Command::Token(arg) if !private => {
             if !arg.trim().is_empty() {
@@ -61,17 +85,27 @@ pub async fn on_command(
             }
         }
         Command::Token(arg) if arg.trim().is_empty() => {
-            dialogue.update(State::AwaitingToken).await?;
-            bot.send(chat, t.token_prompt(), None).await?;
+            dialogue
+                .update(State::AwaitingToken {
+                    group: awaited_group,
+                })
+                .await?;
+            let prompt = match awaited_group {
+                Some(_) => t.connect_prompt(),
+                None => t.token_prompt(),
+            };
+            bot.send(chat, prompt, None).await?;
         }
         Command::Token(arg) => {
-            if save_token(&bot, &msg, &ctx, &arg).await? {
-                if matches!(dialogue.get().await?, Some(State::AwaitingToken)) {
-                    dialogue.exit().await?;
-                }
+            if save_token(&bot, &msg, &ctx, &arg, awaited_group).await? {
+                dialogue.exit().await?;
             } else {
                 // Malformed: the next message is taken as the token, as after a lone /token.
-                dialogue.update(State::AwaitingToken).await?;
+                dialogue
+                    .update(State::AwaitingToken {
+                        group: awaited_group,
+                    })
+                    .await?;
             }
         }
         Command::Forget => {
@@ -83,7 +117,9 @@ pub async fn on_command(
             bot.send(chat, text, None).await?;
         }
         Command::Cancel => {
+            let login = login::cancel(&ctx, chat);
             let text = match dialogue.get().await? {
+                Some(State::Idle) | None if login => t.login_cancelled(),
                 Some(State::Idle) | None => t.nothing_to_cancel(),
                 Some(_) => {
                     dialogue.exit().await?;
@@ -117,13 +153,14 @@ pub async fn on_command(
     Ok(())
 }
 
-/// Stores a token sent in a private chat and deletes the message that carried it. Returns
-/// whether it was saved.
+/// Stores a token sent in a private chat (for that chat, or for `group` after a /connect link)
+/// and deletes the message that carried it. Returns whether it was saved.
 pub async fn save_token(
     bot: &TgBot,
     msg: &Message,
     ctx: &Ctx,
     raw: &str,
+    group: Option<i64>,
 ) -> Result<bool, super::HandlerError> {
     let t = lang_of(msg.from.as_ref());
     let Some(token) = parse_token(raw) else {
@@ -134,9 +171,12 @@ pub async fn save_token(
         bot.send(msg.chat.id, t.token_malformed(), None).await?;
         return Ok(false);
     };
+    if let Some(group) = group {
+        return groups::receive_group_token(bot, msg, ctx, group, token).await;
+    }
     let set_by = msg.from.as_ref().map_or(msg.chat.id.0, |u| u.id.0 as i64);
     ctx.db
-        .set_token(msg.chat.id.0, &Tokens::pasted(token), set_by)
+        .set_token(msg.chat.id.0, &Tokens::pasted(token), Some(set_by))
         .await?;
     let deleted = bot.delete(msg.chat.id, msg.id).await;
     if let Err(e) = &deleted {

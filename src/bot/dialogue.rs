@@ -38,8 +38,12 @@ use std::sync::Arc;
 pub enum State {
     #[default]
     Idle,
-    /// `/token` was sent alone in a private chat; the next message is the token.
-    AwaitingToken,
+    /// `/token` was sent alone in a private chat (or a /connect link opened, then `group` is
+    /// the group the token is for); the next message is the token.
+    AwaitingToken {
+        #[serde(default)]
+        group: Option<i64>,
+    },
     /// A meeting or stream being configured.
     Draft(Draft),
 }
@@ -488,7 +492,7 @@ async fn create(
     let Some(request) = d.request() else {
         return present(bot, dialogue, t, d, None, panel).await;
     };
-    let Some(token) = ctx.token_for(chat, user).await? else {
+    let Some((owner, token)) = ctx.token_for(chat, user).await? else {
         let note = t.no_token(!chat.is_user());
         return present(bot, dialogue, t, d, Some(note), panel).await;
     };
@@ -515,7 +519,15 @@ async fn create(
         }
     };
 
-    match ctx.telemost.create_conference(&token, &request).await {
+    let result = match ctx.telemost.create_conference(&token, &request).await {
+        // A token from a Yandex login may be refreshed once before the user is bothered.
+        Err(TelemostError::Unauthorized) => match ctx.refresh_after_401(owner).await? {
+            Some(fresh) => ctx.telemost.create_conference(&fresh, &request).await,
+            None => Err(TelemostError::Unauthorized),
+        },
+        other => other,
+    };
+    match result {
         Ok(conference) => {
             let record = MeetingRecord {
                 chat_id: chat.0,
@@ -581,6 +593,7 @@ pub async fn receive_token(
     bot: TgBot,
     msg: Message,
     dialogue: BotDialogue,
+    group: Option<i64>,
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
@@ -590,7 +603,7 @@ pub async fn receive_token(
             Ok(())
         }
         Some(text) => {
-            if super::commands::save_token(&bot, &msg, &ctx, text).await? {
+            if super::commands::save_token(&bot, &msg, &ctx, text, group).await? {
                 dialogue.exit().await?;
             }
             Ok(())
@@ -662,10 +675,21 @@ mod tests {
         let mut d = Draft::stream(7, Some(Title::parse("Заголовок").unwrap()));
         d.cohosts = Some(Cohosts::parse("a@b.ru").unwrap());
         d.panel = Some(42);
-        for state in [State::Idle, State::AwaitingToken, State::Draft(d)] {
+        for state in [
+            State::Idle,
+            State::AwaitingToken { group: None },
+            State::AwaitingToken { group: Some(-100) },
+            State::Draft(d),
+        ] {
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
         }
+    }
+
+    #[test]
+    fn states_written_by_the_first_version_still_load() {
+        let old: State = serde_json::from_str(r#"{"kind":"awaiting_token"}"#).unwrap();
+        assert_eq!(old, State::AwaitingToken { group: None });
     }
 
     #[test]

@@ -4,10 +4,13 @@
 pub mod callback;
 pub mod commands;
 pub mod dialogue;
+mod groups;
+mod login;
 mod outbox;
 mod store;
 pub mod texts;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +23,11 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Me, User};
 use teloxide::update_listeners::Polling;
 use thiserror::Error;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::config::Config;
-use crate::storage::{Db, KeySource, StorageError};
+use crate::oauth::YandexOAuth;
+use crate::storage::{Db, KeySource, StorageError, Tokens};
 use crate::telemost::TelemostClient;
 use commands::Command;
 use dialogue::State;
@@ -44,26 +48,82 @@ pub enum HandlerError {
     Storage(#[from] StorageError),
 }
 
-/// What every handler can reach: the database and the Telemost client.
+/// What every handler can reach: the database, the Telemost client, Yandex OAuth.
 pub struct Ctx {
     pub db: Db,
     pub telemost: TelemostClient,
+    /// `None` when no Yandex OAuth app is configured: /login explains, refresh is skipped.
+    pub oauth: Option<YandexOAuth>,
+    /// One "second" of the device flow's intervals (tests shorten it).
+    pub oauth_time_unit: Duration,
+    /// Device logins being polled, by the private chat they were started in.
+    pub logins: std::sync::Mutex<HashMap<i64, AbortHandle>>,
 }
 
 impl Ctx {
-    /// The token a meeting in `chat` is created with: the chat's own, or in a group without one,
-    /// the token of the user who asked (their private chat's).
+    /// The token a meeting in `chat` by `user` is created with, and the chat it belongs to: the
+    /// chat's own, or in a group without one, the user's (their private chat's). A token that
+    /// is about to expire is refreshed first.
     pub async fn token_for(
         &self,
         chat: ChatId,
         user: &User,
-    ) -> Result<Option<SecretString>, StorageError> {
-        if let Some(tokens) = self.db.token(chat.0).await? {
-            return Ok(Some(tokens.access));
+    ) -> Result<Option<(i64, SecretString)>, StorageError> {
+        let mut owners = vec![chat.0];
+        if !chat.is_user()
+            && let Ok(own) = i64::try_from(user.id.0)
+        {
+            owners.push(own);
         }
-        match i64::try_from(user.id.0) {
-            Ok(own) if !chat.is_user() => Ok(self.db.token(own).await?.map(|t| t.access)),
-            _ => Ok(None),
+        for owner in owners {
+            if let Some(tokens) = self.db.token(owner).await? {
+                let expiring = tokens.expires_at.is_some_and(|at| {
+                    at - groups::unix_now() < login::REFRESH_AHEAD.as_secs() as i64
+                });
+                if expiring && let Some(fresh) = self.refresh(owner, &tokens).await? {
+                    return Ok(Some((owner, fresh)));
+                }
+                return Ok(Some((owner, tokens.access)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// After Telemost said 401: the owner's token refreshed, if it can be.
+    pub async fn refresh_after_401(
+        &self,
+        owner: i64,
+    ) -> Result<Option<SecretString>, StorageError> {
+        match self.db.token(owner).await? {
+            Some(tokens) => self.refresh(owner, &tokens).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Exchanges the refresh token for new tokens and stores them; `None` when there is no
+    /// refresh token, no OAuth app, or Yandex refuses.
+    async fn refresh(
+        &self,
+        owner: i64,
+        tokens: &Tokens,
+    ) -> Result<Option<SecretString>, StorageError> {
+        let (Some(oauth), Some(refresh)) = (&self.oauth, &tokens.refresh) else {
+            return Ok(None);
+        };
+        match oauth.refresh(refresh).await {
+            Ok(grant) => {
+                let mut fresh = login::tokens_from(grant);
+                if fresh.refresh.is_none() {
+                    fresh.refresh = tokens.refresh.clone();
+                }
+                self.db.set_token(owner, &fresh, None).await?;
+                tracing::info!(chat_id = owner, "refreshed an OAuth token");
+                Ok(Some(fresh.access))
+            }
+            Err(e) => {
+                tracing::warn!(chat_id = owner, error = %e, "could not refresh an OAuth token");
+                Ok(None)
+            }
         }
     }
 }
@@ -121,16 +181,21 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     let messages = Update::filter_message()
         .enter_dialogue::<Message, DialogueStore, State>()
         .branch(teloxide::filter_command::<Command, _>().endpoint(
-            |bot: TgBot, msg: Message, cmd: Command, dialogue: BotDialogue, ctx: Arc<Ctx>| {
+            |bot: TgBot,
+             msg: Message,
+             cmd: Command,
+             me: Me,
+             dialogue: BotDialogue,
+             ctx: Arc<Ctx>| {
                 let (chat, user) = (msg.chat.id, msg.from.clone());
-                let work = commands::on_command(bot.clone(), msg, cmd, dialogue, ctx);
+                let work = commands::on_command(bot.clone(), msg, cmd, me, dialogue, ctx);
                 guarded(bot, Some(chat), user, work)
             },
         ))
-        .branch(case![State::AwaitingToken].endpoint(
-            |bot: TgBot, msg: Message, dialogue: BotDialogue, ctx: Arc<Ctx>| {
+        .branch(case![State::AwaitingToken { group }].endpoint(
+            |bot: TgBot, msg: Message, dialogue: BotDialogue, group: Option<i64>, ctx: Arc<Ctx>| {
                 let (chat, user) = (msg.chat.id, msg.from.clone());
-                let work = dialogue::receive_token(bot.clone(), msg, dialogue, ctx);
+                let work = dialogue::receive_token(bot.clone(), msg, dialogue, group, ctx);
                 guarded(bot, Some(chat), user, work)
             },
         ))
@@ -307,6 +372,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let ctx = Arc::new(Ctx {
         db: db.clone(),
         telemost,
+        oauth: None,
+        oauth_time_unit: Duration::from_secs(1),
+        logins: Default::default(),
     });
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![

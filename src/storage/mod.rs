@@ -249,8 +249,14 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// Stores (replacing) the chat's tokens, sealed.
-    pub async fn set_token(&self, chat_id: i64, tokens: &Tokens, set_by: i64) -> Result<()> {
+    /// Stores (replacing) the chat's tokens, sealed. `set_by` is who set them; `None` (a
+    /// refresh) keeps the recorded one.
+    pub async fn set_token(
+        &self,
+        chat_id: i64,
+        tokens: &Tokens,
+        set_by: Option<i64>,
+    ) -> Result<()> {
         let access = self.cipher.seal(&access_context(chat_id), &tokens.access);
         let refresh = tokens
             .refresh
@@ -261,7 +267,8 @@ impl Db {
              VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (chat_id) DO UPDATE
              SET token = excluded.token, refresh_token = excluded.refresh_token,
-                 expires_at = excluded.expires_at, set_by = excluded.set_by,
+                 expires_at = excluded.expires_at,
+                 set_by = COALESCE(excluded.set_by, chat_tokens.set_by),
                  updated_at = excluded.updated_at",
         )
         .bind(chat_id)
@@ -465,9 +472,9 @@ mod tests {
     #[tokio::test]
     async fn tokens_are_per_chat() {
         let (_dir, db) = db().await;
-        db.set_token(1, &pasted("one"), 1).await.unwrap();
-        db.set_token(2, &pasted("two"), 2).await.unwrap();
-        db.set_token(1, &pasted("uno"), 1).await.unwrap();
+        db.set_token(1, &pasted("one"), Some(1)).await.unwrap();
+        db.set_token(2, &pasted("two"), Some(2)).await.unwrap();
+        db.set_token(1, &pasted("uno"), Some(1)).await.unwrap();
         let one = db.token(1).await.unwrap().unwrap();
         assert_eq!(one.access.expose_secret(), "uno");
         assert!(one.refresh.is_none());
@@ -488,7 +495,7 @@ mod tests {
             refresh: Some(SecretString::from("ref")),
             expires_at: Some(1_900_000_000),
         };
-        db.set_token(-100, &t, 5).await.unwrap();
+        db.set_token(-100, &t, Some(5)).await.unwrap();
         let got = db.token(-100).await.unwrap().unwrap();
         assert_eq!(got.access.expose_secret(), "acc");
         assert_eq!(got.refresh.unwrap().expose_secret(), "ref");
@@ -498,7 +505,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_are_sealed_and_bound_to_their_chat() {
         let (dir, db) = db().await;
-        db.set_token(1, &pasted("y0_PLAINTEXT_CANARY"), 1)
+        db.set_token(1, &pasted("y0_PLAINTEXT_CANARY"), Some(1))
             .await
             .unwrap();
         // A sealed value copied into another chat's row does not open there.
@@ -523,7 +530,7 @@ mod tests {
         let path = dir.path().join("k.db");
         let url = path.to_str().unwrap();
         let db = Db::open(url, KeySource::FileBesideDatabase).await.unwrap();
-        db.set_token(1, &pasted("t"), 1).await.unwrap();
+        db.set_token(1, &pasted("t"), Some(1)).await.unwrap();
         db.close().await;
         let key_path = dir.path().join("k.db.key");
         #[cfg(unix)]

@@ -5,11 +5,14 @@ use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limit
 pub struct En;
 
 impl Texts for En {
-    fn commands(&self) -> [(&'static str, &'static str); 7] {
+    fn commands(&self) -> [(&'static str, &'static str); 10] {
         [
             ("meet", "Create a Telemost meeting"),
             ("stream", "Create a live stream: /stream <title>"),
             ("token", "Set the Telemost OAuth token (private chat)"),
+            ("login", "Sign in with Yandex instead of pasting a token"),
+            ("connect", "Give this group a token (group admins)"),
+            ("disconnect", "Remove this group's token (group admins)"),
             ("forget", "Forget this chat's token"),
             ("cancel", "Cancel the current dialogue"),
             ("help", "How to use the bot"),
@@ -86,6 +89,83 @@ impl Texts for En {
     }
     fn token_none_to_forget(&self) -> &'static str {
         "This chat has no token to forget."
+    }
+
+    fn connect_in_groups_only(&self) -> &'static str {
+        "/connect is for groups: add me to your group and send /connect there."
+    }
+    fn admins_only(&self) -> &'static str {
+        "Only the group's administrators can do that."
+    }
+    fn anonymous_admin(&self) -> &'static str {
+        "You are posting as the group (anonymous admin). Switch to your own account for this, \
+         so I know which administrator is connecting the group."
+    }
+    fn connect_link(&self) -> &'static str {
+        "Open this link to give the group its Telemost token in a private chat with me. It \
+         works once, only for you, for 10 minutes."
+    }
+    fn button_connect(&self) -> &'static str {
+        "Set the group's token"
+    }
+    fn connect_prompt(&self) -> &'static str {
+        "Send me the Telemost OAuth token the group should use (I will delete your message), or \
+         /login to sign in with Yandex. /cancel to stop."
+    }
+    fn connect_code_other_user(&self) -> &'static str {
+        "This link was made for another administrator. Send /connect in the group to get your own."
+    }
+    fn connect_code_expired(&self) -> &'static str {
+        "This link has expired. Send /connect in the group again."
+    }
+    fn connect_code_invalid(&self) -> &'static str {
+        "This link is not valid or was already used. Send /connect in the group again."
+    }
+    fn group_token_saved(&self) -> &'static str {
+        "Saved: the group now creates meetings with this token. Your message with it is deleted."
+    }
+    fn group_connected(&self, who: &str) -> String {
+        format!(
+            "{who} connected this group to Telemost. Everyone here can now create meetings with /meet."
+        )
+    }
+    fn no_longer_admin(&self) -> &'static str {
+        "You are no longer an administrator of that group, so I did not save the token."
+    }
+    fn disconnected(&self) -> &'static str {
+        "Done: this group's token is removed. /meet here now uses each member's own token."
+    }
+    fn group_has_no_token(&self) -> &'static str {
+        "This group has no token to remove."
+    }
+
+    fn login_not_configured(&self) -> &'static str {
+        "Login with Yandex is not set up on this bot (its operator has to set YANDEX_CLIENT_ID). \
+         You can still paste a token with /token."
+    }
+    fn login_started(&self, user_code: &str, minutes: u64) -> String {
+        format!(
+            "Open the Yandex page below and enter the code {user_code}. I will tell you as soon as \
+             you allow access. The code is valid for {minutes} min. /cancel to stop."
+        )
+    }
+    fn button_open_login(&self) -> &'static str {
+        "Open Yandex"
+    }
+    fn login_done(&self) -> &'static str {
+        "Signed in with Yandex: token saved. Now /meet creates a meeting."
+    }
+    fn login_denied(&self) -> &'static str {
+        "Access was denied on the Yandex page. Nothing was saved."
+    }
+    fn login_expired(&self) -> &'static str {
+        "The code expired before it was entered. Send /login to try again."
+    }
+    fn login_failed(&self) -> &'static str {
+        "Signing in with Yandex failed. Try /login again later, or paste a token with /token."
+    }
+    fn login_cancelled(&self) -> &'static str {
+        "Login cancelled."
     }
 
     fn cancelled(&self) -> &'static str {

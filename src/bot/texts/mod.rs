@@ -33,7 +33,7 @@ impl Lang {
 /// The bot's vocabulary. `&'static str` for fixed phrases, `String` where values are filled in.
 pub trait Texts: Sync {
     /// (command, description) pairs for setMyCommands, in menu order.
-    fn commands(&self) -> [(&'static str, &'static str); 7];
+    fn commands(&self) -> [(&'static str, &'static str); 10];
     fn help(&self) -> &'static str;
     fn unknown_command(&self) -> &'static str;
     fn idle_hint(&self) -> &'static str;
@@ -48,6 +48,30 @@ pub trait Texts: Sync {
     fn token_only_in_private(&self) -> &'static str;
     fn token_forgotten(&self) -> &'static str;
     fn token_none_to_forget(&self) -> &'static str;
+
+    fn connect_in_groups_only(&self) -> &'static str;
+    fn admins_only(&self) -> &'static str;
+    fn anonymous_admin(&self) -> &'static str;
+    fn connect_link(&self) -> &'static str;
+    fn button_connect(&self) -> &'static str;
+    fn connect_prompt(&self) -> &'static str;
+    fn connect_code_other_user(&self) -> &'static str;
+    fn connect_code_expired(&self) -> &'static str;
+    fn connect_code_invalid(&self) -> &'static str;
+    fn group_token_saved(&self) -> &'static str;
+    fn group_connected(&self, who: &str) -> String;
+    fn no_longer_admin(&self) -> &'static str;
+    fn disconnected(&self) -> &'static str;
+    fn group_has_no_token(&self) -> &'static str;
+
+    fn login_not_configured(&self) -> &'static str;
+    fn login_started(&self, user_code: &str, minutes: u64) -> String;
+    fn button_open_login(&self) -> &'static str;
+    fn login_done(&self) -> &'static str;
+    fn login_denied(&self) -> &'static str;
+    fn login_expired(&self) -> &'static str;
+    fn login_failed(&self) -> &'static str;
+    fn login_cancelled(&self) -> &'static str;
 
     fn cancelled(&self) -> &'static str;
     fn nothing_to_cancel(&self) -> &'static str;

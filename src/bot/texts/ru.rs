@@ -5,11 +5,14 @@ use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limit
 pub struct Ru;
 
 impl Texts for Ru {
-    fn commands(&self) -> [(&'static str, &'static str); 7] {
+    fn commands(&self) -> [(&'static str, &'static str); 10] {
         [
             ("meet", "Создать встречу в Телемосте"),
             ("stream", "Создать трансляцию: /stream <название>"),
             ("token", "Задать OAuth-токен Телемоста (в личном чате)"),
+            ("login", "Войти через Яндекс вместо ввода токена"),
+            ("connect", "Задать токен для группы (администраторы)"),
+            ("disconnect", "Удалить токен группы (администраторы)"),
             ("forget", "Забыть токен этого чата"),
             ("cancel", "Отменить текущий диалог"),
             ("help", "Как пользоваться ботом"),
@@ -85,6 +88,83 @@ impl Texts for Ru {
     }
     fn token_none_to_forget(&self) -> &'static str {
         "У этого чата нет сохранённого токена."
+    }
+
+    fn connect_in_groups_only(&self) -> &'static str {
+        "/connect работает в группах: добавьте меня в группу и отправьте /connect там."
+    }
+    fn admins_only(&self) -> &'static str {
+        "Это могут делать только администраторы группы."
+    }
+    fn anonymous_admin(&self) -> &'static str {
+        "Вы пишете от имени группы (анонимный администратор). Для этого переключитесь на свой \
+         аккаунт, чтобы я знал, кто подключает группу."
+    }
+    fn connect_link(&self) -> &'static str {
+        "Откройте ссылку, чтобы задать токен Телемоста для группы в личном чате со мной. Она \
+         работает один раз, только для вас, 10 минут."
+    }
+    fn button_connect(&self) -> &'static str {
+        "Задать токен группы"
+    }
+    fn connect_prompt(&self) -> &'static str {
+        "Отправьте OAuth-токен Телемоста для группы (я удалю сообщение) или /login, чтобы войти \
+         через Яндекс. /cancel — отмена."
+    }
+    fn connect_code_other_user(&self) -> &'static str {
+        "Эта ссылка создана для другого администратора. Отправьте /connect в группе, чтобы получить свою."
+    }
+    fn connect_code_expired(&self) -> &'static str {
+        "Срок действия ссылки истёк. Отправьте /connect в группе ещё раз."
+    }
+    fn connect_code_invalid(&self) -> &'static str {
+        "Ссылка недействительна или уже использована. Отправьте /connect в группе ещё раз."
+    }
+    fn group_token_saved(&self) -> &'static str {
+        "Сохранено: теперь группа создаёт встречи с этим токеном. Сообщение с ним удалено."
+    }
+    fn group_connected(&self, who: &str) -> String {
+        format!(
+            "{who} подключил(а) группу к Телемосту. Теперь все здесь могут создавать встречи командой /meet."
+        )
+    }
+    fn no_longer_admin(&self) -> &'static str {
+        "Вы больше не администратор этой группы, поэтому токен не сохранён."
+    }
+    fn disconnected(&self) -> &'static str {
+        "Готово: токен группы удалён. Теперь /meet здесь использует собственный токен каждого участника."
+    }
+    fn group_has_no_token(&self) -> &'static str {
+        "У этой группы нет токена."
+    }
+
+    fn login_not_configured(&self) -> &'static str {
+        "Вход через Яндекс в этом боте не настроен (оператору нужно задать YANDEX_CLIENT_ID). \
+         Токен по-прежнему можно отправить командой /token."
+    }
+    fn login_started(&self, user_code: &str, minutes: u64) -> String {
+        format!(
+            "Откройте страницу Яндекса по кнопке ниже и введите код {user_code}. Я сообщу, как \
+             только вы разрешите доступ. Код действует {minutes} мин. /cancel — отмена."
+        )
+    }
+    fn button_open_login(&self) -> &'static str {
+        "Открыть Яндекс"
+    }
+    fn login_done(&self) -> &'static str {
+        "Вход через Яндекс выполнен, токен сохранён. Теперь /meet создаст встречу."
+    }
+    fn login_denied(&self) -> &'static str {
+        "На странице Яндекса доступ не разрешён. Ничего не сохранено."
+    }
+    fn login_expired(&self) -> &'static str {
+        "Код истёк, прежде чем его ввели. Отправьте /login, чтобы попробовать снова."
+    }
+    fn login_failed(&self) -> &'static str {
+        "Войти через Яндекс не получилось. Попробуйте /login позже или отправьте токен командой /token."
+    }
+    fn login_cancelled(&self) -> &'static str {
+        "Вход отменён."
     }
 
     fn cancelled(&self) -> &'static str {
