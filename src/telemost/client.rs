@@ -110,10 +110,7 @@ impl TelemostClient {
         let sent = self
             .http
             .post(format!("{}/conferences", self.base_url))
-            .header(
-                reqwest::header::AUTHORIZATION,
-                format!("OAuth {}", token.expose_secret()),
-            )
+            .header(reqwest::header::AUTHORIZATION, authorization(token))
             .json(req)
             .timeout(timeout)
             .send()
@@ -162,6 +159,16 @@ impl TelemostClient {
             _ => Err(Failure::Final(error)),
         }
     }
+}
+
+/// `OAuth <token>`, marked sensitive so that no HTTP layer ever logs it.
+fn authorization(token: &SecretString) -> reqwest::header::HeaderValue {
+    let mut value =
+        reqwest::header::HeaderValue::from_str(&format!("OAuth {}", token.expose_secret()))
+            // Tokens are checked to be printable ASCII when set; anything else cannot be sent.
+            .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("OAuth invalid"));
+    value.set_sensitive(true);
+    value
 }
 
 /// A 429 without `Retry-After` waits this long.
