@@ -7,16 +7,19 @@ use serde_json::{Value, json};
 use support::telemost::{join_url, watch_url};
 use support::{Answer, Person, Reply, TestApp};
 use telemost_bot::bot::texts::{Lang, Texts};
-use telemost_bot::telemost::RetryPolicy;
 
 fn en() -> &'static dyn Texts {
     Lang::En.texts()
 }
 
-/// Telemost answers `answer` to every attempt the client may make, so the story does not depend
-/// on how many retries it allows.
+/// Attempts the tests' retry policy allows for one creation.
+fn max_attempts() -> usize {
+    support::test_retry_policy().max_attempts as usize
+}
+
+/// Telemost answers `answer` to every attempt the client may make.
 fn keeps_answering(app: &TestApp, answer: Answer) {
-    for _ in 0..RetryPolicy::default().max_attempts {
+    for _ in 0..max_attempts() {
         app.tm.then(answer.clone());
     }
 }
@@ -217,7 +220,8 @@ async fn bad_request_shows_telemosts_message() {
     app.stop().await;
 }
 
-/// Telemost keeps answering 500: "unavailable", nothing created, the draft kept.
+/// Telemost keeps answering 500: every attempt is made, then "unavailable", nothing created, the
+/// draft kept.
 #[tokio::test]
 async fn internal_server_error_is_unavailable() {
     let app = TestApp::start().await;
@@ -237,10 +241,16 @@ async fn internal_server_error_is_unavailable() {
     );
     assert!(r.has("create"), "{:?}", r.buttons);
     assert_default_meet_requests(&app, "y0_alice").await;
+    assert_eq!(
+        app.tm.requests().len(),
+        max_attempts(),
+        "retried up to the policy's limit, no further"
+    );
     app.stop().await;
 }
 
-/// Telemost keeps answering 503 with an HTML page: "unavailable", the draft kept.
+/// Telemost keeps answering 503 with an HTML page: every attempt is made, then "unavailable",
+/// the draft kept.
 #[tokio::test]
 async fn service_unavailable_is_unavailable() {
     let app = TestApp::start().await;
@@ -260,6 +270,11 @@ async fn service_unavailable_is_unavailable() {
     );
     assert!(r.has("create"), "{:?}", r.buttons);
     assert_default_meet_requests(&app, "y0_alice").await;
+    assert_eq!(
+        app.tm.requests().len(),
+        max_attempts(),
+        "retried up to the policy's limit, no further"
+    );
     app.stop().await;
 }
 

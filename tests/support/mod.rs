@@ -7,6 +7,7 @@ pub mod telegram;
 pub mod telemost;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -21,27 +22,63 @@ pub use telemost::{Answer, FakeTelemost};
 
 pub const BOT_TOKEN: &str = "4242:TEST-bot-token-do-not-leak";
 
+/// How the tests' bot retries Telemost: like production (four attempts, backoff, an overall
+/// limit, a per-request timeout), only faster.
+pub fn test_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_secs(3),
+        total: Duration::from_secs(8),
+        request_timeout: Duration::from_secs(2),
+    }
+}
+
+/// What a `TestApp`'s bot is configured with, beyond the fakes' URLs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `TELEMOST_API_URL` when it is not the fake's.
+    pub telemost_url: Option<String>,
+    pub retry: RetryPolicy,
+    /// Off by default, so that stories are not slowed down by the flood limits.
+    pub telegram_rate_limit: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            telemost_url: None,
+            retry: test_retry_policy(),
+            telegram_rate_limit: false,
+        }
+    }
+}
+
 pub struct TestApp {
     pub tg: FakeTelegram,
     pub tm: FakeTelemost,
     dir: tempfile::TempDir,
     running: Option<Running>,
-    /// `TELEMOST_API_URL` when it is not the fake's (see `start_with_telemost_url`).
-    telemost_url: Option<String>,
+    options: Options,
 }
 
 impl TestApp {
     pub async fn start() -> Self {
-        Self::start_inner(None).await
+        Self::start_with(Options::default()).await
     }
 
     /// Like `start`, but the bot's `TELEMOST_API_URL` is `url` (the fake Telemost still runs
     /// and records whatever reaches it).
     pub async fn start_with_telemost_url(url: &str) -> Self {
-        Self::start_inner(Some(url.to_owned())).await
+        Self::start_with(Options {
+            telemost_url: Some(url.to_owned()),
+            ..Options::default()
+        })
+        .await
     }
 
-    async fn start_inner(telemost_url: Option<String>) -> Self {
+    /// Starts fresh fakes and a bot configured with `options`.
+    pub async fn start_with(options: Options) -> Self {
         let tg = FakeTelegram::start().await;
         let tm = FakeTelemost::start().await;
         let dir = tempfile::tempdir().unwrap();
@@ -50,7 +87,7 @@ impl TestApp {
             tm,
             dir,
             running: None,
-            telemost_url,
+            options,
         };
         app.boot().await;
         app
@@ -65,15 +102,13 @@ impl TestApp {
             bot_token: SecretString::from(BOT_TOKEN),
             telegram_api_url: Some(self.tg.url.parse().unwrap()),
             telemost_api_url: self
+                .options
                 .telemost_url
                 .clone()
                 .unwrap_or_else(|| self.tm.base_url.clone()),
             database_url: self.db_path().to_str().unwrap().to_owned(),
-            telegram_rate_limit: false,
-            telemost_retry: RetryPolicy {
-                max_attempts: 1,
-                ..RetryPolicy::default()
-            },
+            telegram_rate_limit: self.options.telegram_rate_limit,
+            telemost_retry: self.options.retry.clone(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -23,6 +23,8 @@ pub struct Call {
     pub body: Value,
     /// For sendMessage: the id of the message the fake created.
     pub sent_id: Option<i64>,
+    /// When the call arrived.
+    pub at: Instant,
 }
 
 impl Call {
@@ -34,12 +36,23 @@ impl Call {
     }
 }
 
+/// One getUpdates request (kept apart from `calls`: the bot polls all the time).
+#[derive(Debug, Clone)]
+pub struct Poll {
+    pub offset: i64,
+    /// The HTTP status it was answered with: 200, or a scripted failure's.
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
+}
+
 #[derive(Default)]
 struct Inner {
     updates: Vec<Value>,
     next_update_id: i64,
     next_message_id: i64,
     calls: Vec<Call>,
+    polls: Vec<Poll>,
     /// Like Telegram, getUpdates with `offset = N` forgets every update with id < N: a bot
     /// that restarts (polling from offset 0 again) does not see confirmed updates twice.
     forgotten_below: i64,
@@ -52,6 +65,7 @@ pub struct FakeTelegram {
     inner: Arc<Mutex<Inner>>,
     new_update: Arc<Notify>,
     new_call: Arc<Notify>,
+    new_poll: Arc<Notify>,
     pub url: String,
 }
 
@@ -104,6 +118,26 @@ impl FakeTelegram {
         self.inner.lock().unwrap().calls.clone()
     }
 
+    /// Every getUpdates so far, in order.
+    pub fn polls(&self) -> Vec<Poll> {
+        self.inner.lock().unwrap().polls.clone()
+    }
+
+    /// Waits (at most `within`) until `n` getUpdates requests have arrived; returns them all.
+    pub async fn wait_polls(&self, n: usize, within: Duration) -> Vec<Poll> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.new_poll.notified();
+            let polls = self.polls();
+            if polls.len() >= n {
+                return polls;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out waiting for {n} getUpdates; got {polls:#?}");
+            }
+        }
+    }
+
     /// The calls of `method` in `chat`, in order.
     pub fn calls_to(&self, method: &str, chat: i64) -> Vec<Call> {
         self.calls()
@@ -120,7 +154,19 @@ impl FakeTelegram {
         what: &str,
         pred: impl Fn(&Call) -> bool,
     ) -> (usize, Call) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.wait_call_within(from, Duration::from_secs(10), what, pred)
+            .await
+    }
+
+    /// Like `wait_call`, waiting at most `within`.
+    pub async fn wait_call_within(
+        &self,
+        from: usize,
+        within: Duration,
+        what: &str,
+        pred: impl Fn(&Call) -> bool,
+    ) -> (usize, Call) {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let notified = self.new_call.notified();
             {
@@ -230,6 +276,7 @@ async fn handle(
             method: method.clone(),
             body: body.clone(),
             sent_id,
+            at: Instant::now(),
         });
         (fault, sent_id)
     };
@@ -273,13 +320,20 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
     let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
     let timeout = body.get("timeout").and_then(Value::as_u64).unwrap_or(0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.min(1));
-    let fault = fake
-        .inner
-        .lock()
-        .unwrap()
-        .faults
-        .get_mut("getUpdates")
-        .and_then(VecDeque::pop_front);
+    let fault = {
+        let mut inner = fake.inner.lock().unwrap();
+        let fault = inner
+            .faults
+            .get_mut("getUpdates")
+            .and_then(VecDeque::pop_front);
+        inner.polls.push(Poll {
+            offset,
+            status: fault.as_ref().map_or(200, |(status, _)| *status),
+            at: Instant::now(),
+        });
+        fault
+    };
+    fake.new_poll.notify_waiters();
     if let Some((status, body)) = fault {
         return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
     }

@@ -3,11 +3,11 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
@@ -18,6 +18,8 @@ pub struct Request {
     pub authorization: String,
     pub content_type: String,
     pub body: Value,
+    /// When the request arrived (before any scripted delay).
+    pub at: Instant,
 }
 
 /// A scripted answer.
@@ -26,26 +28,35 @@ pub struct Answer {
     pub status: u16,
     pub body: String,
     pub delay: Duration,
+    /// Extra response headers (`Retry-After`…), after `content-type: application/json`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Answer {
     pub fn json(status: u16, body: Value) -> Self {
-        Self {
-            status,
-            body: body.to_string(),
-            delay: Duration::ZERO,
-        }
+        Self::raw(status, &body.to_string())
     }
     pub fn raw(status: u16, body: &str) -> Self {
         Self {
             status,
             body: body.to_owned(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
     }
     /// The same answer, sent only after `delay`.
     pub fn after(self, delay: Duration) -> Self {
         Self { delay, ..self }
+    }
+    /// The same answer, held for a minute: far longer than any request timeout a test uses, so
+    /// the client gives up first.
+    pub fn hanging(self) -> Self {
+        self.after(Duration::from_secs(60))
+    }
+    /// The same answer with the header `name: value` too.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -147,6 +158,7 @@ async fn create(
             authorization: header("authorization"),
             content_type: header("content-type"),
             body: body.clone(),
+            at: Instant::now(),
         });
         let answer = inner.script.pop_front();
         if answer.is_none() {
@@ -157,12 +169,19 @@ async fn create(
     fake.new_request.notify_waiters();
     if let Some(a) = answer {
         tokio::time::sleep(a.delay).await;
-        return (
+        let mut response = (
             StatusCode::from_u16(a.status).unwrap(),
             [("content-type", "application/json")],
             a.body,
         )
             .into_response();
+        for (name, value) in &a.headers {
+            response.headers_mut().append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        return response;
     }
     let mut conference = json!({
         "id": format!("{:014}", 10_000_000_000_000 + n),
