@@ -46,6 +46,10 @@ pub enum State {
     },
     /// A meeting or stream being configured.
     Draft(Draft),
+    /// The database could not be read: never stored, only handed to the handlers so the user
+    /// hears about it instead of the update vanishing.
+    #[serde(skip)]
+    Unavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -406,6 +410,9 @@ pub async fn on_callback(
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
     let notice = |text: &'static str| bot.answer(&q, Some(text));
+    if state == State::Unavailable {
+        return Ok(notice(t.internal_error()).await?);
+    }
     let (Some(cb), State::Draft(mut d)) = (q.data.as_deref().and_then(Callback::parse), state)
     else {
         return Ok(notice(t.stale_button()).await?);

@@ -192,6 +192,13 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 guarded(bot, Some(chat), user, work)
             },
         ))
+        .branch(
+            case![State::Unavailable].endpoint(|bot: TgBot, msg: Message| async move {
+                let t = lang_of(msg.from.as_ref());
+                bot.send(msg.chat.id, t.internal_error(), None).await?;
+                Ok(())
+            }),
+        )
         .branch(case![State::AwaitingToken { group }].endpoint(
             |bot: TgBot, msg: Message, dialogue: BotDialogue, group: Option<i64>, ctx: Arc<Ctx>| {
                 let (chat, user) = (msg.chat.id, msg.from.clone());

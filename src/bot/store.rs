@@ -36,8 +36,10 @@ impl Storage<State> for DialogueStore {
         state: State,
     ) -> BoxFuture<Result<(), StorageError>> {
         Box::pin(async move {
-            if matches!(state, State::Idle) {
-                return self.db.delete_dialogue(chat_id.0).await;
+            match state {
+                State::Idle => return self.db.delete_dialogue(chat_id.0).await,
+                State::Unavailable => return Ok(()),
+                _ => {}
             }
             // Serialising our own enum of strings and integers cannot fail.
             let json = serde_json::to_string(&state).unwrap_or_default();
@@ -50,8 +52,15 @@ impl Storage<State> for DialogueStore {
         chat_id: ChatId,
     ) -> BoxFuture<Result<Option<State>, StorageError>> {
         Box::pin(async move {
-            let Some(json) = self.db.load_dialogue(chat_id.0).await? else {
-                return Ok(None);
+            // Never `Ok(None)`: teloxide would then store the default state, a write for every
+            // update from an idle chat.
+            let json = match self.db.load_dialogue(chat_id.0).await {
+                Ok(Some(json)) => json,
+                Ok(None) => return Ok(Some(State::Idle)),
+                Err(e) => {
+                    tracing::error!(chat_id = chat_id.0, error = %e, "could not load a dialogue");
+                    return Ok(Some(State::Unavailable));
+                }
             };
             match serde_json::from_str(&json) {
                 Ok(state) => Ok(Some(state)),
@@ -59,7 +68,7 @@ impl Storage<State> for DialogueStore {
                     // A state written by an incompatible version: start the chat afresh rather
                     // than wedge it.
                     tracing::warn!(chat_id = chat_id.0, error = %e, "dropping unreadable dialogue state");
-                    Ok(None)
+                    Ok(Some(State::Idle))
                 }
             }
         })
