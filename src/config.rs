@@ -3,6 +3,10 @@
 use secrecy::SecretString;
 use thiserror::Error;
 
+use std::time::Duration;
+
+use crate::oauth::DEFAULT_OAUTH_URL;
+use crate::storage::crypto::Key;
 use crate::telemost::{self, RetryPolicy};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://telemost-bot.db";
@@ -22,6 +26,23 @@ pub struct Config {
     pub telegram_rate_limit: bool,
     /// How Telemost calls are retried; not an environment variable (tests shorten the waits).
     pub telemost_retry: RetryPolicy,
+    /// `TOKEN_ENCRYPTION_KEY`: the key sealing stored tokens; `None` means the key file beside
+    /// the database.
+    pub token_encryption_key: Option<Key>,
+    /// `YANDEX_CLIENT_ID` (+ `YANDEX_CLIENT_SECRET`, `YANDEX_OAUTH_URL`): the OAuth app for
+    /// /login and refreshes; `None` turns both off.
+    pub yandex: Option<YandexApp>,
+    /// How long one "second" of the device flow's polling intervals lasts; not an environment
+    /// variable (tests shorten it).
+    pub oauth_time_unit: Duration,
+}
+
+/// A registered Yandex OAuth app.
+#[derive(Debug, Clone)]
+pub struct YandexApp {
+    pub client_id: String,
+    pub client_secret: Option<SecretString>,
+    pub oauth_url: String,
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -30,6 +51,12 @@ pub enum ConfigError {
         "TELOXIDE_TOKEN is not set: put the token @BotFather gave you in .env (see .env.example)"
     )]
     MissingBotToken,
+    #[error(
+        "TOKEN_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. from `openssl rand -base64 32`)"
+    )]
+    BadEncryptionKey,
+    #[error("YANDEX_CLIENT_SECRET is set but YANDEX_CLIENT_ID is not")]
+    SecretWithoutClientId,
     #[error("TELEGRAM_RATE_LIMIT must be `on` or `off`, not {0:?}")]
     BadRateLimit(String),
     #[error("{name} is not a valid http(s) URL: {value:?}")]
@@ -62,6 +89,23 @@ impl Config {
             Some("off") => false,
             Some(other) => return Err(ConfigError::BadRateLimit(other.to_owned())),
         };
+        let token_encryption_key = non_empty("TOKEN_ENCRYPTION_KEY")
+            .map(|k| Key::from_base64(&k).map_err(|_| ConfigError::BadEncryptionKey))
+            .transpose()?;
+        let client_secret =
+            non_empty("YANDEX_CLIENT_SECRET").map(|s| SecretString::from(s.trim().to_owned()));
+        let yandex = match non_empty("YANDEX_CLIENT_ID") {
+            Some(id) => Some(YandexApp {
+                client_id: id.trim().to_owned(),
+                client_secret,
+                oauth_url: match non_empty("YANDEX_OAUTH_URL") {
+                    Some(v) => parse_url("YANDEX_OAUTH_URL", &v)?.to_string(),
+                    None => DEFAULT_OAUTH_URL.to_owned(),
+                },
+            }),
+            None if client_secret.is_some() => return Err(ConfigError::SecretWithoutClientId),
+            None => None,
+        };
         Ok(Self {
             bot_token,
             telegram_api_url,
@@ -69,6 +113,9 @@ impl Config {
             database_url,
             telegram_rate_limit,
             telemost_retry: RetryPolicy::default(),
+            token_encryption_key,
+            yandex,
+            oauth_time_unit: Duration::from_secs(1),
         })
     }
 }
@@ -142,8 +189,35 @@ mod tests {
     }
 
     #[test]
-    fn debug_does_not_print_the_token() {
-        let c = cfg(&[("TELOXIDE_TOKEN", "123:SECRET")]).unwrap();
-        assert!(!format!("{c:?}").contains("SECRET"));
+    fn debug_does_not_print_secrets() {
+        let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let c = cfg(&[
+            ("TELOXIDE_TOKEN", "123:SECRET"),
+            ("TOKEN_ENCRYPTION_KEY", key),
+            ("YANDEX_CLIENT_ID", "app"),
+            ("YANDEX_CLIENT_SECRET", "CLIENTSECRET"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        for secret in ["SECRET", key, "CLIENTSECRET"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+    }
+
+    #[test]
+    fn encryption_key_and_yandex_app() {
+        assert_eq!(
+            cfg(&[("TELOXIDE_TOKEN", "t"), ("TOKEN_ENCRYPTION_KEY", "short")]).unwrap_err(),
+            ConfigError::BadEncryptionKey
+        );
+        assert_eq!(
+            cfg(&[("TELOXIDE_TOKEN", "t"), ("YANDEX_CLIENT_SECRET", "s")]).unwrap_err(),
+            ConfigError::SecretWithoutClientId
+        );
+        let c = cfg(&[("TELOXIDE_TOKEN", "t"), ("YANDEX_CLIENT_ID", "app")]).unwrap();
+        let y = c.yandex.unwrap();
+        assert_eq!(y.client_id, "app");
+        assert_eq!(y.oauth_url, DEFAULT_OAUTH_URL);
+        assert!(c.token_encryption_key.is_none());
     }
 }

@@ -351,7 +351,11 @@ impl Running {
 /// Opens the database, checks the bot token with Telegram, registers the command menu and starts
 /// polling in the background.
 pub async fn start(config: Config) -> Result<Running, StartError> {
-    let db = Db::open(&config.database_url, KeySource::FileBesideDatabase).await?;
+    let keys = match config.token_encryption_key {
+        Some(key) => KeySource::Given(key),
+        None => KeySource::FileBesideDatabase,
+    };
+    let db = Db::open(&config.database_url, keys).await?;
     let http = teloxide::net::default_reqwest_settings()
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
@@ -360,7 +364,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         bot = bot.set_api_url(url);
     }
     let telemost = TelemostClient::new(
-        http,
+        http.clone(),
         &config.telemost_api_url,
         config.telemost_retry.clone(),
     );
@@ -379,8 +383,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let ctx = Arc::new(Ctx {
         db: db.clone(),
         telemost,
-        oauth: None,
-        oauth_time_unit: Duration::from_secs(1),
+        oauth: config.yandex.map(|app| {
+            YandexOAuth::new(
+                http.clone(),
+                &app.oauth_url,
+                app.client_id,
+                app.client_secret,
+            )
+        }),
+        oauth_time_unit: config.oauth_time_unit,
         logins: Default::default(),
     });
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())

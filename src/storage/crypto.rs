@@ -30,6 +30,12 @@ pub enum CryptoError {
 /// A 256-bit key, zeroised on drop and never printed.
 pub struct Key(SecretBox<[u8; KEY_LEN]>);
 
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(..)")
+    }
+}
+
 impl Key {
     /// Parses a base64 key (standard alphabet, padding optional; surrounding space ignored).
     pub fn from_base64(s: &str) -> Result<Self, CryptoError> {

@@ -3,6 +3,7 @@
 //! own database file. Every test gets its own fakes and database, so tests run in parallel.
 #![allow(dead_code)]
 
+pub mod oauth;
 pub mod telegram;
 pub mod telemost;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use telemost_bot::bot::{self, Running};
-use telemost_bot::config::Config;
+use telemost_bot::config::{Config, YandexApp};
 use telemost_bot::telemost::RetryPolicy;
 
 #[allow(unused_imports)]
@@ -21,6 +22,8 @@ pub use telegram::{BOT_ID, Call, FakeTelegram};
 pub use telemost::{Answer, FakeTelemost};
 
 pub const BOT_TOKEN: &str = "4242:TEST-bot-token-do-not-leak";
+pub const OAUTH_CLIENT_ID: &str = "test-client-id";
+pub const OAUTH_CLIENT_SECRET: &str = "test-client-secret-do-not-leak";
 
 /// How the tests' bot retries Telemost: like production (four attempts, backoff, an overall
 /// limit, a per-request timeout), only faster.
@@ -42,6 +45,8 @@ pub struct Options {
     pub retry: RetryPolicy,
     /// Off by default, so that stories are not slowed down by the flood limits.
     pub telegram_rate_limit: bool,
+    /// `YANDEX_OAUTH_URL` (with a client id and secret) when /login should work.
+    pub oauth_url: Option<String>,
 }
 
 impl Default for Options {
@@ -50,6 +55,7 @@ impl Default for Options {
             telemost_url: None,
             retry: test_retry_policy(),
             telegram_rate_limit: false,
+            oauth_url: None,
         }
     }
 }
@@ -109,6 +115,15 @@ impl TestApp {
             database_url: self.db_path().to_str().unwrap().to_owned(),
             telegram_rate_limit: self.options.telegram_rate_limit,
             telemost_retry: self.options.retry.clone(),
+            token_encryption_key: None,
+            yandex: self.options.oauth_url.clone().map(|url| YandexApp {
+                client_id: OAUTH_CLIENT_ID.to_owned(),
+                client_secret: Some(SecretString::from(OAUTH_CLIENT_SECRET)),
+                oauth_url: url,
+            }),
+            // The fake OAuth's "seconds" last 20 ms: a poll interval of 1 and slow_down's +5
+            // keep their proportions without slowing the tests.
+            oauth_time_unit: Duration::from_millis(20),
         }
     }
 

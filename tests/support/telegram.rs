@@ -58,6 +58,8 @@ struct Inner {
     forgotten_below: i64,
     /// Scripted failures: method → queue of (HTTP status, body) answered instead of success.
     faults: HashMap<String, VecDeque<(u16, Value)>>,
+    /// (chat, user) pairs getChatMember reports as administrators; everyone else is a member.
+    admins: Vec<(i64, i64)>,
 }
 
 #[derive(Clone, Default)]
@@ -103,6 +105,15 @@ impl FakeTelegram {
         let mut inner = self.inner.lock().unwrap();
         inner.next_message_id += 1;
         inner.next_message_id
+    }
+
+    /// Makes `user` an administrator of `chat` (or takes it back).
+    pub fn set_admin(&self, chat: i64, user: i64, admin: bool) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.admins.retain(|&pair| pair != (chat, user));
+        if admin {
+            inner.admins.push((chat, user));
+        }
     }
 
     /// Makes the next `count` calls of `method` fail with `status` and `body`.
@@ -285,6 +296,21 @@ async fn handle(
         return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
     }
     match method.as_str() {
+        "getChatMember" => {
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            let user = body["user_id"].as_i64().unwrap_or(0);
+            let admin = fake.inner.lock().unwrap().admins.contains(&(chat, user));
+            let who = json!({"id": user, "is_bot": false, "first_name": format!("User{user}")});
+            ok(if admin {
+                json!({"user": who, "status": "administrator", "custom_title": null,
+                       "is_anonymous": false, "can_be_edited": false, "can_manage_chat": true,
+                       "can_change_info": true, "can_delete_messages": true,
+                       "can_manage_video_chats": true, "can_invite_users": true,
+                       "can_restrict_members": true, "can_promote_members": false})
+            } else {
+                json!({"user": who, "status": "member", "until_date": null})
+            })
+        }
         "getMe" => ok(json!({
             "id": BOT_ID, "is_bot": true, "first_name": "Telemost", "username": BOT_USERNAME,
             "can_join_groups": true, "can_read_all_group_messages": false,
