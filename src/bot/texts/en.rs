@@ -25,10 +25,13 @@ impl Texts for En {
          /meet: a new meeting (choose the waiting room and cohosts, or just tap Create)\n\
          /stream <title>: a new live stream, with its watch link\n\
          /token <token>: set your Telemost OAuth token (in a private chat with me)\n\
+         /login: sign in with Yandex instead of pasting a token\n\
+         /connect: (group admins) give the group its own token, privately\n\
+         /disconnect: (group admins) remove the group's token\n\
          /forget: forget this chat's token\n\
          /cancel: cancel what we are doing\n\n\
-         First set a token: send /token in a private chat with me. In a group, /meet uses \
-         the token of whoever types it.\n\n\
+         First set a token: send /token or /login in a private chat with me. In a group, /meet \
+         uses the group's token if an admin connected one, else the token of whoever types it.\n\n\
          Getting a token (Yandex 360 for business accounts): register an app at \
          https://oauth.yandex.ru/client/new with the scopes telemost-api:conferences.create, \
          .read and .update; then, signed in with your work account, open \
