@@ -136,7 +136,8 @@ fn key_file(db_file: &Path, has_sealed: bool) -> Result<Key> {
             let key = Key::generate();
             write_private(&path, key.to_base64().expose_secret())
                 .map_err(|e| fail(e.to_string()))?;
-            tracing::info!(path = %path.display(), "created a new token encryption key file; back it up with the database");
+            let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            tracing::info!(path = %shown.display(), "created a new token encryption key file; back it up with the database");
             Ok(key)
         }
         Err(e) => Err(fail(e.to_string())),
