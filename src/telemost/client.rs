@@ -4,7 +4,10 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::TelemostError;
-use super::model::{Conference, CreateConference, ErrorBody};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use super::model::{CohostRef, Conference, CreateConference, ErrorBody, UpdateConference};
 
 /// The production base URL; tests and staging point `TELEMOST_API_URL` elsewhere.
 pub const DEFAULT_BASE_URL: &str = "https://cloud-api.yandex.net/v1/telemost-api";
@@ -73,16 +76,97 @@ impl TelemostClient {
         token: &SecretString,
         req: &CreateConference,
     ) -> Result<Conference, TelemostError> {
+        let body = self
+            .call(Method::POST, "/conferences".into(), token, Some(req))
+            .await?;
+        conference_from(&body)
+    }
+
+    /// `GET /conferences/{id}`: the meeting's current settings.
+    pub async fn get_conference(
+        &self,
+        token: &SecretString,
+        id: &str,
+    ) -> Result<Conference, TelemostError> {
+        let body = self
+            .call(
+                Method::GET,
+                format!("/conferences/{}", path_segment(id)),
+                token,
+                None::<&()>,
+            )
+            .await?;
+        conference_from(&body)
+    }
+
+    /// `PATCH /conferences/{id}`: changes only the fields `update` carries.
+    pub async fn update_conference(
+        &self,
+        token: &SecretString,
+        id: &str,
+        update: &UpdateConference,
+    ) -> Result<Conference, TelemostError> {
+        let body = self
+            .call(
+                Method::PATCH,
+                format!("/conferences/{}", path_segment(id)),
+                token,
+                Some(update),
+            )
+            .await?;
+        conference_from(&body)
+    }
+
+    /// `GET /conferences/{id}/cohosts` (the first 256; a meeting has at most 30).
+    pub async fn get_cohosts(
+        &self,
+        token: &SecretString,
+        id: &str,
+    ) -> Result<Vec<String>, TelemostError> {
+        let path = format!("/conferences/{}/cohosts?limit=256", path_segment(id));
+        let body = self.call(Method::GET, path, token, None::<&()>).await?;
+        let list: CohostList =
+            serde_json::from_slice(&body).map_err(|e| TelemostError::Malformed(e.to_string()))?;
+        Ok(list.cohosts.into_iter().map(|c| c.email).collect())
+    }
+
+    /// `PATCH /conferences/{id}/cohosts` adds cohosts; `PUT` (`replace`) replaces the whole list,
+    /// an empty one removing them all.
+    pub async fn set_cohosts(
+        &self,
+        token: &SecretString,
+        id: &str,
+        emails: &[String],
+        replace: bool,
+    ) -> Result<(), TelemostError> {
+        let body = CohostList {
+            cohosts: emails
+                .iter()
+                .map(|e| CohostRef { email: e.clone() })
+                .collect(),
+        };
+        let method = if replace { Method::PUT } else { Method::PATCH };
+        let path = format!("/conferences/{}/cohosts", path_segment(id));
+        self.call(method, path, token, Some(&body)).await?;
+        Ok(())
+    }
+
+    /// One API call with the retry policy; the successful answer's body.
+    async fn call<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: String,
+        token: &SecretString,
+        body: Option<&B>,
+    ) -> Result<Vec<u8>, TelemostError> {
         let policy = &self.retry;
         let deadline = Instant::now() + policy.total;
         let mut attempt = 1;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let failure = match self
-                .try_create(token, req, policy.request_timeout.min(left))
-                .await
-            {
-                Ok(conference) => return Ok(conference),
+            let timeout = policy.request_timeout.min(left);
+            let failure = match self.attempt(&method, &path, token, body, timeout).await {
+                Ok(body) => return Ok(body),
                 Err(f) => f,
             };
             let (error, after) = match failure {
@@ -101,21 +185,23 @@ impl TelemostClient {
         }
     }
 
-    async fn try_create(
+    async fn attempt<B: Serialize + ?Sized>(
         &self,
+        method: &Method,
+        path: &str,
         token: &SecretString,
-        req: &CreateConference,
+        body: Option<&B>,
         timeout: Duration,
-    ) -> Result<Conference, Failure> {
-        let sent = self
+    ) -> Result<Vec<u8>, Failure> {
+        let mut request = self
             .http
-            .post(format!("{}/conferences", self.base_url))
+            .request(method.clone(), format!("{}{path}", self.base_url))
             .header(reqwest::header::AUTHORIZATION, authorization(token))
-            .json(req)
-            .timeout(timeout)
-            .send()
-            .await;
-        let response = match sent {
+            .timeout(timeout);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = match request.send().await {
             Ok(r) => r,
             // Refused or reset before the request went out: safe to try again.
             Err(e) if e.is_connect() => {
@@ -137,14 +223,7 @@ impl TelemostClient {
             .await
             .map_err(|e| Failure::Final(transport_error(e)))?;
         if status.is_success() {
-            let conference: Conference = serde_json::from_slice(&body)
-                .map_err(|e| Failure::Final(TelemostError::Malformed(e.to_string())))?;
-            if conference.join_url.trim().is_empty() {
-                return Err(Failure::Final(TelemostError::Malformed(
-                    "empty join_url".into(),
-                )));
-            }
-            return Ok(conference);
+            return Ok(body.to_vec());
         }
         let error = classify(status, &body);
         match status.as_u16() {
@@ -161,6 +240,29 @@ impl TelemostClient {
     }
 }
 
+/// A conference from a 2xx body, which must at least name the meeting and its link.
+fn conference_from(body: &[u8]) -> Result<Conference, TelemostError> {
+    let conference: Conference =
+        serde_json::from_slice(body).map_err(|e| TelemostError::Malformed(e.to_string()))?;
+    if conference.join_url.trim().is_empty() {
+        return Err(TelemostError::Malformed("empty join_url".into()));
+    }
+    Ok(conference)
+}
+
+/// Conference ids are digits; anything else is percent-encoded rather than trusted in a path.
+fn path_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// `OAuth <token>`, marked sensitive so that no HTTP layer ever logs it.
 fn authorization(token: &SecretString) -> reqwest::header::HeaderValue {
     let mut value =
@@ -169,6 +271,12 @@ fn authorization(token: &SecretString) -> reqwest::header::HeaderValue {
             .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("OAuth invalid"));
     value.set_sensitive(true);
     value
+}
+
+#[derive(Serialize, Deserialize)]
+struct CohostList {
+    #[serde(default)]
+    cohosts: Vec<CohostRef>,
 }
 
 /// A 429 without `Retry-After` waits this long.
@@ -269,6 +377,7 @@ pub(crate) fn classify(status: StatusCode, body: &[u8]) -> TelemostError {
         (404, Some("NoSuchUserPrincipalsFound")) => TelemostError::UnknownCohosts {
             emails: rejected_emails(parsed.details.as_ref()),
         },
+        (404, Some("ConferenceNotFound")) => TelemostError::ConferenceNotFound,
         (s, _) if status.is_server_error() || s == 429 => {
             TelemostError::Unavailable(format!("HTTP {s}"))
         }

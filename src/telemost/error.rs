@@ -16,6 +16,9 @@ pub enum TelemostError {
     /// 404 `NoSuchUserPrincipalsFound`: these cohost emails are not Yandex accounts.
     #[error("unknown cohost accounts: {emails:?}")]
     UnknownCohosts { emails: Vec<String> },
+    /// 404 `ConferenceNotFound`: the meeting is gone (or never existed).
+    #[error("no such conference (404)")]
+    ConferenceNotFound,
     /// Any other 4xx; `message` is the API's human text, when it sent one.
     #[error("the API refused the request ({status}, {code:?})")]
     Rejected {

@@ -313,13 +313,35 @@ impl CreateConference {
     }
 }
 
-/// What the API answers for a conference. Unknown fields are ignored.
+/// The body of `PATCH /conferences/{id}`: only the fields to change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UpdateConference {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_room_level: Option<WaitingRoomLevel>,
+}
+
+/// What the API answers for a conference. Unknown fields are ignored, and so are unknown values
+/// of the fields we read (a level added to the API later is `None` here, not an error).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Conference {
     pub id: String,
     pub join_url: String,
     #[serde(default)]
     pub live_stream: Option<LiveStreamInfo>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub waiting_room_level: Option<WaitingRoomLevel>,
+    #[serde(default)]
+    pub is_auto_summarization_enabled: Option<bool>,
+}
+
+/// Deserialises an optional enum, taking an unknown value as absent.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

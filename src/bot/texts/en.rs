@@ -342,6 +342,9 @@ impl Texts for En {
                 "These cohosts are not Yandex accounts: {}. Send the list of emails again.",
                 emails.join(", ")
             ),
+            TelemostError::ConferenceNotFound => {
+                "Telemost no longer knows this meeting: it may have been deleted.".into()
+            }
             TelemostError::Rejected {
                 status, message, ..
             } => match message {

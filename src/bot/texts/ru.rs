@@ -343,6 +343,9 @@ impl Texts for Ru {
                 "Эти соорганизаторы — не аккаунты Яндекса: {}. Отправьте список адресов ещё раз.",
                 emails.join(", ")
             ),
+            TelemostError::ConferenceNotFound => {
+                "Телемост больше не знает эту встречу: возможно, её удалили.".into()
+            }
             TelemostError::Rejected {
                 status, message, ..
             } => match message {
