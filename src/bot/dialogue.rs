@@ -539,6 +539,7 @@ async fn create(
             let record = MeetingRecord {
                 chat_id: chat.0,
                 user_id: i64::try_from(user.id.0).ok(),
+                user_name: Some(user.full_name()),
                 created_at: 0,
                 conference_id: conference.id.clone(),
                 join_url: conference.join_url.clone(),

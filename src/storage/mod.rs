@@ -41,11 +41,35 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+/// A chat's defaults for new meetings. Levels are the API's spellings; the bot parses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatSettings {
+    pub waiting_room: String,
+    pub stream_access: String,
+    pub auto_summary: bool,
+    pub admins_only: bool,
+    pub instant_meet: bool,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            waiting_room: "PUBLIC".into(),
+            stream_access: "PUBLIC".into(),
+            auto_summary: false,
+            admins_only: false,
+            instant_meet: false,
+        }
+    }
+}
+
 /// A meeting as the bot records it after Telemost created it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeetingRecord {
     pub chat_id: i64,
     pub user_id: Option<i64>,
+    /// The creator's name as Telegram showed it.
+    pub user_name: Option<String>,
     /// Unix seconds; filled in by `record_meeting` when written.
     pub created_at: i64,
     pub conference_id: String,
@@ -411,11 +435,12 @@ impl Db {
     pub async fn record_meeting(&self, m: &MeetingRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO meetings
-             (chat_id, user_id, created_at, conference_id, join_url, watch_url, options)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             (chat_id, user_id, user_name, created_at, conference_id, join_url, watch_url, options)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(m.chat_id)
         .bind(m.user_id)
+        .bind(&m.user_name)
         .bind(now())
         .bind(&m.conference_id)
         .bind(&m.join_url)
@@ -429,7 +454,8 @@ impl Db {
     /// The chat's most recent meetings, newest first.
     pub async fn recent_meetings(&self, chat_id: i64, limit: u32) -> Result<Vec<MeetingRecord>> {
         let rows = sqlx::query(
-            "SELECT chat_id, user_id, created_at, conference_id, join_url, watch_url, options
+            "SELECT chat_id, user_id, created_at, conference_id, join_url, watch_url, options,
+                    user_name
              FROM meetings WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
         )
         .bind(chat_id)
@@ -446,8 +472,90 @@ impl Db {
                 join_url: r.get(4),
                 watch_url: r.get(5),
                 options: r.get(6),
+                user_name: r.get(7),
             })
             .collect())
+    }
+
+    /// The chat's defaults (the built-in ones until /settings changed them).
+    pub async fn settings(&self, chat_id: i64) -> Result<ChatSettings> {
+        let row = sqlx::query(
+            "SELECT waiting_room, stream_access, auto_summary, admins_only, instant_meet
+             FROM chat_settings WHERE chat_id = ?",
+        )
+        .bind(chat_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or_else(ChatSettings::default, |r| ChatSettings {
+            waiting_room: r.get(0),
+            stream_access: r.get(1),
+            auto_summary: r.get(2),
+            admins_only: r.get(3),
+            instant_meet: r.get(4),
+        }))
+    }
+
+    pub async fn save_settings(&self, chat_id: i64, s: &ChatSettings) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO chat_settings
+             (chat_id, waiting_room, stream_access, auto_summary, admins_only, instant_meet, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (chat_id) DO UPDATE
+             SET waiting_room = excluded.waiting_room, stream_access = excluded.stream_access,
+                 auto_summary = excluded.auto_summary, admins_only = excluded.admins_only,
+                 instant_meet = excluded.instant_meet, updated_at = excluded.updated_at",
+        )
+        .bind(chat_id)
+        .bind(&s.waiting_room)
+        .bind(&s.stream_access)
+        .bind(s.auto_summary)
+        .bind(s.admins_only)
+        .bind(s.instant_meet)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Remembers that `chat` used these cohosts (now).
+    pub async fn remember_cohosts(&self, chat_id: i64, emails: &[&str]) -> Result<()> {
+        let at = now();
+        for email in emails {
+            sqlx::query(
+                "INSERT INTO chat_cohosts (chat_id, email, last_used) VALUES (?, ?, ?)
+                 ON CONFLICT (chat_id, email) DO UPDATE SET last_used = excluded.last_used",
+            )
+            .bind(chat_id)
+            .bind(email)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The chat's most recently used cohosts: (id, email), newest first.
+    pub async fn recent_cohosts(&self, chat_id: i64, limit: u32) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, email FROM chat_cohosts WHERE chat_id = ?
+             ORDER BY last_used DESC, id DESC LIMIT ?",
+        )
+        .bind(chat_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// A remembered cohost of `chat` by id (ids of other chats give `None`).
+    pub async fn remembered_cohost(&self, chat_id: i64, id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT email FROM chat_cohosts WHERE chat_id = ? AND id = ?")
+                .bind(chat_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -620,6 +728,7 @@ mod tests {
         let m = MeetingRecord {
             chat_id: 5,
             user_id: Some(7),
+            user_name: Some("Anna".into()),
             created_at: 0,
             conference_id: "1".into(),
             join_url: "j".into(),
@@ -637,5 +746,32 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].conference_id, "2");
         assert!(db.recent_meetings(6, 10).await.unwrap().is_empty());
+        assert_eq!(got[0].user_name.as_deref(), Some("Anna"));
+    }
+
+    #[tokio::test]
+    async fn settings_and_remembered_cohosts() {
+        let (_dir, db) = db().await;
+        assert_eq!(db.settings(1).await.unwrap(), ChatSettings::default());
+        let s = ChatSettings {
+            waiting_room: "ADMINS".into(),
+            auto_summary: true,
+            ..ChatSettings::default()
+        };
+        db.save_settings(1, &s).await.unwrap();
+        assert_eq!(db.settings(1).await.unwrap(), s);
+        assert_eq!(db.settings(2).await.unwrap(), ChatSettings::default());
+
+        db.remember_cohosts(1, &["a@x.ru", "b@x.ru"]).await.unwrap();
+        let got = db.recent_cohosts(1, 10).await.unwrap();
+        assert_eq!(got.len(), 2);
+        let (id, email) = got[0].clone();
+        assert_eq!(db.remembered_cohost(1, id).await.unwrap(), Some(email));
+        assert_eq!(
+            db.remembered_cohost(2, id).await.unwrap(),
+            None,
+            "another chat's id"
+        );
+        assert!(db.recent_cohosts(2, 10).await.unwrap().is_empty());
     }
 }
