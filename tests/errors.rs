@@ -137,8 +137,8 @@ async fn api_restricted_to_organizations() {
     app.stop().await;
 }
 
-/// 404 NoSuchUserPrincipalsFound: the bot names the two unknown cohosts and asks for the list
-/// again; the corrected list creates the meeting.
+/// 404 NoSuchUserPrincipalsFound: the bot names the two unknown cohosts, keeps the accepted one
+/// and asks for the list again; the corrected list creates the meeting.
 #[tokio::test]
 async fn unknown_cohosts_are_named_and_asked_again() {
     let app = TestApp::start().await;
@@ -167,7 +167,9 @@ async fn unknown_cohosts_are_named_and_asked_again() {
         r.text
     );
     assert!(r.text.contains(en().ask_cohosts()), "{}", r.text);
-    assert_eq!(r.data(), ["skip", "cancel"]);
+    // The accepted cohost is kept (Create would go ahead with it); the user may type a new list.
+    assert!(r.text.contains("Cohosts: c@x.ru\n"), "{}", r.text);
+    assert_eq!(r.data(), ["create", "skip", "cancel"]);
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(

@@ -8,42 +8,153 @@
 //! | `skip`            | skip the optional text step on screen                |
 //! | `create`          | create now, defaults for everything not chosen       |
 //! | `cancel`          | end the dialogue                                     |
+//! | `co:<id>`         | add or remove a cohost the chat used before (its id) |
+//! | `cfg:wr:<LEVEL>`  | /settings: default waiting room                      |
+//! | `cfg:sa:<LEVEL>`  | /settings: default stream access                     |
+//! | `cfg:sum:on/off`  | /settings: automatic meeting notes                   |
+//! | `cfg:adm:on/off`  | /settings: only admins create meetings (groups)      |
+//! | `cfg:now:on/off`  | /settings: plain /meet creates at once               |
+//! | `cfg:done`        | /settings: close the panel                           |
+//! | `mg:<id>:<what>`  | manage meeting `<id>`: `info`, `wr`, `wr:<LEVEL>`,   |
+//! |                   | `add`, `set`, `clear` (cohosts), `back`              |
 
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callback {
     WaitingRoom(WaitingRoomLevel),
     StreamAccess(StreamAccess),
     Skip,
     Create,
     Cancel,
+    Cohost(i64),
+    Setting(Setting),
+    Manage { conference: String, action: Manage },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    WaitingRoom(WaitingRoomLevel),
+    StreamAccess(StreamAccess),
+    AutoSummary(bool),
+    AdminsOnly(bool),
+    InstantMeet(bool),
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manage {
+    /// Show the meeting's current settings and cohosts.
+    Info,
+    /// Offer the waiting room levels.
+    ChooseWaitingRoom,
+    WaitingRoom(WaitingRoomLevel),
+    /// Ask for emails to add.
+    AddCohosts,
+    /// Ask for emails to replace the list with.
+    ReplaceCohosts,
+    ClearCohosts,
+    /// Back to the links.
+    Back,
+}
+
+/// Conference ids are digits today; accept a short word, never anything with a separator.
+fn conference_id(s: &str) -> Option<String> {
+    (!s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| s.to_owned())
+}
+
+fn on_off(s: &str) -> Option<bool> {
+    match s {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn on_off_str(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
 }
 
 impl Callback {
     pub fn parse(data: &str) -> Option<Self> {
         match data {
-            "skip" => Some(Self::Skip),
-            "create" => Some(Self::Create),
-            "cancel" => Some(Self::Cancel),
-            _ => {
-                let (prefix, value) = data.split_once(':')?;
-                match prefix {
-                    "wr" => WaitingRoomLevel::parse(value).map(Self::WaitingRoom),
-                    "sa" => StreamAccess::parse(value).map(Self::StreamAccess),
-                    _ => None,
-                }
+            "skip" => return Some(Self::Skip),
+            "create" => return Some(Self::Create),
+            "cancel" => return Some(Self::Cancel),
+            "cfg:done" => return Some(Self::Setting(Setting::Done)),
+            _ => {}
+        }
+        let (prefix, value) = data.split_once(':')?;
+        match prefix {
+            "wr" => WaitingRoomLevel::parse(value).map(Self::WaitingRoom),
+            "sa" => StreamAccess::parse(value).map(Self::StreamAccess),
+            "co" => {
+                let id: i64 = value.parse().ok()?;
+                (id > 0 && value == id.to_string()).then_some(Self::Cohost(id))
             }
+            "cfg" => {
+                let (what, v) = value.split_once(':')?;
+                let setting = match what {
+                    "wr" => Setting::WaitingRoom(WaitingRoomLevel::parse(v)?),
+                    "sa" => Setting::StreamAccess(StreamAccess::parse(v)?),
+                    "sum" => Setting::AutoSummary(on_off(v)?),
+                    "adm" => Setting::AdminsOnly(on_off(v)?),
+                    "now" => Setting::InstantMeet(on_off(v)?),
+                    _ => return None,
+                };
+                Some(Self::Setting(setting))
+            }
+            "mg" => {
+                let (id, what) = value.split_once(':')?;
+                let action = match what {
+                    "info" => Manage::Info,
+                    "wr" => Manage::ChooseWaitingRoom,
+                    "add" => Manage::AddCohosts,
+                    "set" => Manage::ReplaceCohosts,
+                    "clear" => Manage::ClearCohosts,
+                    "back" => Manage::Back,
+                    other => {
+                        Manage::WaitingRoom(WaitingRoomLevel::parse(other.strip_prefix("wr:")?)?)
+                    }
+                };
+                Some(Self::Manage {
+                    conference: conference_id(id)?,
+                    action,
+                })
+            }
+            _ => None,
         }
     }
 
-    pub fn render(self) -> String {
+    pub fn render(&self) -> String {
         match self {
             Self::WaitingRoom(l) => format!("wr:{}", l.as_str()),
             Self::StreamAccess(l) => format!("sa:{}", l.as_str()),
             Self::Skip => "skip".into(),
             Self::Create => "create".into(),
             Self::Cancel => "cancel".into(),
+            Self::Cohost(id) => format!("co:{id}"),
+            Self::Setting(s) => match s {
+                Setting::WaitingRoom(l) => format!("cfg:wr:{}", l.as_str()),
+                Setting::StreamAccess(l) => format!("cfg:sa:{}", l.as_str()),
+                Setting::AutoSummary(b) => format!("cfg:sum:{}", on_off_str(*b)),
+                Setting::AdminsOnly(b) => format!("cfg:adm:{}", on_off_str(*b)),
+                Setting::InstantMeet(b) => format!("cfg:now:{}", on_off_str(*b)),
+                Setting::Done => "cfg:done".into(),
+            },
+            Self::Manage { conference, action } => {
+                let what = match action {
+                    Manage::Info => "info".to_owned(),
+                    Manage::ChooseWaitingRoom => "wr".to_owned(),
+                    Manage::WaitingRoom(l) => format!("wr:{}", l.as_str()),
+                    Manage::AddCohosts => "add".to_owned(),
+                    Manage::ReplaceCohosts => "set".to_owned(),
+                    Manage::ClearCohosts => "clear".to_owned(),
+                    Manage::Back => "back".to_owned(),
+                };
+                format!("mg:{conference}:{what}")
+            }
         }
     }
 }
@@ -69,10 +180,45 @@ mod tests {
             ("skip", Callback::Skip),
             ("create", Callback::Create),
             ("cancel", Callback::Cancel),
+            ("co:17", Callback::Cohost(17)),
+            (
+                "cfg:wr:ADMINS",
+                Callback::Setting(Setting::WaitingRoom(WaitingRoomLevel::Admins)),
+            ),
+            (
+                "cfg:sa:ORGANIZATION",
+                Callback::Setting(Setting::StreamAccess(StreamAccess::Organization)),
+            ),
+            ("cfg:sum:on", Callback::Setting(Setting::AutoSummary(true))),
+            ("cfg:adm:off", Callback::Setting(Setting::AdminsOnly(false))),
+            ("cfg:now:on", Callback::Setting(Setting::InstantMeet(true))),
+            ("cfg:done", Callback::Setting(Setting::Done)),
         ];
         for (wire, cb) in cases {
-            assert_eq!(Callback::parse(wire), Some(cb), "{wire}");
+            assert_eq!(Callback::parse(wire).as_ref(), Some(&cb), "{wire}");
             assert_eq!(cb.render(), wire);
+        }
+        let id = "10000000000001";
+        for (what, action) in [
+            ("info", Manage::Info),
+            ("wr", Manage::ChooseWaitingRoom),
+            (
+                "wr:ORGANIZATION",
+                Manage::WaitingRoom(WaitingRoomLevel::Organization),
+            ),
+            ("add", Manage::AddCohosts),
+            ("set", Manage::ReplaceCohosts),
+            ("clear", Manage::ClearCohosts),
+            ("back", Manage::Back),
+        ] {
+            let wire = format!("mg:{id}:{what}");
+            let cb = Callback::Manage {
+                conference: id.into(),
+                action,
+            };
+            assert_eq!(Callback::parse(&wire).as_ref(), Some(&cb), "{wire}");
+            assert_eq!(cb.render(), wire);
+            assert!(wire.len() <= 64, "Telegram's limit for callback data");
         }
     }
 

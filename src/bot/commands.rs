@@ -25,6 +25,8 @@ pub enum Command {
     Forget,
     Meet(String),
     Stream(String),
+    History,
+    Settings,
     Cancel,
 }
 
@@ -128,12 +130,16 @@ pub async fn on_command(
             };
             bot.send(chat, text, None).await?;
         }
-        Command::Meet(_) => {
+        Command::Meet(arg) => {
             let Some(user) = msg.from.as_ref() else {
                 return Ok(());
             };
-            dialogue::start(bot, dialogue, &ctx, user, Draft::meeting(user.id.0), None).await?;
+            let now = matches!(arg.trim().to_lowercase().as_str(), "now" | "сейчас");
+            let draft = Draft::meeting(user.id.0);
+            dialogue::start(bot, dialogue, &ctx, user, draft, None, now).await?;
         }
+        Command::History => super::history::show(&bot, &msg, &ctx).await?,
+        Command::Settings => super::settings::show(&bot, &msg, &ctx).await?,
         Command::Stream(arg) => {
             let Some(user) = msg.from.as_ref() else {
                 return Ok(());
@@ -147,7 +153,7 @@ pub async fn on_command(
                 }
             };
             let draft = Draft::stream(user.id.0, title);
-            dialogue::start(bot, dialogue, &ctx, user, draft, note).await?;
+            dialogue::start(bot, dialogue, &ctx, user, draft, note, false).await?;
         }
     }
     Ok(())

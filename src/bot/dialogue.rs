@@ -25,10 +25,11 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId,
 use super::callback::Callback;
 use super::texts::{Lang, Texts};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
-use crate::storage::MeetingRecord;
+use crate::storage::{ChatSettings, MeetingRecord};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{
-    Cohosts, CreateConference, Description, LiveStream, StreamAccess, Title, WaitingRoomLevel,
+    Cohosts, CreateConference, Description, Email, LiveStream, StreamAccess, Title,
+    WaitingRoomLevel,
 };
 use std::sync::Arc;
 
@@ -46,6 +47,14 @@ pub enum State {
     },
     /// A meeting or stream being configured.
     Draft(Draft),
+    /// "Add cohosts" or "Replace cohosts" was tapped under meeting `conference` (shown in
+    /// `message`); the owner's next message is the list.
+    Managing {
+        conference: String,
+        replace: bool,
+        owner: u64,
+        message: i32,
+    },
     /// The database could not be read: never stored, only handed to the handlers so the user
     /// hears about it instead of the update vanishing.
     #[serde(skip)]
@@ -63,6 +72,12 @@ pub struct Draft {
     pub cohosts: Option<Cohosts>,
     /// `Some` for /stream.
     pub stream: Option<StreamDraft>,
+    /// Start automatic meeting notes (a chat setting).
+    #[serde(default)]
+    pub auto_summary: bool,
+    /// Cohosts the chat used before, offered as buttons: (id, email).
+    #[serde(default)]
+    pub suggestions: Vec<(i64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,7 +114,24 @@ impl Draft {
             waiting_room: WaitingRoomLevel::default(),
             cohosts: None,
             stream: None,
+            auto_summary: false,
+            suggestions: Vec::new(),
         }
+    }
+
+    /// Starts from the chat's defaults instead of the built-in ones.
+    pub fn with_defaults(mut self, settings: &ChatSettings) -> Self {
+        if let Some(level) = WaitingRoomLevel::parse(&settings.waiting_room) {
+            self.waiting_room = level;
+        }
+        if let (Some(s), Some(access)) = (
+            self.stream.as_mut(),
+            StreamAccess::parse(&settings.stream_access),
+        ) {
+            s.access = access;
+        }
+        self.auto_summary = settings.auto_summary;
+        self
     }
 
     pub fn stream(owner: u64, title: Option<Title>) -> Self {
@@ -141,11 +173,12 @@ impl Draft {
                 description: s.description.clone(),
             }),
         };
-        Some(CreateConference::new(
-            self.waiting_room,
-            self.cohosts.as_ref(),
-            live_stream,
-        ))
+        let mut request =
+            CreateConference::new(self.waiting_room, self.cohosts.as_ref(), live_stream);
+        if self.auto_summary {
+            request.is_auto_summarization_enabled = Some(true);
+        }
+        Some(request)
     }
 }
 
@@ -257,10 +290,32 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
             vec![button(t.button_skip(), Callback::Skip)],
             vec![create, cancel],
         ],
-        Step::Cohosts => vec![
-            vec![button(t.button_no_cohosts(), Callback::Skip)],
-            vec![cancel],
-        ],
+        Step::Cohosts => {
+            // The chat's usual cohosts, two a row, ticked when chosen.
+            let chosen_emails: Vec<&str> = d
+                .cohosts
+                .as_ref()
+                .map(|c| c.emails().iter().map(|e| e.as_str()).collect())
+                .unwrap_or_default();
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = d
+                .suggestions
+                .chunks(2)
+                .map(|pair| {
+                    pair.iter()
+                        .map(|(id, email)| {
+                            let on = chosen_emails.iter().any(|e| e.eq_ignore_ascii_case(email));
+                            button(&chosen(&ellipsize(email, 30), on), Callback::Cohost(*id))
+                        })
+                        .collect()
+                })
+                .collect();
+            if d.cohosts.is_some() {
+                rows.push(vec![create.clone()]);
+            }
+            rows.push(vec![button(t.button_no_cohosts(), Callback::Skip)]);
+            rows.push(vec![cancel]);
+            rows
+        }
         Step::Creating => vec![],
     };
     InlineKeyboardMarkup::new(rows)
@@ -307,7 +362,8 @@ async fn present(
     Ok(())
 }
 
-/// Starts a /meet or /stream dialogue, if the chat has a token to create with.
+/// Starts a /meet or /stream dialogue from the chat's defaults, if the chat has a token to
+/// create with and the user may create here; `instant` creates at once (`/meet now`).
 pub async fn start(
     bot: TgBot,
     dialogue: BotDialogue,
@@ -315,15 +371,34 @@ pub async fn start(
     user: &User,
     draft: Draft,
     note: Option<String>,
+    instant: bool,
 ) -> HandlerResult {
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
+    let settings = ctx.db.settings(chat.0).await?;
+    if !chat.is_user()
+        && settings.admins_only
+        && !super::groups::is_admin(&bot, chat, user.id).await?
+    {
+        bot.send(chat, t.admins_only(), None).await?;
+        return Ok(());
+    }
     if ctx.token_for(chat, user).await?.is_none() {
         bot.send(chat, t.no_token(!chat.is_user()), None).await?;
         return Ok(());
     }
+    let mut draft = draft.with_defaults(&settings);
+    draft.suggestions = ctx.db.recent_cohosts(chat.0, SUGGESTED_COHOSTS).await?;
+    let instant = instant || (settings.instant_meet && draft.stream.is_none());
+    if instant && draft.request().is_some() {
+        // `/meet now`: zero taps, straight to the links.
+        return create(&bot, &dialogue, ctx, user, draft, None).await;
+    }
     present(&bot, &dialogue, t, draft, note.as_deref(), None).await
 }
+
+/// How many remembered cohosts the cohosts step offers.
+const SUGGESTED_COHOSTS: u32 = 6;
 
 /// Text (or anything else) sent while a draft is open.
 pub async fn receive_draft_text(
@@ -413,8 +488,29 @@ pub async fn on_callback(
     if state == State::Unavailable {
         return Ok(notice(t.internal_error()).await?);
     }
-    let (Some(cb), State::Draft(mut d)) = (q.data.as_deref().and_then(Callback::parse), state)
-    else {
+    let cb = q.data.as_deref().and_then(Callback::parse);
+    match cb {
+        Some(Callback::Setting(setting)) => {
+            return super::settings::on_press(&bot, &q, setting, &ctx).await;
+        }
+        Some(Callback::Manage { conference, action }) => {
+            return super::manage::on_press(&bot, &q, &dialogue, &conference, action, &ctx).await;
+        }
+        _ => {}
+    }
+    if let (Some(Callback::Cancel), State::Managing { owner, .. }) = (&cb, &state)
+        && *owner == q.from.id.0
+    {
+        bot.answer(&q, None).await?;
+        dialogue.exit().await?;
+        if let Some(m) = q.message.as_ref() {
+            let cancelled = t.cancelled().to_owned();
+            let none = InlineKeyboardMarkup::default();
+            show(&bot, dialogue.chat_id(), Some(m.id()), cancelled, none).await?;
+        }
+        return Ok(());
+    }
+    let (Some(cb), State::Draft(mut d)) = (cb, state) else {
         return Ok(notice(t.stale_button()).await?);
     };
     let pressed_on = q.message.as_ref().map(|m| m.id());
@@ -433,6 +529,8 @@ pub async fn on_callback(
         Callback::Skip => matches!(d.step, Step::Description | Step::Cohosts),
         Callback::Create => d.step != Step::Title,
         Callback::Cancel => true,
+        Callback::Cohost(_) => d.step == Step::Cohosts,
+        Callback::Setting(_) | Callback::Manage { .. } => false,
     };
     if !step_matches {
         return Ok(notice(t.stale_button()).await?);
@@ -467,7 +565,35 @@ pub async fn on_callback(
             advance(&bot, &dialogue, t, d, pressed_on).await
         }
         Callback::Skip => advance(&bot, &dialogue, t, d, pressed_on).await,
+        Callback::Cohost(id) => {
+            toggle_cohost(&mut d, id);
+            present(&bot, &dialogue, t, d, None, pressed_on).await
+        }
+        Callback::Setting(_) | Callback::Manage { .. } => Ok(()),
     }
+}
+
+/// Adds the remembered cohost `id` to the draft, or removes it if it is there.
+fn toggle_cohost(d: &mut Draft, id: i64) {
+    let Some(email) = d
+        .suggestions
+        .iter()
+        .find(|(sid, _)| *sid == id)
+        .and_then(|(_, e)| Email::parse(e))
+    else {
+        return;
+    };
+    let mut list: Vec<Email> = d.cohosts.take().map(Vec::from).unwrap_or_default();
+    match list
+        .iter()
+        .position(|e| e.as_str().eq_ignore_ascii_case(email.as_str()))
+    {
+        Some(i) => {
+            list.remove(i);
+        }
+        None => list.push(email),
+    }
+    d.cohosts = Cohosts::try_from(list).ok();
 }
 
 /// Moves to the next step, editing the panel in place.
@@ -546,6 +672,12 @@ async fn create(
                 watch_url: conference.watch_url().map(str::to_owned),
                 options: serde_json::to_string(&request).unwrap_or_default(),
             };
+            if let Some(c) = &d.cohosts {
+                let emails: Vec<&str> = c.emails().iter().map(|e| e.as_str()).collect();
+                if let Err(e) = ctx.db.remember_cohosts(chat.0, &emails).await {
+                    tracing::warn!(chat_id = chat.0, error = %e, "could not remember cohosts");
+                }
+            }
             if let Err(e) = ctx.db.record_meeting(&record).await {
                 // The meeting exists: the links matter more than our record of them.
                 tracing::error!(chat_id = chat.0, error = %e, "could not record a created meeting");
@@ -559,28 +691,32 @@ async fn create(
                 ),
                 None => t.meeting_created(&conference.join_url),
             };
-            let mut rows = Vec::new();
-            if let Ok(url) = reqwest::Url::parse(&conference.join_url) {
-                rows.push(vec![InlineKeyboardButton::url(t.button_join(), url)]);
-            }
-            if let Some(Ok(url)) = conference.watch_url().map(reqwest::Url::parse) {
-                rows.push(vec![InlineKeyboardButton::url(t.button_watch(), url)]);
-            }
-            show(
-                bot,
-                chat,
-                Some(panel),
-                text,
-                InlineKeyboardMarkup::new(rows),
-            )
-            .await?;
+            let keyboard = super::manage::result_keyboard(
+                t,
+                &conference.id,
+                &conference.join_url,
+                conference.watch_url(),
+            );
+            show(bot, chat, Some(panel), text, keyboard).await?;
             tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
             Ok(())
         }
         Err(e) => {
             tracing::warn!(chat_id = chat.0, error = %e, "Telemost refused to create");
-            d.step = match e {
-                TelemostError::UnknownCohosts { .. } => Step::Cohosts,
+            d.step = match &e {
+                TelemostError::UnknownCohosts { emails } => {
+                    // Keep the cohosts Telemost accepted; Create then goes ahead with them.
+                    let kept: Vec<Email> = d
+                        .cohosts
+                        .take()
+                        .map(Vec::from)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|c| !emails.iter().any(|r| r.eq_ignore_ascii_case(c.as_str())))
+                        .collect();
+                    d.cohosts = Cohosts::try_from(kept).ok();
+                    Step::Cohosts
+                }
                 _ => resume_at,
             };
             present(

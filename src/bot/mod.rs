@@ -5,8 +5,11 @@ pub mod callback;
 pub mod commands;
 pub mod dialogue;
 mod groups;
+mod history;
 mod login;
+mod manage;
 mod outbox;
+mod settings;
 mod store;
 pub mod texts;
 
@@ -218,6 +221,25 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 guarded(bot, Some(chat), user, work)
             },
         ))
+        .branch(
+            case![State::Managing {
+                conference,
+                replace,
+                owner,
+                message
+            }]
+            .endpoint(
+                |bot: TgBot,
+                 msg: Message,
+                 dialogue: BotDialogue,
+                 managing: (String, bool, u64, i32),
+                 ctx: Arc<Ctx>| {
+                    let (chat, user) = (msg.chat.id, msg.from.clone());
+                    let work = manage::receive_emails(bot.clone(), msg, dialogue, managing, ctx);
+                    guarded(bot, Some(chat), user, work)
+                },
+            ),
+        )
         .endpoint(|bot: TgBot, msg: Message| {
             let (chat, user) = (msg.chat.id, msg.from.clone());
             guarded(

@@ -275,6 +275,9 @@ pub struct CreateConference {
     pub live_stream: Option<LiveStream>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cohosts: Vec<CohostRef>,
+    /// Start automatic meeting notes; sent only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_auto_summarization_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -309,6 +312,7 @@ impl CreateConference {
                         .collect()
                 })
                 .unwrap_or_default(),
+            is_auto_summarization_enabled: None,
         }
     }
 }

@@ -171,6 +171,80 @@ impl Texts for En {
         "Login cancelled."
     }
 
+    fn button_share(&self) -> &'static str {
+        "Share"
+    }
+    fn button_details(&self) -> &'static str {
+        "Details"
+    }
+    fn button_change_waiting_room(&self) -> &'static str {
+        "Waiting room"
+    }
+    fn button_add_cohosts(&self) -> &'static str {
+        "Add cohosts"
+    }
+    fn button_replace_cohosts(&self) -> &'static str {
+        "Replace cohosts"
+    }
+    fn button_clear_cohosts(&self) -> &'static str {
+        "Remove cohosts"
+    }
+    fn button_back(&self) -> &'static str {
+        "Back"
+    }
+    fn meeting_links(&self, join_url: &str) -> String {
+        format!("Telemost meeting\nJoin: {join_url}")
+    }
+    fn label_watch(&self) -> &'static str {
+        "Watch"
+    }
+    fn ask_manage_cohosts(&self, replace: bool) -> &'static str {
+        if replace {
+            "Send the emails of the new cohosts (they replace the current ones), separated by \
+             commas, spaces or new lines."
+        } else {
+            "Send the emails of the cohosts to add, separated by commas, spaces or new lines."
+        }
+    }
+    fn cohosts_updated(&self, list: &str) -> String {
+        format!("Done: cohosts updated ({list}).")
+    }
+
+    fn history_header(&self) -> &'static str {
+        "Last meetings in this chat:"
+    }
+    fn history_empty(&self) -> &'static str {
+        "No meetings were created in this chat yet. /meet creates one."
+    }
+    fn kind_meeting(&self) -> &'static str {
+        "meeting"
+    }
+    fn kind_stream(&self) -> &'static str {
+        "stream"
+    }
+
+    fn settings_header(&self) -> &'static str {
+        "Settings for meetings created in this chat"
+    }
+    fn label_auto_summary(&self) -> &'static str {
+        "Meeting notes"
+    }
+    fn label_instant_meet(&self) -> &'static str {
+        "Instant /meet"
+    }
+    fn label_admins_only(&self) -> &'static str {
+        "Only admins create"
+    }
+    fn on_off(&self, on: bool) -> &'static str {
+        if on { "on" } else { "off" }
+    }
+    fn button_done(&self) -> &'static str {
+        "Done"
+    }
+    fn settings_saved(&self) -> &'static str {
+        "Saved"
+    }
+
     fn cancelled(&self) -> &'static str {
         "Cancelled."
     }

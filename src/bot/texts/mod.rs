@@ -73,6 +73,31 @@ pub trait Texts: Sync {
     fn login_failed(&self) -> &'static str;
     fn login_cancelled(&self) -> &'static str;
 
+    fn button_share(&self) -> &'static str;
+    fn button_details(&self) -> &'static str;
+    fn button_change_waiting_room(&self) -> &'static str;
+    fn button_add_cohosts(&self) -> &'static str;
+    fn button_replace_cohosts(&self) -> &'static str;
+    fn button_clear_cohosts(&self) -> &'static str;
+    fn button_back(&self) -> &'static str;
+    fn meeting_links(&self, join_url: &str) -> String;
+    fn label_watch(&self) -> &'static str;
+    fn ask_manage_cohosts(&self, replace: bool) -> &'static str;
+    fn cohosts_updated(&self, list: &str) -> String;
+
+    fn history_header(&self) -> &'static str;
+    fn history_empty(&self) -> &'static str;
+    fn kind_meeting(&self) -> &'static str;
+    fn kind_stream(&self) -> &'static str;
+
+    fn settings_header(&self) -> &'static str;
+    fn label_auto_summary(&self) -> &'static str;
+    fn label_instant_meet(&self) -> &'static str;
+    fn label_admins_only(&self) -> &'static str;
+    fn on_off(&self, on: bool) -> &'static str;
+    fn button_done(&self) -> &'static str;
+    fn settings_saved(&self) -> &'static str;
+
     fn cancelled(&self) -> &'static str;
     fn nothing_to_cancel(&self) -> &'static str;
     fn stale_button(&self) -> &'static str;

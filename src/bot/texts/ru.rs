@@ -171,6 +171,81 @@ impl Texts for Ru {
         "Вход отменён."
     }
 
+    fn button_share(&self) -> &'static str {
+        "Поделиться"
+    }
+    fn button_details(&self) -> &'static str {
+        "Подробнее"
+    }
+    fn button_change_waiting_room(&self) -> &'static str {
+        "Комната ожидания"
+    }
+    fn button_add_cohosts(&self) -> &'static str {
+        "Добавить соорг."
+    }
+    fn button_replace_cohosts(&self) -> &'static str {
+        "Заменить соорг."
+    }
+    fn button_clear_cohosts(&self) -> &'static str {
+        "Убрать соорг."
+    }
+    fn button_back(&self) -> &'static str {
+        "Назад"
+    }
+    fn meeting_links(&self, join_url: &str) -> String {
+        format!("Встреча в Телемосте\nСсылка для входа: {join_url}")
+    }
+    fn label_watch(&self) -> &'static str {
+        "Ссылка для зрителей"
+    }
+    fn ask_manage_cohosts(&self, replace: bool) -> &'static str {
+        if replace {
+            "Отправьте адреса новых соорганизаторов (они заменят текущих) через запятую, пробел \
+             или с новой строки."
+        } else {
+            "Отправьте адреса соорганизаторов, которых нужно добавить, через запятую, пробел или \
+             с новой строки."
+        }
+    }
+    fn cohosts_updated(&self, list: &str) -> String {
+        format!("Готово: соорганизаторы обновлены ({list}).")
+    }
+
+    fn history_header(&self) -> &'static str {
+        "Последние встречи в этом чате:"
+    }
+    fn history_empty(&self) -> &'static str {
+        "В этом чате ещё не создавали встреч. /meet создаст первую."
+    }
+    fn kind_meeting(&self) -> &'static str {
+        "встреча"
+    }
+    fn kind_stream(&self) -> &'static str {
+        "трансляция"
+    }
+
+    fn settings_header(&self) -> &'static str {
+        "Настройки встреч, создаваемых в этом чате"
+    }
+    fn label_auto_summary(&self) -> &'static str {
+        "Конспект встречи"
+    }
+    fn label_instant_meet(&self) -> &'static str {
+        "Мгновенный /meet"
+    }
+    fn label_admins_only(&self) -> &'static str {
+        "Создают только админы"
+    }
+    fn on_off(&self, on: bool) -> &'static str {
+        if on { "вкл." } else { "выкл." }
+    }
+    fn button_done(&self) -> &'static str {
+        "Готово"
+    }
+    fn settings_saved(&self) -> &'static str {
+        "Сохранено"
+    }
+
     fn cancelled(&self) -> &'static str {
         "Отменено."
     }

@@ -1,0 +1,329 @@
+//! Managing a meeting after it is created: buttons under the message with its links.
+//!
+//! ```text
+//! bot:  Meeting created. Join: https://telemost.yandex.ru/j/…
+//!       [Join the meeting] [Share]
+//!       [Details] [Waiting room]
+//!       [Add cohosts] [Replace cohosts] [Remove cohosts]
+//! user: (taps Waiting room, then Everyone waits)
+//! bot:  (the same message) … Waiting room: for everyone but the organisers ✓
+//! user: (taps Add cohosts)
+//! bot:  Send the emails of the cohosts to add …
+//! user: boris@corp.ru
+//! bot:  Done: cohosts added. [the links and buttons again]
+//! ```
+//!
+//! Each button uses the API as the reference describes (GET/PATCH conference, GET/PATCH/PUT
+//! cohosts) with the token a new meeting in this chat would use.
+
+use secrecy::SecretString;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+
+use super::callback::{Callback, Manage};
+use super::dialogue::State;
+use super::texts::Texts;
+use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use crate::telemost::model::{Cohosts, Conference, UpdateConference, WaitingRoomLevel};
+
+fn manage_button(label: &str, conference: &str, action: Manage) -> InlineKeyboardButton {
+    let cb = Callback::Manage {
+        conference: conference.to_owned(),
+        action,
+    };
+    InlineKeyboardButton::callback(label.to_owned(), cb.render())
+}
+
+/// The buttons under a created meeting: its links, sharing, and management.
+pub fn result_keyboard(
+    t: &dyn Texts,
+    conference: &str,
+    join_url: &str,
+    watch_url: Option<&str>,
+) -> InlineKeyboardMarkup {
+    let mut rows = Vec::new();
+    let mut links = Vec::new();
+    if let Ok(url) = reqwest::Url::parse(join_url) {
+        links.push(InlineKeyboardButton::url(t.button_join(), url));
+    }
+    if let Some(Ok(url)) = watch_url.map(reqwest::Url::parse) {
+        links.push(InlineKeyboardButton::url(t.button_watch(), url));
+    }
+    rows.push(links);
+    // Sharing the watch link for a stream, the join link for a meeting.
+    let shared = watch_url.unwrap_or(join_url);
+    if let Ok(mut share) = reqwest::Url::parse("https://t.me/share/url") {
+        share.query_pairs_mut().append_pair("url", shared);
+        rows.push(vec![InlineKeyboardButton::url(t.button_share(), share)]);
+    }
+    // An id that could not travel in callback data gets no management buttons.
+    let probe = Callback::Manage {
+        conference: conference.to_owned(),
+        action: Manage::Info,
+    };
+    if Callback::parse(&probe.render()).is_some() {
+        rows.push(vec![
+            manage_button(t.button_details(), conference, Manage::Info),
+            manage_button(
+                t.button_change_waiting_room(),
+                conference,
+                Manage::ChooseWaitingRoom,
+            ),
+        ]);
+        rows.push(vec![
+            manage_button(t.button_add_cohosts(), conference, Manage::AddCohosts),
+            manage_button(
+                t.button_replace_cohosts(),
+                conference,
+                Manage::ReplaceCohosts,
+            ),
+            manage_button(t.button_clear_cohosts(), conference, Manage::ClearCohosts),
+        ]);
+    }
+    InlineKeyboardMarkup::new(rows.into_iter().filter(|r| !r.is_empty()))
+}
+
+/// The links part of a meeting message, from what the API says about it.
+fn links_text(t: &dyn Texts, c: &Conference) -> String {
+    match c.watch_url() {
+        Some(watch) => format!(
+            "{}\n{}: {}",
+            t.meeting_links(&c.join_url),
+            t.label_watch(),
+            watch
+        ),
+        None => t.meeting_links(&c.join_url),
+    }
+}
+
+/// The token to manage meetings of `chat` with, or a notice to the user.
+async fn token(
+    bot: &TgBot,
+    q: &CallbackQuery,
+    ctx: &Ctx,
+    chat: ChatId,
+) -> Result<Option<SecretString>, super::HandlerError> {
+    match ctx.token_for(chat, &q.from).await? {
+        Some((_, token)) => Ok(Some(token)),
+        None => {
+            bot.answer(q, Some(lang_of(Some(&q.from)).no_token(!chat.is_user())))
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// A tap on a management button.
+pub async fn on_press(
+    bot: &TgBot,
+    q: &CallbackQuery,
+    dialogue: &BotDialogue,
+    conference: &str,
+    action: Manage,
+    ctx: &Ctx,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let Some(message) = q.message.as_ref() else {
+        bot.answer(q, Some(t.stale_button())).await?;
+        return Ok(());
+    };
+    let chat = message.chat().id;
+    let id = message.id();
+    let Some(token) = token(bot, q, ctx, chat).await? else {
+        return Ok(());
+    };
+    match action {
+        Manage::ChooseWaitingRoom => {
+            bot.answer(q, None).await?;
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = vec![
+                WaitingRoomLevel::ALL
+                    .iter()
+                    .map(|&l| {
+                        manage_button(t.waiting_room_button(l), conference, Manage::WaitingRoom(l))
+                    })
+                    .collect(),
+            ];
+            rows.push(vec![manage_button(
+                t.button_back(),
+                conference,
+                Manage::Back,
+            )]);
+            let text = q
+                .regular_message()
+                .and_then(|m| m.text())
+                .unwrap_or(t.ask_waiting_room())
+                .to_owned();
+            bot.edit(chat, id, text, InlineKeyboardMarkup::new(rows))
+                .await?;
+        }
+        Manage::AddCohosts | Manage::ReplaceCohosts => {
+            bot.answer(q, None).await?;
+            let replace = action == Manage::ReplaceCohosts;
+            dialogue
+                .update(State::Managing {
+                    conference: conference.to_owned(),
+                    replace,
+                    owner: q.from.id.0,
+                    message: id.0,
+                })
+                .await?;
+            let mut prompt = t.ask_manage_cohosts(replace).to_owned();
+            if !chat.is_user() {
+                prompt.push(' ');
+                prompt.push_str(t.reply_hint());
+            }
+            let cancel = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+                t.button_cancel(),
+                Callback::Cancel.render(),
+            )]]);
+            bot.send(chat, prompt, Some(cancel)).await?;
+        }
+        Manage::Info | Manage::Back | Manage::WaitingRoom(_) | Manage::ClearCohosts => {
+            bot.answer(q, None).await?;
+            let outcome = apply(ctx, &token, conference, action).await;
+            show_outcome(bot, t, chat, id, conference, outcome).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What an action left: the meeting as it is now, and its cohosts when they were asked for.
+type Outcome = Result<(Conference, Option<Vec<String>>), crate::telemost::TelemostError>;
+
+async fn apply(ctx: &Ctx, token: &SecretString, conference: &str, action: Manage) -> Outcome {
+    let api = &ctx.telemost;
+    match action {
+        Manage::WaitingRoom(level) => {
+            let update = UpdateConference {
+                waiting_room_level: Some(level),
+            };
+            Ok((
+                api.update_conference(token, conference, &update).await?,
+                None,
+            ))
+        }
+        Manage::ClearCohosts => {
+            api.set_cohosts(token, conference, &[], true).await?;
+            Ok((
+                api.get_conference(token, conference).await?,
+                Some(Vec::new()),
+            ))
+        }
+        _ => {
+            let c = api.get_conference(token, conference).await?;
+            let cohosts = api.get_cohosts(token, conference).await?;
+            Ok((c, Some(cohosts)))
+        }
+    }
+}
+
+/// Edits the meeting's message to show an action's outcome, keeping its buttons.
+async fn show_outcome(
+    bot: &TgBot,
+    t: &dyn Texts,
+    chat: ChatId,
+    id: MessageId,
+    conference: &str,
+    outcome: Outcome,
+) -> HandlerResult {
+    match outcome {
+        Ok((c, cohosts)) => {
+            let text = format!(
+                "{}\n\n{}",
+                links_text(t, &c),
+                details(t, &c, cohosts.as_deref())
+            );
+            let keyboard = result_keyboard(t, conference, &c.join_url, c.watch_url());
+            bot.edit(chat, id, text, keyboard).await?;
+        }
+        Err(e) => {
+            bot.send(chat, t.telemost_error(&e), None).await?;
+        }
+    }
+    Ok(())
+}
+
+fn details(t: &dyn Texts, c: &Conference, cohosts: Option<&[String]>) -> String {
+    let level = c.waiting_room_level.map_or("?", |l| t.waiting_room(l));
+    let mut out = format!("{}: {level}", t.label_waiting_room());
+    if let Some(notes) = c.is_auto_summarization_enabled {
+        out.push_str(&format!(
+            "\n{}: {}",
+            t.label_auto_summary(),
+            t.on_off(notes)
+        ));
+    }
+    if let Some(list) = cohosts {
+        let list = if list.is_empty() {
+            t.none().to_owned()
+        } else {
+            list.join(", ")
+        };
+        out.push_str(&format!("\n{}: {list}", t.label_cohosts()));
+    }
+    out
+}
+
+/// Emails typed after "Add cohosts" or "Replace cohosts".
+pub async fn receive_emails(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    (conference, replace, owner, message): (String, bool, u64, i32),
+    ctx: std::sync::Arc<Ctx>,
+) -> HandlerResult {
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    if user.id.0 != owner {
+        return Ok(());
+    }
+    let t = lang_of(Some(user));
+    let chat = msg.chat.id;
+    let Some(text) = msg.text() else {
+        bot.send(chat, t.send_text(), None).await?;
+        return Ok(());
+    };
+    if text.starts_with('/') {
+        return Ok(());
+    }
+    let cohosts = match Cohosts::parse(text) {
+        Ok(c) => c,
+        Err(e) => {
+            bot.send(chat, t.invalid_input(&e), None).await?;
+            return Ok(());
+        }
+    };
+    let Some((_, token)) = ctx.token_for(chat, user).await? else {
+        dialogue.exit().await?;
+        bot.send(chat, t.no_token(!chat.is_user()), None).await?;
+        return Ok(());
+    };
+    let emails: Vec<String> = cohosts
+        .emails()
+        .iter()
+        .map(|e| e.as_str().to_owned())
+        .collect();
+    match ctx
+        .telemost
+        .set_cohosts(&token, &conference, &emails, replace)
+        .await
+    {
+        Ok(()) => {
+            dialogue.exit().await?;
+            let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+            if let Err(e) = ctx.db.remember_cohosts(chat.0, &refs).await {
+                tracing::warn!(error = %e, "could not remember cohosts");
+            }
+            bot.send(chat, t.cohosts_updated(&emails.join(", ")), None)
+                .await?;
+            let outcome = apply(&ctx, &token, &conference, Manage::Info).await;
+            show_outcome(&bot, t, chat, MessageId(message), &conference, outcome).await?;
+        }
+        // Keep waiting for a corrected list.
+        Err(e) => {
+            bot.send(chat, t.telemost_error(&e), None).await?;
+        }
+    }
+    Ok(())
+}

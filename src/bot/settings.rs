@@ -1,0 +1,183 @@
+//! `/settings`: the chat's defaults for new meetings, changed with buttons.
+//!
+//! ```text
+//! admin: /settings
+//! bot:   Settings for meetings created in this chat
+//!        Waiting room: off, everyone joins at once · Who may watch: anyone · Meeting notes: off …
+//!        [✓ No waiting room] [Outsiders wait] [Everyone waits]
+//!        [✓ Anyone] [Organisation only]
+//!        [Meeting notes: off] [Instant /meet: off] [Admins only: off]   [Done]
+//! ```
+//!
+//! In a group only administrators may open or change them. `/meet` and `/stream` start from
+//! these defaults, so Create on the first step gives the chat's usual meeting.
+
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::callback::{Callback, Setting};
+use super::texts::Texts;
+use super::{HandlerResult, TgBot, groups, lang_of};
+use crate::storage::ChatSettings;
+use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
+
+use super::Ctx;
+
+fn text(t: &dyn Texts, s: &ChatSettings, group: bool) -> String {
+    let wr = WaitingRoomLevel::parse(&s.waiting_room).unwrap_or_default();
+    let sa = StreamAccess::parse(&s.stream_access).unwrap_or_default();
+    let mut out = format!(
+        "{}\n{}: {}\n{}: {}\n{}: {}\n{}: {}",
+        t.settings_header(),
+        t.label_waiting_room(),
+        t.waiting_room(wr),
+        t.label_stream_access(),
+        t.stream_access(sa),
+        t.label_auto_summary(),
+        t.on_off(s.auto_summary),
+        t.label_instant_meet(),
+        t.on_off(s.instant_meet),
+    );
+    if group {
+        out.push_str(&format!(
+            "\n{}: {}",
+            t.label_admins_only(),
+            t.on_off(s.admins_only)
+        ));
+    }
+    out
+}
+
+fn button(label: String, setting: Setting) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(label, Callback::Setting(setting).render())
+}
+
+fn keyboard(t: &dyn Texts, s: &ChatSettings, group: bool) -> InlineKeyboardMarkup {
+    let wr = WaitingRoomLevel::parse(&s.waiting_room).unwrap_or_default();
+    let sa = StreamAccess::parse(&s.stream_access).unwrap_or_default();
+    let mark = |label: &str, on: bool| {
+        if on {
+            format!("✓ {label}")
+        } else {
+            label.to_owned()
+        }
+    };
+    let toggle = |label: &str, on: bool| format!("{label}: {}", t.on_off(on));
+    let mut rows = vec![
+        WaitingRoomLevel::ALL
+            .iter()
+            .map(|&l| {
+                button(
+                    mark(t.waiting_room_button(l), l == wr),
+                    Setting::WaitingRoom(l),
+                )
+            })
+            .collect::<Vec<_>>(),
+        StreamAccess::ALL
+            .iter()
+            .map(|&a| {
+                button(
+                    mark(t.stream_access_button(a), a == sa),
+                    Setting::StreamAccess(a),
+                )
+            })
+            .collect(),
+        vec![button(
+            toggle(t.label_auto_summary(), s.auto_summary),
+            Setting::AutoSummary(!s.auto_summary),
+        )],
+        vec![button(
+            toggle(t.label_instant_meet(), s.instant_meet),
+            Setting::InstantMeet(!s.instant_meet),
+        )],
+    ];
+    if group {
+        rows.push(vec![button(
+            toggle(t.label_admins_only(), s.admins_only),
+            Setting::AdminsOnly(!s.admins_only),
+        )]);
+    }
+    rows.push(vec![button(t.button_done().to_owned(), Setting::Done)]);
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// `/settings`.
+pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    let chat = msg.chat.id;
+    let group = !msg.chat.is_private();
+    if group {
+        let anonymous = msg.sender_chat.as_ref().is_some_and(|c| c.id == chat);
+        let admin = match msg.from.as_ref() {
+            Some(u) if !anonymous => groups::is_admin(bot, chat, u.id).await?,
+            _ => false,
+        };
+        if !admin {
+            let text = if anonymous {
+                t.anonymous_admin()
+            } else {
+                t.admins_only()
+            };
+            bot.send(chat, text, None).await?;
+            return Ok(());
+        }
+    }
+    let s = ctx.db.settings(chat.0).await?;
+    bot.send(chat, text(t, &s, group), Some(keyboard(t, &s, group)))
+        .await?;
+    Ok(())
+}
+
+/// A tap on the settings panel.
+pub async fn on_press(
+    bot: &TgBot,
+    q: &CallbackQuery,
+    setting: Setting,
+    ctx: &Ctx,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let Some(message) = q.message.as_ref() else {
+        bot.answer(q, Some(t.stale_button())).await?;
+        return Ok(());
+    };
+    let chat = message.chat().id;
+    let group = !chat.is_user();
+    if group && !groups::is_admin(bot, chat, q.from.id).await? {
+        bot.answer(q, Some(t.admins_only())).await?;
+        return Ok(());
+    }
+    let mut s = ctx.db.settings(chat.0).await?;
+    match setting {
+        Setting::WaitingRoom(l) => s.waiting_room = l.as_str().to_owned(),
+        Setting::StreamAccess(a) => s.stream_access = a.as_str().to_owned(),
+        Setting::AutoSummary(on) => s.auto_summary = on,
+        Setting::AdminsOnly(on) => s.admins_only = on && group,
+        Setting::InstantMeet(on) => s.instant_meet = on,
+        Setting::Done => {
+            bot.answer(q, None).await?;
+            bot.edit(
+                chat,
+                message.id(),
+                text(t, &s, group),
+                InlineKeyboardMarkup::default(),
+            )
+            .await?;
+            return Ok(());
+        }
+    }
+    ctx.db.save_settings(chat.0, &s).await?;
+    bot.answer(q, Some(t.settings_saved())).await?;
+    // Editing to the same text and buttons is an error at Telegram: ignore that one.
+    if let Err(e) = bot
+        .edit(
+            chat,
+            message.id(),
+            text(t, &s, group),
+            keyboard(t, &s, group),
+        )
+        .await
+    {
+        tracing::debug!(error = %super::redacted(&e), "settings panel not edited");
+    }
+    Ok(())
+}
