@@ -58,7 +58,7 @@ async fn start_shows_the_help() {
     app.stop().await;
 }
 
-/// The user sends /help and reads what /meet, /stream and /token do.
+/// The user sends /help and reads what /meet, /stream and /token do, with examples.
 #[tokio::test]
 async fn help_lists_meet_stream_and_token() {
     let app = TestApp::start().await;
@@ -67,17 +67,24 @@ async fn help_lists_meet_stream_and_token() {
     let r = ann.reply().await;
     assert_eq!(r.method, "sendMessage");
     assert!(r.text.contains("/meet: a new meeting"), "{}", r.text);
+    assert!(r.text.contains("/stream: a live stream"), "{}", r.text);
     assert!(
-        r.text.contains("/stream <title>: a new live stream"),
-        "{}",
+        r.text.contains("<code>/stream Quarterly results</code>"),
+        "an example per command: {}",
         r.text
     );
     assert!(
-        r.text
-            .contains("/token <token>: set your Telemost OAuth token"),
+        r.text.contains("/token: set your Telemost OAuth token"),
         "{}",
         r.text
     );
+    let call = app
+        .tg
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "sendMessage")
+        .unwrap();
+    assert_eq!(call.body["parse_mode"], "HTML", "texts are sent as HTML");
     assert!(app.tm.requests().is_empty());
     app.stop().await;
 }

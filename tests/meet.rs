@@ -472,7 +472,7 @@ async fn russian_user_gets_russian_texts() {
     ivan.send("/meet");
     let panel = ivan.reply().await;
     assert!(
-        panel.text.starts_with("Новая встреча в Телемосте"),
+        panel.text.starts_with("<b>Новая встреча в Телемосте</b>"),
         "{}",
         panel.text
     );
@@ -489,9 +489,13 @@ async fn russian_user_gets_russian_texts() {
     let done = created(&mut ivan).await;
     assert_eq!(
         done.text,
-        format!("Встреча создана.\nСсылка для входа: {}", join_url(1))
+        format!("<b>Встреча создана.</b>\nСсылка для входа: {}", join_url(1))
     );
-    assert_eq!(done.buttons, [("Войти во встречу".to_owned(), join_url(1))]);
+    assert_eq!(
+        done.buttons[0],
+        ("Войти во встречу".to_owned(), join_url(1))
+    );
+    assert_eq!(done.buttons[1].0, "Поделиться");
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_ivan");
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));

@@ -52,7 +52,13 @@ async fn stream_with_a_title_and_defaults() {
     app.with_token(&mut alice, "y0_alice").await;
     alice.send("/stream Title");
     let panel = alice.reply().await;
-    assert!(panel.text.starts_with(en().new_stream()), "{}", panel.text);
+    assert!(
+        panel
+            .text
+            .starts_with(&format!("<b>{}</b>", en().new_stream())),
+        "{}",
+        panel.text
+    );
     assert!(panel.text.contains("Title: Title"), "{}", panel.text);
     assert_eq!(
         panel.data(),
@@ -81,10 +87,27 @@ async fn stream_with_a_title_and_defaults() {
         done.text,
         en().stream_created("Title", &join_url(1), Some(&watch_url(1)))
     );
-    let urls: Vec<&str> = done.data();
-    assert_eq!(urls, [join_url(1), watch_url(1)]);
+    // The links first, then sharing the watch link, then managing the meeting.
+    let share = format!(
+        "https://t.me/share/url?url={}",
+        watch_url(1).replace(':', "%3A").replace('/', "%2F")
+    );
+    let id = "10000000000001";
     assert_eq!(
-        done.buttons,
+        done.data(),
+        [
+            join_url(1),
+            watch_url(1),
+            share,
+            format!("mg:{id}:info"),
+            format!("mg:{id}:wr"),
+            format!("mg:{id}:add"),
+            format!("mg:{id}:set"),
+            format!("mg:{id}:clear"),
+        ]
+    );
+    assert_eq!(
+        &done.buttons[..2],
         [
             (en().button_join().to_owned(), join_url(1)),
             (en().button_watch().to_owned(), watch_url(1)),

@@ -23,7 +23,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId, User};
 
 use super::callback::Callback;
-use super::texts::{Lang, Texts};
+use super::texts::{Lang, Texts, esc_short};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::{ChatSettings, MeetingRecord};
 use crate::telemost::TelemostError;
@@ -214,17 +214,17 @@ fn panel(
         t.new_meeting()
     };
     if let Some(title) = d.stream.as_ref().and_then(|s| s.title.as_ref()) {
-        line(t.label_title(), &ellipsize(title.as_str(), 200));
+        line(t.label_title(), &esc_short(title.as_str(), 200));
     }
     line(t.label_waiting_room(), t.waiting_room(d.waiting_room));
     if let Some(s) = &d.stream {
         line(t.label_stream_access(), t.stream_access(s.access));
-        let desc = s.description.as_ref().map(|d| ellipsize(d.as_str(), 300));
+        let desc = s.description.as_ref().map(|d| esc_short(d.as_str(), 300));
         line(t.label_description(), desc.as_deref().unwrap_or(t.none()));
     }
     let cohosts = d.cohosts.as_ref().map(|c| {
         let list: Vec<&str> = c.emails().iter().map(|e| e.as_str()).collect();
-        ellipsize(&list.join(", "), 1000)
+        esc_short(&list.join(", "), 800)
     });
     line(t.label_cohosts(), cohosts.as_deref().unwrap_or(t.none()));
     let question = match d.step {
@@ -235,9 +235,10 @@ fn panel(
         Step::Cohosts => t.ask_cohosts(),
         Step::Creating => t.creating(),
     };
-    let mut full = format!("{header}\n{text}\n{question}");
+    // The note is HTML from `texts`, bounded there; the rest fits by construction.
+    let mut full = format!("<b>{header}</b>\n{text}\n{question}");
     if let Some(note) = note {
-        full = format!("{}\n\n{full}", ellipsize(note, 1500));
+        full = format!("{note}\n\n{full}");
     }
     if in_group && d.step.is_text() {
         full.push(' ');
@@ -846,10 +847,37 @@ mod tests {
             .map(|i| format!("{}{i}@example.com", "x".repeat(60)))
             .collect();
         d.cohosts = Some(Cohosts::parse(&many.join(",")).unwrap());
-        let note = "n".repeat(5000);
         for lang in [Lang::En, Lang::Ru] {
-            let (text, _) = panel(lang.texts(), &d, Some(&note), true);
-            assert!(text.encode_utf16().count() <= 4096);
+            let t = lang.texts();
+            // The longest note: every token of a 4096-character message refused.
+            let junk = vec!["<&>".repeat(20); 60].join(" ");
+            let note = t.invalid_input(&crate::telemost::model::InvalidInput::BadEmails(
+                junk.split(' ').map(str::to_owned).collect(),
+            ));
+            let (text, _) = panel(t, &d, Some(&note), true);
+            assert!(
+                text.encode_utf16().count() <= 4096,
+                "{}",
+                text.encode_utf16().count()
+            );
+            assert!(
+                text.ends_with(t.ask_waiting_room()),
+                "the question survives"
+            );
+            assert!(!text.contains("<&>"), "user text is escaped");
         }
+    }
+
+    #[test]
+    fn user_text_is_escaped_in_the_panel() {
+        let mut d = Draft::stream(1, Some(Title::parse("<b>Q&A</b> *_[]").unwrap()));
+        d.cohosts = Some(Cohosts::parse("a&b@x.ru").unwrap());
+        let (text, _) = panel(Lang::En.texts(), &d, None, false);
+        assert!(text.contains("&lt;b&gt;Q&amp;A&lt;/b&gt; *_[]"), "{text}");
+        assert!(text.contains("a&amp;b@x.ru"), "{text}");
+        assert!(
+            text.starts_with("<b>New Telemost live stream</b>"),
+            "{text}"
+        );
     }
 }

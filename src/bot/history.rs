@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use teloxide::prelude::*;
 
-use super::texts::Texts;
+use super::texts::{Texts, esc, esc_short};
 use super::{Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
@@ -26,7 +26,7 @@ pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
     let text = if meetings.is_empty() {
         t.history_empty().to_owned()
     } else {
-        let mut out = t.history_header().to_owned();
+        let mut out = format!("<b>{}</b>", t.history_header());
         for (i, m) in meetings.iter().enumerate() {
             out.push_str("\n\n");
             entry(&mut out, t, i + 1, m);
@@ -40,10 +40,10 @@ pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
 fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord) {
     // The options are the request body we sent, so they read back with the API's field names.
     let options: serde_json::Value = serde_json::from_str(&m.options).unwrap_or_default();
-    let who = m.user_name.as_deref().unwrap_or("?");
+    let who = esc_short(m.user_name.as_deref().unwrap_or("?"), 64);
     let stream = options.get("live_stream");
     let kind = match stream.and_then(|s| s.get("title")).and_then(|v| v.as_str()) {
-        Some(title) => format!("{} «{}»", t.kind_stream(), shorten(title, 60)),
+        Some(title) => format!("{} «{}»", t.kind_stream(), esc_short(title, 60)),
         None => t.kind_meeting().to_owned(),
     };
     let _ = write!(out, "{n}. {} · {who} · {kind}", utc_minute(m.created_at));
@@ -75,17 +75,9 @@ fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord) {
             t.stream_access(access)
         );
     }
-    let _ = write!(out, "\n   {}", m.join_url);
+    let _ = write!(out, "\n   {}", esc(&m.join_url));
     if let Some(watch) = &m.watch_url {
-        let _ = write!(out, "\n   {watch}");
-    }
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        s.chars().take(max - 1).chain(['…']).collect()
+        let _ = write!(out, "\n   {}", esc(watch));
     }
 }
 

@@ -22,7 +22,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::callback::{Callback, Manage};
 use super::dialogue::State;
-use super::texts::Texts;
+use super::texts::{Texts, esc, esc_short};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::telemost::model::{Cohosts, Conference, UpdateConference, WaitingRoomLevel};
 
@@ -34,13 +34,20 @@ fn manage_button(label: &str, conference: &str, action: Manage) -> InlineKeyboar
     InlineKeyboardButton::callback(label.to_owned(), cb.render())
 }
 
-/// The buttons under a created meeting: its links, sharing, and management.
-pub fn result_keyboard(
+/// The links of a meeting as URL buttons, and a button to share it.
+pub fn link_keyboard(
     t: &dyn Texts,
-    conference: &str,
     join_url: &str,
     watch_url: Option<&str>,
 ) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(link_rows(t, join_url, watch_url))
+}
+
+fn link_rows(
+    t: &dyn Texts,
+    join_url: &str,
+    watch_url: Option<&str>,
+) -> Vec<Vec<InlineKeyboardButton>> {
     let mut rows = Vec::new();
     let mut links = Vec::new();
     if let Ok(url) = reqwest::Url::parse(join_url) {
@@ -49,13 +56,26 @@ pub fn result_keyboard(
     if let Some(Ok(url)) = watch_url.map(reqwest::Url::parse) {
         links.push(InlineKeyboardButton::url(t.button_watch(), url));
     }
-    rows.push(links);
+    if !links.is_empty() {
+        rows.push(links);
+    }
     // Sharing the watch link for a stream, the join link for a meeting.
     let shared = watch_url.unwrap_or(join_url);
     if let Ok(mut share) = reqwest::Url::parse("https://t.me/share/url") {
         share.query_pairs_mut().append_pair("url", shared);
         rows.push(vec![InlineKeyboardButton::url(t.button_share(), share)]);
     }
+    rows
+}
+
+/// The buttons under a created meeting: its links, sharing, and management.
+pub fn result_keyboard(
+    t: &dyn Texts,
+    conference: &str,
+    join_url: &str,
+    watch_url: Option<&str>,
+) -> InlineKeyboardMarkup {
+    let mut rows = link_rows(t, join_url, watch_url);
     // An id that could not travel in callback data gets no management buttons.
     let probe = Callback::Manage {
         conference: conference.to_owned(),
@@ -80,7 +100,7 @@ pub fn result_keyboard(
             manage_button(t.button_clear_cohosts(), conference, Manage::ClearCohosts),
         ]);
     }
-    InlineKeyboardMarkup::new(rows.into_iter().filter(|r| !r.is_empty()))
+    InlineKeyboardMarkup::new(rows)
 }
 
 /// The links part of a meeting message, from what the API says about it.
@@ -90,7 +110,7 @@ fn links_text(t: &dyn Texts, c: &Conference) -> String {
             "{}\n{}: {}",
             t.meeting_links(&c.join_url),
             t.label_watch(),
-            watch
+            esc(watch)
         ),
         None => t.meeting_links(&c.join_url),
     }
@@ -257,7 +277,7 @@ fn details(t: &dyn Texts, c: &Conference, cohosts: Option<&[String]>) -> String 
         let list = if list.is_empty() {
             t.none().to_owned()
         } else {
-            list.join(", ")
+            esc_short(&list.join(", "), 1500)
         };
         out.push_str(&format!("\n{}: {list}", t.label_cohosts()));
     }

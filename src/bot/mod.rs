@@ -6,6 +6,7 @@ pub mod commands;
 pub mod dialogue;
 mod groups;
 mod history;
+mod inline;
 mod login;
 mod manage;
 mod outbox;
@@ -23,7 +24,7 @@ use teloxide::dispatching::dialogue::{Dialogue, GetChatId};
 use teloxide::dispatching::{ShutdownToken, UpdateHandler};
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, Me, User};
+use teloxide::types::{BotCommand, ChosenInlineResult, InlineQuery, Me, User};
 use teloxide::update_listeners::Polling;
 use thiserror::Error;
 use tokio::task::{AbortHandle, JoinHandle};
@@ -136,23 +137,64 @@ pub fn lang_of(user: Option<&User>) -> &'static dyn Texts {
     Lang::from_code(user.and_then(|u| u.language_code.as_deref())).texts()
 }
 
-/// Cuts a reply to Telegram's limit of 4096 UTF-16 code units.
+/// Cuts an HTML reply to Telegram's limit of 4096 UTF-16 code units, never inside a tag or an
+/// entity (which Telegram would refuse to parse), and closes the tags the cut left open.
 pub fn fit(mut text: String) -> String {
     const LIMIT: usize = 4096;
     if text.encode_utf16().count() <= LIMIT {
         return text;
     }
+    // Room for the ellipsis and for closing a few tags.
+    let budget = LIMIT - 40;
     let mut units = 0;
-    let cut = text
+    let mut cut = text
         .char_indices()
         .find(|(_, c)| {
             units += c.len_utf16();
-            units > LIMIT - 1
+            units > budget
         })
         .map_or(text.len(), |(i, _)| i);
+    let head = &text[..cut];
+    // Back off a half-written tag or entity.
+    if let Some(lt) = head.rfind('<')
+        && head[lt..].find('>').is_none()
+    {
+        cut = lt;
+    }
+    let head = &text[..cut];
+    if let Some(amp) = head.rfind('&')
+        && head[amp..].find(';').is_none()
+    {
+        cut = amp;
+    }
     text.truncate(cut);
+    let open = open_tags(&text);
     text.push('…');
+    for tag in open.iter().rev() {
+        text.push_str(&format!("</{tag}>"));
+    }
     text
+}
+
+/// The tags still open at the end of `html` (our texts use only simple ones: b, i, code).
+fn open_tags(html: &str) -> Vec<String> {
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        let Some(gt) = rest[lt..].find('>') else {
+            break;
+        };
+        let tag = &rest[lt + 1..lt + gt];
+        if let Some(name) = tag.strip_prefix('/') {
+            if let Some(i) = open.iter().rposition(|t| t == name) {
+                open.remove(i);
+            }
+        } else if let Some(name) = tag.split_whitespace().next() {
+            open.push(name.to_owned());
+        }
+        rest = &rest[lt + gt + 1..];
+    }
+    open
 }
 
 /// A Telegram error as text, with the bot token cut out of any URL in it (reqwest's errors
@@ -274,7 +316,23 @@ pub fn schema() -> UpdateHandler<HandlerError> {
             Ok(())
         });
 
-    dptree::entry().branch(messages).branch(callbacks)
+    let inline_queries =
+        Update::filter_inline_query().endpoint(|bot: TgBot, q: InlineQuery, ctx: Arc<Ctx>| {
+            let user = Some(q.from.clone());
+            guarded(bot.clone(), None, user, inline::on_query(bot, q, ctx))
+        });
+    let chosen_results = Update::filter_chosen_inline_result().endpoint(
+        |bot: TgBot, r: ChosenInlineResult, ctx: Arc<Ctx>| {
+            let user = Some(r.from.clone());
+            guarded(bot.clone(), None, user, inline::on_chosen(bot, r, ctx))
+        },
+    );
+
+    dptree::entry()
+        .branch(messages)
+        .branch(callbacks)
+        .branch(inline_queries)
+        .branch(chosen_results)
 }
 
 /// Runs a handler so that nothing in it can take the bot down: a panic is caught (the handler
@@ -442,21 +500,34 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     Ok(Running { shutdown, task, db })
 }
 
-/// setMyCommands for every language we speak; a failure only costs the menu.
+/// Commands that make sense only in a private chat, or only in a group.
+const PRIVATE_ONLY: [&str; 4] = ["token", "login", "forget", "start"];
+const GROUP_ONLY: [&str; 2] = ["connect", "disconnect"];
+
+/// setMyCommands for every language we speak and for private chats and groups apart (a group's
+/// menu offers /connect, a private chat's /token); a failure only costs the menu.
 async fn register_commands(bot: &Bot) {
+    use teloxide::types::BotCommandScope;
+    let scopes = [
+        (BotCommandScope::AllPrivateChats, &GROUP_ONLY[..]),
+        (BotCommandScope::AllGroupChats, &PRIVATE_ONLY[..]),
+    ];
     for (lang, code) in [(Lang::En, None), (Lang::Ru, Some("ru"))] {
-        let list: Vec<BotCommand> = lang
-            .texts()
-            .commands()
-            .iter()
-            .map(|(c, d)| BotCommand::new(*c, *d))
-            .collect();
-        let mut req = bot.set_my_commands(list);
-        if let Some(code) = code {
-            req = req.language_code(code);
-        }
-        if let Err(e) = req.await {
-            tracing::warn!(error = %redacted(&e), "could not register the command menu");
+        for (scope, hidden) in &scopes {
+            let list: Vec<BotCommand> = lang
+                .texts()
+                .commands()
+                .iter()
+                .filter(|(c, _)| !hidden.contains(c))
+                .map(|(c, d)| BotCommand::new(*c, *d))
+                .collect();
+            let mut req = bot.set_my_commands(list).scope(scope.clone());
+            if let Some(code) = code {
+                req = req.language_code(code);
+            }
+            if let Err(e) = req.await {
+                tracing::warn!(error = %redacted(&e), "could not register the command menu");
+            }
         }
     }
 }
@@ -474,6 +545,19 @@ mod tests {
         );
         assert_eq!(scrub_bot_token("no url here"), "no url here");
         assert_eq!(scrub_bot_token("x/bot"), "x/bot");
+    }
+
+    #[test]
+    fn fit_never_cuts_html_apart() {
+        let text = format!("<b>{}</b>", "&amp;".repeat(1000));
+        let cut = fit(text);
+        assert!(cut.encode_utf16().count() <= 4096);
+        assert!(cut.ends_with("…</b>"), "{}", &cut[cut.len() - 20..]);
+        let body = &cut[3..cut.len() - "…</b>".len()];
+        assert!(
+            body.split("&amp;").all(|piece| piece.is_empty()),
+            "a cut entity"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Everything the bot says goes out through the `Outbox`. It keeps to Telegram's flood limits
+//! Everything the bot says goes out through the `Outbox`, as Telegram HTML (see `texts`). It keeps to Telegram's flood limits
 //! (about one message a second per chat with short bursts, 20 a minute in a group, 30 a second in
 //! all) without adding latency below them, and when Telegram answers 429 anyway, it waits the
 //! `retry_after` Telegram asked for and sends again: teloxide itself never resends.
@@ -9,9 +9,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use teloxide::RequestError;
-use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextInlineSetters, EditMessageTextSetters,
+    SendMessageSetters,
+};
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, MessageId};
+use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
 
 /// How many times one request is resent after a 429.
 const MAX_RESENDS: u32 = 3;
@@ -59,7 +62,10 @@ impl Outbox {
         let text = super::fit(text.into());
         self.pace(Some(chat)).await;
         resend_on_429(|| {
-            let req = self.bot.send_message(chat, text.clone());
+            let req = self
+                .bot
+                .send_message(chat, text.clone())
+                .parse_mode(ParseMode::Html);
             match markup.clone() {
                 Some(m) => req.reply_markup(m).send(),
                 None => req.send(),
@@ -81,6 +87,27 @@ impl Outbox {
         resend_on_429(|| {
             self.bot
                 .edit_message_text(chat, id, text.clone())
+                .parse_mode(ParseMode::Html)
+                .reply_markup(markup.clone())
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Edits a message sent through inline mode.
+    pub async fn edit_inline(
+        &self,
+        inline_message_id: &str,
+        text: impl Into<String>,
+        markup: InlineKeyboardMarkup,
+    ) -> Result<(), RequestError> {
+        let text = super::fit(text.into());
+        self.pace(None).await;
+        resend_on_429(|| {
+            self.bot
+                .edit_message_text_inline(inline_message_id, text.clone())
+                .parse_mode(ParseMode::Html)
                 .reply_markup(markup.clone())
                 .send()
         })

@@ -1,14 +1,16 @@
-use super::Texts;
+use super::{Texts, esc, esc_short};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
 
 pub struct En;
 
 impl Texts for En {
-    fn commands(&self) -> [(&'static str, &'static str); 10] {
+    fn commands(&self) -> [(&'static str, &'static str); 12] {
         [
             ("meet", "Create a Telemost meeting"),
             ("stream", "Create a live stream: /stream <title>"),
+            ("history", "The last meetings of this chat"),
+            ("settings", "This chat's defaults for new meetings"),
             ("token", "Set the Telemost OAuth token (private chat)"),
             ("login", "Sign in with Yandex instead of pasting a token"),
             ("connect", "Give this group a token (group admins)"),
@@ -21,28 +23,33 @@ impl Texts for En {
     }
 
     fn help(&self) -> &'static str {
-        "I create Yandex Telemost meetings and live streams.\n\n\
-         /meet: a new meeting (choose the waiting room and cohosts, or just tap Create)\n\
-         /stream <title>: a new live stream, with its watch link\n\
-         /token <token>: set your Telemost OAuth token (in a private chat with me)\n\
-         /login: sign in with Yandex instead of pasting a token\n\
-         /connect: (group admins) give the group its own token, privately\n\
-         /disconnect: (group admins) remove the group's token\n\
-         /forget: forget this chat's token\n\
-         /cancel: cancel what we are doing\n\n\
-         First set a token: send /token or /login in a private chat with me. In a group, /meet \
-         uses the group's token if an admin connected one, else the token of whoever types it.\n\n\
-         Getting a token (Yandex 360 for business accounts): register an app at \
+        "<b>I create Yandex Telemost meetings and live streams.</b>\n\n\
+         /meet: a new meeting; pick the waiting room and cohosts, or just tap Create.\n\
+         \u{2003}<code>/meet</code>, or <code>/meet now</code> for the chat's usual meeting at once\n\
+         /stream: a live stream, with its watch link.\n\
+         \u{2003}<code>/stream Quarterly results</code>\n\
+         /history: the last 10 meetings of this chat.\n\
+         /settings: this chat's defaults (waiting room, viewers, notes, instant /meet).\n\
+         /token: set your Telemost OAuth token, in a private chat with me.\n\
+         \u{2003}<code>/token y0_AgAAAA…</code>\n\
+         /login: sign in with Yandex instead of pasting a token.\n\
+         /connect, /disconnect: (group admins) give the group its own token privately, or \
+         remove it.\n\
+         /forget: forget this chat's token.  /cancel: stop what we are doing.\n\
+         In any chat, type my @username to create a meeting right there.\n\n\
+         First set a token: /token or /login in a private chat with me. In a group, /meet uses \
+         the group's token if an admin connected one, else the token of whoever types it.\n\n\
+         <b>Getting a token</b> (Yandex 360 for business accounts): register an app at \
          https://oauth.yandex.ru/client/new with the scopes telemost-api:conferences.create, \
          .read and .update; then, signed in with your work account, open \
-         https://oauth.yandex.ru/authorize?response_type=token&client_id=<the app's ClientID> \
+         https://oauth.yandex.ru/authorize?response_type=token&amp;client_id=&lt;the app's ClientID&gt; \
          and copy the token it shows."
     }
     fn unknown_command(&self) -> &'static str {
         "I don't know that command. /help lists what I can do."
     }
     fn idle_hint(&self) -> &'static str {
-        "Send /meet for a new meeting or /stream <title> for a live stream. /help explains more."
+        "Send /meet for a new meeting or /stream &lt;title&gt; for a live stream. /help explains more."
     }
     fn internal_error(&self) -> &'static str {
         "Something went wrong on my side. Nothing was created; please try again in a minute."
@@ -51,9 +58,9 @@ impl Texts for En {
     fn no_token(&self, in_group: bool) -> &'static str {
         if in_group {
             "I don't have a Telemost token for you yet. Open a private chat with me and send \
-             /token <your OAuth token>; then /meet here will use it. /help explains how to get one."
+             /token &lt;your OAuth token&gt;; then /meet here will use it. /help explains how to get one."
         } else {
-            "I don't have a Telemost token for this chat yet. Send /token <your OAuth token>. \
+            "I don't have a Telemost token for this chat yet. Send /token &lt;your OAuth token&gt;. \
              /help explains how to get one."
         }
     }
@@ -129,7 +136,8 @@ impl Texts for En {
     }
     fn group_connected(&self, who: &str) -> String {
         format!(
-            "{who} connected this group to Telemost. Everyone here can now create meetings with /meet."
+            "{} connected this group to Telemost. Everyone here can now create meetings with /meet.",
+            esc(who)
         )
     }
     fn no_longer_admin(&self) -> &'static str {
@@ -148,8 +156,9 @@ impl Texts for En {
     }
     fn login_started(&self, user_code: &str, minutes: u64) -> String {
         format!(
-            "Open the Yandex page below and enter the code {user_code}. I will tell you as soon as \
-             you allow access. The code is valid for {minutes} min. /cancel to stop."
+            "Open the Yandex page below and enter the code <code>{}</code>. I will tell you as soon \
+             as you allow access. The code is valid for {minutes} min. /cancel to stop.",
+            esc(user_code)
         )
     }
     fn button_open_login(&self) -> &'static str {
@@ -193,7 +202,7 @@ impl Texts for En {
         "Back"
     }
     fn meeting_links(&self, join_url: &str) -> String {
-        format!("Telemost meeting\nJoin: {join_url}")
+        format!("<b>Telemost meeting</b>\nJoin: {}", esc(join_url))
     }
     fn label_watch(&self) -> &'static str {
         "Watch"
@@ -207,7 +216,23 @@ impl Texts for En {
         }
     }
     fn cohosts_updated(&self, list: &str) -> String {
-        format!("Done: cohosts updated ({list}).")
+        format!("Done: cohosts updated ({}).", esc(list))
+    }
+
+    fn inline_set_token(&self) -> &'static str {
+        "Set up your Telemost token first"
+    }
+    fn inline_meeting_hint(&self) -> &'static str {
+        "Created with your token and your defaults when you send it"
+    }
+    fn inline_new_stream(&self, title: &str) -> String {
+        format!("New live stream: {title}")
+    }
+    fn inline_stream_hint(&self) -> &'static str {
+        "The text you typed is the stream's title"
+    }
+    fn inline_creating(&self) -> &'static str {
+        "Creating a Telemost meeting…"
     }
 
     fn history_header(&self) -> &'static str {
@@ -362,11 +387,16 @@ impl Texts for En {
         "Creating the meeting…"
     }
     fn meeting_created(&self, join_url: &str) -> String {
-        format!("Meeting created.\nJoin: {join_url}")
+        format!("<b>Meeting created.</b>\nJoin: {}", esc(join_url))
     }
     fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String {
         let watch = watch_url.unwrap_or("(Telemost sent no watch link)");
-        format!("Live stream created: {title}\nJoin (speakers): {join_url}\nWatch: {watch}")
+        format!(
+            "<b>Live stream created:</b> {}\nJoin (speakers): {}\nWatch: {}",
+            esc(title),
+            esc(join_url),
+            esc(watch)
+        )
     }
 
     fn invalid_input(&self, e: &InvalidInput) -> String {
@@ -391,7 +421,7 @@ impl Texts for En {
             ),
             InvalidInput::BadEmails(bad) => format!(
                 "These are not email addresses: {}. Send the whole list of emails again.",
-                bad.join(", ")
+                esc_short(&bad.join(", "), 300)
             ),
         }
     }
@@ -399,7 +429,7 @@ impl Texts for En {
     fn telemost_error(&self, e: &TelemostError) -> String {
         match e {
             TelemostError::Unauthorized => "Telemost rejected the token: it is invalid, expired \
-                 or revoked. Get a new one and send /token <new token> in a private chat with me, \
+                 or revoked. Get a new one and send /token &lt;new token&gt; in a private chat with me, \
                  then tap Create again."
                 .into(),
             TelemostError::PaymentRequired => "Your organisation's Yandex 360 plan does not \
@@ -414,7 +444,7 @@ impl Texts for En {
             }
             TelemostError::UnknownCohosts { emails } => format!(
                 "These cohosts are not Yandex accounts: {}. Send the list of emails again.",
-                emails.join(", ")
+                esc_short(&emails.join(", "), 1000)
             ),
             TelemostError::ConferenceNotFound => {
                 "Telemost no longer knows this meeting: it may have been deleted.".into()
@@ -422,7 +452,7 @@ impl Texts for En {
             TelemostError::Rejected {
                 status, message, ..
             } => match message {
-                Some(m) => format!("Telemost refused the request ({status}): {m}"),
+                Some(m) => format!("Telemost refused the request ({status}): {}", esc_short(m, 500)),
                 None => format!("Telemost refused the request ({status})."),
             },
             TelemostError::Unavailable(_) => {

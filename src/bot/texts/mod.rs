@@ -1,11 +1,29 @@
 //! Every sentence the bot says, one file per language. Handlers pick a `Texts` by the user's
-//! Telegram language and never build user-facing prose themselves.
+//! Telegram language and never build user-facing prose themselves. Texts are Telegram HTML
+//! (the command menu and inline result titles excepted: those are plain text).
 
 mod en;
 mod ru;
 
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel};
+
+/// Escapes a user-supplied (or API-supplied) string for a message in Telegram's HTML mode.
+/// Every text here is HTML; every value put into one goes through this.
+pub fn esc(s: &str) -> String {
+    teloxide::utils::html::escape(s)
+}
+
+/// `esc`, after cutting `s` to `max` characters: for values of any length (lists of what the
+/// user typed, the API's messages) put into a sentence.
+pub fn esc_short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        esc(s)
+    } else {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        esc(&cut) + "…"
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -33,7 +51,7 @@ impl Lang {
 /// The bot's vocabulary. `&'static str` for fixed phrases, `String` where values are filled in.
 pub trait Texts: Sync {
     /// (command, description) pairs for setMyCommands, in menu order.
-    fn commands(&self) -> [(&'static str, &'static str); 10];
+    fn commands(&self) -> [(&'static str, &'static str); 12];
     fn help(&self) -> &'static str;
     fn unknown_command(&self) -> &'static str;
     fn idle_hint(&self) -> &'static str;
@@ -84,6 +102,12 @@ pub trait Texts: Sync {
     fn label_watch(&self) -> &'static str;
     fn ask_manage_cohosts(&self, replace: bool) -> &'static str;
     fn cohosts_updated(&self, list: &str) -> String;
+
+    fn inline_set_token(&self) -> &'static str;
+    fn inline_meeting_hint(&self) -> &'static str;
+    fn inline_new_stream(&self, title: &str) -> String;
+    fn inline_stream_hint(&self) -> &'static str;
+    fn inline_creating(&self) -> &'static str;
 
     fn history_header(&self) -> &'static str;
     fn history_empty(&self) -> &'static str;

@@ -1,14 +1,16 @@
-use super::Texts;
+use super::{Texts, esc, esc_short};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
 
 pub struct Ru;
 
 impl Texts for Ru {
-    fn commands(&self) -> [(&'static str, &'static str); 10] {
+    fn commands(&self) -> [(&'static str, &'static str); 12] {
         [
             ("meet", "Создать встречу в Телемосте"),
             ("stream", "Создать трансляцию: /stream <название>"),
+            ("history", "Последние встречи этого чата"),
+            ("settings", "Настройки встреч этого чата"),
             ("token", "Задать OAuth-токен Телемоста (в личном чате)"),
             ("login", "Войти через Яндекс вместо ввода токена"),
             ("connect", "Задать токен для группы (администраторы)"),
@@ -21,29 +23,34 @@ impl Texts for Ru {
     }
 
     fn help(&self) -> &'static str {
-        "Я создаю встречи и трансляции в Яндекс Телемосте.\n\n\
-         /meet — новая встреча (выберите комнату ожидания и соорганизаторов или сразу нажмите «Создать»)\n\
-         /stream <название> — новая трансляция со ссылкой для зрителей\n\
-         /token <токен> — задать OAuth-токен Телемоста (в личном чате со мной)\n\
-         /login — войти через Яндекс вместо ввода токена\n\
-         /connect — (администраторы группы) задать группе собственный токен, не раскрывая его\n\
-         /disconnect — (администраторы группы) удалить токен группы\n\
-         /forget — забыть токен этого чата\n\
-         /cancel — отменить текущее действие\n\n\
-         Сначала задайте токен: отправьте /token или /login в личном чате со мной. В группе \
-         /meet использует токен группы, если его задал администратор, иначе — токен того, кто \
-         вызвал команду.\n\n\
-         Как получить токен (для аккаунтов Яндекс 360 для бизнеса): зарегистрируйте приложение \
-         на https://oauth.yandex.ru/client/new с правами telemost-api:conferences.create, \
-         .read и .update; затем под рабочим аккаунтом откройте \
-         https://oauth.yandex.ru/authorize?response_type=token&client_id=<ClientID приложения> \
+        "<b>Я создаю встречи и трансляции в Яндекс Телемосте.</b>\n\n\
+         /meet — новая встреча: выберите комнату ожидания и соорганизаторов или сразу нажмите «Создать».\n\
+         \u{2003}<code>/meet</code> или <code>/meet now</code> — сразу с настройками чата\n\
+         /stream — трансляция со ссылкой для зрителей.\n\
+         \u{2003}<code>/stream Итоги квартала</code>\n\
+         /history — последние 10 встреч этого чата.\n\
+         /settings — настройки чата по умолчанию (комната ожидания, зрители, конспект, мгновенный /meet).\n\
+         /token — задать OAuth-токен Телемоста, в личном чате со мной.\n\
+         \u{2003}<code>/token y0_AgAAAA…</code>\n\
+         /login — войти через Яндекс вместо ввода токена.\n\
+         /connect, /disconnect — (администраторы группы) задать группе собственный токен, не \
+         раскрывая его, или удалить.\n\
+         /forget — забыть токен этого чата.  /cancel — отменить текущее действие.\n\
+         В любом чате наберите моё @имя, чтобы создать встречу прямо там.\n\n\
+         Сначала задайте токен: /token или /login в личном чате со мной. В группе /meet \
+         использует токен группы, если его задал администратор, иначе — токен того, кто вызвал \
+         команду.\n\n\
+         <b>Как получить токен</b> (для аккаунтов Яндекс 360 для бизнеса): зарегистрируйте \
+         приложение на https://oauth.yandex.ru/client/new с правами \
+         telemost-api:conferences.create, .read и .update; затем под рабочим аккаунтом откройте \
+         https://oauth.yandex.ru/authorize?response_type=token&amp;client_id=&lt;ClientID приложения&gt; \
          и скопируйте показанный токен."
     }
     fn unknown_command(&self) -> &'static str {
         "Такой команды я не знаю. Список команд — /help."
     }
     fn idle_hint(&self) -> &'static str {
-        "Отправьте /meet, чтобы создать встречу, или /stream <название> для трансляции. Подробнее — /help."
+        "Отправьте /meet, чтобы создать встречу, или /stream &lt;название&gt; для трансляции. Подробнее — /help."
     }
     fn internal_error(&self) -> &'static str {
         "У меня что-то пошло не так. Ничего не создано; попробуйте ещё раз через минуту."
@@ -129,7 +136,8 @@ impl Texts for Ru {
     }
     fn group_connected(&self, who: &str) -> String {
         format!(
-            "{who} подключил(а) группу к Телемосту. Теперь все здесь могут создавать встречи командой /meet."
+            "{} подключил(а) группу к Телемосту. Теперь все здесь могут создавать встречи командой /meet.",
+            esc(who)
         )
     }
     fn no_longer_admin(&self) -> &'static str {
@@ -148,8 +156,9 @@ impl Texts for Ru {
     }
     fn login_started(&self, user_code: &str, minutes: u64) -> String {
         format!(
-            "Откройте страницу Яндекса по кнопке ниже и введите код {user_code}. Я сообщу, как \
-             только вы разрешите доступ. Код действует {minutes} мин. /cancel — отмена."
+            "Откройте страницу Яндекса по кнопке ниже и введите код <code>{}</code>. Я сообщу, \
+             как только вы разрешите доступ. Код действует {minutes} мин. /cancel — отмена.",
+            esc(user_code)
         )
     }
     fn button_open_login(&self) -> &'static str {
@@ -193,7 +202,10 @@ impl Texts for Ru {
         "Назад"
     }
     fn meeting_links(&self, join_url: &str) -> String {
-        format!("Встреча в Телемосте\nСсылка для входа: {join_url}")
+        format!(
+            "<b>Встреча в Телемосте</b>\nСсылка для входа: {}",
+            esc(join_url)
+        )
     }
     fn label_watch(&self) -> &'static str {
         "Ссылка для зрителей"
@@ -208,7 +220,23 @@ impl Texts for Ru {
         }
     }
     fn cohosts_updated(&self, list: &str) -> String {
-        format!("Готово: соорганизаторы обновлены ({list}).")
+        format!("Готово: соорганизаторы обновлены ({}).", esc(list))
+    }
+
+    fn inline_set_token(&self) -> &'static str {
+        "Сначала задайте токен Телемоста"
+    }
+    fn inline_meeting_hint(&self) -> &'static str {
+        "Создаётся с вашим токеном и настройками при отправке"
+    }
+    fn inline_new_stream(&self, title: &str) -> String {
+        format!("Новая трансляция: {title}")
+    }
+    fn inline_stream_hint(&self) -> &'static str {
+        "Набранный текст станет названием трансляции"
+    }
+    fn inline_creating(&self) -> &'static str {
+        "Создаю встречу в Телемосте…"
     }
 
     fn history_header(&self) -> &'static str {
@@ -363,12 +391,18 @@ impl Texts for Ru {
         "Создаю встречу…"
     }
     fn meeting_created(&self, join_url: &str) -> String {
-        format!("Встреча создана.\nСсылка для входа: {join_url}")
+        format!(
+            "<b>Встреча создана.</b>\nСсылка для входа: {}",
+            esc(join_url)
+        )
     }
     fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String {
         let watch = watch_url.unwrap_or("(Телемост не прислал ссылку для зрителей)");
         format!(
-            "Трансляция создана: {title}\nВход для ведущих: {join_url}\nСсылка для зрителей: {watch}"
+            "<b>Трансляция создана:</b> {}\nВход для ведущих: {}\nСсылка для зрителей: {}",
+            esc(title),
+            esc(join_url),
+            esc(watch)
         )
     }
 
@@ -392,7 +426,7 @@ impl Texts for Ru {
             ),
             InvalidInput::BadEmails(bad) => format!(
                 "Это не адреса почты: {}. Отправьте весь список адресов ещё раз.",
-                bad.join(", ")
+                esc_short(&bad.join(", "), 300)
             ),
         }
     }
@@ -400,7 +434,7 @@ impl Texts for Ru {
     fn telemost_error(&self, e: &TelemostError) -> String {
         match e {
             TelemostError::Unauthorized => "Телемост отклонил токен: он неверный, истёк или \
-                 отозван. Получите новый, отправьте /token <новый токен> в личном чате со мной \
+                 отозван. Получите новый, отправьте /token &lt;новый токен&gt; в личном чате со мной \
                  и снова нажмите «Создать»."
                 .into(),
             TelemostError::PaymentRequired => "Тариф Яндекс 360 вашей организации не включает \
@@ -416,7 +450,7 @@ impl Texts for Ru {
             }
             TelemostError::UnknownCohosts { emails } => format!(
                 "Эти соорганизаторы — не аккаунты Яндекса: {}. Отправьте список адресов ещё раз.",
-                emails.join(", ")
+                esc_short(&emails.join(", "), 1000)
             ),
             TelemostError::ConferenceNotFound => {
                 "Телемост больше не знает эту встречу: возможно, её удалили.".into()
@@ -424,7 +458,7 @@ impl Texts for Ru {
             TelemostError::Rejected {
                 status, message, ..
             } => match message {
-                Some(m) => format!("Телемост отклонил запрос ({status}): {m}"),
+                Some(m) => format!("Телемост отклонил запрос ({status}): {}", esc_short(m, 500)),
                 None => format!("Телемост отклонил запрос ({status})."),
             },
             TelemostError::Unavailable(_) => {

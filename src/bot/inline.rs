@@ -1,0 +1,192 @@
+//! Inline mode: a meeting from any chat, without adding the bot to it.
+//!
+//! ```text
+//! user types:  @TelemostBot Weekly sync          (in any chat)
+//! Telegram:    [New Telemost meeting] [New live stream: Weekly sync]
+//! user picks:  New Telemost meeting
+//! chat shows:  Creating a Telemost meeting…  →  Telemost meeting · Join: https://telemost…/j/…
+//! ```
+//!
+//! Suggestions cost nothing: the meeting is created only when a result is chosen (which needs
+//! "inline feedback" on in @BotFather), with the user's own private-chat token and defaults.
+//! A user without a token is offered a button to the bot's private chat.
+
+use teloxide::prelude::*;
+use teloxide::types::{
+    ChatId, ChosenInlineResult, InlineKeyboardButton, InlineKeyboardMarkup, InlineQuery,
+    InlineQueryResult, InlineQueryResultArticle, InlineQueryResultsButton,
+    InlineQueryResultsButtonKind, InputMessageContent, InputMessageContentText, ParseMode,
+};
+
+use super::dialogue::Draft;
+use super::{Ctx, HandlerResult, TgBot, lang_of};
+use crate::storage::MeetingRecord;
+use crate::telemost::TelemostError;
+use crate::telemost::model::Title;
+
+/// Result ids: what the user chose.
+const MEET: &str = "meet";
+const STREAM: &str = "stream";
+
+/// The deep-link parameter of the "set up a token" button.
+pub const SETUP_PARAMETER: &str = "inline";
+
+/// Keyboards on inline results are what makes Telegram report the chosen result with an
+/// `inline_message_id` the bot can edit; this one is a plain link to Telemost.
+fn placeholder_keyboard() -> InlineKeyboardMarkup {
+    match reqwest::Url::parse("https://telemost.yandex.ru/") {
+        Ok(url) => InlineKeyboardMarkup::new([[InlineKeyboardButton::url("Telemost", url)]]),
+        Err(_) => InlineKeyboardMarkup::default(),
+    }
+}
+
+fn article(id: &str, title: String, description: &str, body: &str) -> InlineQueryResult {
+    InlineQueryResult::Article(
+        InlineQueryResultArticle::new(
+            id,
+            title,
+            InputMessageContent::Text(
+                InputMessageContentText::new(body).parse_mode(ParseMode::Html),
+            ),
+        )
+        .description(description)
+        .reply_markup(placeholder_keyboard()),
+    )
+}
+
+/// Someone typed `@bot …`: offer a meeting, and a stream titled with the text.
+pub async fn on_query(bot: TgBot, q: InlineQuery, ctx: std::sync::Arc<Ctx>) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let own = ChatId(i64::try_from(q.from.id.0).unwrap_or_default());
+    let request = if ctx.db.token(own.0).await?.is_none() {
+        bot.bot()
+            .answer_inline_query(q.id.clone(), Vec::<InlineQueryResult>::new())
+            .button(InlineQueryResultsButton {
+                text: t.inline_set_token().to_owned(),
+                kind: InlineQueryResultsButtonKind::StartParameter(SETUP_PARAMETER.into()),
+            })
+    } else {
+        let mut results = vec![article(
+            MEET,
+            t.new_meeting().to_owned(),
+            t.inline_meeting_hint(),
+            t.inline_creating(),
+        )];
+        let text = q.query.trim();
+        if !text.is_empty() {
+            match Title::parse(text) {
+                Ok(title) => results.push(article(
+                    STREAM,
+                    t.inline_new_stream(&shorten(title.as_str(), 60)),
+                    t.inline_stream_hint(),
+                    t.inline_creating(),
+                )),
+                Err(e) => results.push(InlineQueryResult::Article(
+                    InlineQueryResultArticle::new(
+                        "invalid",
+                        t.new_stream().to_owned(),
+                        InputMessageContent::Text(
+                            InputMessageContentText::new(t.invalid_input(&e))
+                                .parse_mode(ParseMode::Html),
+                        ),
+                    )
+                    .description(t.invalid_input(&e)),
+                )),
+            }
+        }
+        bot.bot().answer_inline_query(q.id.clone(), results)
+    };
+    // Personal and uncached: whether a user has a token is theirs alone, and changes.
+    request.cache_time(0).is_personal(true).await?;
+    Ok(())
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        s.chars().take(max - 1).chain(['…']).collect()
+    }
+}
+
+/// A result was chosen and sent: create the meeting and put its links in that message.
+pub async fn on_chosen(
+    bot: TgBot,
+    r: ChosenInlineResult,
+    ctx: std::sync::Arc<Ctx>,
+) -> HandlerResult {
+    let Some(inline_id) = r.inline_message_id.clone() else {
+        // Without a keyboard on the result there is nothing to edit; ours always have one.
+        return Ok(());
+    };
+    let t = lang_of(Some(&r.from));
+    let own = ChatId(i64::try_from(r.from.id.0).unwrap_or_default());
+    let settings = ctx.db.settings(own.0).await?;
+    let draft = match r.result_id.as_str() {
+        MEET => Draft::meeting(r.from.id.0),
+        STREAM => match Title::parse(&r.query) {
+            Ok(title) => Draft::stream(r.from.id.0, Some(title)),
+            Err(_) => return Ok(()),
+        },
+        _ => return Ok(()),
+    }
+    .with_defaults(&settings);
+    let Some(request) = draft.request() else {
+        return Ok(());
+    };
+    let Some((owner, token)) = ctx.token_for(own, &r.from).await? else {
+        bot.edit_inline(
+            &inline_id,
+            t.no_token(false),
+            InlineKeyboardMarkup::default(),
+        )
+        .await?;
+        return Ok(());
+    };
+    let result = match ctx.telemost.create_conference(&token, &request).await {
+        Err(TelemostError::Unauthorized) => match ctx.refresh_after_401(owner).await? {
+            Some(fresh) => ctx.telemost.create_conference(&fresh, &request).await,
+            None => Err(TelemostError::Unauthorized),
+        },
+        other => other,
+    };
+    match result {
+        Ok(conference) => {
+            let record = MeetingRecord {
+                chat_id: own.0,
+                user_id: Some(own.0),
+                user_name: Some(r.from.full_name()),
+                created_at: 0,
+                conference_id: conference.id.clone(),
+                join_url: conference.join_url.clone(),
+                watch_url: conference.watch_url().map(str::to_owned),
+                options: serde_json::to_string(&request).unwrap_or_default(),
+            };
+            if let Err(e) = ctx.db.record_meeting(&record).await {
+                tracing::error!(error = %e, "could not record a meeting created inline");
+            }
+            let text = match &request.live_stream {
+                Some(s) => t.stream_created(
+                    &shorten(s.title.as_str(), 200),
+                    &conference.join_url,
+                    conference.watch_url(),
+                ),
+                None => t.meeting_created(&conference.join_url),
+            };
+            // Management buttons need a chat to work in; an inline message gets the links.
+            let keyboard =
+                super::manage::link_keyboard(t, &conference.join_url, conference.watch_url());
+            bot.edit_inline(&inline_id, text, keyboard).await?;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Telemost refused an inline meeting");
+            bot.edit_inline(
+                &inline_id,
+                t.telemost_error(&e),
+                InlineKeyboardMarkup::default(),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
