@@ -326,6 +326,8 @@ async fn handle(
                 body.get("reply_markup"),
             ))
         }
+        // An inline message's edit answers `true`, as Telegram does.
+        "editMessageText" if body.get("inline_message_id").is_some() => ok(json!(true)),
         "editMessageText" => {
             let chat = body["chat_id"].as_i64().unwrap_or(0);
             let id = body["message_id"].as_i64().unwrap_or(0);
