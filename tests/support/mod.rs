@@ -103,6 +103,17 @@ impl TestApp {
         self.dir.path().join("bot.db")
     }
 
+    /// A second handle on the bot's database (same file, same key file), for a test to read or
+    /// write what the bot stores while it runs.
+    pub async fn side_db(&self) -> telemost_bot::storage::Db {
+        telemost_bot::storage::Db::open(
+            self.db_path().to_str().unwrap(),
+            telemost_bot::storage::KeySource::FileBesideDatabase,
+        )
+        .await
+        .expect("the database opens beside the bot")
+    }
+
     fn config(&self) -> Config {
         Config {
             bot_token: SecretString::from(BOT_TOKEN),
@@ -137,6 +148,13 @@ impl TestApp {
             r.shutdown().await;
         }
         self.boot().await;
+    }
+
+    /// Stops the bot the way SIGTERM does, keeping its database files (which `stop` deletes).
+    pub async fn halt(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
     }
 
     pub async fn stop(mut self) {
@@ -337,6 +355,12 @@ impl Person {
             })
             .await;
         call.body["text"].as_str().unwrap_or("").to_owned()
+    }
+
+    /// Skips what the bot has said so far: the next `reply` is one sent from now on (for a
+    /// person created after others have talked in the same chat).
+    pub fn skip_past(&mut self) {
+        self.cursor = self.tg.calls().len();
     }
 
     /// Index to use with `FakeTelegram::assert_no_call` for "nothing from now on".

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::State;
@@ -19,6 +20,8 @@ pub const VERIFICATION_URL: &str = "https://ya.ru/device";
 pub struct Form {
     pub path: String,
     pub fields: HashMap<String, String>,
+    /// When the form arrived.
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -89,6 +92,27 @@ impl FakeOAuth {
         self.inner.lock().unwrap().expires_in = secs;
     }
 
+    /// Waits (at most `within`) until `n` `/token` forms with `grant_type` have arrived; returns
+    /// them all.
+    pub async fn wait_token_forms(
+        &self,
+        grant_type: &str,
+        n: usize,
+        within: std::time::Duration,
+    ) -> Vec<Form> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let forms = self.token_forms(grant_type);
+            if forms.len() >= n {
+                return forms;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("timed out waiting for {n} {grant_type} forms; got {forms:#?}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     pub fn forms(&self) -> Vec<Form> {
         self.inner.lock().unwrap().forms.clone()
     }
@@ -141,6 +165,7 @@ async fn device_code(State(fake): State<FakeOAuth>, body: axum::body::Bytes) -> 
     inner.forms.push(Form {
         path: "/device/code".into(),
         fields: parse_form(&body),
+        at: Instant::now(),
     });
     reply(
         200,
@@ -157,6 +182,7 @@ async fn token(State(fake): State<FakeOAuth>, body: axum::body::Bytes) -> Respon
     inner.forms.push(Form {
         path: "/token".into(),
         fields,
+        at: Instant::now(),
     });
     let (status, body) = match grant.as_str() {
         "device_code" => inner.polls.pop_front().unwrap_or_else(pending),

@@ -1,0 +1,553 @@
+//! User stories for /login (Yandex's device-code flow) and for OAuth tokens that need refreshing:
+//! the real dispatcher against fake Telegram, Telemost and Yandex OAuth. In these tests one OAuth
+//! "second" lasts 20 ms, so the fake's polling interval of 1 is 20 ms and slow_down adds 100 ms.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use support::oauth::{
+    FakeOAuth, Form, USER_CODE, VERIFICATION_URL, denied, expired, granted, pending, slow_down,
+};
+use support::telemost::join_url;
+use support::{Answer, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, Options, Person, Reply, TestApp};
+use telemost_bot::bot::texts::{Lang, Texts};
+use telemost_bot::storage::Tokens;
+use telemost_bot::telemost::TelemostError;
+
+/// How long "nothing more happens" is watched for: 20 polling intervals.
+const QUIET: Duration = Duration::from_millis(400);
+/// One OAuth "second" in the tests.
+const UNIT: Duration = Duration::from_millis(20);
+/// What the fake grants say `expires_in` is: a year.
+const YEAR: i64 = 31_536_000;
+/// The scopes the bot asks Yandex for.
+const SCOPES: &str =
+    "telemost-api:conferences.create telemost-api:conferences.read telemost-api:conferences.update";
+
+fn en() -> &'static dyn Texts {
+    Lang::En.texts()
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A bot with /login configured against a fresh fake Yandex OAuth.
+async fn login_app() -> (TestApp, FakeOAuth) {
+    let oauth = FakeOAuth::start().await;
+    let app = TestApp::start_with(Options {
+        oauth_url: Some(oauth.url.clone()),
+        ..Options::default()
+    })
+    .await;
+    (app, oauth)
+}
+
+/// A form's fields, for comparing whole.
+fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// What every device-code poll must carry, exactly.
+fn poll_fields() -> HashMap<String, String> {
+    fields(&[
+        ("grant_type", "device_code"),
+        ("code", "device-code-secret"),
+        ("client_id", OAUTH_CLIENT_ID),
+        ("client_secret", OAUTH_CLIENT_SECRET),
+    ])
+}
+
+/// What a refresh of `refresh` must carry, exactly.
+fn refresh_fields(refresh: &str) -> HashMap<String, String> {
+    fields(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("client_id", OAUTH_CLIENT_ID),
+        ("client_secret", OAUTH_CLIENT_SECRET),
+    ])
+}
+
+/// Sends /login and checks the answer: the user code, and one button to Yandex's page.
+async fn start_login(person: &mut Person) -> Reply {
+    person.send("/login");
+    let started = person.reply().await;
+    assert_eq!(started.text, en().login_started(USER_CODE, 5));
+    assert_eq!(
+        started.buttons,
+        [(
+            en().button_open_login().to_owned(),
+            VERIFICATION_URL.to_owned()
+        )]
+    );
+    started
+}
+
+/// Logs `person` in with Yandex, which grants `access` and `refresh` at the first poll.
+async fn log_in(oauth: &FakeOAuth, person: &mut Person, access: &str, refresh: &str) {
+    oauth.then_poll(granted(access, refresh));
+    start_login(person).await;
+    assert_eq!(person.reply().await.text, en().login_done());
+}
+
+/// The tokens stored for `chat`, read through a second handle on the database.
+async fn stored(app: &TestApp, chat: i64) -> Option<Tokens> {
+    let db = app.side_db().await;
+    let tokens = db.token(chat).await.unwrap();
+    db.close().await;
+    tokens
+}
+
+/// Sends /meet and taps Create; returns the reply with the link (or whatever the panel says
+/// once it is no longer "Creating…").
+async fn meet(person: &mut Person) -> Reply {
+    person.send("/meet");
+    let panel = person.reply().await;
+    assert!(panel.has("create"), "{panel:?}");
+    person.press(&panel, "create");
+    person
+        .reply_where(|r| r.text != en().creating() && r.message_id == panel.message_id)
+        .await
+}
+
+/// The device-code polls that arrived so far.
+fn polls(oauth: &FakeOAuth) -> Vec<Form> {
+    oauth.token_forms("device_code")
+}
+
+/// Without a Yandex OAuth app configured, /login says so and points to /token, which still
+/// works: the pasted token creates the meeting.
+#[tokio::test]
+async fn login_without_an_oauth_app_points_to_token() {
+    let app = TestApp::start().await;
+    let mut ann = app.private(6001, "en");
+    ann.send("/login");
+    let r = ann.reply().await;
+    assert_eq!(r.text, en().login_not_configured());
+    assert!(r.buttons.is_empty(), "{:?}", r.buttons);
+
+    app.with_token(&mut ann, "y0_pasted").await;
+    let done = meet(&mut ann).await;
+    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_pasted");
+    app.stop().await;
+}
+
+/// Ann sends /login: the bot asks Yandex for a device code (its client id and the Telemost
+/// scopes), shows her the user code with a button to Yandex's page, and polls the token endpoint
+/// with the device code and the app's credentials. Yandex says "pending" twice, then grants:
+/// the tokens are stored (with their expiry), Ann is told, polling stops, and /meet creates with
+/// `OAuth <access token>`.
+#[tokio::test]
+async fn device_flow_pending_twice_then_granted() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6002, "en");
+    oauth.then_poll(pending());
+    oauth.then_poll(pending());
+    oauth.then_poll(granted("y0_login_access", "1.login_refresh"));
+
+    start_login(&mut ann).await;
+    let forms = oauth.forms();
+    assert_eq!(forms[0].path, "/device/code");
+    assert_eq!(
+        forms[0].fields,
+        fields(&[
+            ("client_id", OAUTH_CLIENT_ID),
+            ("device_name", "Telemost bot for Telegram"),
+            ("scope", SCOPES),
+        ])
+    );
+    let done = ann.reply().await;
+    assert_eq!(done.text, en().login_done());
+    assert!(done.buttons.is_empty());
+
+    tokio::time::sleep(QUIET).await;
+    let polls = polls(&oauth);
+    assert_eq!(polls.len(), 3, "no poll after the grant: {polls:#?}");
+    for p in &polls {
+        assert_eq!(p.fields, poll_fields());
+    }
+    assert_eq!(oauth.forms().len(), 4, "one device code, three polls");
+
+    let tokens = stored(&app, ann.chat).await.expect("the tokens are stored");
+    assert_eq!(tokens.access.expose_secret(), "y0_login_access");
+    assert_eq!(
+        tokens.refresh.as_ref().map(|r| r.expose_secret()),
+        Some("1.login_refresh")
+    );
+    let expires_at = tokens.expires_at.expect("the expiry is stored");
+    let expected = unix_now() + YEAR;
+    assert!(
+        (expected - 60..=expected).contains(&expires_at),
+        "{expires_at} vs {expected}"
+    );
+
+    let created = meet(&mut ann).await;
+    assert_eq!(created.text, en().meeting_created(&join_url(1)));
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_login_access");
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
+    assert!(oauth.token_forms("refresh_token").is_empty());
+    app.stop().await;
+}
+
+/// Yandex answers slow_down: the bot polls less often from then on (the interval grows by 5
+/// "seconds", from 1 to 6), and still completes the login.
+#[tokio::test]
+async fn slow_down_lengthens_the_polling_interval() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6003, "en");
+    for answer in [pending(), slow_down(), pending(), pending()] {
+        oauth.then_poll(answer);
+    }
+    oauth.then_poll(granted("y0_slow", "1.slow"));
+
+    start_login(&mut ann).await;
+    assert_eq!(ann.reply().await.text, en().login_done());
+    let polls = polls(&oauth);
+    assert_eq!(polls.len(), 5, "{polls:#?}");
+    let gaps: Vec<Duration> = polls.windows(2).map(|w| w[1].at - w[0].at).collect();
+    // pending → slow_down: the original interval.
+    assert!(gaps[0] >= UNIT, "{gaps:?}");
+    // slow_down → pending → pending → granted: 6 units each.
+    for gap in &gaps[1..] {
+        assert!(*gap >= UNIT * 6, "{gaps:?}");
+        assert!(*gap > gaps[0], "{gaps:?}");
+    }
+    assert_eq!(
+        stored(&app, ann.chat)
+            .await
+            .map(|t| t.access.expose_secret().to_owned())
+            .as_deref(),
+        Some("y0_slow")
+    );
+    app.stop().await;
+}
+
+/// Yandex says the device code expired (expired_token): Ann is told to /login again, nothing is
+/// stored, and polling stops.
+#[tokio::test]
+async fn expired_token_ends_the_login() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6004, "en");
+    oauth.then_poll(pending());
+    oauth.then_poll(expired());
+    start_login(&mut ann).await;
+    assert_eq!(ann.reply().await.text, en().login_expired());
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(polls(&oauth).len(), 2);
+    assert!(stored(&app, ann.chat).await.is_none());
+    ann.send("/meet");
+    assert_eq!(ann.reply().await.text, en().no_token(false));
+    app.stop().await;
+}
+
+/// Ann never enters the code and the device code's lifetime (3 "seconds") runs out: the bot
+/// stops polling by itself and tells her it expired.
+#[tokio::test]
+async fn the_code_runs_out_while_nobody_enters_it() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6005, "en");
+    oauth.set_expires_in(3);
+    ann.send("/login");
+    let started = ann.reply().await;
+    assert_eq!(started.text, en().login_started(USER_CODE, 1));
+    assert_eq!(ann.reply().await.text, en().login_expired());
+    let expired_at = app.tg.calls_to("sendMessage", ann.chat).last().unwrap().at;
+    tokio::time::sleep(QUIET).await;
+    let polls = polls(&oauth);
+    assert!(polls.len() <= 3, "polls within 3 units only: {polls:#?}");
+    assert!(
+        polls.iter().all(|p| p.at < expired_at),
+        "no poll after the code expired: {polls:#?}"
+    );
+    assert!(stored(&app, ann.chat).await.is_none());
+    app.stop().await;
+}
+
+/// Ann denies access on Yandex's page (access_denied): she is told, nothing is stored, polling
+/// stops.
+#[tokio::test]
+async fn access_denied_ends_the_login() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6006, "en");
+    oauth.then_poll(pending());
+    oauth.then_poll(denied());
+    start_login(&mut ann).await;
+    assert_eq!(ann.reply().await.text, en().login_denied());
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(polls(&oauth).len(), 2);
+    assert!(stored(&app, ann.chat).await.is_none());
+    app.stop().await;
+}
+
+/// Ann sends /cancel while the bot polls: she is told the login is cancelled, and no poll
+/// reaches Yandex afterwards, even though Yandex would grant at the next one.
+#[tokio::test]
+async fn cancel_stops_polling() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6007, "en");
+    start_login(&mut ann).await;
+    oauth
+        .wait_token_forms("device_code", 2, Duration::from_secs(5))
+        .await;
+    ann.send("/cancel");
+    let r = ann.reply().await;
+    assert_eq!(r.text, en().login_cancelled());
+    oauth.then_poll(granted("y0_too_late", "1.too_late"));
+    let cancelled_at = app.tg.calls_to("sendMessage", ann.chat).last().unwrap().at;
+
+    tokio::time::sleep(QUIET).await;
+    let polls = polls(&oauth);
+    // A poll already on its way when /cancel arrived may land a moment later; none is sent after.
+    let late: Vec<&Form> = polls
+        .iter()
+        .filter(|p| p.at > cancelled_at + Duration::from_millis(10))
+        .collect();
+    assert!(late.is_empty(), "polls after /cancel: {late:#?}");
+    assert!(stored(&app, ann.chat).await.is_none());
+    assert_eq!(
+        app.tg.calls_to("sendMessage", ann.chat).len(),
+        2,
+        "the code, then the cancellation; no login_done"
+    );
+    ann.send("/cancel");
+    assert_eq!(ann.reply().await.text, en().nothing_to_cancel());
+    app.stop().await;
+}
+
+/// While the bot polls Yandex for Ann's login, her /help is answered at once and polling goes
+/// on in the background.
+#[tokio::test]
+async fn the_chat_is_not_blocked_while_polling() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6008, "en");
+    start_login(&mut ann).await;
+    oauth
+        .wait_token_forms("device_code", 2, Duration::from_secs(5))
+        .await;
+
+    let asked = std::time::Instant::now();
+    ann.send("/help");
+    let help = ann.reply().await;
+    assert_eq!(help.text, en().help());
+    let answered = app.tg.calls_to("sendMessage", ann.chat).last().unwrap().at;
+    assert!(
+        answered - asked < Duration::from_millis(500),
+        "answered after {:?}",
+        answered - asked
+    );
+    // Polling goes on after the answer.
+    let n = polls(&oauth).len();
+    let later = oauth
+        .wait_token_forms("device_code", n + 2, Duration::from_secs(5))
+        .await;
+    assert!(later.last().unwrap().at > answered);
+
+    ann.send("/cancel");
+    assert_eq!(ann.reply().await.text, en().login_cancelled());
+    app.stop().await;
+}
+
+/// After a login (a refresh token is stored), Telemost says 401 once: the bot refreshes the
+/// token exactly once with the refresh token and the app's credentials, creates with the new
+/// access token, stores the new tokens, and Ann gets her link without hearing of the 401.
+#[tokio::test]
+async fn unauthorized_after_login_refreshes_once_and_retries() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6009, "en");
+    log_in(&oauth, &mut ann, "y0_first", "1.r_first").await;
+    app.tm
+        .then(Answer::json(401, json!({"error": "UnauthorizedError"})));
+    oauth.then_refresh(granted("y0_second", "1.r_second"));
+
+    let done = meet(&mut ann).await;
+    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    let reqs = app.tm.wait_requests(2).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_first");
+    assert_eq!(reqs[1].authorization, "OAuth y0_second");
+    assert_eq!(reqs[1].body, reqs[0].body);
+    app.tm.assert_requests_stay(2, QUIET).await;
+    let refreshes = oauth.token_forms("refresh_token");
+    assert_eq!(refreshes.len(), 1, "{refreshes:#?}");
+    assert_eq!(refreshes[0].fields, refresh_fields("1.r_first"));
+
+    let tokens = stored(&app, ann.chat).await.unwrap();
+    assert_eq!(tokens.access.expose_secret(), "y0_second");
+    assert_eq!(
+        tokens.refresh.as_ref().map(|r| r.expose_secret()),
+        Some("1.r_second")
+    );
+    // The next meeting uses the new token directly.
+    let again = meet(&mut ann).await;
+    assert_eq!(again.text, en().meeting_created(&join_url(2)));
+    let reqs = app.tm.wait_requests(3).await;
+    assert_eq!(reqs[2].authorization, "OAuth y0_second");
+    assert_eq!(oauth.token_forms("refresh_token").len(), 1);
+    app.stop().await;
+}
+
+/// After a login, Telemost says 401 and Yandex refuses the refresh (invalid_grant): Ann reads
+/// the 401 message telling her how to set a new token, the draft is kept, and Telemost was
+/// asked only once.
+#[tokio::test]
+async fn failed_refresh_tells_how_to_set_a_new_token() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6010, "en");
+    log_in(&oauth, &mut ann, "y0_revoked", "1.r_revoked").await;
+    app.tm
+        .then(Answer::json(401, json!({"error": "UnauthorizedError"})));
+
+    let r = meet(&mut ann).await;
+    let unauthorized = en().telemost_error(&TelemostError::Unauthorized);
+    assert!(
+        r.text.starts_with(&format!("{unauthorized}\n\n")),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("/token"), "{}", r.text);
+    assert!(r.has("create"), "the draft is kept: {:?}", r.buttons);
+    let refreshes = oauth.token_forms("refresh_token");
+    assert_eq!(refreshes.len(), 1, "{refreshes:#?}");
+    assert_eq!(refreshes[0].fields, refresh_fields("1.r_revoked"));
+    app.tm.assert_requests_stay(1, QUIET).await;
+    assert_eq!(app.tm.requests()[0].authorization, "OAuth y0_revoked");
+    app.stop().await;
+}
+
+/// Ann's access token expires within the hour (it came from a login, so a refresh token is
+/// stored): /meet refreshes it first, and the meeting is created with the fresh token on the
+/// first try.
+#[tokio::test]
+async fn token_near_expiry_is_refreshed_before_the_call() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6011, "en");
+    let db = app.side_db().await;
+    db.set_token(
+        ann.chat,
+        &Tokens {
+            access: SecretString::from("y0_expiring"),
+            refresh: Some(SecretString::from("1.r_expiring")),
+            expires_at: Some(unix_now() + 3600),
+        },
+        Some(ann.chat),
+    )
+    .await
+    .unwrap();
+    db.close().await;
+    oauth.then_refresh(granted("y0_fresh", "1.r_fresh"));
+
+    let done = meet(&mut ann).await;
+    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    app.tm.assert_requests_stay(1, QUIET).await;
+    assert_eq!(app.tm.requests()[0].authorization, "OAuth y0_fresh");
+    let refreshes = oauth.token_forms("refresh_token");
+    assert_eq!(refreshes.len(), 1, "{refreshes:#?}");
+    assert_eq!(refreshes[0].fields, refresh_fields("1.r_expiring"));
+
+    let tokens = stored(&app, ann.chat).await.unwrap();
+    assert_eq!(tokens.access.expose_secret(), "y0_fresh");
+    assert_eq!(
+        tokens.refresh.as_ref().map(|r| r.expose_secret()),
+        Some("1.r_fresh")
+    );
+    let expires_at = tokens.expires_at.unwrap();
+    assert!(expires_at > unix_now() + YEAR - 60, "{expires_at}");
+    assert!(polls(&oauth).is_empty());
+    app.stop().await;
+}
+
+/// A token from a login that is valid for two more days is used as it is: no refresh.
+#[tokio::test]
+async fn token_valid_for_days_is_not_refreshed() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6012, "en");
+    let db = app.side_db().await;
+    db.set_token(
+        ann.chat,
+        &Tokens {
+            access: SecretString::from("y0_still_good"),
+            refresh: Some(SecretString::from("1.r_still_good")),
+            expires_at: Some(unix_now() + 2 * 24 * 3600),
+        },
+        Some(ann.chat),
+    )
+    .await
+    .unwrap();
+    db.close().await;
+
+    let done = meet(&mut ann).await;
+    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    app.tm.assert_requests_stay(1, QUIET).await;
+    assert_eq!(app.tm.requests()[0].authorization, "OAuth y0_still_good");
+    assert!(oauth.forms().is_empty(), "{:#?}", oauth.forms());
+    app.stop().await;
+}
+
+/// /login sent in a group: the bot says sign-ins happen in a private chat and asks Yandex for
+/// nothing.
+#[tokio::test]
+async fn login_in_a_group_points_to_the_private_chat() {
+    let (app, oauth) = login_app().await;
+    let mut ann_in_group = app.in_group(-100_6013, 6013, "en");
+    ann_in_group.send("/login");
+    let r = ann_in_group.reply().await;
+    assert_eq!(r.text, en().token_only_in_private());
+    assert!(r.buttons.is_empty(), "{:?}", r.buttons);
+    tokio::time::sleep(QUIET).await;
+    assert!(oauth.forms().is_empty(), "{:#?}", oauth.forms());
+    app.stop().await;
+}
+
+/// Ann sends /login twice: the second login replaces the first, whose polling stops; when Yandex
+/// grants, she is told once, and then no poll at all reaches Yandex.
+#[tokio::test]
+async fn a_second_login_replaces_the_first() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6014, "en");
+    start_login(&mut ann).await;
+    oauth
+        .wait_token_forms("device_code", 2, Duration::from_secs(5))
+        .await;
+    start_login(&mut ann).await;
+    let device_codes = oauth
+        .forms()
+        .iter()
+        .filter(|f| f.path == "/device/code")
+        .count();
+    assert_eq!(device_codes, 2);
+    oauth.then_poll(granted("y0_second_login", "1.second_login"));
+    assert_eq!(ann.reply().await.text, en().login_done());
+    let granted_at = app.tg.calls_to("sendMessage", ann.chat).last().unwrap().at;
+
+    tokio::time::sleep(QUIET).await;
+    let late: Vec<Form> = polls(&oauth)
+        .into_iter()
+        .filter(|p| p.at > granted_at + Duration::from_millis(10))
+        .collect();
+    assert!(late.is_empty(), "polls after the grant: {late:#?}");
+    assert_eq!(
+        app.tg.calls_to("sendMessage", ann.chat).len(),
+        3,
+        "two codes, one login_done"
+    );
+    assert_eq!(
+        stored(&app, ann.chat)
+            .await
+            .map(|t| t.access.expose_secret().to_owned())
+            .as_deref(),
+        Some("y0_second_login")
+    );
+    app.stop().await;
+}

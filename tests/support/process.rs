@@ -1,0 +1,107 @@
+//! The real binary as a child process, its stdout and stderr captured to files. Killed if the
+//! test ends without it having exited.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct BotProcess {
+    child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl BotProcess {
+    /// The binary with none of the variables a `.env` could set (those `.env.example` names, set
+    /// or commented out, and every variable the bot reads), run in `dir`, where no `.env` is.
+    pub fn command(dir: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_telemost-bot"));
+        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"))
+            .unwrap_or_default();
+        let documented = example.lines().filter_map(|line| {
+            let (name, _) = line.trim_start_matches(['#', ' ']).split_once('=')?;
+            let is_name = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            is_name.then_some(name)
+        });
+        let known = [
+            "TELOXIDE_TOKEN",
+            "TELOXIDE_API_URL",
+            "TELEMOST_API_URL",
+            "DATABASE_URL",
+            "TELEGRAM_RATE_LIMIT",
+            "TOKEN_ENCRYPTION_KEY",
+            "YANDEX_CLIENT_ID",
+            "YANDEX_CLIENT_SECRET",
+            "YANDEX_OAUTH_URL",
+            "RUST_LOG",
+            "NO_COLOR",
+        ];
+        for var in known.into_iter().chain(documented) {
+            cmd.env_remove(var);
+        }
+        cmd.current_dir(dir).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Starts the binary in `dir` with `env`, stdout and stderr going to files in `dir`.
+    pub fn spawn(dir: &Path, env: &[(&str, String)]) -> Self {
+        let stdout = dir.join("stdout.log");
+        let stderr = dir.join("stderr.log");
+        let mut cmd = Self::command(dir);
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        let child = cmd
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("the binary starts");
+        Self {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn sigterm(&self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (without blocking the fakes) for the process to exit.
+    pub async fn exit_within(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running {within:?} after SIGTERM; stderr:\n{}",
+                String::from_utf8_lossy(&self.stderr())
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn stdout(&self) -> Vec<u8> {
+        std::fs::read(&self.stdout).unwrap_or_default()
+    }
+
+    pub fn stderr(&self) -> Vec<u8> {
+        std::fs::read(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
