@@ -704,15 +704,29 @@ async fn garbage_updates_are_ignored_or_answered_briefly() {
             assert_eq!(id, ann.chat, "{} {}", c.method, c.body);
         }
         assert!(
-            !matches!(
-                c.method.as_str(),
-                "answerInlineQuery" | "leaveChat" | "sendPoll"
-            ),
+            !matches!(c.method.as_str(), "leaveChat" | "sendPoll"),
             "{} {}",
             c.method,
             c.body
         );
     }
+    // Inline mode is supported now: the query is answered once, offering a meeting and a
+    // stream titled "meet"; the chosen result without an inline message (nothing to edit) is
+    // ignored, so it creates nothing.
+    let inline: Vec<&support::Call> = calls
+        .iter()
+        .filter(|c| c.method == "answerInlineQuery")
+        .collect();
+    assert_eq!(inline.len(), 1, "{inline:?}");
+    assert_eq!(inline[0].body["inline_query_id"], "iq1");
+    let ids: Vec<&str> = inline[0].body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["meet", "stream"]);
+    // (The one Telemost request, asserted above, is Ann's /meet: none came from it.)
     app.stop().await;
 }
 
