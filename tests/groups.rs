@@ -392,6 +392,9 @@ async fn admin_demoted_before_pasting_stores_nothing() {
         .await;
     assert_eq!(stored_access(&app, GROUP).await, None);
     assert_eq!(stored_access(&app, ANNA).await, None);
+    // The bot stopped waiting for the group's token: her next message is not taken as one.
+    anna.send("hello");
+    assert_eq!(anna.reply().await.text, en().idle_hint());
 
     let mut boris_in_group = app.in_group(GROUP, BORIS, "en");
     boris_in_group.skip_past();

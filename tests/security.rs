@@ -452,3 +452,32 @@ async fn the_real_binary_never_logs_a_secret() {
         started.elapsed()
     );
 }
+
+/// Telegram unreachable at start (a refused connection: reqwest's error then carries the request
+/// URL, which holds the bot token): the binary says so and exits non-zero, at TRACE level, and
+/// the token appears nowhere in what it printed.
+#[tokio::test]
+async fn unreachable_telegram_at_start_does_not_print_the_bot_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let secret = "SECRETPART-unreachable-42";
+    let out = BotProcess::command(dir.path())
+        .env("TELOXIDE_TOKEN", format!("4242:{secret}"))
+        .env("TELOXIDE_API_URL", format!("http://{closed}/"))
+        .env("DATABASE_URL", dir.path().join("bot.db"))
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let printed = [out.stdout, out.stderr].concat();
+    let text = String::from_utf8_lossy(&printed);
+    assert!(text.contains("could not be reached"), "{text}");
+    assert!(
+        text.contains("TRACE") || text.contains("DEBUG"),
+        "verbose: {text}"
+    );
+    assert!(!contains(&printed, secret.as_bytes()), "{text}");
+}

@@ -183,7 +183,8 @@ pub async fn bind(
     Ok(true)
 }
 
-/// A token pasted in the private chat after a /connect link.
+/// A token pasted in the private chat after a /connect link. The token step is over either way
+/// (stored, or refused because the sender is no longer an admin), so this returns `true`.
 pub async fn receive_group_token(
     bot: &TgBot,
     msg: &Message,
@@ -197,7 +198,8 @@ pub async fn receive_group_token(
     if let Err(e) = bot.delete(msg.chat.id, msg.id).await {
         tracing::warn!(error = %super::redacted(&e), "could not delete a token message");
     }
-    bind(bot, ctx, group, admin, Tokens::pasted(token)).await
+    bind(bot, ctx, group, admin, Tokens::pasted(token)).await?;
+    Ok(true)
 }
 
 fn display_name(user: &User) -> String {
