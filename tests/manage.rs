@@ -1,0 +1,619 @@
+//! User stories for managing a meeting from the buttons under its links: details, the waiting
+//! room, adding, replacing and removing cohosts, and what the user hears when Telemost refuses.
+//! End to end: the real dispatcher against fake Telegram and a fake Telemost that keeps the
+//! meetings it created.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::telemost::{conference_id, join_url, watch_url};
+use support::{Answer, Person, Reply, TestApp};
+use telemost_bot::bot::texts::{Lang, Texts};
+use telemost_bot::telemost::TelemostError;
+use telemost_bot::telemost::model::{InvalidInput, WaitingRoomLevel};
+
+/// A supergroup (Telegram's ids for those start with -100).
+const GROUP: i64 = -1_001_000_000_999;
+/// How long "nothing happens" is watched for.
+const QUIET: Duration = Duration::from_millis(400);
+
+fn en() -> &'static dyn Texts {
+    Lang::En.texts()
+}
+
+/// What a user sees of a message in Telegram's HTML mode: tags dropped, entities decoded. Plain
+/// texts pass through unchanged, so expectations hold whichever mode the bot uses.
+fn shown(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The data of button `what` for conference `n`: `mg:<id>:<what>`.
+fn mg(n: u64, what: &str) -> String {
+    format!("mg:{}:{what}", conference_id(n))
+}
+
+/// `https://t.me/share/url?url=<url, form-encoded>`.
+fn share(url: &str) -> String {
+    let encoded: String = url
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("https://t.me/share/url?url={encoded}")
+}
+
+/// The buttons under meeting `n` (a stream when `watch` is set), as (label, URL or data).
+fn result_buttons(n: u64, watch: Option<&str>) -> Vec<(String, String)> {
+    let t = en();
+    let mut b = vec![(t.button_join().to_owned(), join_url(n))];
+    if let Some(w) = watch {
+        b.push((t.button_watch().to_owned(), w.to_owned()));
+    }
+    b.push((
+        t.button_share().to_owned(),
+        share(watch.unwrap_or(&join_url(n))),
+    ));
+    for (label, what) in [
+        (t.button_details(), "info"),
+        (t.button_change_waiting_room(), "wr"),
+        (t.button_add_cohosts(), "add"),
+        (t.button_replace_cohosts(), "set"),
+        (t.button_clear_cohosts(), "clear"),
+    ] {
+        b.push((label.to_owned(), mg(n, what)));
+    }
+    b
+}
+
+/// The text of meeting `n`'s message after a management action, as the user reads it: its
+/// links, its waiting room, its notes, and its cohosts when they were read.
+fn details_text(n: u64, level: WaitingRoomLevel, cohosts: Option<&str>) -> String {
+    let t = en();
+    let mut out = format!(
+        "{}\n\n{}: {}\n{}: {}",
+        t.meeting_links(&join_url(n)),
+        t.label_waiting_room(),
+        t.waiting_room(level),
+        t.label_auto_summary(),
+        t.on_off(false)
+    );
+    if let Some(list) = cohosts {
+        out.push_str(&format!("\n{}: {list}", t.label_cohosts()));
+    }
+    shown(&out)
+}
+
+/// Alice's private chat with a token, and a meeting created there with "outsiders wait" and
+/// `cohosts` typed (or none); returns her and the message with the links.
+async fn with_meeting(app: &TestApp, user: i64, cohosts: Option<&str>) -> (Person, Reply) {
+    let mut alice = app.private(user, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    alice.press(&panel, "wr:ORGANIZATION");
+    let ask = alice.reply().await;
+    match cohosts {
+        Some(list) => {
+            alice.send(list);
+        }
+        None => {
+            alice.press(&ask, "skip");
+        }
+    }
+    let done = alice.reply_where(|r| r.text.contains("https://")).await;
+    app.tm.wait_all(1).await;
+    (alice, done)
+}
+
+/// The request lines (`METHOD /path?query`) from the `from`th on, once `n` have arrived in all.
+async fn lines_from(app: &TestApp, from: usize, n: usize) -> Vec<String> {
+    app.tm.wait_all(n).await[from..]
+        .iter()
+        .map(|r| r.line())
+        .collect()
+}
+
+/// A created meeting's message carries URL buttons (join, share through t.me) and the five
+/// management buttons for its conference id; a stream's adds its watch link and shares that.
+#[tokio::test]
+async fn result_message_has_links_share_and_manage_buttons() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7001, None).await;
+    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.buttons, result_buttons(1, None));
+    assert!(done.buttons[1].1.starts_with("https://t.me/share/url"));
+    assert_eq!(
+        done.buttons[1].1,
+        "https://t.me/share/url?url=https%3A%2F%2Ftelemost.yandex.ru%2Fj%2F10000000000001"
+    );
+
+    alice.send("/stream Launch");
+    let draft = alice.reply().await;
+    alice.press(&draft, "create");
+    let stream = alice.reply_where(|r| r.text.contains("https://")).await;
+    assert_eq!(
+        stream.text,
+        en().stream_created("Launch", &join_url(2), Some(&watch_url(2)))
+    );
+    assert_eq!(stream.buttons, result_buttons(2, Some(&watch_url(2))));
+    // Creating asked nothing else of Telemost.
+    let lines = lines_from(&app, 0, 2).await;
+    assert_eq!(lines, ["POST /conferences", "POST /conferences"]);
+    app.tm.assert_all_stay(2, QUIET).await;
+    app.stop().await;
+}
+
+/// Details reads the meeting and its cohosts (two GETs with the chat's token) and edits the
+/// message to show the waiting room and the cohosts, keeping its buttons.
+#[tokio::test]
+async fn details_reads_the_meeting_and_its_cohosts() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7002, Some("a@x.ru, b@x.ru")).await;
+    let id = conference_id(1);
+
+    let tap = alice.press(&done, &mg(1, "info"));
+    let shown_now = alice.reply().await;
+    assert_eq!(alice.answer_to(&tap).await, "");
+    let reqs = app.tm.wait_all(3).await;
+    let lines: Vec<String> = reqs.iter().map(|r| r.line()).collect();
+    assert_eq!(
+        lines,
+        [
+            "POST /conferences".to_owned(),
+            format!("GET /conferences/{id}"),
+            format!("GET /conferences/{id}/cohosts?limit=256"),
+        ]
+    );
+    assert_eq!(reqs[1].path, format!("/v1/telemost-api/conferences/{id}"));
+    assert_eq!(
+        reqs[2].path,
+        format!("/v1/telemost-api/conferences/{id}/cohosts")
+    );
+    assert_eq!(reqs[2].query, "limit=256");
+    for r in &reqs[1..] {
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.authorization, "OAuth y0_alice");
+        assert_eq!(r.body, Value::Null, "a GET has no body");
+    }
+    assert_eq!(shown_now.method, "editMessageText");
+    assert_eq!(shown_now.message_id, done.message_id);
+    assert_eq!(
+        shown(&shown_now.text),
+        details_text(1, WaitingRoomLevel::Organization, Some("a@x.ru, b@x.ru"))
+    );
+    assert_eq!(shown_now.buttons, result_buttons(1, None));
+    app.tm.assert_all_stay(3, QUIET).await;
+    app.stop().await;
+}
+
+/// "Waiting room" swaps the buttons for the three levels and Back, asking nothing of Telemost;
+/// "Everyone waits" PATCHes exactly `{"waiting_room_level":"ADMINS"}` and the message shows the
+/// new level with its buttons back. Back, from the levels, reads the meeting again.
+#[tokio::test]
+async fn waiting_room_is_changed_from_the_buttons() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7003, None).await;
+    let id = conference_id(1);
+
+    let tap = alice.press(&done, &mg(1, "wr"));
+    let levels = alice.reply().await;
+    assert_eq!(alice.answer_to(&tap).await, "");
+    assert_eq!(levels.method, "editMessageText");
+    assert_eq!(levels.message_id, done.message_id);
+    assert_eq!(
+        levels.data(),
+        [
+            mg(1, "wr:PUBLIC"),
+            mg(1, "wr:ORGANIZATION"),
+            mg(1, "wr:ADMINS"),
+            mg(1, "back")
+        ]
+    );
+    assert_eq!(levels.text, done.text, "the text stays");
+    app.tm.assert_all_stay(1, QUIET).await;
+
+    let tap = alice.press(&levels, &mg(1, "wr:ADMINS"));
+    let changed = alice.reply().await;
+    assert_eq!(alice.answer_to(&tap).await, "");
+    let reqs = app.tm.wait_all(2).await;
+    assert_eq!(reqs[1].line(), format!("PATCH /conferences/{id}"));
+    assert_eq!(reqs[1].authorization, "OAuth y0_alice");
+    assert_eq!(reqs[1].content_type, "application/json");
+    assert_eq!(reqs[1].body, json!({"waiting_room_level": "ADMINS"}));
+    assert_eq!(changed.method, "editMessageText");
+    assert_eq!(changed.message_id, done.message_id);
+    assert_eq!(
+        shown(&changed.text),
+        details_text(1, WaitingRoomLevel::Admins, None)
+    );
+    assert_eq!(changed.buttons, result_buttons(1, None));
+    assert_eq!(
+        app.tm.conference(&id).unwrap()["waiting_room_level"],
+        "ADMINS"
+    );
+
+    alice.press(&changed, &mg(1, "wr"));
+    let levels = alice.reply().await;
+    alice.press(&levels, &mg(1, "back"));
+    let back = alice.reply().await;
+    assert_eq!(
+        lines_from(&app, 2, 4).await,
+        [
+            format!("GET /conferences/{id}"),
+            format!("GET /conferences/{id}/cohosts?limit=256"),
+        ]
+    );
+    assert_eq!(back.message_id, done.message_id);
+    assert_eq!(
+        shown(&back.text),
+        details_text(1, WaitingRoomLevel::Admins, Some(en().none()))
+    );
+    assert_eq!(back.buttons, result_buttons(1, None));
+    app.tm.assert_all_stay(4, QUIET).await;
+    app.stop().await;
+}
+
+/// "Add cohosts" asks for emails; Alice's answer `c@x.ru, d@x.ru` is PATCHed to the cohosts
+/// endpoint, she is told, and the meeting's message shows all its cohosts. The step is over
+/// after that, and the next /meet offers the added cohosts as buttons.
+#[tokio::test]
+async fn add_cohosts_patches_the_typed_list() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7004, Some("a@x.ru")).await;
+    let id = conference_id(1);
+
+    let tap = alice.press(&done, &mg(1, "add"));
+    let prompt = alice.reply().await;
+    assert_eq!(alice.answer_to(&tap).await, "");
+    assert_eq!(prompt.method, "sendMessage");
+    assert_eq!(prompt.text, en().ask_manage_cohosts(false));
+    assert!(prompt.text.contains("email"), "{}", prompt.text);
+    assert_eq!(prompt.data(), ["cancel"]);
+    app.tm.assert_all_stay(1, QUIET).await;
+
+    alice.send("c@x.ru, d@x.ru");
+    let told = alice.reply().await;
+    assert_eq!(told.text, en().cohosts_updated("c@x.ru, d@x.ru"));
+    let edited = alice.reply().await;
+    let reqs = app.tm.wait_all(4).await;
+    assert_eq!(reqs[1].line(), format!("PATCH /conferences/{id}/cohosts"));
+    assert_eq!(reqs[1].authorization, "OAuth y0_alice");
+    assert_eq!(reqs[1].content_type, "application/json");
+    assert_eq!(
+        reqs[1].body,
+        json!({"cohosts": [{"email": "c@x.ru"}, {"email": "d@x.ru"}]})
+    );
+    assert_eq!(
+        lines_from(&app, 2, 4).await,
+        [
+            format!("GET /conferences/{id}"),
+            format!("GET /conferences/{id}/cohosts?limit=256"),
+        ]
+    );
+    assert_eq!(edited.method, "editMessageText");
+    assert_eq!(edited.message_id, done.message_id);
+    assert_eq!(
+        shown(&edited.text),
+        details_text(
+            1,
+            WaitingRoomLevel::Organization,
+            Some("a@x.ru, c@x.ru, d@x.ru")
+        )
+    );
+    assert_eq!(edited.buttons, result_buttons(1, None));
+
+    // The step is over: a new message is not another list.
+    alice.send("e@x.ru");
+    assert_eq!(alice.reply().await.text, en().idle_hint());
+    app.tm.assert_all_stay(4, QUIET).await;
+
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    alice.press(&panel, "wr:PUBLIC");
+    let ask = alice.reply().await;
+    let mut offered: Vec<&str> = ask
+        .buttons
+        .iter()
+        .filter(|(_, d)| d.starts_with("co:"))
+        .map(|(l, _)| l.as_str())
+        .collect();
+    offered.sort();
+    assert_eq!(offered, ["a@x.ru", "c@x.ru", "d@x.ru"]);
+    app.stop().await;
+}
+
+/// "Replace cohosts" asks for the new list and PUTs exactly what Alice typed; the meeting then
+/// has only those.
+#[tokio::test]
+async fn replace_cohosts_puts_the_typed_list() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7005, Some("a@x.ru, b@x.ru")).await;
+    let id = conference_id(1);
+
+    alice.press(&done, &mg(1, "set"));
+    let prompt = alice.reply().await;
+    assert_eq!(prompt.text, en().ask_manage_cohosts(true));
+    alice.send("e@x.ru\nf@x.ru");
+    let told = alice.reply().await;
+    assert_eq!(told.text, en().cohosts_updated("e@x.ru, f@x.ru"));
+    let edited = alice.reply().await;
+    let reqs = app.tm.wait_all(4).await;
+    assert_eq!(reqs[1].line(), format!("PUT /conferences/{id}/cohosts"));
+    assert_eq!(reqs[1].authorization, "OAuth y0_alice");
+    assert_eq!(
+        reqs[1].body,
+        json!({"cohosts": [{"email": "e@x.ru"}, {"email": "f@x.ru"}]})
+    );
+    assert_eq!(app.tm.cohosts(&id).unwrap(), ["e@x.ru", "f@x.ru"]);
+    assert_eq!(edited.message_id, done.message_id);
+    assert_eq!(
+        shown(&edited.text),
+        details_text(1, WaitingRoomLevel::Organization, Some("e@x.ru, f@x.ru"))
+    );
+    app.tm.assert_all_stay(4, QUIET).await;
+    app.stop().await;
+}
+
+/// "Remove cohosts" PUTs an empty list at once (no question) and shows "Cohosts: none".
+#[tokio::test]
+async fn clear_cohosts_puts_an_empty_list() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7006, Some("a@x.ru, b@x.ru")).await;
+    let id = conference_id(1);
+
+    let tap = alice.press(&done, &mg(1, "clear"));
+    let edited = alice.reply().await;
+    assert_eq!(alice.answer_to(&tap).await, "");
+    let reqs = app.tm.wait_all(3).await;
+    assert_eq!(reqs[1].line(), format!("PUT /conferences/{id}/cohosts"));
+    assert_eq!(reqs[1].authorization, "OAuth y0_alice");
+    assert_eq!(reqs[1].body, json!({"cohosts": []}));
+    assert_eq!(reqs[2].line(), format!("GET /conferences/{id}"));
+    assert_eq!(app.tm.cohosts(&id).unwrap(), Vec::<String>::new());
+    assert_eq!(edited.method, "editMessageText");
+    assert_eq!(edited.message_id, done.message_id);
+    assert_eq!(
+        shown(&edited.text),
+        details_text(1, WaitingRoomLevel::Organization, Some(en().none()))
+    );
+    assert_eq!(edited.buttons, result_buttons(1, None));
+    app.tm.assert_all_stay(3, QUIET).await;
+    app.stop().await;
+}
+
+/// A list with something that is not an email is refused, naming it, with no request; the
+/// corrected list then goes through.
+#[tokio::test]
+async fn a_bad_email_in_the_add_step_is_refused() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7007, None).await;
+    let id = conference_id(1);
+    alice.press(&done, &mg(1, "add"));
+    alice.reply().await;
+
+    alice.send("c@x.ru, not-an-email");
+    let refused = alice.reply().await;
+    assert_eq!(
+        refused.text,
+        en().invalid_input(&InvalidInput::BadEmails(vec!["not-an-email".into()]))
+    );
+    assert!(refused.text.contains("not-an-email"));
+    app.tm.assert_all_stay(1, QUIET).await;
+
+    alice.send("c@x.ru");
+    assert_eq!(alice.reply().await.text, en().cohosts_updated("c@x.ru"));
+    let reqs = app.tm.wait_all(2).await;
+    assert_eq!(reqs[1].line(), format!("PATCH /conferences/{id}/cohosts"));
+    assert_eq!(reqs[1].body, json!({"cohosts": [{"email": "c@x.ru"}]}));
+    app.stop().await;
+}
+
+/// Cancel under the question ends the step: what Alice types next is not taken as cohosts.
+#[tokio::test]
+async fn cancel_ends_the_cohosts_step() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7008, None).await;
+    alice.press(&done, &mg(1, "set"));
+    let prompt = alice.reply().await;
+    alice.press(&prompt, "cancel");
+    let cancelled = alice.reply().await;
+    assert_eq!(cancelled.message_id, prompt.message_id);
+    assert_eq!(cancelled.text, en().cancelled());
+    assert!(cancelled.buttons.is_empty());
+    alice.send("c@x.ru");
+    assert_eq!(alice.reply().await.text, en().idle_hint());
+    app.tm.assert_all_stay(1, QUIET).await;
+    app.stop().await;
+}
+
+/// Telemost answers the waiting-room PATCH with 404 ConferenceNotFound (the meeting was
+/// deleted): Alice is told so in plain words, once (a 404 is not retried), and the meeting's
+/// message is left as it was.
+#[tokio::test]
+async fn a_deleted_meeting_is_explained() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7009, None).await;
+    let id = conference_id(1);
+    app.tm.then_on(
+        "PATCH",
+        &format!("/conferences/{id}"),
+        Answer::json(404, json!({"error": "ConferenceNotFound"})),
+    );
+    let from = alice.now();
+    alice.press(&done, &mg(1, "wr:ADMINS"));
+    let told = alice.reply().await;
+    assert_eq!(told.method, "sendMessage");
+    assert_eq!(
+        told.text,
+        en().telemost_error(&TelemostError::ConferenceNotFound)
+    );
+    assert_eq!(
+        shown(&told.text),
+        "Telemost no longer knows this meeting: it may have been deleted."
+    );
+    let reqs = app.tm.wait_all(2).await;
+    assert_eq!(reqs[1].line(), format!("PATCH /conferences/{id}"));
+    assert_eq!(reqs[1].body, json!({"waiting_room_level": "ADMINS"}));
+    app.tm.assert_all_stay(2, QUIET).await;
+    assert!(
+        !app.tg
+            .calls()
+            .iter()
+            .skip(from)
+            .any(|c| c.method == "editMessageText"),
+        "the meeting's message is not edited"
+    );
+    app.stop().await;
+}
+
+/// A meeting id Telemost never heard of (a button forged or left from elsewhere): GET answers
+/// 404 and Alice is told the meeting is gone.
+#[tokio::test]
+async fn an_unknown_meeting_is_explained() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7010, None).await;
+    alice.press(&done, "mg:99999999999999:info");
+    let told = alice.reply().await;
+    assert_eq!(
+        told.text,
+        en().telemost_error(&TelemostError::ConferenceNotFound)
+    );
+    let reqs = app.tm.wait_all(2).await;
+    assert_eq!(reqs[1].line(), "GET /conferences/99999999999999");
+    app.tm.assert_all_stay(2, QUIET).await;
+    app.stop().await;
+}
+
+/// Telemost answers the details GET with 403 (the token's account is not in an organisation):
+/// Alice hears what that means; nothing more is asked of Telemost and the message stays.
+#[tokio::test]
+async fn forbidden_on_details_is_explained() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7011, None).await;
+    let id = conference_id(1);
+    app.tm.then_on(
+        "GET",
+        &format!("/conferences/{id}"),
+        Answer::json(
+            403,
+            json!({"error": "ApiRestrictedToOrganizations", "message": "Forbidden"}),
+        ),
+    );
+    let from = alice.now();
+    alice.press(&done, &mg(1, "info"));
+    let told = alice.reply().await;
+    assert_eq!(told.method, "sendMessage");
+    assert_eq!(
+        told.text,
+        en().telemost_error(&TelemostError::Forbidden { message: None })
+    );
+    let reqs = app.tm.wait_all(2).await;
+    assert_eq!(reqs[1].line(), format!("GET /conferences/{id}"));
+    assert_eq!(reqs[1].authorization, "OAuth y0_alice");
+    app.tm.assert_all_stay(2, QUIET).await;
+    assert!(
+        !app.tg
+            .calls()
+            .iter()
+            .skip(from)
+            .any(|c| c.method == "editMessageText")
+    );
+    app.stop().await;
+}
+
+/// Management data the bot never sends (`mg:abc:nope`, an id with a separator, an unknown
+/// level…) gets a notice, and nothing is asked of Telemost or changed in the chat.
+#[tokio::test]
+async fn unknown_manage_data_gets_a_notice() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7012, None).await;
+    for junk in [
+        "mg:abc:nope",
+        "mg::info",
+        "mg:1/2:info",
+        "mg:10000000000001:wr:ADMIN",
+        "mg:10000000000001",
+    ] {
+        let from = alice.now();
+        let tap = alice.press(&done, junk);
+        assert_eq!(alice.answer_to(&tap).await, en().stale_button(), "{junk}");
+        app.tg
+            .assert_no_call(from, Duration::from_millis(100), |c| {
+                matches!(c.method.as_str(), "sendMessage" | "editMessageText")
+            })
+            .await;
+    }
+    app.tm.assert_all_stay(1, QUIET).await;
+    app.stop().await;
+}
+
+/// In a group, Anna created a meeting with her own token. Boris, who has no token, taps Details:
+/// he is told to set one and nothing is asked of Telemost. When Anna taps "Add cohosts", Boris's
+/// reply is not her list; hers is.
+#[tokio::test]
+async fn in_a_group_only_the_one_who_asked_answers() {
+    let app = TestApp::start().await;
+    let mut anna = app.private(7101, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let mut anna_in_group = app.in_group(GROUP, 7101, "en");
+    let mut boris_in_group = app.in_group(GROUP, 7102, "en");
+    let mut group = app.in_group(GROUP, 7101, "en");
+
+    anna_in_group.send("/meet");
+    let panel = group.reply().await;
+    anna_in_group.press(&panel, "create");
+    let done = group.reply_where(|r| r.text.contains("https://")).await;
+    assert_eq!(done.buttons, result_buttons(1, None));
+
+    let tap = boris_in_group.press(&done, &mg(1, "info"));
+    assert_eq!(boris_in_group.answer_to(&tap).await, en().no_token(true));
+    app.tm.assert_all_stay(1, QUIET).await;
+
+    anna_in_group.press(&done, &mg(1, "add"));
+    let prompt = group.reply().await;
+    assert_eq!(
+        shown(&prompt.text),
+        shown(&format!(
+            "{} {}",
+            en().ask_manage_cohosts(false),
+            en().reply_hint()
+        ))
+    );
+    let from = group.now();
+    boris_in_group.reply_to(&prompt, "boris@x.ru");
+    app.tg
+        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+        .await;
+    app.tm.assert_all_stay(1, QUIET).await;
+
+    anna_in_group.reply_to(&prompt, "carol@x.ru");
+    assert_eq!(group.reply().await.text, en().cohosts_updated("carol@x.ru"));
+    let reqs = app.tm.wait_all(2).await;
+    assert_eq!(
+        reqs[1].line(),
+        format!("PATCH /conferences/{}/cohosts", conference_id(1))
+    );
+    assert_eq!(reqs[1].authorization, "OAuth y0_anna");
+    assert_eq!(reqs[1].body, json!({"cohosts": [{"email": "carol@x.ru"}]}));
+    app.stop().await;
+}
