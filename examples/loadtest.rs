@@ -1,0 +1,555 @@
+//! Load benchmark: the real release binary against in-process fakes of the Telegram Bot API (real
+//! long polling) and of Telemost (201 at once, or after `--telemost-delay-ms`), with N private
+//! chats each running a full /meet dialogue at once; then the same load against a floor (a
+//! minimal teloxide bot, examples/floor.rs). Run by hand, not in CI:
+//!
+//! ```sh
+//! cargo build --release --examples && cargo build --release
+//! cargo run --release --example loadtest -- --chats 1,100,1000
+//! ```
+//!
+//! Prints, per N: meetings per second, p50/p95/p99 from pressing the last button to the link,
+//! the bot's CPU per meeting (from /proc), Bot API calls per meeting by method, peak RSS; and
+//! once: idle RSS after start, start to first getUpdates, the floor's CPU per update and the
+//! ratio, and one run with the bot's Telegram rate limiter on.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+
+/// What the fake Telegram tells the driver of a chat.
+#[derive(Debug)]
+struct Shown {
+    text: String,
+    message_id: i64,
+    data: Vec<String>,
+}
+
+#[derive(Default)]
+struct TgInner {
+    queue: VecDeque<Value>,
+    next_update: i64,
+    next_message: i64,
+    calls: BTreeMap<String, u64>,
+    first_poll: Option<Instant>,
+    chats: HashMap<i64, mpsc::UnboundedSender<Shown>>,
+}
+
+#[derive(Clone, Default)]
+struct FakeTg {
+    inner: Arc<Mutex<TgInner>>,
+    wake: Arc<Notify>,
+}
+
+impl FakeTg {
+    fn push(&self, mut update: Value) {
+        let mut i = self.inner.lock().unwrap();
+        i.next_update += 1;
+        update["update_id"] = json!(i.next_update);
+        i.queue.push_back(update);
+        drop(i);
+        self.wake.notify_waiters();
+    }
+
+    fn subscribe(&self, chat: i64) -> mpsc::UnboundedReceiver<Shown> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.inner.lock().unwrap().chats.insert(chat, tx);
+        rx
+    }
+
+    fn take_counts(&self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut self.inner.lock().unwrap().calls)
+    }
+
+    fn message(&self, chat: i64, text: &str) {
+        let id = {
+            let mut i = self.inner.lock().unwrap();
+            i.next_message += 1;
+            i.next_message
+        };
+        self.push(json!({"message": {
+            "message_id": id, "date": 1_700_000_000,
+            "chat": {"id": chat, "type": "private", "first_name": "U"},
+            "from": {"id": chat, "is_bot": false, "first_name": "U", "language_code": "en"},
+            "text": text,
+        }}));
+    }
+
+    fn press(&self, chat: i64, message_id: i64, data: &str) {
+        self.push(json!({"callback_query": {
+            "id": format!("q{chat}-{message_id}-{data}"),
+            "from": {"id": chat, "is_bot": false, "first_name": "U", "language_code": "en"},
+            "chat_instance": "ci", "data": data,
+            "message": {"message_id": message_id, "date": 1_700_000_000,
+                        "chat": {"id": chat, "type": "private", "first_name": "U"},
+                        "from": {"id": 1, "is_bot": true, "first_name": "B"}, "text": "panel"},
+        }}));
+    }
+}
+
+fn ok(result: Value) -> axum::response::Response {
+    axum::Json(json!({"ok": true, "result": result})).into_response()
+}
+
+async fn telegram(
+    State(tg): State<FakeTg>,
+    UrlPath((_bot, method)): UrlPath<(String, String)>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let method = {
+        let mut c = method.chars();
+        c.next()
+            .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+            .unwrap_or_default()
+    };
+    if method == "getUpdates" {
+        let offset = body["offset"].as_i64().unwrap_or(0);
+        let timeout = body["timeout"].as_u64().unwrap_or(0).min(1);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+        loop {
+            let wake = tg.wake.notified();
+            let batch: Vec<Value> = {
+                let mut i = tg.inner.lock().unwrap();
+                i.first_poll.get_or_insert_with(Instant::now);
+                while i
+                    .queue
+                    .front()
+                    .is_some_and(|u| u["update_id"].as_i64().unwrap_or(0) < offset)
+                {
+                    i.queue.pop_front();
+                }
+                i.queue.iter().take(100).cloned().collect()
+            };
+            if !batch.is_empty() || tokio::time::timeout_at(deadline, wake).await.is_err() {
+                return ok(Value::Array(batch));
+            }
+        }
+    }
+    let chat = body["chat_id"].as_i64().unwrap_or(0);
+    let mut i = tg.inner.lock().unwrap();
+    *i.calls.entry(method.clone()).or_default() += 1;
+    match method.as_str() {
+        "getMe" => ok(
+            json!({"id": 1, "is_bot": true, "first_name": "B", "username": "bench_bot",
+            "can_join_groups": true, "can_read_all_group_messages": false,
+            "supports_inline_queries": true, "has_main_web_app": false}),
+        ),
+        "sendMessage" | "editMessageText" => {
+            let id = if method == "sendMessage" {
+                i.next_message += 1;
+                i.next_message
+            } else {
+                body["message_id"].as_i64().unwrap_or(0)
+            };
+            let text = body["text"].as_str().unwrap_or("").to_owned();
+            let data = body["reply_markup"]["inline_keyboard"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|row| row.as_array().into_iter().flatten())
+                .filter_map(|b| b["callback_data"].as_str().map(str::to_owned))
+                .collect();
+            if let Some(tx) = i.chats.get(&chat) {
+                let _ = tx.send(Shown {
+                    text: text.clone(),
+                    message_id: id,
+                    data,
+                });
+            }
+            ok(json!({"message_id": id, "date": 1_700_000_000,
+                "chat": {"id": chat, "type": "private", "first_name": "U"},
+                "from": {"id": 1, "is_bot": true, "first_name": "B"}, "text": text}))
+        }
+        _ => ok(json!(true)),
+    }
+}
+
+#[derive(Clone)]
+struct FakeTm {
+    delay: Duration,
+    next: Arc<Mutex<u64>>,
+}
+
+async fn telemost(State(tm): State<FakeTm>) -> axum::response::Response {
+    if !tm.delay.is_zero() {
+        tokio::time::sleep(tm.delay).await;
+    }
+    let n = {
+        let mut n = tm.next.lock().unwrap();
+        *n += 1;
+        *n
+    };
+    (
+        axum::http::StatusCode::CREATED,
+        axum::Json(json!({"id": format!("{}", 10_000_000_000_000u64 + n),
+            "join_url": format!("https://telemost.yandex.ru/j/{}", 10_000_000_000_000u64 + n)})),
+    )
+        .into_response()
+}
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+/// CPU seconds (user + system) and RSS figures of a process, from /proc.
+struct ProcStat {
+    cpu: f64,
+    rss_kb: u64,
+    peak_kb: u64,
+}
+
+fn proc_stat(pid: u32) -> ProcStat {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name and state.
+    let cpu = (ticks(11) + ticks(12)) / clock_ticks();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    ProcStat {
+        cpu,
+        rss_kb: kb("VmRSS:"),
+        peak_kb: kb("VmHWM:"),
+    }
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+struct Proc {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(binary: &Path, tg_url: &str, tm_url: &str, rate_limit: bool) -> Proc {
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(binary)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("TELOXIDE_TOKEN", "1:bench")
+        .env("TELOXIDE_API_URL", format!("{tg_url}/"))
+        .env("TELEMOST_API_URL", format!("{tm_url}/v1/telemost-api"))
+        .env("DATABASE_URL", dir.path().join("bench.db"))
+        .env("TELEGRAM_RATE_LIMIT", if rate_limit { "on" } else { "off" })
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    Proc { child, _dir: dir }
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<Shown>, what: &str) -> Shown {
+    match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await {
+        Ok(Some(s)) => s,
+        _ => panic!("timed out waiting for {what}"),
+    }
+}
+
+/// Waits for a message in the chat satisfying `pred`.
+async fn until(
+    rx: &mut mpsc::UnboundedReceiver<Shown>,
+    what: &str,
+    pred: impl Fn(&Shown) -> bool,
+) -> Shown {
+    loop {
+        let s = next(rx, what).await;
+        if pred(&s) {
+            return s;
+        }
+    }
+}
+
+struct Run {
+    chats: usize,
+    wall: Duration,
+    latencies: Vec<Duration>,
+    cpu: f64,
+    calls: BTreeMap<String, u64>,
+    peak_kb: u64,
+}
+
+/// N chats set a token, then all at once: /meet, a waiting room button, "create without
+/// cohosts" (`full`), or /meet and Create (`!full`).
+async fn run_bot(tg: &FakeTg, pid: u32, chats: usize, base: i64, full: bool) -> Run {
+    let mut rxs: Vec<(i64, mpsc::UnboundedReceiver<Shown>)> = (0..chats as i64)
+        .map(|i| (base + i, tg.subscribe(base + i)))
+        .collect();
+    // Warm-up, not measured: every chat stores a token.
+    let setups = rxs.drain(..).map(|(chat, mut rx)| {
+        let tg = tg.clone();
+        tokio::spawn(async move {
+            tg.message(chat, &format!("/token y0_bench_{chat}"));
+            until(&mut rx, "token saved", |s| s.text.contains("saved")).await;
+            (chat, rx)
+        })
+    });
+    let mut ready = Vec::new();
+    for s in setups.collect::<Vec<_>>() {
+        ready.push(s.await.unwrap());
+    }
+    tg.take_counts();
+    let before = proc_stat(pid);
+    let start = Instant::now();
+    let drivers = ready.into_iter().map(|(chat, mut rx)| {
+        let tg = tg.clone();
+        tokio::spawn(async move {
+            tg.message(chat, "/meet");
+            let panel = until(&mut rx, "the panel", |s| {
+                s.data.iter().any(|d| d == "create")
+            })
+            .await;
+            let last = if full {
+                tg.press(chat, panel.message_id, "wr:ORGANIZATION");
+                until(&mut rx, "the cohosts step", |s| {
+                    s.data.iter().any(|d| d == "skip")
+                })
+                .await;
+                "skip"
+            } else {
+                "create"
+            };
+            let t0 = Instant::now();
+            tg.press(chat, panel.message_id, last);
+            until(&mut rx, "the link", |s| {
+                s.text.contains("telemost.yandex.ru/j/")
+            })
+            .await;
+            t0.elapsed()
+        })
+    });
+    let mut latencies = Vec::new();
+    for d in drivers.collect::<Vec<_>>() {
+        latencies.push(d.await.unwrap());
+    }
+    let wall = start.elapsed();
+    // Let trailing calls (answers to button presses) land before counting.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = proc_stat(pid);
+    latencies.sort();
+    Run {
+        chats,
+        wall,
+        latencies,
+        cpu: after.cpu - before.cpu,
+        calls: tg.take_counts(),
+        peak_kb: after.peak_kb,
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn fakes(delay: Duration) -> (FakeTg, String, String) {
+    let tg = FakeTg::default();
+    let tg_url = serve(
+        Router::new()
+            .route("/{bot}/{method}", post(telegram))
+            .with_state(tg.clone()),
+    )
+    .await;
+    let tm = FakeTm {
+        delay,
+        next: Arc::default(),
+    };
+    let tm_url = serve(
+        Router::new()
+            .route("/v1/telemost-api/conferences", post(telemost))
+            .with_state(tm),
+    )
+    .await;
+    (tg, tg_url, tm_url)
+}
+
+async fn wait_first_poll(tg: &FakeTg) -> Instant {
+    loop {
+        if let Some(t) = tg.inner.lock().unwrap().first_poll {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// The floor's CPU per update: `updates` messages over `chats` chats, each answered once.
+async fn floor_cost(binary: &Path, chats: usize, per_chat: usize) -> f64 {
+    let (tg, tg_url, tm_url) = fakes(Duration::ZERO).await;
+    let proc = spawn(binary, &tg_url, &tm_url, false);
+    wait_first_poll(&tg).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut rxs: Vec<_> = (0..chats as i64)
+        .map(|i| (i + 1, tg.subscribe(i + 1)))
+        .collect();
+    let before = proc_stat(proc.child.id());
+    let drivers = rxs.drain(..).map(|(chat, mut rx)| {
+        let tg = tg.clone();
+        tokio::spawn(async move {
+            for _ in 0..per_chat {
+                tg.message(chat, "hi");
+                next(&mut rx, "the floor's answer").await;
+            }
+        })
+    });
+    for d in drivers.collect::<Vec<_>>() {
+        d.await.unwrap();
+    }
+    let after = proc_stat(proc.child.id());
+    (after.cpu - before.cpu) / (chats * per_chat) as f64
+}
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn release_binary(name: &str, example: bool) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release");
+    let path = if example {
+        root.join("examples").join(name)
+    } else {
+        root.join(name)
+    };
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --release --examples && cargo build --release` first",
+        path.display()
+    );
+    path
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = arg("--chats")
+        .unwrap_or_else(|| "1,100,1000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let delay = Duration::from_millis(
+        arg("--telemost-delay-ms")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+    );
+    let full = arg("--flow").as_deref() != Some("defaults");
+    let bot = release_binary("telemost-bot", false);
+    let floor = release_binary("floor", true);
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("machine: {cpus} CPUs; fakes in-process on loopback; Telemost delay {delay:?}");
+    println!(
+        "flow: {}",
+        if full {
+            "/meet, waiting room button, create without cohosts (3 updates)"
+        } else {
+            "/meet, Create on the first panel (2 updates)"
+        }
+    );
+    let updates_per_meeting = if full { 3.0 } else { 2.0 };
+
+    // Start-up and idle, on a new database.
+    let (tg, tg_url, tm_url) = fakes(delay).await;
+    let started = Instant::now();
+    let proc = spawn(&bot, &tg_url, &tm_url, false);
+    let first_poll = wait_first_poll(&tg).await;
+    println!(
+        "start to first getUpdates (new database, migrations): {}",
+        ms(first_poll - started)
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!(
+        "idle RSS after start: {} MB",
+        proc_stat(proc.child.id()).rss_kb / 1024
+    );
+
+    let floor_per_update = floor_cost(&floor, 100, 5).await;
+    println!(
+        "floor (minimal teloxide bot, one reply per update): {:.3} ms CPU per update",
+        floor_per_update * 1000.0
+    );
+
+    println!(
+        "\n| chats | meetings/s | p50 | p95 | p99 | CPU/meeting | vs floor | peak RSS | Bot API calls per meeting |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut base = 1_000_000;
+    for &n in &sizes {
+        let r = run_bot(&tg, proc.child.id(), n, base, full).await;
+        base += n as i64 + 1;
+        let per_meeting: Vec<String> = r
+            .calls
+            .iter()
+            .map(|(m, c)| format!("{m} {:.2}", *c as f64 / r.chats as f64))
+            .collect();
+        println!(
+            "| {} | {:.0} | {} | {} | {} | {:.3} ms | {:.2}x | {} MB | {} |",
+            r.chats,
+            r.chats as f64 / r.wall.as_secs_f64(),
+            ms(pct(&r.latencies, 0.50)),
+            ms(pct(&r.latencies, 0.95)),
+            ms(pct(&r.latencies, 0.99)),
+            r.cpu / r.chats as f64 * 1000.0,
+            (r.cpu / r.chats as f64) / (floor_per_update * updates_per_meeting),
+            r.peak_kb / 1024,
+            per_meeting.join(", "),
+        );
+    }
+    drop(proc);
+
+    // With the Telegram rate limiter on: 100 simultaneous creates under Telegram's limits.
+    let (tg, tg_url, tm_url) = fakes(delay).await;
+    let proc = spawn(&bot, &tg_url, &tm_url, true);
+    wait_first_poll(&tg).await;
+    let r = run_bot(&tg, proc.child.id(), 100, 5_000_000, full).await;
+    println!(
+        "\nrate limiter on, 100 chats at once: all links after {:.1} s (p50 {}, p99 {})",
+        r.wall.as_secs_f64(),
+        ms(pct(&r.latencies, 0.50)),
+        ms(pct(&r.latencies, 0.99))
+    );
+}
