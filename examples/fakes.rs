@@ -6,6 +6,7 @@
 //!   TELEMOST_API_URL=http://127.0.0.1:8082/v1/telemost-api cargo run --release
 //! curl -d '/meet' '127.0.0.1:8090/say?chat=1&user=1&lang=en'      # a user types
 //! curl '127.0.0.1:8090/calls'                                     # what the bot did
+//! curl -X POST '127.0.0.1:8090/admin?chat=-100&user=1'             # make user 1 a group admin
 //! curl -d 'create' '127.0.0.1:8090/press?chat=1&user=1&message=1002'
 //! curl -d '{"error":"x"}' '127.0.0.1:8090/telemost?status=401'   # script Telemost's next answer
 //! curl -d '{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":2}}' \
@@ -51,6 +52,7 @@ async fn main() {
         .route("/requests", get(requests))
         .route("/telemost", post(script_telemost))
         .route("/telegram", post(fail_telegram))
+        .route("/admin", post(make_admin))
         .with_state(Fakes { tg, tm });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:8090")
         .await
@@ -104,6 +106,11 @@ async fn script_telemost(State(f): State<Fakes>, Query(p): Params, body: String)
     answer.delay = Duration::from_millis(num(&p, "delay_ms", 0) as u64);
     f.tm.then(answer);
     "scripted\n".into()
+}
+
+async fn make_admin(State(f): State<Fakes>, Query(p): Params) -> String {
+    f.tg.set_admin(num(&p, "chat", 0), num(&p, "user", 0), true);
+    "admin\n".into()
 }
 
 async fn fail_telegram(State(f): State<Fakes>, Query(p): Params, body: String) -> String {

@@ -536,6 +536,17 @@ async fn register_commands(bot: &Bot) {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_panicking_handler_is_contained() {
+        // No chat to apologise in, so nothing is sent: the point is that the panic stops here.
+        let bot: TgBot = Arc::new(Outbox::new(Bot::new("1:x"), false));
+        let result = guarded(bot, None, None, async { panic!("boom") }).await;
+        assert!(result.is_ok(), "the panic is logged and swallowed");
+        let bot: TgBot = Arc::new(Outbox::new(Bot::new("1:x"), false));
+        let fine = guarded(bot, None, None, async { Ok(()) }).await;
+        assert!(fine.is_ok());
+    }
+
     #[test]
     fn bot_token_is_scrubbed_from_urls() {
         let s = "error sending request for url (https://api.telegram.org/bot123:AA-bb_cc/getMe)";
