@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::telemost::join_url;
-use support::{Person, Reply, TestApp};
+use support::{Person, Reply, TestApp, shown};
 use telemost_bot::bot::texts::{Lang, Texts};
 use telemost_bot::telemost::model::{StreamAccess, WaitingRoomLevel};
 
@@ -19,26 +19,6 @@ const QUIET: Duration = Duration::from_millis(400);
 
 fn en() -> &'static dyn Texts {
     Lang::En.texts()
-}
-
-/// What a user sees of a message in Telegram's HTML mode: tags dropped, entities decoded. Plain
-/// texts pass through unchanged, so expectations hold whichever mode the bot uses.
-fn shown(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 /// The settings panel's text for `s` as the user should read it.

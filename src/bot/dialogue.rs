@@ -23,9 +23,9 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId, User};
 
 use super::callback::Callback;
-use super::texts::{Lang, Texts, esc_short};
+use super::texts::{Lang, Texts, ellipsize, esc_short};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
-use crate::storage::{ChatSettings, MeetingRecord};
+use crate::storage::ChatSettings;
 use crate::telemost::TelemostError;
 use crate::telemost::model::{
     Cohosts, CreateConference, Description, Email, LiveStream, StreamAccess, Title,
@@ -179,17 +179,6 @@ impl Draft {
             request.is_auto_summarization_enabled = Some(true);
         }
         Some(request)
-    }
-}
-
-/// Cuts `s` to at most `max` characters, marking the cut.
-fn ellipsize(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
     }
 }
 
@@ -653,45 +642,13 @@ async fn create(
         }
     };
 
-    let result = match ctx.telemost.create_conference(&token, &request).await {
-        // A token from a Yandex login may be refreshed once before the user is bothered.
-        Err(TelemostError::Unauthorized) => match ctx.refresh_after_401(owner).await? {
-            Some(fresh) => ctx.telemost.create_conference(&fresh, &request).await,
-            None => Err(TelemostError::Unauthorized),
-        },
-        other => other,
-    };
-    match result {
+    match ctx
+        .create_meeting(chat, user, owner, &token, &request)
+        .await?
+    {
         Ok(conference) => {
-            let record = MeetingRecord {
-                chat_id: chat.0,
-                user_id: i64::try_from(user.id.0).ok(),
-                user_name: Some(user.full_name()),
-                created_at: 0,
-                conference_id: conference.id.clone(),
-                join_url: conference.join_url.clone(),
-                watch_url: conference.watch_url().map(str::to_owned),
-                options: serde_json::to_string(&request).unwrap_or_default(),
-            };
-            if let Some(c) = &d.cohosts {
-                let emails: Vec<&str> = c.emails().iter().map(|e| e.as_str()).collect();
-                if let Err(e) = ctx.db.remember_cohosts(chat.0, &emails).await {
-                    tracing::warn!(chat_id = chat.0, error = %e, "could not remember cohosts");
-                }
-            }
-            if let Err(e) = ctx.db.record_meeting(&record).await {
-                // The meeting exists: the links matter more than our record of them.
-                tracing::error!(chat_id = chat.0, error = %e, "could not record a created meeting");
-            }
             dialogue.exit().await?;
-            let text = match &request.live_stream {
-                Some(s) => t.stream_created(
-                    &ellipsize(s.title.as_str(), 200),
-                    &conference.join_url,
-                    conference.watch_url(),
-                ),
-                None => t.meeting_created(&conference.join_url),
-            };
+            let text = super::created_text(t, &request, &conference);
             let keyboard = super::manage::result_keyboard(
                 t,
                 &conference.id,

@@ -19,9 +19,8 @@ use teloxide::types::{
 };
 
 use super::dialogue::Draft;
+use super::texts::ellipsize;
 use super::{Ctx, HandlerResult, TgBot, lang_of};
-use crate::storage::MeetingRecord;
-use crate::telemost::TelemostError;
 use crate::telemost::model::Title;
 
 /// Result ids: what the user chose.
@@ -77,7 +76,7 @@ pub async fn on_query(bot: TgBot, q: InlineQuery, ctx: std::sync::Arc<Ctx>) -> H
             match Title::parse(text) {
                 Ok(title) => results.push(article(
                     STREAM,
-                    t.inline_new_stream(&shorten(title.as_str(), 60)),
+                    t.inline_new_stream(&ellipsize(title.as_str(), 60)),
                     t.inline_stream_hint(),
                     t.inline_creating(),
                 )),
@@ -99,14 +98,6 @@ pub async fn on_query(bot: TgBot, q: InlineQuery, ctx: std::sync::Arc<Ctx>) -> H
     // Personal and uncached: whether a user has a token is theirs alone, and changes.
     request.cache_time(0).is_personal(true).await?;
     Ok(())
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        s.chars().take(max - 1).chain(['…']).collect()
-    }
 }
 
 /// A result was chosen and sent: create the meeting and put its links in that message.
@@ -143,36 +134,12 @@ pub async fn on_chosen(
         .await?;
         return Ok(());
     };
-    let result = match ctx.telemost.create_conference(&token, &request).await {
-        Err(TelemostError::Unauthorized) => match ctx.refresh_after_401(owner).await? {
-            Some(fresh) => ctx.telemost.create_conference(&fresh, &request).await,
-            None => Err(TelemostError::Unauthorized),
-        },
-        other => other,
-    };
-    match result {
+    match ctx
+        .create_meeting(own, &r.from, owner, &token, &request)
+        .await?
+    {
         Ok(conference) => {
-            let record = MeetingRecord {
-                chat_id: own.0,
-                user_id: Some(own.0),
-                user_name: Some(r.from.full_name()),
-                created_at: 0,
-                conference_id: conference.id.clone(),
-                join_url: conference.join_url.clone(),
-                watch_url: conference.watch_url().map(str::to_owned),
-                options: serde_json::to_string(&request).unwrap_or_default(),
-            };
-            if let Err(e) = ctx.db.record_meeting(&record).await {
-                tracing::error!(error = %e, "could not record a meeting created inline");
-            }
-            let text = match &request.live_stream {
-                Some(s) => t.stream_created(
-                    &shorten(s.title.as_str(), 200),
-                    &conference.join_url,
-                    conference.watch_url(),
-                ),
-                None => t.meeting_created(&conference.join_url),
-            };
+            let text = super::created_text(t, &request, &conference);
             // Management buttons need a chat to work in; an inline message gets the links.
             let keyboard =
                 super::manage::link_keyboard(t, &conference.join_url, conference.watch_url());

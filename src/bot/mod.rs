@@ -31,8 +31,10 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::config::Config;
 use crate::oauth::YandexOAuth;
-use crate::storage::{Db, KeySource, StorageError, Tokens};
+use crate::storage::{Db, KeySource, MeetingRecord, StorageError, Tokens};
 use crate::telemost::TelemostClient;
+use crate::telemost::TelemostError;
+use crate::telemost::model::{Conference, CreateConference};
 use commands::Command;
 use dialogue::State;
 pub use outbox::Outbox;
@@ -93,6 +95,50 @@ impl Ctx {
         Ok(None)
     }
 
+    /// Creates a meeting with `owner`'s `token` (refreshing it once if Telemost says 401), and
+    /// records it for `chat`, with the cohosts remembered. A failed record is only logged: the
+    /// meeting exists, and its links matter more than our note of it.
+    pub async fn create_meeting(
+        &self,
+        chat: ChatId,
+        user: &User,
+        owner: i64,
+        token: &SecretString,
+        request: &CreateConference,
+    ) -> Result<Result<Conference, TelemostError>, StorageError> {
+        let result = match self.telemost.create_conference(token, request).await {
+            Err(TelemostError::Unauthorized) => match self.refresh_after_401(owner).await? {
+                Some(fresh) => self.telemost.create_conference(&fresh, request).await,
+                None => Err(TelemostError::Unauthorized),
+            },
+            other => other,
+        };
+        let Ok(conference) = &result else {
+            return Ok(result);
+        };
+        let record = MeetingRecord {
+            chat_id: chat.0,
+            user_id: i64::try_from(user.id.0).ok(),
+            user_name: Some(user.full_name()),
+            created_at: 0,
+            conference_id: conference.id.clone(),
+            join_url: conference.join_url.clone(),
+            watch_url: conference.watch_url().map(str::to_owned),
+            options: serde_json::to_string(request).unwrap_or_default(),
+        };
+        if let Err(e) = self.db.record_meeting(&record).await {
+            tracing::error!(chat_id = chat.0, error = %e, "could not record a created meeting");
+        }
+        let emails: Vec<&str> = request.cohosts.iter().map(|c| c.email.as_str()).collect();
+        if !emails.is_empty()
+            && let Err(e) = self.db.remember_cohosts(chat.0, &emails).await
+        {
+            tracing::warn!(chat_id = chat.0, error = %e, "could not remember cohosts");
+        }
+        tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
+        Ok(result)
+    }
+
     /// After Telemost said 401: the owner's token refreshed, if it can be.
     pub async fn refresh_after_401(
         &self,
@@ -129,6 +175,17 @@ impl Ctx {
                 Ok(None)
             }
         }
+    }
+}
+
+/// The message announcing a created meeting or stream, with its links.
+pub fn created_text(t: &dyn Texts, request: &CreateConference, conference: &Conference) -> String {
+    match &request.live_stream {
+        Some(s) => {
+            let title: String = s.title.as_str().chars().take(200).collect();
+            t.stream_created(&title, &conference.join_url, conference.watch_url())
+        }
+        None => t.meeting_created(&conference.join_url),
     }
 }
 

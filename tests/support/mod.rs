@@ -21,6 +21,26 @@ pub use telegram::{BOT_ID, Call, FakeTelegram};
 #[allow(unused_imports)]
 pub use telemost::{Answer, FakeTelemost};
 
+/// What a user sees of a message in Telegram's HTML mode: tags dropped, entities decoded. Plain
+/// texts pass through unchanged, so expectations hold whichever mode the bot uses.
+pub fn shown(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 pub const BOT_TOKEN: &str = "4242:TEST-bot-token-do-not-leak";
 pub const OAUTH_CLIENT_ID: &str = "test-client-id";
 pub const OAUTH_CLIENT_SECRET: &str = "test-client-secret-do-not-leak";

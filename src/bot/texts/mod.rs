@@ -14,15 +14,22 @@ pub fn esc(s: &str) -> String {
     teloxide::utils::html::escape(s)
 }
 
-/// `esc`, after cutting `s` to `max` characters: for values of any length (lists of what the
-/// user typed, the API's messages) put into a sentence.
-pub fn esc_short(s: &str, max: usize) -> String {
+/// Cuts `s` to at most `max` characters, marking the cut (for plain text: button labels,
+/// inline result titles).
+pub fn ellipsize(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
-        esc(s)
+        s.to_owned()
     } else {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        esc(&cut) + "…"
+        let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
     }
+}
+
+/// `esc` after `ellipsize`: for values of any length (what the user typed, the API's messages)
+/// put into a sentence.
+pub fn esc_short(s: &str, max: usize) -> String {
+    esc(&ellipsize(s, max))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
