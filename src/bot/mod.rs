@@ -9,7 +9,6 @@ mod history;
 mod inline;
 mod login;
 mod manage;
-mod ordering;
 mod outbox;
 mod settings;
 mod store;
@@ -532,29 +531,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         oauth_time_unit: config.oauth_time_unit,
         logins: Default::default(),
     });
-    // The handler tree runs with these, once per update, under its chat's turn (see ordering.rs).
-    let deps = dptree::deps![
-        ctx,
-        DialogueStore::new(db.clone()),
-        Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit)),
-        me,
-        bot.clone()
-    ];
-    let tree = Arc::new(schema());
-    let order = Arc::new(ordering::ChatOrder::default());
-    let route = move |update: Update| {
-        let (tree, order, deps) = (Arc::clone(&tree), Arc::clone(&order), deps.clone());
-        async move { order.run(update, &tree, deps).await }
-    };
-    // The filters only name the kinds of update to ask Telegram for; `schema()` routes them.
-    let outer: UpdateHandler<HandlerError> = dptree::entry()
-        .branch(Update::filter_message().endpoint(route.clone()))
-        .branch(Update::filter_callback_query().endpoint(route.clone()))
-        .branch(Update::filter_inline_query().endpoint(route.clone()))
-        .branch(Update::filter_chosen_inline_result().endpoint(route));
-    let mut dispatcher = Dispatcher::builder(bot.clone(), outer)
-        // Every update to teloxide's one concurrent worker; ChatOrder keeps each chat in order.
-        .distribution_function(|_| None::<()>)
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
+        .dependencies(dptree::deps![
+            ctx,
+            DialogueStore::new(db.clone()),
+            Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit))
+        ])
         // Updates no branch takes (edits, channel posts, stickers in groups…): dropped quietly.
         // The default handler would log the whole update, user text included.
         .default_handler(|_| async {})
