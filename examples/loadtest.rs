@@ -273,6 +273,7 @@ fn spawn(binary: &Path, tg_url: &str, tm_url: &str, rate_limit: bool) -> Proc {
         .env("DATABASE_URL", dir.path().join("bench.db"))
         .env("TELEGRAM_RATE_LIMIT", if rate_limit { "on" } else { "off" })
         .env("RUST_LOG", "warn")
+        .envs(std::env::var("MALLOC_ARENA_MAX").map(|v| ("MALLOC_ARENA_MAX", v)))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

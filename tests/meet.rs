@@ -589,3 +589,46 @@ async fn created_meeting_is_recorded() {
     db.close().await;
     app.stop().await;
 }
+
+/// One chat's updates are handled one at a time, in order; other chats do not wait. While
+/// Alice's meeting is being created (Telemost takes a while), her /help waits for its turn and
+/// comes after the link, but Bob's /help is answered at once.
+#[tokio::test]
+async fn a_chat_waits_its_turn_other_chats_do_not() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(1301, "en");
+    let mut bob = app.private(1302, "en");
+    app.with_token(&mut alice, "y0_a").await;
+    app.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "1", "join_url": "https://telemost.yandex.ru/j/00000000000001"}),
+        )
+        .after(std::time::Duration::from_millis(800)),
+    );
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    alice.press(&panel, "create");
+    app.tm.wait_requests(1).await;
+    alice.send("/help");
+    bob.send("/help");
+    let started = std::time::Instant::now();
+    assert_eq!(bob.reply().await.text, en().help());
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "Bob did not wait for Alice: {:?}",
+        started.elapsed()
+    );
+    let progress = alice.reply().await;
+    assert_eq!(progress.text, en().creating());
+    let texts: Vec<String> = [alice.reply().await, alice.reply().await]
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    assert!(
+        texts[0].contains("https://telemost.yandex.ru/j/00000000000001"),
+        "the link first: {texts:?}"
+    );
+    assert_eq!(texts[1], en().help(), "then her /help: {texts:?}");
+    app.stop().await;
+}
