@@ -252,6 +252,29 @@ pub fn chat_json(chat_id: i64) -> Value {
     }
 }
 
+/// Whether Telegram would parse `text` as HTML: every `<` opens a tag it knows and every `&` an
+/// entity (a simplification of Telegram's parser, strict enough to catch an unescaped value).
+pub fn html_parses(text: &str) -> bool {
+    const TAGS: [&str; 10] = [
+        "<b>", "</b>", "<i>", "</i>", "<code>", "</code>", "<pre>", "</pre>", "<u>", "</u>",
+    ];
+    const ENTITIES: [&str; 5] = ["&lt;", "&gt;", "&amp;", "&quot;", "&#39;"];
+    let mut rest = text;
+    while let Some(i) = rest.find(['<', '&']) {
+        let tail = &rest[i..];
+        let known = if tail.starts_with('<') {
+            TAGS.iter().any(|t| tail.starts_with(t))
+        } else {
+            ENTITIES.iter().any(|e| tail.starts_with(e))
+        };
+        if !known {
+            return false;
+        }
+        rest = &tail[1..];
+    }
+    true
+}
+
 fn canonical(method: &str) -> String {
     let mut chars = method.chars();
     match chars.next() {
@@ -278,7 +301,18 @@ async fn handle(
     }
     let (fault, sent_id) = {
         let mut inner = fake.inner.lock().unwrap();
-        let fault = inner.faults.get_mut(&method).and_then(VecDeque::pop_front);
+        // Like Telegram, refuse HTML that does not parse (a stray `<` or `&` loses the message).
+        let bad_html =
+            body["parse_mode"] == "HTML" && body["text"].as_str().is_some_and(|t| !html_parses(t));
+        let fault = if bad_html {
+            Some((
+                400,
+                json!({"ok": false, "error_code": 400,
+                       "description": "Bad Request: can't parse entities"}),
+            ))
+        } else {
+            inner.faults.get_mut(&method).and_then(VecDeque::pop_front)
+        };
         let sent_id = (method == "sendMessage" && fault.is_none()).then(|| {
             inner.next_message_id += 1;
             inner.next_message_id

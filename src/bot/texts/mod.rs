@@ -194,6 +194,143 @@ mod tests {
         assert!(en.ask_title().contains("title"));
     }
 
+    /// Telegram refuses a whole message over one stray `<` or `&`: every text must be HTML made
+    /// only of the tags we use and well-formed entities, for any values put into it.
+    fn assert_well_formed(html: &str) {
+        let mut rest = html;
+        while let Some(i) = rest.find(['<', '&']) {
+            let tail = &rest[i..];
+            let ok = if tail.starts_with('<') {
+                ["<b>", "</b>", "<code>", "</code>"]
+                    .iter()
+                    .any(|t| tail.starts_with(t))
+            } else {
+                ["&lt;", "&gt;", "&amp;", "&quot;", "&#39;"]
+                    .iter()
+                    .any(|e| tail.starts_with(e))
+            };
+            assert!(
+                ok,
+                "malformed HTML at {:?} in {html:?}",
+                &tail[..tail.len().min(20)]
+            );
+            rest = &tail[1..];
+        }
+    }
+
+    #[test]
+    fn every_text_is_well_formed_html() {
+        use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel};
+        let nasty = "<b>&x</b> <a href=\"x\">";
+        for lang in [Lang::En, Lang::Ru] {
+            let t = lang.texts();
+            let mut all: Vec<String> = vec![
+                t.help().into(),
+                t.unknown_command().into(),
+                t.idle_hint().into(),
+                t.internal_error().into(),
+                t.no_token(true).into(),
+                t.no_token(false).into(),
+                t.token_prompt().into(),
+                t.token_saved(true).into(),
+                t.token_saved(false).into(),
+                t.token_malformed().into(),
+                t.token_in_group(true).into(),
+                t.token_in_group(false).into(),
+                t.token_only_in_private().into(),
+                t.token_forgotten().into(),
+                t.token_none_to_forget().into(),
+                t.connect_in_groups_only().into(),
+                t.admins_only().into(),
+                t.anonymous_admin().into(),
+                t.connect_link().into(),
+                t.connect_prompt().into(),
+                t.connect_code_other_user().into(),
+                t.connect_code_expired().into(),
+                t.connect_code_invalid().into(),
+                t.group_token_saved().into(),
+                t.group_connected(nasty),
+                t.no_longer_admin().into(),
+                t.disconnected().into(),
+                t.group_has_no_token().into(),
+                t.login_not_configured().into(),
+                t.login_started(nasty, 5),
+                t.login_done().into(),
+                t.login_denied().into(),
+                t.login_expired().into(),
+                t.login_failed().into(),
+                t.login_cancelled().into(),
+                t.meeting_links(nasty),
+                t.ask_manage_cohosts(true).into(),
+                t.ask_manage_cohosts(false).into(),
+                t.cohosts_updated(nasty),
+                t.history_header().into(),
+                t.history_empty().into(),
+                t.settings_header().into(),
+                t.cancelled().into(),
+                t.nothing_to_cancel().into(),
+                t.use_buttons().into(),
+                t.send_text().into(),
+                t.ask_title().into(),
+                t.ask_waiting_room().into(),
+                t.ask_stream_access().into(),
+                t.ask_description().into(),
+                t.ask_cohosts().into(),
+                t.reply_hint().into(),
+                t.creating().into(),
+                t.meeting_created(nasty),
+                t.stream_created(nasty, nasty, Some(nasty)),
+                t.stream_created(nasty, nasty, None),
+                t.inline_creating().into(),
+            ];
+            for l in WaitingRoomLevel::ALL {
+                all.push(t.waiting_room(l).into());
+            }
+            for a in StreamAccess::ALL {
+                all.push(t.stream_access(a).into());
+            }
+            for e in [
+                InvalidInput::EmptyTitle,
+                InvalidInput::TitleTooLong { chars: 2000 },
+                InvalidInput::DescriptionTooLong { chars: 3000 },
+                InvalidInput::NoCohosts,
+                InvalidInput::TooManyCohosts { count: 31 },
+                InvalidInput::BadEmails(vec![nasty.into(), "&".into()]),
+            ] {
+                all.push(t.invalid_input(&e));
+            }
+            for e in [
+                TelemostError::Unauthorized,
+                TelemostError::PaymentRequired,
+                TelemostError::Forbidden {
+                    message: Some(nasty.into()),
+                },
+                TelemostError::UnknownCohosts {
+                    emails: vec![nasty.into()],
+                },
+                TelemostError::UnknownCohosts { emails: vec![] },
+                TelemostError::ConferenceNotFound,
+                TelemostError::Rejected {
+                    status: 400,
+                    code: None,
+                    message: Some(nasty.into()),
+                },
+                TelemostError::Rejected {
+                    status: 400,
+                    code: None,
+                    message: None,
+                },
+                TelemostError::Unavailable(nasty.into()),
+                TelemostError::Malformed(nasty.into()),
+            ] {
+                all.push(t.telemost_error(&e));
+            }
+            for text in &all {
+                assert_well_formed(text);
+            }
+        }
+    }
+
     #[test]
     fn command_menus_match() {
         let en: Vec<_> = Lang::En.texts().commands().map(|c| c.0).into();
