@@ -213,9 +213,10 @@ impl TelemostClient {
             Err(e) => return Err(Failure::Final(transport_error(e))),
         };
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
+        // Only a 429 or a 5xx is waited out; any other answer's header is none of our business.
+        let retry_after = (status.as_u16() == 429 || status.is_server_error())
+            .then(|| response.headers().get(reqwest::header::RETRY_AFTER))
+            .flatten()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = response
@@ -334,7 +335,8 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    if year < 1970 {
+    // Beyond any sensible wait, and far from overflowing the arithmetic below.
+    if !(1970..=9999).contains(&year) {
         return None;
     }
     // Days from the civil date (Howard Hinnant's algorithm), March-based years.
@@ -440,6 +442,8 @@ mod tests {
             "-1",
             "Sun, 06 Nov 1994 25:00:00 GMT",
             "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 300000000000 08:49:37 GMT",
+            "Sun, 06 Nov 18446744073709551615 08:49:37 GMT",
         ] {
             assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
         }
