@@ -632,3 +632,52 @@ async fn a_chat_waits_its_turn_other_chats_do_not() {
     assert_eq!(texts[1], en().help(), "then her /help: {texts:?}");
     app.stop().await;
 }
+
+/// The bot stopped in the middle of creating Alice's meeting (the dialogue was saved as
+/// "creating" long ago): her next tap is not met with "still creating" forever; she gets her
+/// choices back with a note to check /history, and Create then works.
+#[tokio::test]
+async fn an_interrupted_creation_does_not_wedge_the_dialogue() {
+    let mut app = TestApp::start().await;
+    let mut alice = app.private(1401, "en");
+    app.with_token(&mut alice, "y0_int").await;
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    alice.press(&panel, "wr:ADMINS");
+    alice.reply().await;
+    // What a crash mid-call leaves behind: the draft in Creating, ten minutes ago.
+    let db = telemost_bot::storage::Db::open(
+        app.db_path().to_str().unwrap(),
+        telemost_bot::storage::KeySource::FileBesideDatabase,
+    )
+    .await
+    .unwrap();
+    let mut state: Value =
+        serde_json::from_str(&db.load_dialogue(1401).await.unwrap().unwrap()).unwrap();
+    state["step"] = json!("creating");
+    state["creating_since"] = json!(1_700_000_000);
+    db.save_dialogue(1401, &state.to_string()).await.unwrap();
+    db.close().await;
+    app.restart().await;
+
+    alice.press(&panel, "skip");
+    let back = alice.reply().await;
+    assert!(
+        back.text.starts_with(en().creation_interrupted()),
+        "{}",
+        back.text
+    );
+    assert!(back.has("create"), "{:?}", back.buttons);
+    assert!(
+        back.text
+            .contains(en().waiting_room(telemost_bot::telemost::model::WaitingRoomLevel::Admins))
+    );
+    assert!(app.tm.requests().is_empty());
+    alice.press(&back, "create");
+    alice.reply_where(|r| r.text.contains("https://")).await;
+    assert_eq!(
+        app.tm.wait_requests(1).await[0].body,
+        json!({"waiting_room_level": "ADMINS"})
+    );
+    app.stop().await;
+}

@@ -78,6 +78,10 @@ pub struct Draft {
     /// Cohosts the chat used before, offered as buttons: (id, email).
     #[serde(default)]
     pub suggestions: Vec<(i64, String)>,
+    /// When the step became `Creating` (unix seconds), to recognise a call that a crash or a
+    /// restart interrupted.
+    #[serde(default)]
+    pub creating_since: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,7 +120,25 @@ impl Draft {
             stream: None,
             auto_summary: false,
             suggestions: Vec::new(),
+            creating_since: None,
         }
+    }
+
+    /// A `Creating` step older than any Telemost call can take: the bot stopped mid-call.
+    fn creation_interrupted(&self) -> bool {
+        self.step == Step::Creating
+            && self
+                .creating_since
+                .is_none_or(|at| super::groups::unix_now() - at > CREATING_STALE_SECS)
+    }
+
+    /// Back to the first step after an interrupted creation, keeping the choices.
+    fn resume_after_interruption(&mut self) {
+        self.creating_since = None;
+        self.step = match &self.stream {
+            Some(s) if s.title.is_none() => Step::Title,
+            _ => Step::WaitingRoom,
+        };
     }
 
     /// Starts from the chat's defaults instead of the built-in ones.
@@ -387,6 +409,9 @@ pub async fn start(
     present(&bot, &dialogue, t, draft, note.as_deref(), None).await
 }
 
+/// A `Creating` step is stale after this long (Telemost calls give up within 30 s).
+const CREATING_STALE_SECS: i64 = 120;
+
 /// How many remembered cohosts the cohosts step offers.
 const SUGGESTED_COHOSTS: u32 = 6;
 
@@ -458,6 +483,10 @@ pub async fn receive_draft_text(
         Step::WaitingRoom | Step::StreamAccess => {
             present(&bot, &dialogue, t, d, Some(t.use_buttons()), None).await
         }
+        Step::Creating if d.creation_interrupted() => {
+            d.resume_after_interruption();
+            present(&bot, &dialogue, t, d, Some(t.creation_interrupted()), None).await
+        }
         Step::Creating => {
             bot.send(msg.chat.id, t.still_creating(), None).await?;
             Ok(())
@@ -509,6 +538,19 @@ pub async fn on_callback(
     }
     if d.owner != q.from.id.0 {
         return Ok(notice(t.not_your_dialogue()).await?);
+    }
+    if d.creation_interrupted() {
+        bot.answer(&q, None).await?;
+        d.resume_after_interruption();
+        return present(
+            &bot,
+            &dialogue,
+            t,
+            d,
+            Some(t.creation_interrupted()),
+            pressed_on,
+        )
+        .await;
     }
     if d.step == Step::Creating {
         return Ok(notice(t.still_creating()).await?);
@@ -622,6 +664,7 @@ async fn create(
 
     let resume_at = d.step;
     d.step = Step::Creating;
+    d.creating_since = Some(super::groups::unix_now());
     // Saved before the call, so a second tap on Create is refused instead of creating twice.
     dialogue.update(State::Draft(d.clone())).await?;
     let panel = match show(
@@ -642,12 +685,23 @@ async fn create(
         }
     };
 
-    match ctx
+    let created = match ctx
         .create_meeting(chat, user, owner, &token, &request)
-        .await?
+        .await
     {
+        Ok(created) => created,
+        Err(e) => {
+            // The database failed (refreshing the token): nothing was created.
+            d.step = resume_at;
+            d.creating_since = None;
+            dialogue.update(State::Draft(d)).await?;
+            return Err(e.into());
+        }
+    };
+    d.creating_since = None;
+    match created {
         Ok(conference) => {
-            dialogue.exit().await?;
+            // The links first: the meeting exists whatever happens to our bookkeeping.
             let text = super::created_text(t, &request, &conference);
             let keyboard = super::manage::result_keyboard(
                 t,
@@ -655,8 +709,11 @@ async fn create(
                 &conference.join_url,
                 conference.watch_url(),
             );
-            show(bot, chat, Some(panel), text, keyboard).await?;
-            tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
+            let shown = show(bot, chat, Some(panel), text, keyboard).await;
+            if let Err(e) = dialogue.exit().await {
+                tracing::error!(chat_id = chat.0, error = %e, "could not end a finished dialogue");
+            }
+            shown?;
             Ok(())
         }
         Err(e) => {

@@ -52,7 +52,8 @@ impl Texts for En {
         "Send /meet for a new meeting or /stream &lt;title&gt; for a live stream. /help explains more."
     }
     fn internal_error(&self) -> &'static str {
-        "Something went wrong on my side. Nothing was created; please try again in a minute."
+        "Something went wrong on my side. Please try again in a minute (if you were creating a \
+         meeting, check /history first)."
     }
 
     fn no_token(&self, in_group: bool) -> &'static str {
@@ -284,6 +285,10 @@ impl Texts for En {
     }
     fn still_creating(&self) -> &'static str {
         "Still creating, one moment…"
+    }
+    fn creation_interrupted(&self) -> &'static str {
+        "The last attempt to create this meeting was interrupted. Check /history before creating \
+         it again."
     }
     fn use_buttons(&self) -> &'static str {
         "Please choose with the buttons below."

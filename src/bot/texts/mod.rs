@@ -134,6 +134,7 @@ pub trait Texts: Sync {
     fn stale_button(&self) -> &'static str;
     fn not_your_dialogue(&self) -> &'static str;
     fn still_creating(&self) -> &'static str;
+    fn creation_interrupted(&self) -> &'static str;
     fn use_buttons(&self) -> &'static str;
     fn send_text(&self) -> &'static str;
 
@@ -278,6 +279,7 @@ mod tests {
                 t.ask_cohosts().into(),
                 t.reply_hint().into(),
                 t.creating().into(),
+                t.creation_interrupted().into(),
                 t.meeting_created(nasty),
                 t.stream_created(nasty, nasty, Some(nasty)),
                 t.stream_created(nasty, nasty, None),

@@ -53,7 +53,8 @@ impl Texts for Ru {
         "Отправьте /meet, чтобы создать встречу, или /stream &lt;название&gt; для трансляции. Подробнее — /help."
     }
     fn internal_error(&self) -> &'static str {
-        "У меня что-то пошло не так. Ничего не создано; попробуйте ещё раз через минуту."
+        "У меня что-то пошло не так. Попробуйте ещё раз через минуту (если создавали встречу, \
+         сначала проверьте /history)."
     }
 
     fn no_token(&self, in_group: bool) -> &'static str {
@@ -288,6 +289,9 @@ impl Texts for Ru {
     }
     fn still_creating(&self) -> &'static str {
         "Уже создаю, секунду…"
+    }
+    fn creation_interrupted(&self) -> &'static str {
+        "Прошлая попытка создать встречу прервалась. Прежде чем создавать снова, проверьте /history."
     }
     fn use_buttons(&self) -> &'static str {
         "Выберите, пожалуйста, кнопкой ниже."
