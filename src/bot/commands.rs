@@ -119,8 +119,17 @@ pub async fn on_command(
             bot.send(chat, text, None).await?;
         }
         Command::Cancel => {
+            let state = dialogue.get().await?;
+            // In a group, a member cancels only their own dialogue.
+            if let (Some(owner), Some(user)) =
+                (state.as_ref().and_then(State::owner), msg.from.as_ref())
+                && owner != user.id.0
+            {
+                bot.send(chat, t.not_your_dialogue(), None).await?;
+                return Ok(());
+            }
             let login = login::cancel(&ctx, chat);
-            let text = match dialogue.get().await? {
+            let text = match state {
                 Some(State::Idle) | None if login => t.login_cancelled(),
                 Some(State::Idle) | None => t.nothing_to_cancel(),
                 Some(_) => {
@@ -188,8 +197,14 @@ pub async fn save_token(
     if let Err(e) = &deleted {
         tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(e), "could not delete a token message");
     }
-    bot.send(msg.chat.id, t.token_saved(deleted.is_ok()), None)
-        .await?;
+    // Saved: a failed confirmation must not leave the bot waiting for a token, or the next
+    // word typed would replace this one.
+    if let Err(e) = bot
+        .send(msg.chat.id, t.token_saved(deleted.is_ok()), None)
+        .await
+    {
+        tracing::warn!(error = %super::redacted(&e), "could not confirm a saved token");
+    }
     Ok(true)
 }
 

@@ -54,6 +54,9 @@ pub enum State {
         replace: bool,
         owner: u64,
         message: i32,
+        /// The prompt asking for the emails, whose Cancel button ends this.
+        #[serde(default)]
+        prompt: Option<i32>,
     },
     /// The database could not be read: never stored, only handed to the handlers so the user
     /// hears about it instead of the update vanishing.
@@ -101,6 +104,17 @@ pub enum Step {
     Cohosts,
     /// The API call is in flight.
     Creating,
+}
+
+impl State {
+    /// The user a dialogue belongs to, if one is open.
+    pub fn owner(&self) -> Option<u64> {
+        match self {
+            State::Draft(d) => Some(d.owner),
+            State::Managing { owner, .. } => Some(*owner),
+            _ => None,
+        }
+    }
 }
 
 impl Step {
@@ -517,8 +531,9 @@ pub async fn on_callback(
         }
         _ => {}
     }
-    if let (Some(Callback::Cancel), State::Managing { owner, .. }) = (&cb, &state)
+    if let (Some(Callback::Cancel), State::Managing { owner, prompt, .. }) = (&cb, &state)
         && *owner == q.from.id.0
+        && q.message.as_ref().map(|m| m.id().0) == *prompt
     {
         bot.answer(&q, None).await?;
         dialogue.exit().await?;

@@ -176,10 +176,16 @@ pub async fn bind(
         return Ok(false);
     }
     ctx.db.set_token(group, &tokens, Some(private.0)).await?;
-    bot.send(private, t.group_token_saved(), None).await?;
+    // Saved: the confirmations are best-effort, so a failure (the bot muted in the group, say)
+    // does not leave the admin's private chat waiting for another token.
+    if let Err(e) = bot.send(private, t.group_token_saved(), None).await {
+        tracing::warn!(error = %super::redacted(&e), "could not confirm a group token");
+    }
     // The group's language is unknown: announce in the admin's.
-    bot.send(ChatId(group), t.group_connected(&display_name(admin)), None)
-        .await?;
+    let announce = t.group_connected(&display_name(admin));
+    if let Err(e) = bot.send(ChatId(group), announce, None).await {
+        tracing::warn!(error = %super::redacted(&e), "could not announce a connected group");
+    }
     Ok(true)
 }
 

@@ -100,7 +100,8 @@ pub async fn on_query(bot: TgBot, q: InlineQuery, ctx: std::sync::Arc<Ctx>) -> H
     Ok(())
 }
 
-/// A result was chosen and sent: create the meeting and put its links in that message.
+/// A result was chosen and sent: create the meeting and put its links in that message. Any
+/// failure of ours replaces the placeholder with an apology, so it never stays "Creating…".
 pub async fn on_chosen(
     bot: TgBot,
     r: ChosenInlineResult,
@@ -110,6 +111,21 @@ pub async fn on_chosen(
         // Without a keyboard on the result there is nothing to edit; ours always have one.
         return Ok(());
     };
+    let t = lang_of(Some(&r.from));
+    let result = create_for(&bot, &r, &inline_id, &ctx).await;
+    if let Err(super::HandlerError::Storage(_)) = &result {
+        let none = InlineKeyboardMarkup::default();
+        let _ = bot.edit_inline(&inline_id, t.internal_error(), none).await;
+    }
+    result
+}
+
+async fn create_for(
+    bot: &TgBot,
+    r: &ChosenInlineResult,
+    inline_id: &str,
+    ctx: &Ctx,
+) -> HandlerResult {
     let t = lang_of(Some(&r.from));
     let own = ChatId(i64::try_from(r.from.id.0).unwrap_or_default());
     let settings = ctx.db.settings(own.0).await?;
@@ -127,7 +143,7 @@ pub async fn on_chosen(
     };
     let Some((owner, token)) = ctx.token_for(own, &r.from).await? else {
         bot.edit_inline(
-            &inline_id,
+            inline_id,
             t.no_token(false),
             InlineKeyboardMarkup::default(),
         )
@@ -143,12 +159,12 @@ pub async fn on_chosen(
             // Management buttons need a chat to work in; an inline message gets the links.
             let keyboard =
                 super::manage::link_keyboard(t, &conference.join_url, conference.watch_url());
-            bot.edit_inline(&inline_id, text, keyboard).await?;
+            bot.edit_inline(inline_id, text, keyboard).await?;
         }
         Err(e) => {
             tracing::warn!(error = %e, "Telemost refused an inline meeting");
             bot.edit_inline(
-                &inline_id,
+                inline_id,
                 t.telemost_error(&e),
                 InlineKeyboardMarkup::default(),
             )

@@ -19,6 +19,7 @@
 use secrecy::SecretString;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+use teloxide::utils::render::RenderMessageTextHelper;
 
 use super::callback::{Callback, Manage};
 use super::dialogue::State;
@@ -103,6 +104,15 @@ pub fn result_keyboard(
     InlineKeyboardMarkup::new(rows)
 }
 
+/// A received message's text as HTML. teloxide's renderer returns a text without entities as
+/// it is, unescaped, so that case is escaped here.
+fn as_html(m: &Message) -> Option<String> {
+    match m.entities() {
+        Some(entities) if !entities.is_empty() => m.html_text(),
+        _ => m.text().map(esc),
+    }
+}
+
 /// The links part of a meeting message, from what the API says about it.
 fn links_text(t: &dyn Texts, c: &Conference) -> String {
     match c.watch_url() {
@@ -126,7 +136,8 @@ async fn token(
     match ctx.token_for(chat, &q.from).await? {
         Some((_, token)) => Ok(Some(token)),
         None => {
-            bot.answer(q, Some(lang_of(Some(&q.from)).no_token(!chat.is_user())))
+            // A toast is plain text: the short notice, not the HTML explanation.
+            bot.answer(q, Some(lang_of(Some(&q.from)).no_token_toast()))
                 .await?;
             Ok(None)
         }
@@ -149,6 +160,14 @@ pub async fn on_press(
     };
     let chat = message.chat().id;
     let id = message.id();
+    // Someone else's unfinished dialogue here is theirs: asking for emails would replace it.
+    if matches!(action, Manage::AddCohosts | Manage::ReplaceCohosts)
+        && let Some(other) = dialogue.get().await?.and_then(|s| s.owner())
+        && other != q.from.id.0
+    {
+        bot.answer(q, Some(t.not_your_dialogue())).await?;
+        return Ok(());
+    }
     let Some(token) = token(bot, q, ctx, chat).await? else {
         return Ok(());
     };
@@ -168,25 +187,18 @@ pub async fn on_press(
                 conference,
                 Manage::Back,
             )]);
+            // The message as HTML again (its entities rendered back), never its plain text: a
+            // title with `<` in it must stay text.
             let text = q
                 .regular_message()
-                .and_then(|m| m.text())
-                .unwrap_or(t.ask_waiting_room())
-                .to_owned();
+                .and_then(as_html)
+                .unwrap_or_else(|| t.ask_waiting_room().to_owned());
             bot.edit(chat, id, text, InlineKeyboardMarkup::new(rows))
                 .await?;
         }
         Manage::AddCohosts | Manage::ReplaceCohosts => {
             bot.answer(q, None).await?;
             let replace = action == Manage::ReplaceCohosts;
-            dialogue
-                .update(State::Managing {
-                    conference: conference.to_owned(),
-                    replace,
-                    owner: q.from.id.0,
-                    message: id.0,
-                })
-                .await?;
             let mut prompt = t.ask_manage_cohosts(replace).to_owned();
             if !chat.is_user() {
                 prompt.push(' ');
@@ -196,7 +208,16 @@ pub async fn on_press(
                 t.button_cancel(),
                 Callback::Cancel.render(),
             )]]);
-            bot.send(chat, prompt, Some(cancel)).await?;
+            let sent = bot.send(chat, prompt, Some(cancel)).await?;
+            dialogue
+                .update(State::Managing {
+                    conference: conference.to_owned(),
+                    replace,
+                    owner: q.from.id.0,
+                    message: id.0,
+                    prompt: Some(sent.id.0),
+                })
+                .await?;
         }
         Manage::Info | Manage::Back | Manage::WaitingRoom(_) | Manage::ClearCohosts => {
             bot.answer(q, None).await?;
@@ -289,13 +310,22 @@ pub async fn receive_emails(
     bot: TgBot,
     msg: Message,
     dialogue: BotDialogue,
-    (conference, replace, owner, message): (String, bool, u64, i32),
+    (conference, replace, owner, message, _prompt): (String, bool, u64, i32, Option<i32>),
     ctx: std::sync::Arc<Ctx>,
 ) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
     };
     if user.id.0 != owner {
+        return Ok(());
+    }
+    // In a group the owner may be chatting with others: only replies to the bot are answers.
+    if !msg.chat.is_private()
+        && msg
+            .reply_to_message()
+            .and_then(|r| r.from.as_ref())
+            .is_none_or(|f| !f.is_bot)
+    {
         return Ok(());
     }
     let t = lang_of(Some(user));

@@ -325,13 +325,14 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 conference,
                 replace,
                 owner,
-                message
+                message,
+                prompt
             }]
             .endpoint(
                 |bot: TgBot,
                  msg: Message,
                  dialogue: BotDialogue,
-                 managing: (String, bool, u64, i32),
+                 managing: (String, bool, u64, i32, Option<i32>),
                  ctx: Arc<Ctx>| {
                     let (chat, user) = (msg.chat.id, msg.from.clone());
                     let work = manage::receive_emails(bot.clone(), msg, dialogue, managing, ctx);

@@ -307,7 +307,9 @@ impl Person {
 
     /// Taps a button with `data` under the message `on`; returns the callback query id.
     pub fn press(&mut self, on: &Reply, data: &str) -> String {
-        self.press_on(on.message_id, &on.text, data)
+        // Telegram puts the message in the callback as the user sees it: text without markup
+        // (the markup comes as entities, which this fake leaves out).
+        self.press_on(on.message_id, &shown(&on.text), data)
     }
 
     pub fn press_on(&mut self, message_id: i64, text: &str, data: &str) -> String {

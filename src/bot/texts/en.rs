@@ -65,6 +65,9 @@ impl Texts for En {
              /help explains how to get one."
         }
     }
+    fn no_token_toast(&self) -> &'static str {
+        "No Telemost token here yet: see /help"
+    }
     fn token_prompt(&self) -> &'static str {
         "Send me your Telemost OAuth token. I will delete your message as soon as I have saved it. \
          /cancel to stop."

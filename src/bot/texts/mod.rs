@@ -65,6 +65,8 @@ pub trait Texts: Sync {
     fn internal_error(&self) -> &'static str;
 
     fn no_token(&self, in_group: bool) -> &'static str;
+    /// Plain text, for a button's notice.
+    fn no_token_toast(&self) -> &'static str;
     fn token_prompt(&self) -> &'static str;
     /// `deleted`: whether the message carrying the token could be deleted.
     fn token_saved(&self, deleted: bool) -> &'static str;

@@ -66,6 +66,9 @@ impl Texts for Ru {
              Как получить токен — /help."
         }
     }
+    fn no_token_toast(&self) -> &'static str {
+        "Токен Телемоста ещё не задан: см. /help"
+    }
     fn token_prompt(&self) -> &'static str {
         "Отправьте мне OAuth-токен Телемоста. Я удалю ваше сообщение, как только сохраню его. \
          /cancel — отмена."
