@@ -126,22 +126,45 @@ fn links_text(t: &dyn Texts, c: &Conference) -> String {
     }
 }
 
-/// The token to manage meetings of `chat` with, or a notice to the user.
-async fn token(
-    bot: &TgBot,
-    q: &CallbackQuery,
+/// The token that created `conference` (recorded with it), else the one a new meeting in
+/// `chat` would use. `None` when there is none.
+async fn manage_token(
     ctx: &Ctx,
     chat: ChatId,
+    user: &teloxide::types::User,
+    conference: &str,
 ) -> Result<Option<SecretString>, super::HandlerError> {
-    match ctx.token_for(chat, &q.from).await? {
-        Some((_, token)) => Ok(Some(token)),
-        None => {
-            // A toast is plain text: the short notice, not the HTML explanation.
-            bot.answer(q, Some(lang_of(Some(&q.from)).no_token_toast()))
-                .await?;
-            Ok(None)
-        }
+    let owner = ctx
+        .db
+        .meeting_owners(chat.0, conference)
+        .await?
+        .and_then(|(_, owner)| owner);
+    Ok(match owner {
+        Some(owner) => ctx.token_of(owner).await?,
+        None => ctx.token_for(chat, user).await?.map(|(_, t)| t),
+    })
+}
+
+/// In a group, only the meeting's creator or an admin may change it.
+async fn may_change(
+    bot: &TgBot,
+    ctx: &Ctx,
+    chat: ChatId,
+    user: &teloxide::types::User,
+    conference: &str,
+) -> Result<bool, super::HandlerError> {
+    if chat.is_user() {
+        return Ok(true);
     }
+    let creator = ctx
+        .db
+        .meeting_owners(chat.0, conference)
+        .await?
+        .and_then(|(creator, _)| creator);
+    if creator.is_some_and(|c| i64::try_from(user.id.0) == Ok(c)) {
+        return Ok(true);
+    }
+    super::groups::is_admin(bot, chat, user.id).await
 }
 
 /// A tap on a management button.
@@ -168,7 +191,17 @@ pub async fn on_press(
         bot.answer(q, Some(t.not_your_dialogue())).await?;
         return Ok(());
     }
-    let Some(token) = token(bot, q, ctx, chat).await? else {
+    let changes = matches!(
+        action,
+        Manage::WaitingRoom(_) | Manage::AddCohosts | Manage::ReplaceCohosts | Manage::ClearCohosts
+    );
+    if changes && !may_change(bot, ctx, chat, &q.from, conference).await? {
+        bot.answer(q, Some(t.not_your_meeting())).await?;
+        return Ok(());
+    }
+    let Some(token) = manage_token(ctx, chat, &q.from, conference).await? else {
+        // A toast is plain text: the short notice, not the HTML explanation.
+        bot.answer(q, Some(t.no_token_toast())).await?;
         return Ok(());
     };
     match action {
@@ -344,7 +377,7 @@ pub async fn receive_emails(
             return Ok(());
         }
     };
-    let Some((_, token)) = ctx.token_for(chat, user).await? else {
+    let Some(token) = manage_token(&ctx, chat, user, &conference).await? else {
         dialogue.exit().await?;
         bot.send(chat, t.no_token(!chat.is_user()), None).await?;
         return Ok(());

@@ -82,14 +82,8 @@ impl Ctx {
             owners.push(own);
         }
         for owner in owners {
-            if let Some(tokens) = self.db.token(owner).await? {
-                let expiring = tokens.expires_at.is_some_and(|at| {
-                    at - groups::unix_now() < login::REFRESH_AHEAD.as_secs() as i64
-                });
-                if expiring && let Some(fresh) = self.refresh(owner, &tokens).await? {
-                    return Ok(Some((owner, fresh)));
-                }
-                return Ok(Some((owner, tokens.access)));
+            if let Some(token) = self.token_of(owner).await? {
+                return Ok(Some((owner, token)));
             }
         }
         Ok(None)
@@ -120,6 +114,7 @@ impl Ctx {
             chat_id: chat.0,
             user_id: i64::try_from(user.id.0).ok(),
             user_name: Some(user.full_name()),
+            token_owner: Some(owner),
             created_at: 0,
             conference_id: conference.id.clone(),
             join_url: conference.join_url.clone(),
@@ -137,6 +132,20 @@ impl Ctx {
         }
         tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
         Ok(result)
+    }
+
+    /// `owner`'s token (refreshed first if it is about to expire), if it has one.
+    pub async fn token_of(&self, owner: i64) -> Result<Option<SecretString>, StorageError> {
+        let Some(tokens) = self.db.token(owner).await? else {
+            return Ok(None);
+        };
+        let expiring = tokens
+            .expires_at
+            .is_some_and(|at| at - groups::unix_now() < login::REFRESH_AHEAD.as_secs() as i64);
+        if expiring && let Some(fresh) = self.refresh(owner, &tokens).await? {
+            return Ok(Some(fresh));
+        }
+        Ok(Some(tokens.access))
     }
 
     /// After Telemost said 401: the owner's token refreshed, if it can be.

@@ -70,6 +70,8 @@ pub struct MeetingRecord {
     pub user_id: Option<i64>,
     /// The creator's name as Telegram showed it.
     pub user_name: Option<String>,
+    /// The chat whose token created it.
+    pub token_owner: Option<i64>,
     /// Unix seconds; filled in by `record_meeting` when written.
     pub created_at: i64,
     pub conference_id: String,
@@ -435,8 +437,9 @@ impl Db {
     pub async fn record_meeting(&self, m: &MeetingRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO meetings
-             (chat_id, user_id, user_name, created_at, conference_id, join_url, watch_url, options)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             (chat_id, user_id, user_name, created_at, conference_id, join_url, watch_url, options,
+              token_owner)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(m.chat_id)
         .bind(m.user_id)
@@ -446,6 +449,7 @@ impl Db {
         .bind(&m.join_url)
         .bind(&m.watch_url)
         .bind(&m.options)
+        .bind(m.token_owner)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -455,7 +459,7 @@ impl Db {
     pub async fn recent_meetings(&self, chat_id: i64, limit: u32) -> Result<Vec<MeetingRecord>> {
         let rows = sqlx::query(
             "SELECT chat_id, user_id, created_at, conference_id, join_url, watch_url, options,
-                    user_name
+                    user_name, token_owner
              FROM meetings WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
         )
         .bind(chat_id)
@@ -473,8 +477,26 @@ impl Db {
                 watch_url: r.get(5),
                 options: r.get(6),
                 user_name: r.get(7),
+                token_owner: r.get(8),
             })
             .collect())
+    }
+
+    /// Who created meeting `conference_id` in `chat` and whose token did: (user, token owner).
+    pub async fn meeting_owners(
+        &self,
+        chat_id: i64,
+        conference_id: &str,
+    ) -> Result<Option<(Option<i64>, Option<i64>)>> {
+        let row = sqlx::query(
+            "SELECT user_id, token_owner FROM meetings WHERE chat_id = ? AND conference_id = ?
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(chat_id)
+        .bind(conference_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
     /// The chat's defaults (the built-in ones until /settings changed them).
@@ -729,6 +751,7 @@ mod tests {
             chat_id: 5,
             user_id: Some(7),
             user_name: Some("Anna".into()),
+            token_owner: Some(5),
             created_at: 0,
             conference_id: "1".into(),
             join_url: "j".into(),
@@ -747,6 +770,16 @@ mod tests {
         assert_eq!(got[0].conference_id, "2");
         assert!(db.recent_meetings(6, 10).await.unwrap().is_empty());
         assert_eq!(got[0].user_name.as_deref(), Some("Anna"));
+        assert_eq!(got[0].token_owner, Some(5));
+        assert_eq!(
+            db.meeting_owners(5, "2").await.unwrap(),
+            Some((Some(7), Some(5)))
+        );
+        assert_eq!(
+            db.meeting_owners(6, "2").await.unwrap(),
+            None,
+            "another chat's"
+        );
     }
 
     #[tokio::test]

@@ -286,6 +286,9 @@ impl Texts for En {
     fn not_your_dialogue(&self) -> &'static str {
         "Someone else started this meeting; start your own with /meet."
     }
+    fn not_your_meeting(&self) -> &'static str {
+        "Only whoever created this meeting, or a group admin, can change it."
+    }
     fn still_creating(&self) -> &'static str {
         "Still creating, one moment…"
     }

@@ -135,6 +135,8 @@ pub trait Texts: Sync {
     fn nothing_to_cancel(&self) -> &'static str;
     fn stale_button(&self) -> &'static str;
     fn not_your_dialogue(&self) -> &'static str;
+    /// Plain text, for a button's notice.
+    fn not_your_meeting(&self) -> &'static str;
     fn still_creating(&self) -> &'static str;
     fn creation_interrupted(&self) -> &'static str;
     fn use_buttons(&self) -> &'static str;

@@ -290,6 +290,9 @@ impl Texts for Ru {
     fn not_your_dialogue(&self) -> &'static str {
         "Эту встречу создаёт другой участник; начните свою командой /meet."
     }
+    fn not_your_meeting(&self) -> &'static str {
+        "Менять встречу может только её создатель или администратор группы."
+    }
     fn still_creating(&self) -> &'static str {
         "Уже создаю, секунду…"
     }
