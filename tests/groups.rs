@@ -13,6 +13,7 @@ use support::oauth::{FakeOAuth, granted};
 use support::telegram::chat_json;
 use support::{Options, Person, Reply, TestApp};
 use telemost_bot::bot::texts::{Lang, Texts};
+use telemost_bot::storage::{Db, KeySource};
 
 const GROUP: i64 = -100_777;
 /// The group's admin.
@@ -575,5 +576,37 @@ async fn connect_link_then_login_binds_the_yandex_token_to_the_group() {
         "OAuth y0_GROUP_LOGIN"
     );
     assert!(oauth.token_forms("refresh_token").is_empty());
+    app.stop().await;
+}
+
+/// Anna opens the /connect link but pastes nothing; long after the link's ten minutes she sends
+/// a token in her private chat. It is not taken as the group's: she hears the link expired, and
+/// the group gets no token.
+#[tokio::test]
+async fn a_token_sent_after_the_link_expired_is_not_the_groups() {
+    let app = TestApp::start().await;
+    app.tg.set_admin(GROUP, ANNA, true);
+    let mut anna_in_group = app.in_group(GROUP, ANNA, "en");
+    let mut anna = app.private(ANNA, "en");
+    let code = ask_for_link(&mut anna_in_group).await;
+    anna.send(&format!("/start {code}"));
+    assert_eq!(anna.reply().await.text, en().connect_prompt());
+
+    // Time passes: the waiting state's deadline is in the past.
+    let db = Db::open(
+        app.db_path().to_str().unwrap(),
+        KeySource::FileBesideDatabase,
+    )
+    .await
+    .unwrap();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&db.load_dialogue(ANNA).await.unwrap().unwrap()).unwrap();
+    state["until"] = serde_json::json!(1_700_000_000);
+    db.save_dialogue(ANNA, &state.to_string()).await.unwrap();
+    db.close().await;
+
+    anna.send("y0_LATE");
+    assert_eq!(anna.reply().await.text, en().connect_code_expired());
+    assert_eq!(stored_access(&app, GROUP).await, None);
     app.stop().await;
 }

@@ -53,9 +53,13 @@ pub async fn on_command(
     let chat = msg.chat.id;
     let private = msg.chat.is_private();
     // After a /connect link, a token sent now is the group's.
-    let awaited_group = match dialogue.get().await? {
-        Some(State::AwaitingToken { group }) => group,
-        _ => None,
+    // Only while the /connect link's time lasts.
+    let (awaited_group, awaited_until) = match dialogue.get().await? {
+        Some(State::AwaitingToken {
+            group: Some(group),
+            until,
+        }) if groups::still_valid(until) => (Some(group), until),
+        _ => (None, None),
     };
     match cmd {
         Command::Start(code) if private && groups::looks_like_code(code.trim()) => {
@@ -90,6 +94,7 @@ pub async fn on_command(
             dialogue
                 .update(State::AwaitingToken {
                     group: awaited_group,
+                    until: awaited_until,
                 })
                 .await?;
             let prompt = match awaited_group {
@@ -106,6 +111,7 @@ pub async fn on_command(
                 dialogue
                     .update(State::AwaitingToken {
                         group: awaited_group,
+                        until: awaited_until,
                     })
                     .await?;
             }

@@ -44,6 +44,9 @@ pub enum State {
     AwaitingToken {
         #[serde(default)]
         group: Option<i64>,
+        /// Until when (unix seconds) the token is taken for `group`: a /connect link's lifetime.
+        #[serde(default)]
+        until: Option<i64>,
     },
     /// A meeting or stream being configured.
     Draft(Draft),
@@ -767,10 +770,17 @@ pub async fn receive_token(
     bot: TgBot,
     msg: Message,
     dialogue: BotDialogue,
-    group: Option<i64>,
+    (group, until): (Option<i64>, Option<i64>),
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
+    if group.is_some() && !super::groups::still_valid(until) {
+        // The /connect link's time is up: this message is not the group's token.
+        dialogue.exit().await?;
+        bot.send(msg.chat.id, t.connect_code_expired(), None)
+            .await?;
+        return Ok(());
+    }
     match msg.text() {
         Some(text) if text.starts_with('/') => {
             bot.send(msg.chat.id, t.unknown_command(), None).await?;
@@ -851,8 +861,14 @@ mod tests {
         d.panel = Some(42);
         for state in [
             State::Idle,
-            State::AwaitingToken { group: None },
-            State::AwaitingToken { group: Some(-100) },
+            State::AwaitingToken {
+                group: None,
+                until: None,
+            },
+            State::AwaitingToken {
+                group: Some(-100),
+                until: Some(1_900_000_000),
+            },
             State::Draft(d),
         ] {
             let json = serde_json::to_string(&state).unwrap();
@@ -863,7 +879,13 @@ mod tests {
     #[test]
     fn states_written_by_the_first_version_still_load() {
         let old: State = serde_json::from_str(r#"{"kind":"awaiting_token"}"#).unwrap();
-        assert_eq!(old, State::AwaitingToken { group: None });
+        assert_eq!(
+            old,
+            State::AwaitingToken {
+                group: None,
+                until: None
+            }
+        );
     }
 
     #[test]

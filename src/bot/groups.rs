@@ -37,6 +37,11 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Whether a deadline (unix seconds) has not passed; no deadline is no longer valid.
+pub fn still_valid(until: Option<i64>) -> bool {
+    until.is_some_and(|u| unix_now() <= u)
+}
+
 /// 128 random bits, URL-safe: fits Telegram's deep-link payload (`[A-Za-z0-9_-]{1,64}`).
 fn new_code() -> String {
     let mut bytes = [0u8; 16];
@@ -148,7 +153,10 @@ pub async fn redeem(
     {
         Redeemed::Group(group) => {
             dialogue
-                .update(State::AwaitingToken { group: Some(group) })
+                .update(State::AwaitingToken {
+                    group: Some(group),
+                    until: Some(unix_now() + CONNECT_CODE_TTL_SECS),
+                })
                 .await?;
             t.connect_prompt()
         }

@@ -310,10 +310,14 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 Ok(())
             }),
         )
-        .branch(case![State::AwaitingToken { group }].endpoint(
-            |bot: TgBot, msg: Message, dialogue: BotDialogue, group: Option<i64>, ctx: Arc<Ctx>| {
+        .branch(case![State::AwaitingToken { group, until }].endpoint(
+            |bot: TgBot,
+             msg: Message,
+             dialogue: BotDialogue,
+             awaiting: (Option<i64>, Option<i64>),
+             ctx: Arc<Ctx>| {
                 let (chat, user) = (msg.chat.id, msg.from.clone());
-                let work = dialogue::receive_token(bot.clone(), msg, dialogue, group, ctx);
+                let work = dialogue::receive_token(bot.clone(), msg, dialogue, awaiting, ctx);
                 guarded(bot, Some(chat), user, work)
             },
         ))
