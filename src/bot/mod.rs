@@ -175,7 +175,15 @@ impl Ctx {
                 if fresh.refresh.is_none() {
                     fresh.refresh = tokens.refresh.clone();
                 }
-                self.db.set_token(owner, &fresh, None).await?;
+                // Only if the chat still has the token we refreshed: a /forget, /token or
+                // /login meanwhile wins over this refresh.
+                if !self.db.replace_token(owner, &tokens.access, &fresh).await? {
+                    tracing::info!(
+                        chat_id = owner,
+                        "token changed during a refresh; kept the new one"
+                    );
+                    return Ok(None);
+                }
                 tracing::info!(chat_id = owner, "refreshed an OAuth token");
                 Ok(Some(fresh.access))
             }

@@ -309,6 +309,54 @@ impl Db {
         Ok(())
     }
 
+    /// Replaces the chat's tokens with `new` only if its access token is still `old` (a refresh
+    /// must not bring back a token forgotten or replaced meanwhile). Returns whether it did.
+    pub async fn replace_token(
+        &self,
+        chat_id: i64,
+        old: &SecretString,
+        new: &Tokens,
+    ) -> Result<bool> {
+        // BEGIN IMMEDIATE: the check and the write see the same row, no writer in between. A
+        // transaction dropped unfinished (an error, a cancelled task) rolls back.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT token FROM chat_tokens WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let same = match current {
+            Some(sealed) => {
+                self.cipher
+                    .open(&access_context(chat_id), &sealed)?
+                    .expose_secret()
+                    == old.expose_secret()
+            }
+            None => false,
+        };
+        if !same {
+            return Ok(false);
+        }
+        let access = self.cipher.seal(&access_context(chat_id), &new.access);
+        let refresh = new
+            .refresh
+            .as_ref()
+            .map(|r| self.cipher.seal(&refresh_context(chat_id), r));
+        sqlx::query(
+            "UPDATE chat_tokens SET token = ?, refresh_token = ?, expires_at = ?, updated_at = ?
+             WHERE chat_id = ?",
+        )
+        .bind(access)
+        .bind(refresh)
+        .bind(new.expires_at)
+        .bind(now())
+        .bind(chat_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn token(&self, chat_id: i64) -> Result<Option<Tokens>> {
         let row = sqlx::query(
             "SELECT token, refresh_token, expires_at FROM chat_tokens WHERE chat_id = ?",
@@ -615,6 +663,40 @@ mod tests {
         );
         assert!(db.forget_token(1).await.unwrap());
         assert!(!db.forget_token(1).await.unwrap());
+        assert!(db.token(1).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_refresh_does_not_overwrite_a_newer_token() {
+        let (_dir, db) = db().await;
+        db.set_token(1, &pasted("old"), Some(1)).await.unwrap();
+        assert!(
+            db.replace_token(1, &SecretString::from("old"), &pasted("fresh"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.token(1).await.unwrap().unwrap().access.expose_secret(),
+            "fresh"
+        );
+        // The user set another token meanwhile: the refresh of the old one is dropped.
+        db.set_token(1, &pasted("theirs"), Some(1)).await.unwrap();
+        assert!(
+            !db.replace_token(1, &SecretString::from("fresh"), &pasted("x"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.token(1).await.unwrap().unwrap().access.expose_secret(),
+            "theirs"
+        );
+        // Or forgot it: nothing comes back.
+        db.forget_token(1).await.unwrap();
+        assert!(
+            !db.replace_token(1, &SecretString::from("theirs"), &pasted("x"))
+                .await
+                .unwrap()
+        );
         assert!(db.token(1).await.unwrap().is_none());
     }
 
