@@ -8,26 +8,12 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::telemost::join_url;
-use support::{Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{TestApp, en};
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_234_567_890;
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
-
-/// Sends /meet, taps Create on the panel and returns the result (the message with the link).
-async fn meet_with_defaults(person: &mut Person) -> Reply {
-    person.send("/meet");
-    let panel = person.reply().await;
-    assert!(panel.has("create"), "{panel:?}");
-    person.press(&panel, "create");
-    person.reply_where(|r| r.text.contains("https://")).await
-}
 
 /// The deleteMessage calls the bot made in `chat`, as message ids.
 fn deleted_in(app: &TestApp, chat: i64) -> Vec<i64> {
@@ -100,7 +86,7 @@ async fn token_in_private_chat_is_saved_and_its_message_deleted() {
     assert_eq!(saved.text, en().token_saved(true));
     assert_eq!(deleted_in(&app, 2003), [msg]);
 
-    let done = meet_with_defaults(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_AgAAAAB-ann");
@@ -141,7 +127,7 @@ async fn token_sent_after_a_lone_token_command() {
     ann.send("hello");
     assert_eq!(ann.reply().await.text, en().idle_hint());
 
-    meet_with_defaults(&mut ann).await;
+    ann.meet_with_defaults().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_next-token");
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
@@ -180,7 +166,7 @@ async fn malformed_token_then_the_right_one() {
     let msg = ann.send("y0_fixed");
     assert_eq!(ann.reply().await.text, en().token_saved(true));
     assert!(deleted_in(&app, 2019).contains(&msg));
-    meet_with_defaults(&mut ann).await;
+    ann.meet_with_defaults().await;
     assert_eq!(
         app.tm.wait_requests(1).await[0].authorization,
         "OAuth y0_fixed"
@@ -425,7 +411,7 @@ async fn token_survives_a_restart() {
 
     app.restart().await;
 
-    let done = meet_with_defaults(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_durable");
@@ -457,7 +443,7 @@ async fn undeletable_token_message_in_private_chat_is_not_claimed_deleted() {
     assert_eq!(saved.text, en().token_saved(false));
     assert!(saved.text.contains("delete it yourself"), "{}", saved.text);
 
-    meet_with_defaults(&mut ann).await;
+    ann.meet_with_defaults().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_sticky");
     app.stop().await;

@@ -5,12 +5,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::telemost::{join_url, watch_url};
-use support::{Answer, Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
+use support::{Answer, Person, Reply, TestApp, en};
 
 /// Attempts the tests' retry policy allows for one creation.
 fn max_attempts() -> usize {

@@ -11,8 +11,7 @@ use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use support::oauth::{FakeOAuth, granted};
 use support::telegram::chat_json;
-use support::{Options, Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Options, Person, Reply, TestApp, en};
 use telemost_bot::storage::{Db, KeySource};
 
 const GROUP: i64 = -100_777;
@@ -24,10 +23,6 @@ const BORIS: i64 = 3002;
 const GROUP_ANONYMOUS_BOT: i64 = 1_087_968_824;
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
 
 /// The code in the deep link under a /connect answer.
 fn code_of(link: &Reply) -> String {

@@ -9,18 +9,13 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::telemost::{conference_id, join_url, watch_url};
-use support::{Person, Reply, TestApp, shown};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Person, Reply, TestApp, en, shown};
 use telemost_bot::telemost::model::{StreamAccess, WaitingRoomLevel};
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_000_000_777;
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
 
 /// `YYYY-MM-DD HH:MM UTC` for unix seconds, counted out day by day (an oracle independent of
 /// the bot's arithmetic).
@@ -87,11 +82,6 @@ async fn recorded_at(app: &TestApp, chat: i64) -> HashMap<String, i64> {
     got
 }
 
-/// The result of a creation: the first reply carrying a link.
-async fn created(person: &mut Person) -> Reply {
-    person.reply_where(|r| r.text.contains("https://")).await
-}
-
 /// In a private chat: /meet with waiting room `level`, then `cohosts` typed (or none).
 async fn meet(person: &mut Person, level: &str, cohosts: Option<&str>) -> Reply {
     person.send("/meet");
@@ -106,7 +96,7 @@ async fn meet(person: &mut Person, level: &str, cohosts: Option<&str>) -> Reply 
             person.press(&ask, "skip");
         }
     }
-    created(person).await
+    person.created().await
 }
 
 /// In a group, `actor` runs /meet with waiting room `level` and `cohosts` (typed as a reply) or
@@ -124,7 +114,7 @@ async fn group_meet(group: &mut Person, actor: &mut Person, level: &str, cohosts
             actor.press(&ask, "skip");
         }
     }
-    created(group).await;
+    group.created().await;
 }
 
 /// /history in a chat where nothing was created says so, and calls no API.
@@ -250,7 +240,7 @@ async fn history_shows_a_title_with_markup_as_typed() {
     alice.send(&format!("/stream {title}"));
     let draft = alice.reply().await;
     alice.press(&draft, "create");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].body["live_stream"]["title"], title);
 
@@ -418,7 +408,7 @@ async fn remembered_cohosts_are_offered_as_buttons() {
     assert_eq!(label_of(&one, &b), "b@x.ru");
 
     alice.press(&one, "create");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(2).await;
     assert_eq!(
         reqs[1].body,
@@ -459,7 +449,7 @@ async fn remembered_cohosts_stay_in_their_chat() {
     assert_eq!(after.data(), ["skip", "cancel"]);
     assert!(!after.text.contains("secret@x.ru"), "{}", after.text);
     bob.press(&after, "skip");
-    created(&mut bob).await;
+    bob.created().await;
     let reqs = app.tm.wait_requests(2).await;
     assert_eq!(reqs[1].authorization, "OAuth y0_bob");
     assert_eq!(reqs[1].body, json!({"waiting_room_level": "PUBLIC"}));

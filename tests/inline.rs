@@ -3,12 +3,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Answer, Call, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
+use support::{Answer, Call, TestApp, en};
 
 fn user(id: i64) -> Value {
     json!({"id": id, "is_bot": false, "first_name": format!("User{id}"), "language_code": "en"})

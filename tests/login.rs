@@ -13,8 +13,7 @@ use support::oauth::{
     FakeOAuth, Form, USER_CODE, VERIFICATION_URL, denied, expired, granted, pending, slow_down,
 };
 use support::telemost::join_url;
-use support::{Answer, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, Options, Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Answer, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, Options, Person, Reply, TestApp, en};
 use telemost_bot::storage::Tokens;
 use telemost_bot::telemost::TelemostError;
 
@@ -27,10 +26,6 @@ const YEAR: i64 = 31_536_000;
 /// The scopes the bot asks Yandex for.
 const SCOPES: &str =
     "telemost-api:conferences.create telemost-api:conferences.read telemost-api:conferences.update";
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
 
 fn unix_now() -> i64 {
     SystemTime::now()
@@ -108,18 +103,6 @@ async fn stored(app: &TestApp, chat: i64) -> Option<Tokens> {
     tokens
 }
 
-/// Sends /meet and taps Create; returns the reply with the link (or whatever the panel says
-/// once it is no longer "Creating…").
-async fn meet(person: &mut Person) -> Reply {
-    person.send("/meet");
-    let panel = person.reply().await;
-    assert!(panel.has("create"), "{panel:?}");
-    person.press(&panel, "create");
-    person
-        .reply_where(|r| r.text != en().creating() && r.message_id == panel.message_id)
-        .await
-}
-
 /// The device-code polls that arrived so far.
 fn polls(oauth: &FakeOAuth) -> Vec<Form> {
     oauth.token_forms("device_code")
@@ -137,7 +120,7 @@ async fn login_without_an_oauth_app_points_to_token() {
     assert!(r.buttons.is_empty(), "{:?}", r.buttons);
 
     app.with_token(&mut ann, "y0_pasted").await;
-    let done = meet(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_pasted");
@@ -193,7 +176,7 @@ async fn device_flow_pending_twice_then_granted() {
         "{expires_at} vs {expected}"
     );
 
-    let created = meet(&mut ann).await;
+    let created = ann.meet_with_defaults().await;
     assert_eq!(created.text, en().meeting_created(&join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_login_access");
@@ -372,7 +355,7 @@ async fn unauthorized_after_login_refreshes_once_and_retries() {
         .then(Answer::json(401, json!({"error": "UnauthorizedError"})));
     oauth.then_refresh(granted("y0_second", "1.r_second"));
 
-    let done = meet(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     let reqs = app.tm.wait_requests(2).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_first");
@@ -390,7 +373,7 @@ async fn unauthorized_after_login_refreshes_once_and_retries() {
         Some("1.r_second")
     );
     // The next meeting uses the new token directly.
-    let again = meet(&mut ann).await;
+    let again = ann.meet_with_defaults().await;
     assert_eq!(again.text, en().meeting_created(&join_url(2)));
     let reqs = app.tm.wait_requests(3).await;
     assert_eq!(reqs[2].authorization, "OAuth y0_second");
@@ -409,7 +392,7 @@ async fn failed_refresh_tells_how_to_set_a_new_token() {
     app.tm
         .then(Answer::json(401, json!({"error": "UnauthorizedError"})));
 
-    let r = meet(&mut ann).await;
+    let r = ann.meet_with_defaults().await;
     let unauthorized = en().telemost_error(&TelemostError::Unauthorized);
     assert!(
         r.text.starts_with(&format!("{unauthorized}\n\n")),
@@ -448,7 +431,7 @@ async fn token_near_expiry_is_refreshed_before_the_call() {
     db.close().await;
     oauth.then_refresh(granted("y0_fresh", "1.r_fresh"));
 
-    let done = meet(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     app.tm.assert_requests_stay(1, QUIET).await;
     assert_eq!(app.tm.requests()[0].authorization, "OAuth y0_fresh");
@@ -487,7 +470,7 @@ async fn token_valid_for_days_is_not_refreshed() {
     .unwrap();
     db.close().await;
 
-    let done = meet(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     app.tm.assert_requests_stay(1, QUIET).await;
     assert_eq!(app.tm.requests()[0].authorization, "OAuth y0_still_good");

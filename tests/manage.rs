@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::telemost::{conference_id, join_url, watch_url};
-use support::{Answer, Person, Reply, TestApp, shown};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Answer, Person, Reply, TestApp, en, shown};
 use telemost_bot::telemost::TelemostError;
 use telemost_bot::telemost::model::{InvalidInput, WaitingRoomLevel};
 
@@ -18,10 +17,6 @@ use telemost_bot::telemost::model::{InvalidInput, WaitingRoomLevel};
 const GROUP: i64 = -1_001_000_000_999;
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
 
 /// The data of button `what` for conference `n`: `mg:<id>:<what>`.
 fn mg(n: u64, what: &str) -> String {

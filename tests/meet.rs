@@ -6,22 +6,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::telemost::join_url;
-use support::{Answer, Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Answer, Person, Reply, TestApp, en};
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_234_567_890;
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
-
-/// The result of a creation: the first reply carrying a link.
-async fn created(person: &mut Person) -> Reply {
-    person.reply_where(|r| r.text.contains("https://")).await
-}
 
 /// Opens /meet and picks the waiting room `level`; returns the panel, now at the cohosts step.
 async fn meet_up_to_cohosts(person: &mut Person, level: &str) -> Reply {
@@ -121,7 +111,7 @@ async fn waiting_room_organization() {
         ask.text
     );
     let tap = alice.press(&ask, "skip");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     assert_eq!(alice.answer_to(&tap).await, "");
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
@@ -140,7 +130,7 @@ async fn waiting_room_admins() {
     app.with_token(&mut alice, "y0_alice").await;
     let ask = meet_up_to_cohosts(&mut alice, "ADMINS").await;
     alice.press(&ask, "skip");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "ADMINS"}));
@@ -157,7 +147,7 @@ async fn waiting_room_public_chosen_explicitly() {
     app.with_token(&mut alice, "y0_alice").await;
     let ask = meet_up_to_cohosts(&mut alice, "PUBLIC").await;
     alice.press(&ask, "skip");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
     assert_api_shape(&reqs[0].body);
@@ -173,7 +163,7 @@ async fn cohosts_typed_with_commas_and_new_lines() {
     app.with_token(&mut alice, "y0_alice").await;
     meet_up_to_cohosts(&mut alice, "ADMINS").await;
     alice.send("a@x.ru, b@x.ru\nc@x.ru");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");
@@ -213,7 +203,7 @@ async fn invalid_cohost_is_named_and_asked_again() {
     app.tm.assert_requests_stay(0, QUIET).await;
 
     alice.send("a@x.ru");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(
@@ -245,7 +235,7 @@ async fn thirty_one_cohosts_refused_thirty_accepted() {
     app.tm.assert_requests_stay(0, QUIET).await;
 
     alice.send(&emails[..30].join("\n"));
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     let cohosts: Vec<Value> = emails[..30].iter().map(|e| json!({"email": e})).collect();
@@ -266,7 +256,7 @@ async fn skipping_cohosts_sends_no_cohosts_key() {
     let label = &ask.buttons[0].0;
     assert_eq!(label, en().button_no_cohosts());
     alice.press(&ask, "skip");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     assert_eq!(
         done.message_id, ask.message_id,
         "the panel becomes the result"
@@ -296,7 +286,7 @@ async fn create_on_an_old_panel_is_stale() {
     app.tm.assert_requests_stay(0, QUIET).await;
 
     alice.press(&current, "create");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     assert_eq!(done.message_id, current.message_id);
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
@@ -329,7 +319,7 @@ async fn another_member_cannot_press_the_owners_buttons() {
     assert!(app.tm.requests().is_empty());
 
     alice_in_group.press(&panel, "create");
-    created(&mut alice_in_group).await;
+    alice_in_group.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");
@@ -356,7 +346,7 @@ async fn another_members_reply_is_not_the_owners_answer() {
     assert!(app.tm.requests().is_empty());
 
     alice_in_group.reply_to(&ask, "carol@x.ru");
-    created(&mut alice_in_group).await;
+    alice_in_group.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(
@@ -386,7 +376,7 @@ async fn unknown_callback_data_gets_a_notice() {
     assert!(app.tm.requests().is_empty());
 
     alice.press(&panel, "create");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     app.stop().await;
@@ -411,7 +401,7 @@ async fn double_tap_on_create_creates_once() {
     let first = alice.press(&panel, "create");
     let second = alice.press(&panel, "create");
 
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     assert_eq!(
         done.text,
         en().meeting_created("https://telemost.yandex.ru/j/77")
@@ -445,7 +435,7 @@ async fn two_private_chats_use_their_own_tokens() {
     let bob_panel = bob.reply().await;
 
     bob.press(&bob_panel, "create");
-    let bob_done = created(&mut bob).await;
+    let bob_done = bob.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_bob");
     assert_eq!(bob_done.text, en().meeting_created(&join_url(1)));
@@ -453,7 +443,7 @@ async fn two_private_chats_use_their_own_tokens() {
     alice.press(&alice_panel, "wr:ADMINS");
     let ask = alice.reply().await;
     alice.press(&ask, "skip");
-    let alice_done = created(&mut alice).await;
+    let alice_done = alice.created().await;
     let reqs = app.tm.wait_requests(2).await;
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[1].authorization, "OAuth y0_alice");
@@ -486,7 +476,7 @@ async fn russian_user_gets_russian_texts() {
         panel.buttons
     );
     ivan.press(&panel, "create");
-    let done = created(&mut ivan).await;
+    let done = ivan.created().await;
     assert_eq!(
         done.text,
         format!("<b>Встреча создана.</b>\nСсылка для входа: {}", join_url(1))

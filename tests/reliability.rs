@@ -14,8 +14,7 @@ use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use support::telegram::{bot_user, chat_json};
 use support::telemost::{join_url, watch_url};
-use support::{Answer, BOT_TOKEN, FakeTelegram, FakeTelemost, Options, Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Answer, BOT_TOKEN, FakeTelegram, FakeTelemost, Options, Person, Reply, TestApp, en};
 use telemost_bot::telemost::TelemostError;
 use telemost_bot::telemost::model::InvalidInput;
 use teloxide::types::{Update, UpdateKind};
@@ -23,26 +22,9 @@ use teloxide::types::{Update, UpdateKind};
 /// How long "nothing more happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
 
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
-
 /// What the user reads when Telemost could not be reached or kept failing.
 fn unavailable() -> String {
     en().telemost_error(&TelemostError::Unavailable("HTTP 503".into()))
-}
-
-/// The first reply carrying a link: the result of a creation.
-async fn created(person: &mut Person) -> Reply {
-    person.reply_where(|r| r.text.contains("https://")).await
-}
-
-/// Opens /meet; returns the panel (the Create button not yet pressed).
-async fn meet_panel(person: &mut Person) -> Reply {
-    person.send("/meet");
-    let panel = person.reply().await;
-    assert!(panel.has("create"), "{:?}", panel.buttons);
-    panel
 }
 
 /// `t` as an HTTP date in the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`), whole seconds.
@@ -87,9 +69,9 @@ async fn telemost_429_retry_after_seconds_is_waited_out() {
         )
         .header("Retry-After", "1"),
     );
-    let panel = meet_panel(&mut alice).await;
+    let panel = alice.meet_panel().await;
     alice.press(&panel, "create");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     assert_eq!(done.message_id, panel.message_id);
 
@@ -126,7 +108,7 @@ async fn telemost_429_retry_after_http_date_is_honoured() {
     let app = TestApp::start().await;
     let mut alice = app.private(9102, "en");
     app.with_token(&mut alice, "y0_alice").await;
-    let panel = meet_panel(&mut alice).await;
+    let panel = alice.meet_panel().await;
 
     let (wall, mono) = (SystemTime::now(), Instant::now());
     let whole = wall.duration_since(UNIX_EPOCH).unwrap().as_secs();
@@ -138,7 +120,7 @@ async fn telemost_429_retry_after_http_date_is_honoured() {
             .header("Retry-After", &imf_fixdate(retry_at)),
     );
     alice.press(&panel, "create");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
 
     app.tm.assert_requests_stay(2, QUIET).await;
@@ -178,7 +160,7 @@ async fn telemost_503_every_time_gives_up_after_max_attempts() {
             json!({"error": "ServiceUnavailable", "message": "Try later"}),
         ));
     }
-    let panel = meet_panel(&mut alice).await;
+    let panel = alice.meet_panel().await;
     let tap = alice.press(&panel, "create");
     let failed = alice.reply_where(|r| r.text.contains("unavailable")).await;
     assert!(failed.text.contains(&unavailable()), "{}", failed.text);
@@ -201,7 +183,7 @@ async fn telemost_503_every_time_gives_up_after_max_attempts() {
     }
 
     alice.press(&failed, "create");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     app.tm.assert_requests_stay(attempts + 1, QUIET).await;
     assert_eq!(
@@ -219,7 +201,7 @@ async fn client_error_is_not_retried(chat: i64, status: u16, body: Value, expect
     app.with_token(&mut alice, "y0_alice").await;
     app.tm
         .then(Answer::json(status, body).header("Retry-After", "0"));
-    let panel = meet_panel(&mut alice).await;
+    let panel = alice.meet_panel().await;
     alice.press(&panel, "create");
     let failed = alice.reply_where(|r| r.text.contains("refused")).await;
     assert!(
@@ -266,9 +248,9 @@ async fn telemost_404_is_never_retried() {
 
 /// /meet → Create from the start; returns the link reply and when it arrived.
 async fn meet_to_link(person: &mut Person) -> (Reply, Instant) {
-    let panel = meet_panel(person).await;
+    let panel = person.meet_panel().await;
     person.press(&panel, "create");
-    let done = created(person).await;
+    let done = person.created().await;
     (done, Instant::now())
 }
 
@@ -292,7 +274,7 @@ async fn a_hanging_telemost_call_does_not_hold_up_other_chats() {
         )
         .hanging(),
     );
-    let panel = meet_panel(&mut a).await;
+    let panel = a.meet_panel().await;
     let pressed = Instant::now();
     a.press(&panel, "create");
     let first = app.tm.wait_requests(1).await;
@@ -344,7 +326,7 @@ async fn a_hanging_telemost_call_does_not_hold_up_other_chats() {
 
     // A's draft is not wedged: Create again works.
     a.press(&failed, "create");
-    let done = created(&mut a).await;
+    let done = a.created().await;
     assert!(
         done.text.contains("https://telemost.yandex.ru/j/"),
         "{}",
@@ -643,7 +625,7 @@ async fn garbage_updates_are_ignored_or_answered_briefly() {
     assert_eq!(ann.answer_to("inline-q").await, en().stale_button());
 
     // Mid-dialogue, at the cohosts step: an over-long emoji text, a sticker, a bad button.
-    let panel = meet_panel(&mut ann).await;
+    let panel = ann.meet_panel().await;
     let tap_wr = ann.press(&panel, "wr:ORGANIZATION");
     let ask = ann.reply().await;
     assert!(ask.text.contains(en().ask_cohosts()), "{}", ask.text);
@@ -675,9 +657,9 @@ async fn garbage_updates_are_ignored_or_answered_briefly() {
     assert_eq!(ann.answer_to(&tap_bad).await, en().stale_button());
 
     // And the chat still works end to end.
-    let panel = meet_panel(&mut ann).await;
+    let panel = ann.meet_panel().await;
     let tap_create = ann.press(&panel, "create");
-    let done = created(&mut ann).await;
+    let done = ann.created().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     assert_eq!(ann.answer_to(&tap_wr).await, "");
     assert_eq!(ann.answer_to(&tap_create).await, "");
@@ -910,7 +892,7 @@ async fn sigterm_mid_dialogue_then_restart_continues() {
         assert!(panel.has(data), "{data} missing from {:?}", panel.buttons);
     }
     ann.press(&panel, "create");
-    let done = created(&mut ann).await;
+    let done = ann.created().await;
     assert_eq!(
         done.text,
         en().stream_created("Quarterly results", &join_url(1), Some(&watch_url(1)))
@@ -1005,9 +987,9 @@ async fn database_write_failure_is_reported_and_recovered_from() {
     locker.close().await.unwrap();
 
     app.with_token(&mut ann, "y0_ann").await;
-    let panel = meet_panel(&mut ann).await;
+    let panel = ann.meet_panel().await;
     ann.press(&panel, "create");
-    let done = created(&mut ann).await;
+    let done = ann.created().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_ann");

@@ -19,15 +19,10 @@ use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use support::oauth::{FakeOAuth, granted, pending};
 use support::telemost::join_url;
-use support::{Answer, FakeTelegram, FakeTelemost, Options, Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Answer, FakeTelegram, FakeTelemost, Options, Person, TestApp, en};
 use telemost_bot::storage::crypto::Key;
 use telemost_bot::storage::{Db, KeySource, StorageError};
 use telemost_bot::telemost::TelemostError;
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
 
 /// Whether `needle` occurs in `hay`.
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -249,18 +244,6 @@ const SCAN_REFRESHED_REFRESH: &str = "1.SCAN_refreshed_refresh_G7f9";
 const SCAN_ANN: i64 = 7201;
 const SCAN_GROUP: i64 = -100_7200;
 
-/// Opens /meet, taps Create and returns the panel's final state (a link, or an error note).
-async fn meet(person: &mut Person) -> Reply {
-    person.send("/meet");
-    let panel = person
-        .reply_where(|r| r.message_id != 0 && r.has("create"))
-        .await;
-    person.press(&panel, "create");
-    person
-        .reply_where(|r| r.message_id == panel.message_id && r.text != en().creating())
-        .await
-}
-
 /// The real binary, logging at TRACE, goes through a session that carries every kind of secret:
 /// a token pasted in private and one posted in a group, meetings created and refused (401),
 /// Telegram's 429 on sendMessage and 500 on getUpdates, a group connected with a pasted token,
@@ -308,7 +291,7 @@ async fn the_real_binary_never_logs_a_secret() {
                "description": "Too Many Requests: retry after 1",
                "parameters": {"retry_after": 1}}),
     );
-    let done = meet(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     assert_eq!(done.text, en().meeting_created(&join_url(1)));
     let refused_sends = tg
         .calls_to("sendMessage", SCAN_ANN)
@@ -319,7 +302,7 @@ async fn the_real_binary_never_logs_a_secret() {
 
     // Telemost says 401 to the pasted token (no refresh token: nothing to refresh).
     tm.then(Answer::json(401, json!({"error": "UnauthorizedError"})));
-    let refused = meet(&mut ann).await;
+    let refused = ann.meet_with_defaults().await;
     assert!(
         refused
             .text
@@ -350,7 +333,7 @@ async fn the_real_binary_never_logs_a_secret() {
     // Telemost says 401 to the login's token: refreshed, and created with the new one.
     tm.then(Answer::json(401, json!({"error": "UnauthorizedError"})));
     oauth.then_refresh(granted(SCAN_REFRESHED_ACCESS, SCAN_REFRESHED_REFRESH));
-    let done = meet(&mut ann).await;
+    let done = ann.meet_with_defaults().await;
     assert_eq!(done.text, en().meeting_created(&join_url(2)));
     let reqs = tm.requests();
     let auth: Vec<&str> = reqs.iter().map(|r| r.authorization.as_str()).collect();

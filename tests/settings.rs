@@ -8,18 +8,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::telemost::join_url;
-use support::{Person, Reply, TestApp, shown};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Person, Reply, TestApp, en, shown};
 use telemost_bot::telemost::model::{StreamAccess, WaitingRoomLevel};
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_000_000_555;
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
 
 /// The settings panel's text for `s` as the user should read it.
 fn panel_text(

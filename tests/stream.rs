@@ -6,20 +6,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::telemost::{join_url, watch_url};
-use support::{Person, Reply, TestApp};
-use telemost_bot::bot::texts::{Lang, Texts};
+use support::{Person, Reply, TestApp, en};
 
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
-
-fn en() -> &'static dyn Texts {
-    Lang::En.texts()
-}
-
-/// The result of a creation: the first reply carrying a link.
-async fn created(person: &mut Person) -> Reply {
-    person.reply_where(|r| r.text.contains("https://")).await
-}
 
 /// Sends /stream without a title and returns the title prompt.
 async fn stream_title_prompt(person: &mut Person) -> Reply {
@@ -72,7 +62,7 @@ async fn stream_with_a_title_and_defaults() {
     );
 
     alice.press(&panel, "create");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");
@@ -162,7 +152,7 @@ async fn stream_full_path() {
     app.tm.assert_requests_stay(0, Duration::ZERO).await;
 
     alice.send("a@x.ru\nb@x.ru");
-    let done = created(&mut alice).await;
+    let done = alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");
@@ -198,7 +188,7 @@ async fn stream_without_description() {
     assert_eq!(ask_cohosts.message_id, ask.message_id);
     assert!(ask_cohosts.text.contains("email"), "{}", ask_cohosts.text);
     alice.press(&ask_cohosts, "skip");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(
@@ -221,7 +211,7 @@ async fn title_of_1024_cyrillic_letters_is_accepted() {
     let panel = alice.reply().await;
     assert!(panel.has("create"), "{}", panel.text);
     alice.press(&panel, "create");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(
@@ -266,7 +256,7 @@ async fn description_of_2048_cyrillic_letters_is_accepted() {
     let ask_cohosts = alice.reply().await;
     assert!(ask_cohosts.has("skip"), "{}", ask_cohosts.text);
     alice.press(&ask_cohosts, "skip");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(
@@ -328,7 +318,7 @@ async fn stream_command_with_an_over_long_title_asks_again() {
     alice.send("Shorter");
     let panel = alice.reply().await;
     alice.press(&panel, "create");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(
@@ -381,7 +371,7 @@ async fn stream_dialogue_survives_a_restart() {
     alice.press(&ask, "skip");
     let ask_cohosts = alice.reply().await;
     alice.press(&ask_cohosts, "skip");
-    created(&mut alice).await;
+    alice.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use telemost_bot::bot::texts::{Lang, Texts};
 use telemost_bot::bot::{self, Running};
 use telemost_bot::config::{Config, YandexApp};
 use telemost_bot::telemost::RetryPolicy;
@@ -20,6 +21,11 @@ use telemost_bot::telemost::RetryPolicy;
 pub use telegram::{BOT_ID, Call, FakeTelegram};
 #[allow(unused_imports)]
 pub use telemost::{Answer, FakeTelemost};
+
+/// The English texts, which most stories compare with.
+pub fn en() -> &'static dyn Texts {
+    Lang::En.texts()
+}
 
 /// What a user sees of a message in Telegram's HTML mode: tags dropped, entities decoded. Plain
 /// texts pass through unchanged, so expectations hold whichever mode the bot uses.
@@ -383,6 +389,28 @@ impl Person {
     /// person created after others have talked in the same chat).
     pub fn skip_past(&mut self) {
         self.cursor = self.tg.calls().len();
+    }
+
+    /// The next reply carrying a link: the result of a creation.
+    pub async fn created(&mut self) -> Reply {
+        self.reply_where(|r| r.text.contains("https://")).await
+    }
+
+    /// Sends /meet and returns the panel (the first reply offering Create).
+    pub async fn meet_panel(&mut self) -> Reply {
+        self.send("/meet");
+        self.reply_where(|r| r.message_id != 0 && r.has("create"))
+            .await
+    }
+
+    /// /meet, then Create on the panel; returns what the panel became after "Creating…": the
+    /// links, or the reason there are none.
+    pub async fn meet_with_defaults(&mut self) -> Reply {
+        let panel = self.meet_panel().await;
+        self.press(&panel, "create");
+        let creating = Lang::from_code(Some(&self.lang)).texts().creating();
+        self.reply_where(|r| r.message_id == panel.message_id && r.text != creating)
+            .await
     }
 
     /// Index to use with `FakeTelegram::assert_no_call` for "nothing from now on".
