@@ -47,18 +47,18 @@ pub async fn on_command(
     cmd: Command,
     me: Me,
     dialogue: BotDialogue,
+    state: State,
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
     let private = msg.chat.is_private();
-    // After a /connect link, a token sent now is the group's.
-    // Only while the /connect link's time lasts.
-    let (awaited_group, awaited_until) = match dialogue.get().await? {
-        Some(State::AwaitingToken {
+    // After a /connect link, a token sent now is the group's, while the link's time lasts.
+    let (awaited_group, awaited_until) = match state {
+        State::AwaitingToken {
             group: Some(group),
             until,
-        }) if groups::still_valid(until) => (Some(group), until),
+        } if groups::still_valid(until) => (Some(group), until),
         _ => (None, None),
     };
     match cmd {
@@ -125,10 +125,8 @@ pub async fn on_command(
             bot.send(chat, text, None).await?;
         }
         Command::Cancel => {
-            let state = dialogue.get().await?;
             // In a group, a member cancels only their own dialogue.
-            if let (Some(owner), Some(user)) =
-                (state.as_ref().and_then(State::owner), msg.from.as_ref())
+            if let (Some(owner), Some(user)) = (state.owner(), msg.from.as_ref())
                 && owner != user.id.0
             {
                 bot.send(chat, t.not_your_dialogue(), None).await?;
@@ -136,9 +134,9 @@ pub async fn on_command(
             }
             let login = login::cancel(&ctx, chat);
             let text = match state {
-                Some(State::Idle) | None if login => t.login_cancelled(),
-                Some(State::Idle) | None => t.nothing_to_cancel(),
-                Some(_) => {
+                State::Idle | State::Unavailable if login => t.login_cancelled(),
+                State::Idle | State::Unavailable => t.nothing_to_cancel(),
+                _ => {
                     dialogue.exit().await?;
                     t.cancelled()
                 }

@@ -530,7 +530,16 @@ pub async fn on_callback(
             return super::settings::on_press(&bot, &q, setting, &ctx).await;
         }
         Some(Callback::Manage { conference, action }) => {
-            return super::manage::on_press(&bot, &q, &dialogue, &conference, action, &ctx).await;
+            return super::manage::on_press(
+                &bot,
+                &q,
+                &dialogue,
+                state.owner(),
+                &conference,
+                action,
+                &ctx,
+            )
+            .await;
         }
         _ => {}
     }

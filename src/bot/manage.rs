@@ -172,6 +172,7 @@ pub async fn on_press(
     bot: &TgBot,
     q: &CallbackQuery,
     dialogue: &BotDialogue,
+    open_by: Option<u64>,
     conference: &str,
     action: Manage,
     ctx: &Ctx,
@@ -185,7 +186,7 @@ pub async fn on_press(
     let id = message.id();
     // Someone else's unfinished dialogue here is theirs: asking for emails would replace it.
     if matches!(action, Manage::AddCohosts | Manage::ReplaceCohosts)
-        && let Some(other) = dialogue.get().await?.and_then(|s| s.owner())
+        && let Some(other) = open_by
         && other != q.from.id.0
     {
         bot.answer(q, Some(t.not_your_dialogue())).await?;

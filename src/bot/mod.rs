@@ -198,10 +198,11 @@ impl Ctx {
 /// The message announcing a created meeting or stream, with its links.
 pub fn created_text(t: &dyn Texts, request: &CreateConference, conference: &Conference) -> String {
     match &request.live_stream {
-        Some(s) => {
-            let title: String = s.title.as_str().chars().take(200).collect();
-            t.stream_created(&title, &conference.join_url, conference.watch_url())
-        }
+        Some(s) => t.stream_created(
+            &texts::ellipsize(s.title.as_str(), 200),
+            &conference.join_url,
+            conference.watch_url(),
+        ),
         None => t.meeting_created(&conference.join_url),
     }
 }
@@ -305,9 +306,10 @@ pub fn schema() -> UpdateHandler<HandlerError> {
              cmd: Command,
              me: Me,
              dialogue: BotDialogue,
+             state: State,
              ctx: Arc<Ctx>| {
                 let (chat, user) = (msg.chat.id, msg.from.clone());
-                let work = commands::on_command(bot.clone(), msg, cmd, me, dialogue, ctx);
+                let work = commands::on_command(bot.clone(), msg, cmd, me, dialogue, state, ctx);
                 guarded(bot, Some(chat), user, work)
             },
         ))
