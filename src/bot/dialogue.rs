@@ -146,7 +146,7 @@ impl Draft {
         self.step == Step::Creating
             && self
                 .creating_since
-                .is_none_or(|at| super::groups::unix_now() - at > CREATING_STALE_SECS)
+                .is_none_or(|at| crate::storage::unix_now() - at > CREATING_STALE_SECS)
     }
 
     /// Back to the first step after an interrupted creation, keeping the choices.
@@ -691,7 +691,7 @@ async fn create(
 
     let resume_at = d.step;
     d.step = Step::Creating;
-    d.creating_since = Some(super::groups::unix_now());
+    d.creating_since = Some(crate::storage::unix_now());
     // Saved before the call, so a second tap on Create is refused instead of creating twice.
     dialogue.update(State::Draft(d.clone())).await?;
     let panel = match show(

@@ -13,8 +13,6 @@
 //! The code in the link is random (128 bits), single-use, valid for 10 minutes, and bound to the
 //! group and to the admin who asked for it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::OsRng;
@@ -25,17 +23,11 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, User};
 
 use super::dialogue::State;
 use super::{BotDialogue, Ctx, HandlerError, HandlerResult, TgBot, lang_of};
+use crate::storage::unix_now;
 use crate::storage::{Redeemed, Tokens};
 
 /// How long a /connect link works.
 pub const CONNECT_CODE_TTL_SECS: i64 = 600;
-
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// Whether a deadline (unix seconds) has not passed; no deadline is no longer valid.
 pub fn still_valid(until: Option<i64>) -> bool {

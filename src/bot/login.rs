@@ -16,10 +16,11 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 use tokio::time::Instant;
 
-use super::groups::{self, unix_now};
+use super::groups;
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::oauth::{DeviceCode, Grant, OAuthError, Poll};
 use crate::storage::Tokens;
+use crate::storage::unix_now;
 
 /// What Yandex is told the app is, on its confirmation page.
 const DEVICE_NAME: &str = "Telemost bot for Telegram";

@@ -139,9 +139,9 @@ impl Ctx {
         let Some(tokens) = self.db.token(owner).await? else {
             return Ok(None);
         };
-        let expiring = tokens
-            .expires_at
-            .is_some_and(|at| at - groups::unix_now() < login::REFRESH_AHEAD.as_secs() as i64);
+        let expiring = tokens.expires_at.is_some_and(|at| {
+            at - crate::storage::unix_now() < login::REFRESH_AHEAD.as_secs() as i64
+        });
         if expiring && let Some(fresh) = self.refresh(owner, &tokens).await? {
             return Ok(Some(fresh));
         }

@@ -186,7 +186,8 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn now() -> i64 {
+/// Now, in unix seconds: the timestamps stored here and the deadlines compared with them.
+pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -303,7 +304,7 @@ impl Db {
         .bind(refresh)
         .bind(tokens.expires_at)
         .bind(set_by)
-        .bind(now())
+        .bind(unix_now())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -349,7 +350,7 @@ impl Db {
         .bind(access)
         .bind(refresh)
         .bind(new.expires_at)
-        .bind(now())
+        .bind(unix_now())
         .bind(chat_id)
         .execute(&mut *tx)
         .await?;
@@ -391,7 +392,7 @@ impl Db {
     ) -> Result<()> {
         // Expired codes are of no use to anyone: drop them while we are here.
         sqlx::query("DELETE FROM connect_codes WHERE expires_at < ?")
-            .bind(now() - 24 * 3600)
+            .bind(unix_now() - 24 * 3600)
             .execute(&self.pool)
             .await?;
         sqlx::query(
@@ -467,7 +468,7 @@ impl Db {
         )
         .bind(chat_id)
         .bind(state)
-        .bind(now())
+        .bind(unix_now())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -492,7 +493,7 @@ impl Db {
         .bind(m.chat_id)
         .bind(m.user_id)
         .bind(&m.user_name)
-        .bind(now())
+        .bind(unix_now())
         .bind(&m.conference_id)
         .bind(&m.join_url)
         .bind(&m.watch_url)
@@ -581,7 +582,7 @@ impl Db {
         .bind(s.auto_summary)
         .bind(s.admins_only)
         .bind(s.instant_meet)
-        .bind(now())
+        .bind(unix_now())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -589,7 +590,7 @@ impl Db {
 
     /// Remembers that `chat` used these cohosts (now).
     pub async fn remember_cohosts(&self, chat_id: i64, emails: &[&str]) -> Result<()> {
-        let at = now();
+        let at = unix_now();
         for email in emails {
             sqlx::query(
                 "INSERT INTO chat_cohosts (chat_id, email, last_used) VALUES (?, ?, ?)
