@@ -58,7 +58,10 @@ pub async fn is_admin(bot: &TgBot, chat: ChatId, user: UserId) -> Result<bool, H
 
 /// Checks that the sender of a group command is an administrator, telling them otherwise.
 /// Returns the admin, or `None` when refused.
-async fn admin_sender<'m>(bot: &TgBot, msg: &'m Message) -> Result<Option<&'m User>, HandlerError> {
+pub async fn admin_sender<'m>(
+    bot: &TgBot,
+    msg: &'m Message,
+) -> Result<Option<&'m User>, HandlerError> {
     let t = lang_of(msg.from.as_ref());
     // An anonymous admin posts as the group itself: Telegram does not say who they are.
     if msg

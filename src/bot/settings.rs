@@ -106,21 +106,8 @@ pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
     let group = !msg.chat.is_private();
-    if group {
-        let anonymous = msg.sender_chat.as_ref().is_some_and(|c| c.id == chat);
-        let admin = match msg.from.as_ref() {
-            Some(u) if !anonymous => groups::is_admin(bot, chat, u.id).await?,
-            _ => false,
-        };
-        if !admin {
-            let text = if anonymous {
-                t.anonymous_admin()
-            } else {
-                t.admins_only()
-            };
-            bot.send(chat, text, None).await?;
-            return Ok(());
-        }
+    if group && groups::admin_sender(bot, msg).await?.is_none() {
+        return Ok(());
     }
     let s = ctx.db.settings(chat.0).await?;
     bot.send(chat, text(t, &s, group), Some(keyboard(t, &s, group)))
