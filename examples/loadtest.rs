@@ -452,7 +452,13 @@ fn arg(name: &str) -> Option<String> {
 }
 
 fn release_binary(name: &str, example: bool) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release");
+    // Where cargo put them: CARGO_TARGET_DIR if set when the benchmark runs, else ./target.
+    let root = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+            PathBuf::from,
+        )
+        .join("release");
     let path = if example {
         root.join("examples").join(name)
     } else {
@@ -479,7 +485,9 @@ async fn main() {
             .unwrap_or(0),
     );
     let full = arg("--flow").as_deref() != Some("defaults");
-    let bot = release_binary("telemost-bot", false);
+    // LOADTEST_BOT=path compares another build of the bot (say, one saved before a change).
+    let bot = std::env::var_os("LOADTEST_BOT")
+        .map_or_else(|| release_binary("telemost-bot", false), PathBuf::from);
     let floor = release_binary("floor", true);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("machine: {cpus} CPUs; fakes in-process on loopback; Telemost delay {delay:?}");

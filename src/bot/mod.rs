@@ -7,6 +7,7 @@ pub mod dialogue;
 mod groups;
 mod history;
 mod inline;
+mod lanes;
 mod login;
 mod manage;
 mod outbox;
@@ -15,16 +16,16 @@ mod store;
 pub mod texts;
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use teloxide::dispatching::dialogue::{Dialogue, GetChatId};
+use teloxide::dispatching::dialogue::Dialogue;
 use teloxide::dispatching::{ShutdownToken, UpdateHandler};
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, ChosenInlineResult, InlineQuery, Me, User};
+use teloxide::types::{BotCommand, User};
 use teloxide::update_listeners::Polling;
 use thiserror::Error;
 use tokio::task::{AbortHandle, JoinHandle};
@@ -37,6 +38,8 @@ use crate::telemost::TelemostError;
 use crate::telemost::model::{Conference, CreateConference};
 use commands::Command;
 use dialogue::State;
+use dptree::di::DependencyMap;
+use lanes::Lanes;
 pub use outbox::Outbox;
 pub use store::DialogueStore;
 use texts::{Lang, Texts};
@@ -294,25 +297,13 @@ fn scrub_bot_token(s: &str) -> String {
     out
 }
 
-/// The whole update handling: every route in one place.
+/// The whole update handling: every route in one place. `in_lanes` runs it for each update.
 pub fn schema() -> UpdateHandler<HandlerError> {
     use dptree::case;
 
     let messages = Update::filter_message()
         .enter_dialogue::<Message, DialogueStore, State>()
-        .branch(teloxide::filter_command::<Command, _>().endpoint(
-            |bot: TgBot,
-             msg: Message,
-             cmd: Command,
-             me: Me,
-             dialogue: BotDialogue,
-             state: State,
-             ctx: Arc<Ctx>| {
-                let (chat, user) = (msg.chat.id, msg.from.clone());
-                let work = commands::on_command(bot.clone(), msg, cmd, me, dialogue, state, ctx);
-                guarded(bot, Some(chat), user, work)
-            },
-        ))
+        .branch(teloxide::filter_command::<Command, _>().endpoint(commands::on_command))
         .branch(
             case![State::Unavailable].endpoint(|bot: TgBot, msg: Message| async move {
                 let t = lang_of(msg.from.as_ref());
@@ -320,29 +311,8 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 Ok(())
             }),
         )
-        .branch(case![State::AwaitingToken { group, until }].endpoint(
-            |bot: TgBot,
-             msg: Message,
-             dialogue: BotDialogue,
-             awaiting: (Option<i64>, Option<i64>),
-             ctx: Arc<Ctx>| {
-                let (chat, user) = (msg.chat.id, msg.from.clone());
-                let work = dialogue::receive_token(bot.clone(), msg, dialogue, awaiting, ctx);
-                guarded(bot, Some(chat), user, work)
-            },
-        ))
-        .branch(case![State::Draft(d)].endpoint(
-            |bot: TgBot,
-             msg: Message,
-             me: Me,
-             dialogue: BotDialogue,
-             d: dialogue::Draft,
-             ctx: Arc<Ctx>| {
-                let (chat, user) = (msg.chat.id, msg.from.clone());
-                let work = dialogue::receive_draft_text(bot.clone(), msg, me, dialogue, d, ctx);
-                guarded(bot, Some(chat), user, work)
-            },
-        ))
+        .branch(case![State::AwaitingToken { group, until }].endpoint(dialogue::receive_token))
+        .branch(case![State::Draft(d)].endpoint(dialogue::receive_draft_text))
         .branch(
             case![State::Managing {
                 conference,
@@ -351,43 +321,15 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 message,
                 prompt
             }]
-            .endpoint(
-                |bot: TgBot,
-                 msg: Message,
-                 dialogue: BotDialogue,
-                 managing: (String, bool, u64, i32, Option<i32>),
-                 ctx: Arc<Ctx>| {
-                    let (chat, user) = (msg.chat.id, msg.from.clone());
-                    let work = manage::receive_emails(bot.clone(), msg, dialogue, managing, ctx);
-                    guarded(bot, Some(chat), user, work)
-                },
-            ),
+            .endpoint(manage::receive_emails),
         )
-        .endpoint(|bot: TgBot, msg: Message| {
-            let (chat, user) = (msg.chat.id, msg.from.clone());
-            guarded(
-                bot.clone(),
-                Some(chat),
-                user,
-                dialogue::idle_message(bot, msg),
-            )
-        });
+        .endpoint(dialogue::idle_message);
 
     let callbacks = Update::filter_callback_query()
         .branch(
             dptree::entry()
                 .enter_dialogue::<CallbackQuery, DialogueStore, State>()
-                .endpoint(
-                    |bot: TgBot,
-                     q: CallbackQuery,
-                     dialogue: BotDialogue,
-                     state: State,
-                     ctx: Arc<Ctx>| {
-                        let (chat, user) = (q.chat_id(), Some(q.from.clone()));
-                        let work = dialogue::on_callback(bot.clone(), q, dialogue, state, ctx);
-                        guarded(bot, chat, user, work)
-                    },
-                ),
+                .endpoint(dialogue::on_callback),
         )
         // No chat to key a dialogue on (a button under an inline message), or the dialogue
         // could not be loaded: still answer, so the user's spinner stops.
@@ -397,49 +339,59 @@ pub fn schema() -> UpdateHandler<HandlerError> {
             Ok(())
         });
 
-    let inline_queries =
-        Update::filter_inline_query().endpoint(|bot: TgBot, q: InlineQuery, ctx: Arc<Ctx>| {
-            let user = Some(q.from.clone());
-            guarded(bot.clone(), None, user, inline::on_query(bot, q, ctx))
-        });
-    let chosen_results = Update::filter_chosen_inline_result().endpoint(
-        |bot: TgBot, r: ChosenInlineResult, ctx: Arc<Ctx>| {
-            let user = Some(r.from.clone());
-            guarded(bot.clone(), None, user, inline::on_chosen(bot, r, ctx))
-        },
-    );
-
     dptree::entry()
         .branch(messages)
         .branch(callbacks)
-        .branch(inline_queries)
-        .branch(chosen_results)
+        .branch(Update::filter_inline_query().endpoint(inline::on_query))
+        .branch(Update::filter_chosen_inline_result().endpoint(inline::on_chosen))
 }
 
-/// Runs a handler so that nothing in it can take the bot down: a panic is caught (the handler
-/// runs as its own task) and logged. When the failure is ours (the database, or a panic), the
-/// user is told in `chat`; a failed Telegram call is only logged, since telling the user would
-/// need Telegram.
-async fn guarded(
+/// What the dispatcher runs for every update. The update waits for its turn in its chat's lane
+/// (see `lanes`), then goes through `routes` with `deps` as a task of its own, so that nothing in
+/// a handler can take the bot down: a panic is caught there and logged. When the failure is ours
+/// (the database, or a panic), the user is told; a failed Telegram call is only logged, since
+/// telling the user would need Telegram.
+fn in_lanes(
+    routes: UpdateHandler<HandlerError>,
+    deps: DependencyMap,
     bot: TgBot,
-    chat: Option<ChatId>,
-    user: Option<User>,
-    work: impl Future<Output = HandlerResult> + Send + 'static,
-) -> HandlerResult {
-    let (result, ours) = match tokio::spawn(work).await {
-        Ok(Err(HandlerError::Storage(e))) => (Err(HandlerError::Storage(e)), true),
-        Ok(result) => (result, false),
-        Err(e) => {
-            tracing::error!(panicked = e.is_panic(), "a handler did not finish");
-            (Ok(()), true)
+) -> UpdateHandler<HandlerError> {
+    let routes = Arc::new(routes);
+    let lanes = Arc::new(Lanes::default());
+    dptree::endpoint(move |update: Update| {
+        // Taken here, synchronously, so that a lane's order is the order of arrival.
+        let mut turn = lanes.enter(update.chat().map(|c| c.id.0));
+        let chat = update.chat().map(|c| c.id);
+        let t = lang_of(update.from());
+        let routes = Arc::clone(&routes);
+        let mut deps = deps.clone();
+        deps.insert(update);
+        let work = tokio::spawn(async move {
+            turn.ready().await;
+            match routes.dispatch(deps).await {
+                ControlFlow::Break(result) => result,
+                // Updates no branch takes (edits, channel posts, stickers in groups…): dropped
+                // quietly. teloxide's default handler would log the whole update, user text
+                // included.
+                ControlFlow::Continue(_) => Ok(()),
+            }
+        });
+        let bot = Arc::clone(&bot);
+        async move {
+            let (result, ours) = match work.await {
+                Ok(Err(HandlerError::Storage(e))) => (Err(HandlerError::Storage(e)), true),
+                Ok(result) => (result, false),
+                Err(e) => {
+                    tracing::error!(panicked = e.is_panic(), "a handler did not finish");
+                    (Ok(()), true)
+                }
+            };
+            if let (true, Some(chat)) = (ours, chat) {
+                let _ = bot.send(chat, t.internal_error(), None).await;
+            }
+            result
         }
-    };
-    if let (true, Some(chat)) = (ours, chat) {
-        let _ = bot
-            .send(chat, lang_of(user.as_ref()).internal_error(), None)
-            .await;
-    }
-    result
+    })
 }
 
 /// Logs handler or polling errors (`.0` says which) with secrets removed.
@@ -555,15 +507,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         oauth_time_unit: config.oauth_time_unit,
         logins: Default::default(),
     });
-    let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-        .dependencies(dptree::deps![
-            ctx,
-            DialogueStore::new(db.clone()),
-            Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit))
-        ])
-        // Updates no branch takes (edits, channel posts, stickers in groups…): dropped quietly.
-        // The default handler would log the whole update, user text included.
-        .default_handler(|_| async {})
+    let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
+    let deps = dptree::deps![ctx, DialogueStore::new(db.clone()), outbox.clone(), me];
+    let mut dispatcher = Dispatcher::builder(bot.clone(), in_lanes(schema(), deps, outbox))
+        // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
+        .distribution_function(|_| None::<()>)
         .error_handler(Arc::new(LogErrors("handling an update")))
         .build();
     let shutdown = dispatcher.shutdown_token();
@@ -619,13 +567,32 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_is_contained() {
-        // No chat to apologise in, so nothing is sent: the point is that the panic stops here.
+        // An inline query has no chat to apologise in, so nothing is sent: the point is that the
+        // panic stops here.
+        let update: Update = serde_json::from_value(serde_json::json!({
+            "update_id": 1,
+            "inline_query": {"id": "q", "from": {"id": 5, "is_bot": false, "first_name": "A"},
+                             "query": "", "offset": ""}
+        }))
+        .unwrap();
         let bot: TgBot = Arc::new(Outbox::new(Bot::new("1:x"), false));
-        let result = guarded(bot, None, None, async { panic!("boom") }).await;
-        assert!(result.is_ok(), "the panic is logged and swallowed");
-        let bot: TgBot = Arc::new(Outbox::new(Bot::new("1:x"), false));
-        let fine = guarded(bot, None, None, async { Ok(()) }).await;
-        assert!(fine.is_ok());
+        let panicking = in_lanes(
+            dptree::endpoint(|| async { panic!("boom") }),
+            DependencyMap::new(),
+            bot.clone(),
+        );
+        let result = panicking.dispatch(dptree::deps![update.clone()]).await;
+        assert!(
+            matches!(result, ControlFlow::Break(Ok(()))),
+            "the panic is logged and swallowed"
+        );
+        let fine = in_lanes(
+            dptree::endpoint(|| async { Ok(()) }),
+            DependencyMap::new(),
+            bot,
+        );
+        let result = fine.dispatch(dptree::deps![update]).await;
+        assert!(matches!(result, ControlFlow::Break(Ok(()))));
     }
 
     #[test]
