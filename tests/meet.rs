@@ -492,16 +492,23 @@ async fn russian_user_gets_russian_texts() {
     app.stop().await;
 }
 
-/// The user types the cohosts, but Telegram refuses "Creating the meeting…" (a flood wait
-/// longer than the bot waits out), so nothing is created. Sending the cohosts again must create the meeting: the
-/// dialogue must not stay stuck in "still creating" with nothing in flight.
+/// Telemost is slow, so the bot says "Creating the meeting…", but Telegram refuses that note (a
+/// flood wait longer than the bot waits out). The note is only a courtesy: the meeting is still
+/// created, once, and its link arrives.
 #[tokio::test]
-async fn a_failed_progress_message_does_not_wedge_the_dialogue() {
+async fn a_failed_progress_note_does_not_stop_the_meeting() {
     let app = TestApp::start().await;
     let mut alice = app.private(1118, "en");
     app.with_token(&mut alice, "y0_alice").await;
     meet_up_to_cohosts(&mut alice, "PUBLIC").await;
 
+    app.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "5", "join_url": "https://telemost.yandex.ru/j/55"}),
+        )
+        .after(Duration::from_millis(1500)),
+    );
     app.tg.fail(
         "sendMessage",
         1,
@@ -511,28 +518,24 @@ async fn a_failed_progress_message_does_not_wedge_the_dialogue() {
     );
     let from = alice.now();
     alice.send("a@x.ru");
-    app.tg
-        .wait_call(from, "the failed sendMessage", |c| {
+    let (_, refused) = app
+        .tg
+        .wait_call(from, "the refused progress note", |c| {
             c.method == "sendMessage" && c.chat_id() == Some(1118)
         })
         .await;
-    // The failed message still counts as a reply for the cursor: skip it.
+    assert_eq!(refused.text(), en().creating());
+    // The refused note still counts as a reply for the cursor: skip it.
     alice.reply().await;
 
-    alice.send("a@x.ru");
-    let next = alice
-        .reply_where(|r| r.text.contains("https://") || r.text == en().still_creating())
-        .await;
-    assert_ne!(
-        next.text,
-        en().still_creating(),
-        "stuck: nothing is being created"
-    );
-    assert_eq!(next.text, en().meeting_created(&join_url(1)));
-    let reqs = app.tm.wait_requests(1).await;
-    assert_eq!(reqs.len(), 1);
+    let next = alice.reply().await;
     assert_eq!(
-        reqs[0].body,
+        next.text,
+        en().meeting_created("https://telemost.yandex.ru/j/55")
+    );
+    app.tm.assert_requests_stay(1, QUIET).await;
+    assert_eq!(
+        app.tm.requests()[0].body,
         json!({"waiting_room_level": "PUBLIC", "cohosts": [{"email": "a@x.ru"}]})
     );
     app.stop().await;
@@ -594,7 +597,7 @@ async fn a_chat_waits_its_turn_other_chats_do_not() {
             201,
             json!({"id": "1", "join_url": "https://telemost.yandex.ru/j/00000000000001"}),
         )
-        .after(std::time::Duration::from_millis(800)),
+        .after(std::time::Duration::from_millis(1500)),
     );
     alice.send("/meet");
     let panel = alice.reply().await;

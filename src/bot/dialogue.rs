@@ -429,6 +429,9 @@ pub async fn start(
 /// A `Creating` step is stale after this long (Telemost calls give up within 30 s).
 const CREATING_STALE_SECS: i64 = 120;
 
+/// How long Telemost may take before the user is shown that the meeting is being created.
+const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How many remembered cohosts the cohosts step offers.
 const SUGGESTED_COHOSTS: u32 = 6;
 
@@ -694,28 +697,26 @@ async fn create(
     d.creating_since = Some(crate::storage::unix_now());
     // Saved before the call, so a second tap on Create is refused instead of creating twice.
     dialogue.update(State::Draft(d.clone())).await?;
-    let panel = match show(
-        bot,
-        chat,
-        panel,
-        t.creating().to_owned(),
-        InlineKeyboardMarkup::default(),
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(e) => {
-            // Nothing was created: put the draft back where it was, or it would wait forever.
-            d.step = resume_at;
-            dialogue.update(State::Draft(d)).await?;
-            return Err(e.into());
+    let call = ctx.create_meeting(chat, user, owner, &token, &request);
+    tokio::pin!(call);
+    // "Creating…" only when Telemost is slow: under Telegram's limits every message spent is
+    // latency for someone else, and a quick link needs no note before it.
+    let mut panel = panel;
+    let created = tokio::select! {
+        created = &mut call => created,
+        () = tokio::time::sleep(PROGRESS_AFTER) => {
+            let none = InlineKeyboardMarkup::default();
+            let note = show(bot, chat, panel, t.creating().to_owned(), none);
+            let (shown, created) = tokio::join!(note, &mut call);
+            match shown {
+                Ok(id) => panel = Some(id),
+                // Only the note is lost; the links still come.
+                Err(e) => tracing::warn!(error = %super::redacted(&e), "could not show progress"),
+            }
+            created
         }
     };
-
-    let created = match ctx
-        .create_meeting(chat, user, owner, &token, &request)
-        .await
-    {
+    let created = match created {
         Ok(created) => created,
         Err(e) => {
             // The database failed (refreshing the token): nothing was created.
@@ -736,7 +737,7 @@ async fn create(
                 &conference.join_url,
                 conference.watch_url(),
             );
-            let shown = show(bot, chat, Some(panel), text, keyboard).await;
+            let shown = show(bot, chat, panel, text, keyboard).await;
             if let Err(e) = dialogue.exit().await {
                 tracing::error!(chat_id = chat.0, error = %e, "could not end a finished dialogue");
             }
@@ -767,7 +768,7 @@ async fn create(
                 t,
                 d,
                 Some(&t.telemost_error(&e)),
-                Some(panel),
+                panel,
             )
             .await
         }
