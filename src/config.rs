@@ -10,6 +10,8 @@ use crate::storage::crypto::Key;
 use crate::telemost::{self, RetryPolicy};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://telemost-bot.db";
+/// Updates handled at once unless `MAX_CONCURRENT_UPDATES` says otherwise.
+pub const DEFAULT_MAX_CONCURRENT_UPDATES: usize = 256;
 
 #[derive(Debug)]
 pub struct Config {
@@ -24,6 +26,9 @@ pub struct Config {
     /// `TELEGRAM_RATE_LIMIT`: keep to Telegram's sending limits (on unless set to `off`, which
     /// only benchmarks against a fake Bot API should do).
     pub telegram_rate_limit: bool,
+    /// `MAX_CONCURRENT_UPDATES`: how many updates are handled at once; the rest wait their turn
+    /// in arrival order. Bounds the memory a burst takes.
+    pub max_concurrent_updates: usize,
     /// How Telemost calls are retried; not an environment variable (tests shorten the waits).
     pub telemost_retry: RetryPolicy,
     /// `TOKEN_ENCRYPTION_KEY`: the key sealing stored tokens; `None` means the key file beside
@@ -59,6 +64,8 @@ pub enum ConfigError {
     SecretWithoutClientId,
     #[error("TELEGRAM_RATE_LIMIT must be `on` or `off`, not {0:?}")]
     BadRateLimit(String),
+    #[error("MAX_CONCURRENT_UPDATES must be a whole number from 1 to 100000, not {0:?}")]
+    BadConcurrency(String),
     #[error("{name} is not a valid http(s) URL: {value:?}")]
     BadUrl { name: &'static str, value: String },
 }
@@ -89,6 +96,15 @@ impl Config {
             Some("off") => false,
             Some(other) => return Err(ConfigError::BadRateLimit(other.to_owned())),
         };
+        let max_concurrent_updates = match non_empty("MAX_CONCURRENT_UPDATES") {
+            None => DEFAULT_MAX_CONCURRENT_UPDATES,
+            Some(v) => v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or(ConfigError::BadConcurrency(v))?,
+        };
         let token_encryption_key = non_empty("TOKEN_ENCRYPTION_KEY")
             .map(|k| Key::from_base64(&k).map_err(|_| ConfigError::BadEncryptionKey))
             .transpose()?;
@@ -112,6 +128,7 @@ impl Config {
             telemost_api_url,
             database_url,
             telegram_rate_limit,
+            max_concurrent_updates,
             telemost_retry: RetryPolicy::default(),
             token_encryption_key,
             yandex,
@@ -164,6 +181,19 @@ mod tests {
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert!(c.telegram_api_url.is_none());
         assert!(c.telegram_rate_limit);
+        assert_eq!(c.max_concurrent_updates, DEFAULT_MAX_CONCURRENT_UPDATES);
+    }
+
+    #[test]
+    fn concurrency_is_a_positive_number() {
+        let four = cfg(&[("TELOXIDE_TOKEN", "t"), ("MAX_CONCURRENT_UPDATES", " 4 ")]).unwrap();
+        assert_eq!(four.max_concurrent_updates, 4);
+        for bad in ["0", "-1", "many", "1.5", "100001"] {
+            assert_eq!(
+                cfg(&[("TELOXIDE_TOKEN", "t"), ("MAX_CONCURRENT_UPDATES", bad)]).unwrap_err(),
+                ConfigError::BadConcurrency(bad.into())
+            );
+        }
     }
 
     #[test]

@@ -995,3 +995,73 @@ async fn database_write_failure_is_reported_and_recovered_from() {
     assert_eq!(reqs[0].authorization, "OAuth y0_ann");
     app.stop().await;
 }
+
+/// The operator lets the bot handle one update at a time (`MAX_CONCURRENT_UPDATES=1`). Alice's
+/// meeting takes Telemost a while, so Bob's /help waits for it instead of running alongside; then
+/// both are answered, and nothing is lost.
+#[tokio::test]
+async fn with_one_slot_updates_wait_for_it_and_none_is_lost() {
+    let app = TestApp::start_with(Options {
+        max_concurrent_updates: 1,
+        ..Options::default()
+    })
+    .await;
+    let mut alice = app.private(9901, "en");
+    let mut bob = app.private(9902, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    app.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "1", "join_url": "https://telemost.yandex.ru/j/00000000000001"}),
+        )
+        .after(Duration::from_millis(700)),
+    );
+    alice.send("/meet");
+    let panel = alice.reply().await;
+    alice.press(&panel, "create");
+    app.tm.wait_requests(1).await;
+    let asked = Instant::now();
+    bob.send("/help");
+    assert_eq!(bob.reply().await.text, en().help());
+    assert!(
+        asked.elapsed() >= Duration::from_millis(400),
+        "Bob's /help did not wait for the one slot: {:?}",
+        asked.elapsed()
+    );
+    let link = alice.reply_where(|r| r.text.contains("https://")).await;
+    assert!(link.text.contains("00000000000001"), "{}", link.text);
+    app.stop().await;
+}
+
+/// A burst through two slots: twelve people each send three commands at once. Every command is
+/// answered, and each person's answers come in the order they asked.
+#[tokio::test]
+async fn a_burst_through_few_slots_keeps_each_chats_order() {
+    let app = TestApp::start_with(Options {
+        max_concurrent_updates: 2,
+        ..Options::default()
+    })
+    .await;
+    let mut people: Vec<Person> = (0..12).map(|i| app.private(9910 + i, "en")).collect();
+    for p in &mut people {
+        p.send("/help");
+        p.send("/cancel");
+        p.send("/forget");
+    }
+    for p in &mut people {
+        let answers = [
+            p.reply().await.text,
+            p.reply().await.text,
+            p.reply().await.text,
+        ];
+        assert_eq!(
+            answers,
+            [
+                en().help().to_owned(),
+                en().nothing_to_cancel().to_owned(),
+                en().token_none_to_forget().to_owned()
+            ]
+        );
+    }
+    app.stop().await;
+}

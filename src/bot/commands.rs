@@ -61,22 +61,24 @@ pub async fn on_command(
         } if groups::still_valid(until) => (Some(group), until),
         _ => (None, None),
     };
+    // The commands' work is boxed: this future then holds only the command being run, not room
+    // for the largest of them (a thousand /meet in flight at once each kept ~9 KB otherwise).
     match cmd {
         Command::Start(code) if private && groups::looks_like_code(code.trim()) => {
-            groups::redeem(&bot, &msg, &dialogue, &ctx, code.trim()).await?;
+            Box::pin(groups::redeem(&bot, &msg, &dialogue, &ctx, code.trim())).await?;
         }
         Command::Start(_) | Command::Help => {
             bot.send(chat, t.help(), None).await?;
         }
-        Command::Connect => groups::connect(&bot, &msg, &me, &ctx).await?,
+        Command::Connect => Box::pin(groups::connect(&bot, &msg, &me, &ctx)).await?,
         Command::Disconnect | Command::Forget if !private => {
-            groups::disconnect(&bot, &msg, &ctx).await?
+            Box::pin(groups::disconnect(&bot, &msg, &ctx)).await?
         }
         Command::Disconnect => {
             bot.send(chat, t.connect_in_groups_only(), None).await?;
         }
         Command::Login => {
-            login::start(&bot, &msg, &dialogue, &ctx, awaited_group).await?;
+            Box::pin(login::start(&bot, &msg, &dialogue, &ctx, awaited_group)).await?;
         }
         Command::Token(arg) if !private => {
             if !arg.trim().is_empty() {
@@ -104,7 +106,7 @@ pub async fn on_command(
             bot.send(chat, prompt, None).await?;
         }
         Command::Token(arg) => {
-            if save_token(&bot, &msg, &ctx, &arg, awaited_group).await? {
+            if Box::pin(save_token(&bot, &msg, &ctx, &arg, awaited_group)).await? {
                 dialogue.exit().await?;
             } else {
                 // Malformed: the next message is taken as the token, as after a lone /token.
@@ -149,10 +151,10 @@ pub async fn on_command(
             };
             let now = matches!(arg.trim().to_lowercase().as_str(), "now" | "сейчас");
             let draft = Draft::meeting(user.id.0);
-            dialogue::start(bot, dialogue, &ctx, user, draft, None, now).await?;
+            Box::pin(dialogue::start(bot, dialogue, &ctx, user, draft, None, now)).await?;
         }
-        Command::History => super::history::show(&bot, &msg, &ctx).await?,
-        Command::Settings => super::settings::show(&bot, &msg, &ctx).await?,
+        Command::History => Box::pin(super::history::show(&bot, &msg, &ctx)).await?,
+        Command::Settings => Box::pin(super::settings::show(&bot, &msg, &ctx)).await?,
         Command::Stream(arg) => {
             let Some(user) = msg.from.as_ref() else {
                 return Ok(());
@@ -166,7 +168,10 @@ pub async fn on_command(
                 }
             };
             let draft = Draft::stream(user.id.0, title);
-            dialogue::start(bot, dialogue, &ctx, user, draft, note, false).await?;
+            Box::pin(dialogue::start(
+                bot, dialogue, &ctx, user, draft, note, false,
+            ))
+            .await?;
         }
     }
     Ok(())

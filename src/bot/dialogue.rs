@@ -421,7 +421,7 @@ pub async fn start(
     let instant = instant || (settings.instant_meet && draft.stream.is_none());
     if instant && draft.request().is_some() {
         // `/meet now`: zero taps, straight to the links.
-        return create(&bot, &dialogue, ctx, user, draft, None).await;
+        return Box::pin(create(&bot, &dialogue, ctx, user, draft, None)).await;
     }
     present(&bot, &dialogue, t, draft, note.as_deref(), None).await
 }
@@ -762,15 +762,7 @@ async fn create(
                 }
                 _ => resume_at,
             };
-            present(
-                bot,
-                dialogue,
-                t,
-                d,
-                Some(&t.telemost_error(&e)),
-                panel,
-            )
-            .await
+            present(bot, dialogue, t, d, Some(&t.telemost_error(&e)), panel).await
         }
     }
 }

@@ -28,6 +28,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, User};
 use teloxide::update_listeners::Polling;
 use thiserror::Error;
+use tokio::sync::Semaphore;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::config::Config;
@@ -347,7 +348,9 @@ pub fn schema() -> UpdateHandler<HandlerError> {
 }
 
 /// What the dispatcher runs for every update. The update waits for its turn in its chat's lane
-/// (see `lanes`), then goes through `routes` with `deps` as a task of its own, so that nothing in
+/// (see `lanes`) and for one of `at_once` slots (so that a burst of a thousand chats holds a
+/// thousand small waiting updates, not a thousand handlers in full flight), then goes through
+/// `routes` with `deps` as a task of its own, so that nothing in
 /// a handler can take the bot down: a panic is caught there and logged. When the failure is ours
 /// (the database, or a panic), the user is told; a failed Telegram call is only logged, since
 /// telling the user would need Telegram.
@@ -355,9 +358,11 @@ fn in_lanes(
     routes: UpdateHandler<HandlerError>,
     deps: DependencyMap,
     bot: TgBot,
+    at_once: usize,
 ) -> UpdateHandler<HandlerError> {
     let routes = Arc::new(routes);
     let lanes = Arc::new(Lanes::default());
+    let slots = Arc::new(Semaphore::new(at_once));
     dptree::endpoint(move |update: Update| {
         // Taken here, synchronously, so that a lane's order is the order of arrival.
         let mut turn = lanes.enter(update.chat().map(|c| c.id.0));
@@ -366,8 +371,12 @@ fn in_lanes(
         let routes = Arc::clone(&routes);
         let mut deps = deps.clone();
         deps.insert(update);
+        let slots = Arc::clone(&slots);
         let work = tokio::spawn(async move {
             turn.ready().await;
+            // After the turn, never before: a slot held while waiting behind the same chat's
+            // update could leave that update without one. The semaphore is never closed.
+            let _slot = slots.acquire().await;
             match routes.dispatch(deps).await {
                 ControlFlow::Break(result) => result,
                 // Updates no branch takes (edits, channel posts, stickers in groups…): dropped
@@ -509,11 +518,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
     let deps = dptree::deps![ctx, DialogueStore::new(db.clone()), outbox.clone(), me];
-    let mut dispatcher = Dispatcher::builder(bot.clone(), in_lanes(schema(), deps, outbox))
-        // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
-        .distribution_function(|_| None::<()>)
-        .error_handler(Arc::new(LogErrors("handling an update")))
-        .build();
+    let mut dispatcher = Dispatcher::builder(
+        bot.clone(),
+        in_lanes(schema(), deps, outbox, config.max_concurrent_updates),
+    )
+    // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
+    .distribution_function(|_| None::<()>)
+    .error_handler(Arc::new(LogErrors("handling an update")))
+    .build();
     let shutdown = dispatcher.shutdown_token();
     let listener = Polling::builder(bot)
         .timeout(Duration::from_secs(10))
@@ -580,6 +592,7 @@ mod tests {
             dptree::endpoint(|| async { panic!("boom") }),
             DependencyMap::new(),
             bot.clone(),
+            1,
         );
         let result = panicking.dispatch(dptree::deps![update.clone()]).await;
         assert!(
@@ -590,6 +603,7 @@ mod tests {
             dptree::endpoint(|| async { Ok(()) }),
             DependencyMap::new(),
             bot,
+            1,
         );
         let result = fine.dispatch(dptree::deps![update]).await;
         assert!(matches!(result, ControlFlow::Break(Ok(()))));

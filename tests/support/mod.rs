@@ -73,6 +73,8 @@ pub struct Options {
     pub telegram_rate_limit: bool,
     /// `YANDEX_OAUTH_URL` (with a client id and secret) when /login should work.
     pub oauth_url: Option<String>,
+    /// `MAX_CONCURRENT_UPDATES`.
+    pub max_concurrent_updates: usize,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             retry: test_retry_policy(),
             telegram_rate_limit: false,
             oauth_url: None,
+            max_concurrent_updates: telemost_bot::config::DEFAULT_MAX_CONCURRENT_UPDATES,
         }
     }
 }
@@ -151,6 +154,7 @@ impl TestApp {
                 .unwrap_or_else(|| self.tm.base_url.clone()),
             database_url: self.db_path().to_str().unwrap().to_owned(),
             telegram_rate_limit: self.options.telegram_rate_limit,
+            max_concurrent_updates: self.options.max_concurrent_updates,
             telemost_retry: self.options.retry.clone(),
             token_encryption_key: None,
             yandex: self.options.oauth_url.clone().map(|url| YandexApp {
