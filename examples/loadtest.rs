@@ -5,8 +5,13 @@
 //!
 //! ```sh
 //! cargo build --release --examples && cargo build --release
-//! cargo run --release --example loadtest -- --chats 1,100,1000
+//! cargo run --release --example loadtest -- --chats 1,100,1000 --repeat 3
 //! ```
+//!
+//! `--repeat K` runs each size (and the floor) K times and shows medians; `--flow defaults` does
+//! /meet and Create only; `--telemost-delay-ms D` makes the fake Telemost answer after D ms.
+//! `LOADTEST_BOT=path` measures another build of the bot (one saved before a change, say), and
+//! `CARGO_TARGET_DIR` is honoured when looking for the builds.
 //!
 //! Prints, per N: meetings per second, p50/p95/p99 from pressing the last button to the link,
 //! the bot's CPU per meeting (from /proc), Bot API calls per meeting by method, peak RSS; and
@@ -379,6 +384,55 @@ async fn run_bot(tg: &FakeTg, pid: u32, chats: usize, base: i64, full: bool) -> 
     }
 }
 
+/// The median of each figure over repeated runs at one size (the machine's noise is ±20%).
+struct Summary {
+    rate: f64,
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+    /// CPU seconds per meeting: the median, and every run's.
+    cpu: f64,
+    cpus: Vec<f64>,
+    /// The highest peak: RSS only grows over the process's life.
+    peak_kb: u64,
+}
+
+impl Summary {
+    fn of(runs: &[Run]) -> Self {
+        let med = |f: &dyn Fn(&Run) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
+        let secs = |f: &dyn Fn(&Run) -> Duration| {
+            Duration::from_secs_f64(med(&|r: &Run| f(r).as_secs_f64()))
+        };
+        Self {
+            rate: med(&|r| r.chats as f64 / r.wall.as_secs_f64()),
+            p50: secs(&|r| pct(&r.latencies, 0.50)),
+            p95: secs(&|r| pct(&r.latencies, 0.95)),
+            p99: secs(&|r| pct(&r.latencies, 0.99)),
+            cpu: med(&|r| r.cpu / r.chats as f64),
+            cpus: runs.iter().map(|r| r.cpu / r.chats as f64).collect(),
+            peak_kb: runs.iter().map(|r| r.peak_kb).max().unwrap_or(0),
+        }
+    }
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
+/// " (runs: a, b, c)" when there was more than one run, in units of `scale`.
+fn spread(xs: &[f64], scale: f64) -> String {
+    if xs.len() < 2 {
+        return String::new();
+    }
+    let each: Vec<String> = xs.iter().map(|x| format!("{:.3}", x * scale)).collect();
+    format!(" (runs: {})", each.join(", "))
+}
+
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[i]
@@ -485,12 +539,20 @@ async fn main() {
             .unwrap_or(0),
     );
     let full = arg("--flow").as_deref() != Some("defaults");
+    // Each size (and the floor) this many times; the table shows medians.
+    let repeat: usize = arg("--repeat")
+        .and_then(|s| s.parse().ok())
+        .filter(|&k| k > 0)
+        .unwrap_or(1);
     // LOADTEST_BOT=path compares another build of the bot (say, one saved before a change).
     let bot = std::env::var_os("LOADTEST_BOT")
         .map_or_else(|| release_binary("telemost-bot", false), PathBuf::from);
     let floor = release_binary("floor", true);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("machine: {cpus} CPUs; fakes in-process on loopback; Telemost delay {delay:?}");
+    println!(
+        "machine: {cpus} CPUs; fakes in-process on loopback; Telemost delay {delay:?}; \
+         medians of {repeat} run(s)"
+    );
     println!(
         "flow: {}",
         if full {
@@ -516,10 +578,15 @@ async fn main() {
         proc_stat(proc.child.id()).rss_kb / 1024
     );
 
-    let floor_per_update = floor_cost(&floor, 100, 30).await;
+    let mut floors = Vec::new();
+    for _ in 0..repeat {
+        floors.push(floor_cost(&floor, 100, 50).await);
+    }
+    let floor_per_update = median(&mut floors);
     println!(
-        "floor (minimal teloxide bot, one reply per update): {:.3} ms CPU per update",
-        floor_per_update * 1000.0
+        "floor (minimal teloxide bot, one reply per update): {:.3} ms CPU per update{}",
+        floor_per_update * 1000.0,
+        spread(&floors, 1000.0)
     );
 
     println!(
@@ -528,36 +595,32 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut base = 1_000_000;
     for &n in &sizes {
-        let r = run_bot(&tg, proc.child.id(), n, base, full).await;
-        base += n as i64 + 1;
-        let per_meeting: Vec<String> = r
+        let mut runs = Vec::new();
+        for _ in 0..repeat {
+            runs.push(run_bot(&tg, proc.child.id(), n, base, full).await);
+            base += n as i64 + 1;
+        }
+        let r = Summary::of(&runs);
+        let per_meeting: Vec<String> = runs[0]
             .calls
             .iter()
-            .map(|(m, c)| format!("{m} {:.2}", *c as f64 / r.chats as f64))
+            .map(|(m, c)| format!("{m} {:.2}", *c as f64 / n as f64))
             .collect();
         // /proc counts CPU in clock ticks (10 ms): a handful of meetings is below resolution.
-        if r.cpu == 0.0 {
-            println!(
-                "| {} | {:.0} | {} | {} | {} | below /proc resolution | - | {} MB | {} |",
-                r.chats,
-                r.chats as f64 / r.wall.as_secs_f64(),
-                ms(pct(&r.latencies, 0.50)),
-                ms(pct(&r.latencies, 0.95)),
-                ms(pct(&r.latencies, 0.99)),
-                r.peak_kb / 1024,
-                per_meeting.join(", "),
-            );
-            continue;
-        }
+        let (cpu, ratio) = if r.cpu == 0.0 {
+            ("below /proc resolution".to_owned(), "-".to_owned())
+        } else {
+            (
+                format!("{:.3} ms{}", r.cpu * 1000.0, spread(&r.cpus, 1000.0)),
+                format!("{:.2}x", r.cpu / (floor_per_update * updates_per_meeting)),
+            )
+        };
         println!(
-            "| {} | {:.0} | {} | {} | {} | {:.3} ms | {:.2}x | {} MB | {} |",
-            r.chats,
-            r.chats as f64 / r.wall.as_secs_f64(),
-            ms(pct(&r.latencies, 0.50)),
-            ms(pct(&r.latencies, 0.95)),
-            ms(pct(&r.latencies, 0.99)),
-            r.cpu / r.chats as f64 * 1000.0,
-            (r.cpu / r.chats as f64) / (floor_per_update * updates_per_meeting),
+            "| {n} | {:.0} | {} | {} | {} | {cpu} | {ratio} | {} MB | {} |",
+            r.rate,
+            ms(r.p50),
+            ms(r.p95),
+            ms(r.p99),
             r.peak_kb / 1024,
             per_meeting.join(", "),
         );

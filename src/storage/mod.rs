@@ -157,8 +157,13 @@ fn refresh_context(chat_id: i64) -> String {
     format!("chat/{chat_id}/refresh")
 }
 
-fn is_in_memory(file: &Path) -> bool {
-    file.as_os_str().is_empty() || file == Path::new(":memory:")
+/// Whether the database lives in memory only: `sqlite::memory:` (which sqlx names
+/// `file:sqlx-in-memory-N`), `:memory:`, or a URL asking for `mode=memory`.
+fn is_in_memory(url: &str, file: &Path) -> bool {
+    file.as_os_str().is_empty()
+        || file == Path::new(":memory:")
+        || file.to_string_lossy().starts_with("file:sqlx-in-memory-")
+        || url.contains("mode=memory")
 }
 
 /// Reads the key file beside `db_file`, or creates it (owner-only) when the database has no
@@ -243,7 +248,7 @@ impl Db {
             .await?;
         let key = match keys {
             KeySource::Given(key) => key,
-            KeySource::FileBesideDatabase if is_in_memory(&file) => Key::generate(),
+            KeySource::FileBesideDatabase if is_in_memory(url, &file) => Key::generate(),
             KeySource::FileBesideDatabase => key_file(&file, check.is_some())?,
         };
         let cipher = Cipher::new(&key);
@@ -265,7 +270,7 @@ impl Db {
         let writer = std::sync::Arc::new(Mutex::new(Some(conn)));
         // Opened after the migrations, so it sees the tables they made. A database in memory is
         // private to its connection: there the writer reads too.
-        let reader = if is_in_memory(&file) {
+        let reader = if is_in_memory(url, &file) {
             writer.clone()
         } else {
             let reader = SqliteConnection::connect_with(&options.read_only(true)).await?;
@@ -719,9 +724,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_database_in_memory_reads_what_it_wrote() {
+        let cwd_before: Vec<_> = std::fs::read_dir(".")
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         let db = Db::open("sqlite::memory:", KeySource::FileBesideDatabase)
             .await
             .unwrap();
+        let cwd_after: Vec<_> = std::fs::read_dir(".")
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(
+            cwd_before, cwd_after,
+            "no key file is written for a database in memory"
+        );
         db.set_token(1, &pasted("one"), Some(1)).await.unwrap();
         db.save_dialogue(1, "{}").await.unwrap();
         assert_eq!(
