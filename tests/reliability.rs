@@ -1065,3 +1065,26 @@ async fn a_burst_through_few_slots_keeps_each_chats_order() {
     }
     app.stop().await;
 }
+
+/// The bot asks Telegram only for the kinds of update it handles: in a busy group it is not sent
+/// every reaction, edit and member change just to drop them.
+#[tokio::test]
+async fn the_bot_asks_only_for_the_updates_it_handles() {
+    let app = TestApp::start().await;
+    let polls = app.tg.wait_polls(1, Duration::from_secs(10)).await;
+    let mut kinds = polls[0]
+        .allowed_updates
+        .clone()
+        .expect("allowed_updates is sent");
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "callback_query",
+            "chosen_inline_result",
+            "inline_query",
+            "message"
+        ]
+    );
+    app.stop().await;
+}

@@ -77,9 +77,11 @@ impl Lanes {
 impl Turn {
     /// Waits until every earlier update of the chat is done.
     pub async fn ready(&mut self) {
-        if let Some(rx) = self.waiting.take() {
+        if let Some(rx) = self.waiting.as_mut() {
             // An error means the lane was dropped; nothing is left to wait for.
             let _ = rx.await;
+            // Only now: a turn cancelled while waiting must not pass on a turn it never had.
+            self.waiting = None;
         }
     }
 }
@@ -156,6 +158,29 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), third.ready())
             .await
             .expect("the third update gets its turn");
+        drop(third);
+        assert_eq!(lanes.busy_chats(), 0);
+    }
+
+    #[tokio::test]
+    async fn giving_up_the_wait_does_not_give_away_a_turn_never_had() {
+        let lanes = Arc::new(Lanes::default());
+        let first = lanes.enter(Some(9));
+        let mut second = lanes.enter(Some(9));
+        let mut third = lanes.enter(Some(9));
+        // The second stops waiting (its handler is cancelled) while the first still runs.
+        let gave_up = tokio::time::timeout(Duration::from_millis(20), second.ready()).await;
+        assert!(gave_up.is_err());
+        drop(second);
+        let early = tokio::time::timeout(Duration::from_millis(50), third.ready()).await;
+        assert!(
+            early.is_err(),
+            "the third ran while the first was still running"
+        );
+        drop(first);
+        tokio::time::timeout(Duration::from_secs(5), third.ready())
+            .await
+            .expect("the third gets its turn once the first is done");
         drop(third);
         assert_eq!(lanes.busy_chats(), 0);
     }

@@ -18,6 +18,7 @@ pub mod texts;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -347,51 +348,60 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(Update::filter_chosen_inline_result().endpoint(inline::on_chosen))
 }
 
-/// What the dispatcher runs for every update. The update waits for its turn in its chat's lane
-/// (see `lanes`) and for one of `at_once` slots (so that a burst of a thousand chats holds a
-/// thousand small waiting updates, not a thousand handlers in full flight), then goes through
-/// `routes` with `deps` as a task of its own, so that nothing in
-/// a handler can take the bot down: a panic is caught there and logged. When the failure is ours
-/// (the database, or a panic), the user is told; a failed Telegram call is only logged, since
+/// What the dispatcher runs for every update. The update takes its place in its chat's lane (see
+/// `lanes`), then, as a task of its own, waits for its turn and for one of `at_once` slots (so
+/// that a burst of a thousand chats holds a thousand small queued updates, not a thousand
+/// handlers in full flight), and goes through `routes`. Nothing in a handler can take the bot
+/// down: a panic is caught and logged. When the failure is ours (the database, or a panic), the
+/// user is told, before the chat's next update runs; a failed Telegram call is only logged, since
 /// telling the user would need Telegram.
+///
+/// It asks Telegram for the updates `routes` handles and no others (`allowed_updates` is taken
+/// from the handler's description).
 fn in_lanes(
     routes: UpdateHandler<HandlerError>,
-    deps: DependencyMap,
     bot: TgBot,
     at_once: usize,
 ) -> UpdateHandler<HandlerError> {
+    let description = routes.description().clone();
+    let sig = routes.sig().clone();
     let routes = Arc::new(routes);
     let lanes = Arc::new(Lanes::default());
     let slots = Arc::new(Semaphore::new(at_once));
-    dptree::endpoint(move |update: Update| {
-        // Taken here, synchronously, so that a lane's order is the order of arrival.
+    let run = move |deps: DependencyMap, _: _| {
+        let update: Arc<Update> = deps.get();
+        // Taken here, synchronously, while the dispatcher takes updates in the order they
+        // came: a lane's order is the order of arrival.
         let mut turn = lanes.enter(update.chat().map(|c| c.id.0));
         let chat = update.chat().map(|c| c.id);
         let t = lang_of(update.from());
-        let routes = Arc::clone(&routes);
-        let mut deps = deps.clone();
-        deps.insert(update);
-        let slots = Arc::clone(&slots);
+        let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
         let work = tokio::spawn(async move {
             turn.ready().await;
             // After the turn, never before: a slot held while waiting behind the same chat's
             // update could leave that update without one. The semaphore is never closed.
             let _slot = slots.acquire().await;
-            match routes.dispatch(deps).await {
-                ControlFlow::Break(result) => result,
+            let mut handling = std::pin::pin!(routes.dispatch(deps));
+            // A panic is caught where it happens; the handler is then dropped, never polled
+            // again, so what it left half-done is not observed.
+            let handled = std::future::poll_fn(|cx| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handling.as_mut().poll(cx)
+                }))
+                .map_or(Poll::Ready(None), |p| p.map(Some))
+            })
+            .await;
+            let (result, ours) = match handled {
+                Some(ControlFlow::Break(Err(HandlerError::Storage(e)))) => {
+                    (Err(HandlerError::Storage(e)), true)
+                }
+                Some(ControlFlow::Break(result)) => (result, false),
                 // Updates no branch takes (edits, channel posts, stickers in groups…): dropped
                 // quietly. teloxide's default handler would log the whole update, user text
                 // included.
-                ControlFlow::Continue(_) => Ok(()),
-            }
-        });
-        let bot = Arc::clone(&bot);
-        async move {
-            let (result, ours) = match work.await {
-                Ok(Err(HandlerError::Storage(e))) => (Err(HandlerError::Storage(e)), true),
-                Ok(result) => (result, false),
-                Err(e) => {
-                    tracing::error!(panicked = e.is_panic(), "a handler did not finish");
+                Some(ControlFlow::Continue(_)) => (Ok(()), false),
+                None => {
+                    tracing::error!("a handler panicked");
                     (Ok(()), true)
                 }
             };
@@ -399,8 +409,16 @@ fn in_lanes(
                 let _ = bot.send(chat, t.internal_error(), None).await;
             }
             result
+        });
+        async move {
+            ControlFlow::Break(work.await.unwrap_or_else(|e| {
+                // Only when the runtime is shutting down.
+                tracing::warn!(error = %e, "a handler was cancelled");
+                Ok(())
+            }))
         }
-    })
+    };
+    dptree::from_fn_with_description(description, run, sig)
 }
 
 /// Logs handler or polling errors (`.0` says which) with secrets removed.
@@ -517,15 +535,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         logins: Default::default(),
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
-    let deps = dptree::deps![ctx, DialogueStore::new(db.clone()), outbox.clone(), me];
-    let mut dispatcher = Dispatcher::builder(
-        bot.clone(),
-        in_lanes(schema(), deps, outbox, config.max_concurrent_updates),
-    )
-    // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
-    .distribution_function(|_| None::<()>)
-    .error_handler(Arc::new(LogErrors("handling an update")))
-    .build();
+    let routes = in_lanes(schema(), outbox.clone(), config.max_concurrent_updates);
+    let mut dispatcher = Dispatcher::builder(bot.clone(), routes)
+        .dependencies(dptree::deps![ctx, DialogueStore::new(db.clone()), outbox])
+        // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
+        .distribution_function(|_| None::<()>)
+        .error_handler(Arc::new(LogErrors("handling an update")))
+        .build();
     let shutdown = dispatcher.shutdown_token();
     let listener = Polling::builder(bot)
         .timeout(Duration::from_secs(10))
@@ -590,7 +606,6 @@ mod tests {
         let bot: TgBot = Arc::new(Outbox::new(Bot::new("1:x"), false));
         let panicking = in_lanes(
             dptree::endpoint(|| async { panic!("boom") }),
-            DependencyMap::new(),
             bot.clone(),
             1,
         );
@@ -599,12 +614,7 @@ mod tests {
             matches!(result, ControlFlow::Break(Ok(()))),
             "the panic is logged and swallowed"
         );
-        let fine = in_lanes(
-            dptree::endpoint(|| async { Ok(()) }),
-            DependencyMap::new(),
-            bot,
-            1,
-        );
+        let fine = in_lanes(dptree::endpoint(|| async { Ok(()) }), bot, 1);
         let result = fine.dispatch(dptree::deps![update]).await;
         assert!(matches!(result, ControlFlow::Break(Ok(()))));
     }

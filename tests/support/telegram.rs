@@ -44,6 +44,8 @@ pub struct Poll {
     pub status: u16,
     /// When it arrived.
     pub at: Instant,
+    /// The kinds of update the bot asked for (`allowed_updates`), if it said.
+    pub allowed_updates: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -392,6 +394,15 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
             offset,
             status: fault.as_ref().map_or(200, |(status, _)| *status),
             at: Instant::now(),
+            allowed_updates: body
+                .get("allowed_updates")
+                .and_then(Value::as_array)
+                .map(|kinds| {
+                    kinds
+                        .iter()
+                        .filter_map(|k| k.as_str().map(str::to_owned))
+                        .collect()
+                }),
         });
         fault
     };
