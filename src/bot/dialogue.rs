@@ -597,42 +597,52 @@ pub async fn on_callback(
     if !step_matches {
         return Ok(notice(t.stale_button()).await?);
     }
-    bot.answer(&q, None).await?;
-    match cb {
-        Callback::Cancel => {
-            dialogue.exit().await?;
-            show(
-                &bot,
-                dialogue.chat_id(),
-                pressed_on,
-                t.cancelled().to_owned(),
-                InlineKeyboardMarkup::default(),
-            )
-            .await?;
-            Ok(())
-        }
-        Callback::Create => create(&bot, &dialogue, &ctx, &q.from, d, pressed_on).await,
-        Callback::Skip if d.step == Step::Cohosts => {
-            d.cohosts = None;
-            create(&bot, &dialogue, &ctx, &q.from, d, pressed_on).await
-        }
-        Callback::WaitingRoom(level) => {
-            d.waiting_room = level;
-            advance(&bot, &dialogue, t, d, pressed_on).await
-        }
-        Callback::StreamAccess(access) => {
-            if let Some(s) = d.stream.as_mut() {
-                s.access = access;
+    // The press is answered (the user's spinner stops) while the step goes ahead: the link does
+    // not wait for the answer's round trip. A failed answer costs only the spinner.
+    let pressed = q.from.clone();
+    let answer_bot = Arc::clone(&bot);
+    let act = async move {
+        match cb {
+            Callback::Cancel => {
+                dialogue.exit().await?;
+                show(
+                    &bot,
+                    dialogue.chat_id(),
+                    pressed_on,
+                    t.cancelled().to_owned(),
+                    InlineKeyboardMarkup::default(),
+                )
+                .await?;
+                Ok(())
             }
-            advance(&bot, &dialogue, t, d, pressed_on).await
+            Callback::Create => create(&bot, &dialogue, &ctx, &pressed, d, pressed_on).await,
+            Callback::Skip if d.step == Step::Cohosts => {
+                d.cohosts = None;
+                create(&bot, &dialogue, &ctx, &pressed, d, pressed_on).await
+            }
+            Callback::WaitingRoom(level) => {
+                d.waiting_room = level;
+                advance(&bot, &dialogue, t, d, pressed_on).await
+            }
+            Callback::StreamAccess(access) => {
+                if let Some(s) = d.stream.as_mut() {
+                    s.access = access;
+                }
+                advance(&bot, &dialogue, t, d, pressed_on).await
+            }
+            Callback::Skip => advance(&bot, &dialogue, t, d, pressed_on).await,
+            Callback::Cohost(id) => {
+                toggle_cohost(&mut d, id);
+                present(&bot, &dialogue, t, d, None, pressed_on).await
+            }
+            Callback::Setting(_) | Callback::Manage { .. } => Ok(()),
         }
-        Callback::Skip => advance(&bot, &dialogue, t, d, pressed_on).await,
-        Callback::Cohost(id) => {
-            toggle_cohost(&mut d, id);
-            present(&bot, &dialogue, t, d, None, pressed_on).await
-        }
-        Callback::Setting(_) | Callback::Manage { .. } => Ok(()),
+    };
+    let (answered, acted) = tokio::join!(answer_bot.answer(&q, None), act);
+    if let Err(e) = answered {
+        tracing::warn!(error = %super::redacted(&e), "could not answer a button press");
     }
+    acted
 }
 
 /// Adds the remembered cohost `id` to the draft, or removes it if it is there.
