@@ -63,23 +63,13 @@ fn the_date_oracle_agrees_with_known_dates() {
     assert_eq!(utc(1_795_784_700), "2026-11-27 13:05 UTC");
 }
 
-/// When the bot recorded each conference of `chat`: conference id → unix seconds.
-async fn recorded_at(app: &TestApp, chat: i64) -> HashMap<String, i64> {
-    let db = telemost_bot::storage::Db::open(
-        app.db_path().to_str().unwrap(),
-        telemost_bot::storage::KeySource::FileBesideDatabase,
-    )
-    .await
-    .unwrap();
-    let got = db
-        .recent_meetings(chat, 100)
+/// When the bot recorded each conference of `chat`, once `n` are: conference id → unix seconds.
+async fn recorded_at(app: &TestApp, chat: i64, n: usize) -> HashMap<String, i64> {
+    app.recorded_meetings(chat, n)
         .await
-        .unwrap()
         .into_iter()
         .map(|m| (m.conference_id, m.created_at))
-        .collect();
-    db.close().await;
-    got
+        .collect()
 }
 
 /// In a private chat: /meet with waiting room `level`, then `cohosts` typed (or none).
@@ -182,7 +172,7 @@ async fn history_lists_meetings_and_streams_newest_first() {
         })
     );
 
-    let at = recorded_at(&app, GROUP).await;
+    let at = recorded_at(&app, GROUP, 3).await;
     assert_eq!(at.len(), 3);
     let from = group.now();
     boris_in_group.send("/history");

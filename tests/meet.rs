@@ -555,13 +555,7 @@ async fn created_meeting_is_recorded() {
     alice.send("anna@corp.ru");
     alice.reply_where(|r| r.text.contains("https://")).await;
 
-    let db = telemost_bot::storage::Db::open(
-        app.db_path().to_str().unwrap(),
-        telemost_bot::storage::KeySource::FileBesideDatabase,
-    )
-    .await
-    .unwrap();
-    let got = db.recent_meetings(1201, 10).await.unwrap();
+    let got = app.recorded_meetings(1201, 1).await;
     assert_eq!(got.len(), 1);
     let m = &got[0];
     assert_eq!(m.chat_id, 1201);
@@ -578,6 +572,7 @@ async fn created_meeting_is_recorded() {
         "a real timestamp: {}",
         m.created_at
     );
+    let db = app.side_db().await;
     assert!(db.recent_meetings(1202, 10).await.unwrap().is_empty());
     db.close().await;
     app.stop().await;

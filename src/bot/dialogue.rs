@@ -707,7 +707,7 @@ async fn create(
     d.creating_since = Some(crate::storage::unix_now());
     // Saved before the call, so a second tap on Create is refused instead of creating twice.
     dialogue.update(State::Draft(d.clone())).await?;
-    let call = ctx.create_meeting(chat, user, owner, &token, &request);
+    let call = ctx.create_meeting(owner, &token, &request);
     tokio::pin!(call);
     // "Creating…" only when Telemost is slow: under Telegram's limits every message spent is
     // latency for someone else, and a quick link needs no note before it.
@@ -748,6 +748,8 @@ async fn create(
                 conference.watch_url(),
             );
             let shown = show(bot, chat, panel, text, keyboard).await;
+            ctx.record_meeting(chat, user, owner, &request, &conference)
+                .await;
             if let Err(e) = dialogue.exit().await {
                 tracing::error!(chat_id = chat.0, error = %e, "could not end a finished dialogue");
             }

@@ -150,16 +150,16 @@ async fn create_for(
         .await?;
         return Ok(());
     };
-    match ctx
-        .create_meeting(own, &r.from, owner, &token, &request)
-        .await?
-    {
+    match ctx.create_meeting(owner, &token, &request).await? {
         Ok(conference) => {
             let text = super::created_text(t, &request, &conference);
             // Management buttons need a chat to work in; an inline message gets the links.
             let keyboard =
                 super::manage::link_keyboard(t, &conference.join_url, conference.watch_url());
-            bot.edit_inline(inline_id, text, keyboard).await?;
+            let shown = bot.edit_inline(inline_id, text, keyboard).await;
+            ctx.record_meeting(own, &r.from, owner, &request, &conference)
+                .await;
+            shown?;
         }
         Err(e) => {
             tracing::warn!(error = %e, "Telemost refused an inline meeting");

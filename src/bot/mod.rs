@@ -94,27 +94,35 @@ impl Ctx {
         Ok(None)
     }
 
-    /// Creates a meeting with `owner`'s `token` (refreshing it once if Telemost says 401), and
-    /// records it for `chat`, with the cohosts remembered. A failed record is only logged: the
-    /// meeting exists, and its links matter more than our note of it.
+    /// Creates a meeting with `owner`'s `token`, refreshing the token once if Telemost says 401.
     pub async fn create_meeting(
         &self,
-        chat: ChatId,
-        user: &User,
         owner: i64,
         token: &SecretString,
         request: &CreateConference,
     ) -> Result<Result<Conference, TelemostError>, StorageError> {
-        let result = match self.telemost.create_conference(token, request).await {
-            Err(TelemostError::Unauthorized) => match self.refresh_after_401(owner).await? {
-                Some(fresh) => self.telemost.create_conference(&fresh, request).await,
-                None => Err(TelemostError::Unauthorized),
+        Ok(
+            match self.telemost.create_conference(token, request).await {
+                Err(TelemostError::Unauthorized) => match self.refresh_after_401(owner).await? {
+                    Some(fresh) => self.telemost.create_conference(&fresh, request).await,
+                    None => Err(TelemostError::Unauthorized),
+                },
+                other => other,
             },
-            other => other,
-        };
-        let Ok(conference) = &result else {
-            return Ok(result);
-        };
+        )
+    }
+
+    /// Records a created meeting for `chat` (for /history and its buttons) and remembers its
+    /// cohosts. Called once the links are shown: they matter more than our note of them, so the
+    /// user does not wait for it, and a failure is only logged.
+    pub async fn record_meeting(
+        &self,
+        chat: ChatId,
+        user: &User,
+        owner: i64,
+        request: &CreateConference,
+        conference: &Conference,
+    ) {
         let record = MeetingRecord {
             chat_id: chat.0,
             user_id: i64::try_from(user.id.0).ok(),
@@ -136,7 +144,6 @@ impl Ctx {
             tracing::warn!(chat_id = chat.0, error = %e, "could not remember cohosts");
         }
         tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
-        Ok(result)
     }
 
     /// `owner`'s token (refreshed first if it is about to expire), if it has one.

@@ -132,6 +132,31 @@ impl TestApp {
         self.dir.path().join("bot.db")
     }
 
+    /// The meetings the bot recorded for `chat`, newest first, once there are `n` of them. The
+    /// record is written just after the links are shown, so a test that has seen the links may
+    /// have to wait a moment for it (at most 5 s).
+    pub async fn recorded_meetings(
+        &self,
+        chat: i64,
+        n: usize,
+    ) -> Vec<telemost_bot::storage::MeetingRecord> {
+        let db = self.side_db().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let got = db.recent_meetings(chat, 100).await.unwrap();
+            if got.len() >= n {
+                db.close().await;
+                return got;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{n} meetings never recorded for chat {chat}; got {}",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// A second handle on the bot's database (same file, same key file), for a test to read or
     /// write what the bot stores while it runs.
     pub async fn side_db(&self) -> telemost_bot::storage::Db {
