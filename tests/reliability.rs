@@ -3,12 +3,15 @@
 //! other stories (the real dispatcher against fakes on 127.0.0.1), with the tests' fast but
 //! realistic `RetryPolicy` (4 attempts, 20 ms base backoff, 2 s per request, 8 s in all).
 
+/// The real binary as a child process (see tests/security.rs).
+#[path = "support/process.rs"]
+mod process;
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use process::BotProcess;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -748,92 +751,21 @@ async fn rate_limited_replies_are_spread_not_dropped() {
     app.stop().await;
 }
 
-/// The real binary, as a child process, against the fakes. Killed if the test ends without it
-/// having exited.
-struct BotProcess {
-    child: Child,
-    stderr: PathBuf,
-}
-
-impl BotProcess {
-    /// The binary with none of the variables a `.env` could set (those `.env.example` names, set
-    /// or commented out), run in `dir`, where no `.env` is.
-    fn command(dir: &Path) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_telemost-bot"));
-        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"))
-            .unwrap_or_default();
-        let documented = example.lines().filter_map(|line| {
-            let (name, _) = line.trim_start_matches(['#', ' ']).split_once('=')?;
-            let is_name = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-            is_name.then_some(name)
-        });
-        let known = [
-            "TELOXIDE_TOKEN",
-            "TELOXIDE_API_URL",
-            "TELEMOST_API_URL",
-            "DATABASE_URL",
-            "TELEGRAM_RATE_LIMIT",
-            "RUST_LOG",
-        ];
-        for var in known.into_iter().chain(documented) {
-            cmd.env_remove(var);
-        }
-        cmd.current_dir(dir).stdin(Stdio::null());
-        cmd
-    }
-
-    fn spawn(tg: &FakeTelegram, tm: &FakeTelemost, dir: &Path, run: u32) -> Self {
-        let stderr = dir.join(format!("stderr-{run}.log"));
-        let child = Self::command(dir)
-            .env("TELOXIDE_TOKEN", BOT_TOKEN)
-            .env("TELOXIDE_API_URL", &tg.url)
-            .env("TELEMOST_API_URL", &tm.base_url)
-            .env("DATABASE_URL", dir.join("bot.db"))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("the binary starts");
-        Self { child, stderr }
-    }
-
-    fn sigterm(&self) {
-        let pid = self.child.id().to_string();
-        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits (without blocking the fakes) for the process to exit.
-    async fn exit_within(&mut self, within: Duration) -> ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running {within:?} after SIGTERM; stderr:\n{}",
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for BotProcess {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// The real binary against the fakes, logging at info.
+fn spawn_bot(tg: &FakeTelegram, tm: &FakeTelemost, dir: &Path) -> BotProcess {
+    BotProcess::spawn(
+        dir,
+        &[
+            ("TELOXIDE_TOKEN", BOT_TOKEN.to_owned()),
+            ("TELOXIDE_API_URL", tg.url.clone()),
+            ("TELEMOST_API_URL", tm.base_url.clone()),
+            (
+                "DATABASE_URL",
+                dir.join("bot.db").to_string_lossy().into_owned(),
+            ),
+            ("RUST_LOG", "info".to_owned()),
+        ],
+    )
 }
 
 /// SIGTERM stops the real binary cleanly (exit 0) in the middle of a /stream dialogue; started
@@ -846,7 +778,7 @@ async fn sigterm_mid_dialogue_then_restart_continues() {
     let dir = tempfile::tempdir().unwrap();
     let mut ann = Person::new(&tg, 9901, 9901, "en");
 
-    let mut bot = BotProcess::spawn(&tg, &tm, dir.path(), 1);
+    let mut bot = spawn_bot(&tg, &tm, dir.path());
     tg.wait_polls(1, Duration::from_secs(15)).await;
     ann.send("/token y0_ann");
     let saved = ann.reply().await;
@@ -858,14 +790,14 @@ async fn sigterm_mid_dialogue_then_restart_continues() {
 
     bot.sigterm();
     let status = bot.exit_within(Duration::from_secs(10)).await;
-    let log = bot.stderr();
+    let log = String::from_utf8_lossy(&bot.stderr()).into_owned();
     assert_eq!(status.code(), Some(0), "stderr:\n{log}");
     assert!(log.contains("shutting down"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 
     let polls_before = tg.polls().len();
     let said_before = tg.calls_to("sendMessage", ann.chat).len();
-    let mut bot = BotProcess::spawn(&tg, &tm, dir.path(), 2);
+    let mut bot = spawn_bot(&tg, &tm, dir.path());
     // Two polls of the new process: whatever the first one returned has been handled.
     tg.wait_polls(polls_before + 2, Duration::from_secs(15))
         .await;
@@ -908,8 +840,9 @@ async fn sigterm_mid_dialogue_then_restart_continues() {
 
     bot.sigterm();
     let status = bot.exit_within(Duration::from_secs(10)).await;
-    assert_eq!(status.code(), Some(0), "stderr:\n{}", bot.stderr());
-    assert!(!bot.stderr().contains("panicked"));
+    let log = String::from_utf8_lossy(&bot.stderr()).into_owned();
+    assert_eq!(status.code(), Some(0), "stderr:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
 }
 
 /// Without TELOXIDE_TOKEN the binary says so on one line and exits with 2, without a panic.

@@ -1,6 +1,9 @@
 //! The real binary as a child process, its stdout and stderr captured to files. Killed if the
 //! test ends without it having exited.
 
+// Each test crate including this file uses part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
