@@ -184,6 +184,11 @@ async fn token_posted_in_a_group_is_deleted_and_not_stored() {
     let warning = ann_in_group.reply().await;
     assert_eq!(warning.method, "sendMessage");
     assert_eq!(warning.text, en().token_in_group(true));
+    assert!(
+        warning.text.contains("/connect"),
+        "the warning says how a group gets a token: {}",
+        warning.text
+    );
     assert_eq!(deleted_in(&app, GROUP), [msg]);
     let calls = app.tg.calls();
     let deleted_at = calls
@@ -217,6 +222,7 @@ async fn lone_token_command_in_a_group_points_to_the_private_chat() {
     ann.send("/token");
     let r = ann.reply().await;
     assert_eq!(r.text, en().token_only_in_private());
+    assert!(r.text.contains("/connect"), "{}", r.text);
 
     let from = ann.now();
     ann.send("y0_would-be-token");
@@ -331,7 +337,7 @@ async fn meet_addressed_to_the_bot_in_a_group_uses_the_callers_token() {
             "cohosts": [{"email": "a@x.ru"}, {"email": "b@x.ru"}]
         })
     );
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     assert!(done.buttons.iter().any(|(_, url)| url == &join_url(1)));
     app.stop().await;
 }

@@ -43,7 +43,7 @@ async fn retry_succeeds(app: &TestApp, person: &mut Person, failed: &Reply, befo
     assert!(failed.has("create"), "the draft is kept: {failed:?}");
     person.press(failed, "create");
     let done = person.reply_where(|r| r.text.contains("https://")).await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(before + 1).await;
     assert_eq!(reqs.len(), before + 1);
     assert_eq!(reqs[before].body, json!({"waiting_room_level": "PUBLIC"}));
@@ -177,7 +177,7 @@ async fn unknown_cohosts_are_named_and_asked_again() {
 
     alice.send("c@x.ru, d@x.ru");
     let done = alice.reply_where(|r| r.text.contains("https://")).await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(2).await;
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[1].authorization, "OAuth y0_alice");

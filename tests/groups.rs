@@ -101,7 +101,7 @@ async fn meet_and_authorization(app: &TestApp, person: &mut Person) -> String {
     let reqs = app.tm.wait_requests(before + 1).await;
     assert_eq!(
         done.text,
-        en().meeting_created(&support::telemost::join_url(reqs.len() as u64))
+        en().meeting_created(None, &support::telemost::join_url(reqs.len() as u64))
     );
     reqs[before].authorization.clone()
 }

@@ -87,6 +87,11 @@ async fn inline_meeting_is_created_when_chosen() {
         .collect();
     assert_eq!(ids, ["meet", "stream"]);
     assert_eq!(
+        answer.body["results"][0]["title"],
+        en().inline_new_meeting("Weekly sync"),
+        "the typed text is the meeting's topic"
+    );
+    assert_eq!(
         answer.body["results"][1]["title"],
         en().inline_new_stream("Weekly sync")
     );
@@ -100,12 +105,19 @@ async fn inline_meeting_is_created_when_chosen() {
     assert_eq!(reqs[0].authorization, "OAuth y0_eve");
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
     let join = support::telemost::join_url(1);
-    assert_eq!(edit.body["text"], en().meeting_created(&join));
+    assert_eq!(
+        edit.body["text"],
+        en().meeting_created(Some("Weekly sync"), &join)
+    );
     assert_eq!(edit.body["parse_mode"], "HTML");
     assert_eq!(
         edit.body["reply_markup"]["inline_keyboard"][0][0]["url"],
         join
     );
+    let share = edit.body["reply_markup"]["inline_keyboard"][1][0]["url"]
+        .as_str()
+        .unwrap();
+    assert!(share.contains("text=Weekly+sync"), "{share}");
     app.stop().await;
 }
 

@@ -121,7 +121,7 @@ async fn login_without_an_oauth_app_points_to_token() {
 
     app.with_token(&mut ann, "y0_pasted").await;
     let done = ann.meet_with_defaults().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_pasted");
     app.stop().await;
@@ -177,7 +177,7 @@ async fn device_flow_pending_twice_then_granted() {
     );
 
     let created = ann.meet_with_defaults().await;
-    assert_eq!(created.text, en().meeting_created(&join_url(1)));
+    assert_eq!(created.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_login_access");
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
@@ -356,7 +356,7 @@ async fn unauthorized_after_login_refreshes_once_and_retries() {
     oauth.then_refresh(granted("y0_second", "1.r_second"));
 
     let done = ann.meet_with_defaults().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(2).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_first");
     assert_eq!(reqs[1].authorization, "OAuth y0_second");
@@ -374,7 +374,7 @@ async fn unauthorized_after_login_refreshes_once_and_retries() {
     );
     // The next meeting uses the new token directly.
     let again = ann.meet_with_defaults().await;
-    assert_eq!(again.text, en().meeting_created(&join_url(2)));
+    assert_eq!(again.text, en().meeting_created(None, &join_url(2)));
     let reqs = app.tm.wait_requests(3).await;
     assert_eq!(reqs[2].authorization, "OAuth y0_second");
     assert_eq!(oauth.token_forms("refresh_token").len(), 1);
@@ -432,7 +432,7 @@ async fn token_near_expiry_is_refreshed_before_the_call() {
     oauth.then_refresh(granted("y0_fresh", "1.r_fresh"));
 
     let done = ann.meet_with_defaults().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     app.tm.assert_requests_stay(1, QUIET).await;
     assert_eq!(app.tm.requests()[0].authorization, "OAuth y0_fresh");
     let refreshes = oauth.token_forms("refresh_token");
@@ -471,7 +471,7 @@ async fn token_valid_for_days_is_not_refreshed() {
     db.close().await;
 
     let done = ann.meet_with_defaults().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     app.tm.assert_requests_stay(1, QUIET).await;
     assert_eq!(app.tm.requests()[0].authorization, "OAuth y0_still_good");
     assert!(oauth.forms().is_empty(), "{:#?}", oauth.forms());

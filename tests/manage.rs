@@ -66,7 +66,7 @@ fn details_text(n: u64, level: WaitingRoomLevel, cohosts: Option<&str>) -> Strin
     let t = en();
     let mut out = format!(
         "{}\n\n{}: {}\n{}: {}",
-        t.meeting_links(&join_url(n)),
+        t.meeting_links(None, &join_url(n)),
         t.label_waiting_room(),
         t.waiting_room(level),
         t.label_auto_summary(),
@@ -114,7 +114,7 @@ async fn lines_from(app: &TestApp, from: usize, n: usize) -> Vec<String> {
 async fn result_message_has_links_share_and_manage_buttons() {
     let app = TestApp::start().await;
     let (mut alice, done) = with_meeting(&app, 7001, None).await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     assert_eq!(done.buttons, result_buttons(1, None));
     assert!(done.buttons[1].1.starts_with("https://t.me/share/url"));
     assert_eq!(
@@ -461,21 +461,42 @@ async fn a_deleted_meeting_is_explained() {
     app.stop().await;
 }
 
-/// A meeting id Telemost never heard of (a button forged or left from elsewhere): GET answers
-/// 404 and Alice is told the meeting is gone.
+/// A meeting Telemost no longer knows (deleted on its side): GET answers 404 and Alice is told
+/// the meeting is gone.
 #[tokio::test]
-async fn an_unknown_meeting_is_explained() {
+async fn a_meeting_gone_from_telemost_is_explained() {
     let app = TestApp::start().await;
     let (mut alice, done) = with_meeting(&app, 7010, None).await;
-    alice.press(&done, "mg:99999999999999:info");
+    let id = conference_id(1);
+    app.tm.then_on(
+        "GET",
+        &format!("/conferences/{id}"),
+        Answer::json(
+            404,
+            json!({"error": "ConferenceNotFound", "message": "Not found"}),
+        ),
+    );
+    alice.press(&done, &mg(1, "info"));
     let told = alice.reply().await;
     assert_eq!(
         told.text,
         en().telemost_error(&TelemostError::ConferenceNotFound)
     );
     let reqs = app.tm.wait_all(2).await;
-    assert_eq!(reqs[1].line(), "GET /conferences/99999999999999");
+    assert_eq!(reqs[1].line(), format!("GET /conferences/{id}"));
     app.tm.assert_all_stay(2, QUIET).await;
+    app.stop().await;
+}
+
+/// A button naming a meeting id the bot never created here (forged, or left from elsewhere):
+/// the press gets the stale-button notice and Telemost is not asked anything.
+#[tokio::test]
+async fn an_unknown_meeting_id_is_refused_without_asking_telemost() {
+    let app = TestApp::start().await;
+    let (mut alice, done) = with_meeting(&app, 7012, None).await;
+    let q = alice.press(&done, "mg:99999999999999:info");
+    assert_eq!(alice.answer_to(&q).await, en().stale_button());
+    app.tm.assert_all_stay(1, QUIET).await;
     app.stop().await;
 }
 

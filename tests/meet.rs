@@ -118,7 +118,7 @@ async fn waiting_room_organization() {
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "ORGANIZATION"}));
     assert_api_shape(&reqs[0].body);
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     app.stop().await;
 }
 
@@ -175,7 +175,7 @@ async fn cohosts_typed_with_commas_and_new_lines() {
         })
     );
     assert_api_shape(&reqs[0].body);
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     assert!(done.buttons.iter().any(|(_, url)| url == &join_url(1)));
     app.stop().await;
 }
@@ -404,7 +404,7 @@ async fn double_tap_on_create_creates_once() {
     let done = alice.created().await;
     assert_eq!(
         done.text,
-        en().meeting_created("https://telemost.yandex.ru/j/77")
+        en().meeting_created(None, "https://telemost.yandex.ru/j/77")
     );
     assert_eq!(alice.answer_to(&first).await, "");
     let notice = alice.answer_to(&second).await;
@@ -438,7 +438,7 @@ async fn two_private_chats_use_their_own_tokens() {
     let bob_done = bob.created().await;
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_bob");
-    assert_eq!(bob_done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(bob_done.text, en().meeting_created(None, &join_url(1)));
 
     alice.press(&alice_panel, "wr:ADMINS");
     let ask = alice.reply().await;
@@ -449,7 +449,7 @@ async fn two_private_chats_use_their_own_tokens() {
     assert_eq!(reqs[1].authorization, "OAuth y0_alice");
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));
     assert_eq!(reqs[1].body, json!({"waiting_room_level": "ADMINS"}));
-    assert_eq!(alice_done.text, en().meeting_created(&join_url(2)));
+    assert_eq!(alice_done.text, en().meeting_created(None, &join_url(2)));
     app.stop().await;
 }
 
@@ -531,7 +531,7 @@ async fn a_failed_progress_note_does_not_stop_the_meeting() {
     let next = alice.reply().await;
     assert_eq!(
         next.text,
-        en().meeting_created("https://telemost.yandex.ru/j/55")
+        en().meeting_created(None, "https://telemost.yandex.ru/j/55")
     );
     app.tm.assert_requests_stay(1, QUIET).await;
     assert_eq!(

@@ -75,7 +75,7 @@ async fn telemost_429_retry_after_seconds_is_waited_out() {
     let panel = alice.meet_panel().await;
     alice.press(&panel, "create");
     let done = alice.created().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     assert_eq!(done.message_id, panel.message_id);
 
     app.tm.assert_requests_stay(2, QUIET).await;
@@ -124,7 +124,7 @@ async fn telemost_429_retry_after_http_date_is_honoured() {
     );
     alice.press(&panel, "create");
     let done = alice.created().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
 
     app.tm.assert_requests_stay(2, QUIET).await;
     let reqs = app.tm.requests();
@@ -187,7 +187,7 @@ async fn telemost_503_every_time_gives_up_after_max_attempts() {
 
     alice.press(&failed, "create");
     let done = alice.created().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     app.tm.assert_requests_stay(attempts + 1, QUIET).await;
     assert_eq!(
         app.tm.requests()[attempts].body,
@@ -663,7 +663,7 @@ async fn garbage_updates_are_ignored_or_answered_briefly() {
     let panel = ann.meet_panel().await;
     let tap_create = ann.press(&panel, "create");
     let done = ann.created().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     assert_eq!(ann.answer_to(&tap_wr).await, "");
     assert_eq!(ann.answer_to(&tap_create).await, "");
     app.tm.assert_requests_stay(1, QUIET).await;
@@ -920,7 +920,7 @@ async fn database_write_failure_is_reported_and_recovered_from() {
     let panel = ann.meet_panel().await;
     ann.press(&panel, "create");
     let done = ann.created().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_ann");
     app.stop().await;

@@ -292,7 +292,7 @@ async fn the_real_binary_never_logs_a_secret() {
                "parameters": {"retry_after": 1}}),
     );
     let done = ann.meet_with_defaults().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let refused_sends = tg
         .calls_to("sendMessage", SCAN_ANN)
         .iter()
@@ -334,7 +334,7 @@ async fn the_real_binary_never_logs_a_secret() {
     tm.then(Answer::json(401, json!({"error": "UnauthorizedError"})));
     oauth.then_refresh(granted(SCAN_REFRESHED_ACCESS, SCAN_REFRESHED_REFRESH));
     let done = ann.meet_with_defaults().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(2)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(2)));
     let reqs = tm.requests();
     let auth: Vec<&str> = reqs.iter().map(|r| r.authorization.as_str()).collect();
     assert_eq!(

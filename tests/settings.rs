@@ -192,7 +192,7 @@ async fn default_waiting_room_is_used_by_meet() {
     );
     alice.press(&draft, "create");
     let done = alice.reply_where(|r| r.text.contains("https://")).await;
-    assert_eq!(done.text, t.meeting_created(&join_url(1)));
+    assert_eq!(done.text, t.meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");
@@ -318,7 +318,7 @@ async fn instant_meet_creates_without_a_panel() {
     alice.send("/meet");
     // Telemost answers at once, so the links are the only message: no "Creating…" before them.
     let done = alice.reply().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "ORGANIZATION"}));
 
@@ -342,7 +342,7 @@ async fn meet_now_creates_at_once_without_the_setting() {
     app.with_token(&mut alice, "y0_alice").await;
     alice.send("/meet now");
     let done = alice.reply().await;
-    assert_eq!(done.text, en().meeting_created(&join_url(1)));
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
     let reqs = app.tm.wait_requests(1).await;
     assert_eq!(reqs[0].authorization, "OAuth y0_alice");
     assert_eq!(reqs[0].body, json!({"waiting_room_level": "PUBLIC"}));

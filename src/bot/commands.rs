@@ -7,6 +7,7 @@ use teloxide::types::Me;
 use teloxide::utils::command::BotCommands;
 
 use super::dialogue::{self, Draft, State};
+use super::topic::{Topic, TopicTooLong};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use super::{groups, login};
 use crate::storage::Tokens;
@@ -149,9 +150,16 @@ pub async fn on_command(
             let Some(user) = msg.from.as_ref() else {
                 return Ok(());
             };
-            let now = matches!(arg.trim().to_lowercase().as_str(), "now" | "сейчас");
-            let draft = Draft::meeting(user.id.0);
-            Box::pin(dialogue::start(bot, dialogue, &ctx, user, draft, None, now)).await?;
+            let (now, topic) = meet_args(&arg);
+            let (topic, note) = match topic {
+                Ok(topic) => (topic, None),
+                Err(e) => (None, Some(t.topic_too_long(e.chars))),
+            };
+            let draft = Draft {
+                topic,
+                ..Draft::meeting(user.id.0)
+            };
+            Box::pin(dialogue::start(bot, dialogue, &ctx, user, draft, note, now)).await?;
         }
         Command::History => Box::pin(super::history::show(&bot, &msg, &ctx)).await?,
         Command::Settings => Box::pin(super::settings::show(&bot, &msg, &ctx)).await?,
@@ -175,6 +183,17 @@ pub async fn on_command(
         }
     }
     Ok(())
+}
+
+/// `/meet [now] [topic]`: whether to create at once, and the topic.
+pub fn meet_args(arg: &str) -> (bool, Result<Option<Topic>, TopicTooLong>) {
+    let arg = arg.trim();
+    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    if matches!(first.to_lowercase().as_str(), "now" | "сейчас") {
+        (true, Topic::parse(rest))
+    } else {
+        (false, Topic::parse(arg))
+    }
 }
 
 /// Stores a token sent in a private chat (for that chat, or for `group` after a /connect link)
@@ -237,6 +256,30 @@ mod tests {
         assert_eq!(p("/stream"), Some(Command::Stream(String::new())));
         assert_eq!(p("/cancel"), Some(Command::Cancel));
         assert_eq!(p("/nope"), None);
+    }
+
+    #[test]
+    fn meet_takes_now_and_a_topic() {
+        let topic = |s: &str| Topic::parse(s).unwrap();
+        assert_eq!(meet_args(""), (false, Ok(None)));
+        assert_eq!(meet_args(" now "), (true, Ok(None)));
+        assert_eq!(meet_args("Сейчас"), (true, Ok(None)));
+        assert_eq!(
+            meet_args("Standup with design"),
+            (false, Ok(topic("Standup with design")))
+        );
+        assert_eq!(meet_args("now Standup"), (true, Ok(topic("Standup"))));
+        assert_eq!(
+            meet_args("nowhere near"),
+            (false, Ok(topic("nowhere near")))
+        );
+        let long = "x".repeat(super::super::topic::TOPIC_MAX_CHARS + 5);
+        assert_eq!(
+            meet_args(&long).1,
+            Err(TopicTooLong {
+                chars: super::super::topic::TOPIC_MAX_CHARS + 5
+            })
+        );
     }
 
     #[test]

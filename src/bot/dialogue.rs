@@ -24,6 +24,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId,
 
 use super::callback::Callback;
 use super::texts::{Lang, Texts, ellipsize, esc_short};
+use super::topic::{TOPIC_MAX_CHARS, Topic};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::ChatSettings;
 use crate::telemost::TelemostError;
@@ -88,6 +89,9 @@ pub struct Draft {
     /// restart interrupted.
     #[serde(default)]
     pub creating_since: Option<i64>,
+    /// What a meeting is about (`/meet <topic>`).
+    #[serde(default)]
+    pub topic: Option<Topic>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +142,7 @@ impl Draft {
             auto_summary: false,
             suggestions: Vec::new(),
             creating_since: None,
+            topic: None,
         }
     }
 
@@ -243,6 +248,9 @@ fn panel(
     };
     if let Some(title) = d.stream.as_ref().and_then(|s| s.title.as_ref()) {
         line(t.label_title(), &esc_short(title.as_str(), 200));
+    }
+    if let Some(topic) = &d.topic {
+        line(t.label_topic(), &esc_short(topic.as_str(), TOPIC_MAX_CHARS));
     }
     line(t.label_waiting_room(), t.waiting_room(d.waiting_room));
     if let Some(s) = &d.stream {
@@ -740,16 +748,16 @@ async fn create(
     match created {
         Ok(conference) => {
             // The links first: the meeting exists whatever happens to our bookkeeping.
-            let text = super::created_text(t, &request, &conference);
-            let keyboard = super::manage::result_keyboard(
-                t,
-                &conference.id,
-                &conference.join_url,
-                conference.watch_url(),
-            );
+            let topic = d.topic.as_ref().map(Topic::as_str);
+            let text = super::created_text(t, &request, &conference, topic);
+            let keyboard = super::manage::result_keyboard(t, &conference, topic);
             let shown = show(bot, chat, panel, text, keyboard).await;
-            ctx.record_meeting(chat, user, owner, &request, &conference)
+            let recorded = ctx
+                .record_meeting(chat, user, owner, &request, &conference, topic)
                 .await;
+            if !recorded && let Err(e) = bot.send(chat, t.record_failed(), None).await {
+                tracing::warn!(error = %super::redacted(&e), "could not say a meeting went unrecorded");
+            }
             if let Err(e) = dialogue.exit().await {
                 tracing::error!(chat_id = chat.0, error = %e, "could not end a finished dialogue");
             }

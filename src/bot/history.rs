@@ -44,7 +44,10 @@ fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord) {
     let stream = options.get("live_stream");
     let kind = match stream.and_then(|s| s.get("title")).and_then(|v| v.as_str()) {
         Some(title) => format!("{} «{}»", t.kind_stream(), esc_short(title, 60)),
-        None => t.kind_meeting().to_owned(),
+        None => match &m.topic {
+            Some(topic) => format!("{} «{}»", t.kind_meeting(), esc_short(topic, 60)),
+            None => t.kind_meeting().to_owned(),
+        },
     };
     let _ = write!(out, "{n}. {} · {who} · {kind}", utc_minute(m.created_at));
     let level = options

@@ -2,9 +2,9 @@
 //!
 //! ```text
 //! user types:  @TelemostBot Weekly sync          (in any chat)
-//! Telegram:    [New Telemost meeting] [New live stream: Weekly sync]
-//! user picks:  New Telemost meeting
-//! chat shows:  Creating a Telemost meeting…  →  Telemost meeting · Join: https://telemost…/j/…
+//! Telegram:    [New meeting: Weekly sync] [New live stream: Weekly sync]
+//! user picks:  New meeting: Weekly sync
+//! chat shows:  Creating a Telemost meeting…  →  Meeting created: Weekly sync · Join: https://…
 //! ```
 //!
 //! Suggestions cost nothing: the meeting is created only when a result is chosen (which needs
@@ -20,6 +20,7 @@ use teloxide::types::{
 
 use super::dialogue::Draft;
 use super::texts::ellipsize;
+use super::topic::Topic;
 use super::{Ctx, HandlerResult, TgBot, lang_of};
 use crate::telemost::model::Title;
 
@@ -65,13 +66,18 @@ pub async fn on_query(bot: TgBot, q: InlineQuery, ctx: std::sync::Arc<Ctx>) -> H
                 kind: InlineQueryResultsButtonKind::StartParameter(SETUP_PARAMETER.into()),
             })
     } else {
+        let text = q.query.trim();
+        // The text is the meeting's topic when it can be one; else the meeting has none.
+        let title = match Topic::parse(text) {
+            Ok(Some(topic)) => t.inline_new_meeting(&ellipsize(topic.as_str(), 60)),
+            _ => t.new_meeting().to_owned(),
+        };
         let mut results = vec![article(
             MEET,
-            t.new_meeting().to_owned(),
+            title,
             t.inline_meeting_hint(),
             t.inline_creating(),
         )];
-        let text = q.query.trim();
         if !text.is_empty() {
             match Title::parse(text) {
                 Ok(title) => results.push(article(
@@ -130,7 +136,10 @@ async fn create_for(
     let own = ChatId(i64::try_from(r.from.id.0).unwrap_or_default());
     let settings = ctx.db.settings(own.0).await?;
     let draft = match r.result_id.as_str() {
-        MEET => Draft::meeting(r.from.id.0),
+        MEET => Draft {
+            topic: Topic::parse(&r.query).ok().flatten(),
+            ..Draft::meeting(r.from.id.0)
+        },
         STREAM => match Title::parse(&r.query) {
             Ok(title) => Draft::stream(r.from.id.0, Some(title)),
             Err(_) => return Ok(()),
@@ -152,12 +161,13 @@ async fn create_for(
     };
     match ctx.create_meeting(owner, &token, &request).await? {
         Ok(conference) => {
-            let text = super::created_text(t, &request, &conference);
+            let topic = draft.topic.as_ref().map(Topic::as_str);
+            let text = super::created_text(t, &request, &conference, topic);
             // Management buttons need a chat to work in; an inline message gets the links.
-            let keyboard =
-                super::manage::link_keyboard(t, &conference.join_url, conference.watch_url());
+            let keyboard = super::manage::link_keyboard(t, &conference, topic);
             let shown = bot.edit_inline(inline_id, text, keyboard).await;
-            ctx.record_meeting(own, &r.from, owner, &request, &conference)
+            // For /history only: an inline message has no buttons that need the record.
+            ctx.record_meeting(own, &r.from, owner, &request, &conference, topic)
                 .await;
             shown?;
         }

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Each button uses the API as the reference describes (GET/PATCH conference, GET/PATCH/PUT
-//! cohosts) with the token a new meeting in this chat would use.
+//! cohosts) with the token that created the meeting. Callback data comes from the client, so a
+//! press is acted on only when its conference is recorded as created in the chat it was pressed
+//! in; anything else is a stale button and reaches no API.
 
 use secrecy::SecretString;
 use teloxide::prelude::*;
@@ -25,6 +27,7 @@ use super::callback::{Callback, Manage};
 use super::dialogue::State;
 use super::texts::{Texts, esc, esc_short};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use crate::storage::MeetingRecord;
 use crate::telemost::model::{Cohosts, Conference, UpdateConference, WaitingRoomLevel};
 
 fn manage_button(label: &str, conference: &str, action: Manage) -> InlineKeyboardButton {
@@ -35,48 +38,39 @@ fn manage_button(label: &str, conference: &str, action: Manage) -> InlineKeyboar
     InlineKeyboardButton::callback(label.to_owned(), cb.render())
 }
 
-/// The links of a meeting as URL buttons, and a button to share it.
-pub fn link_keyboard(
-    t: &dyn Texts,
-    join_url: &str,
-    watch_url: Option<&str>,
-) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(link_rows(t, join_url, watch_url))
+/// The links of a meeting as URL buttons, and a button to share it (with its topic).
+pub fn link_keyboard(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(link_rows(t, c, topic))
 }
 
-fn link_rows(
-    t: &dyn Texts,
-    join_url: &str,
-    watch_url: Option<&str>,
-) -> Vec<Vec<InlineKeyboardButton>> {
+fn link_rows(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> Vec<Vec<InlineKeyboardButton>> {
     let mut rows = Vec::new();
     let mut links = Vec::new();
-    if let Ok(url) = reqwest::Url::parse(join_url) {
+    if let Ok(url) = reqwest::Url::parse(&c.join_url) {
         links.push(InlineKeyboardButton::url(t.button_join(), url));
     }
-    if let Some(Ok(url)) = watch_url.map(reqwest::Url::parse) {
+    if let Some(Ok(url)) = c.watch_url().map(reqwest::Url::parse) {
         links.push(InlineKeyboardButton::url(t.button_watch(), url));
     }
     if !links.is_empty() {
         rows.push(links);
     }
-    // Sharing the watch link for a stream, the join link for a meeting.
-    let shared = watch_url.unwrap_or(join_url);
+    // Sharing the watch link for a stream, the join link (and topic) for a meeting.
+    let shared = c.watch_url().unwrap_or(&c.join_url);
     if let Ok(mut share) = reqwest::Url::parse("https://t.me/share/url") {
         share.query_pairs_mut().append_pair("url", shared);
+        if let Some(topic) = topic {
+            share.query_pairs_mut().append_pair("text", topic);
+        }
         rows.push(vec![InlineKeyboardButton::url(t.button_share(), share)]);
     }
     rows
 }
 
 /// The buttons under a created meeting: its links, sharing, and management.
-pub fn result_keyboard(
-    t: &dyn Texts,
-    conference: &str,
-    join_url: &str,
-    watch_url: Option<&str>,
-) -> InlineKeyboardMarkup {
-    let mut rows = link_rows(t, join_url, watch_url);
+pub fn result_keyboard(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> InlineKeyboardMarkup {
+    let conference = c.id.as_str();
+    let mut rows = link_rows(t, c, topic);
     // An id that could not travel in callback data gets no management buttons.
     let probe = Callback::Manage {
         conference: conference.to_owned(),
@@ -114,32 +108,27 @@ fn as_html(m: &Message) -> Option<String> {
 }
 
 /// The links part of a meeting message, from what the API says about it.
-fn links_text(t: &dyn Texts, c: &Conference) -> String {
+fn links_text(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> String {
     match c.watch_url() {
         Some(watch) => format!(
             "{}\n{}: {}",
-            t.meeting_links(&c.join_url),
+            t.meeting_links(topic, &c.join_url),
             t.label_watch(),
             esc(watch)
         ),
-        None => t.meeting_links(&c.join_url),
+        None => t.meeting_links(topic, &c.join_url),
     }
 }
 
-/// The token that created `conference` (recorded with it), else the one a new meeting in
-/// `chat` would use. `None` when there is none.
+/// The token that created the meeting (recorded with it). Records written before the token's
+/// owner was recorded fall back to the token a new meeting in `chat` would use.
 async fn manage_token(
     ctx: &Ctx,
     chat: ChatId,
     user: &teloxide::types::User,
-    conference: &str,
+    meeting: &MeetingRecord,
 ) -> Result<Option<SecretString>, super::HandlerError> {
-    let owner = ctx
-        .db
-        .meeting_owners(chat.0, conference)
-        .await?
-        .and_then(|(_, owner)| owner);
-    Ok(match owner {
+    Ok(match meeting.token_owner {
         Some(owner) => ctx.token_of(owner).await?,
         None => ctx.token_for(chat, user).await?.map(|(_, t)| t),
     })
@@ -148,20 +137,17 @@ async fn manage_token(
 /// In a group, only the meeting's creator or an admin may change it.
 async fn may_change(
     bot: &TgBot,
-    ctx: &Ctx,
     chat: ChatId,
     user: &teloxide::types::User,
-    conference: &str,
+    meeting: &MeetingRecord,
 ) -> Result<bool, super::HandlerError> {
     if chat.is_user() {
         return Ok(true);
     }
-    let creator = ctx
-        .db
-        .meeting_owners(chat.0, conference)
-        .await?
-        .and_then(|(creator, _)| creator);
-    if creator.is_some_and(|c| i64::try_from(user.id.0) == Ok(c)) {
+    if meeting
+        .user_id
+        .is_some_and(|c| i64::try_from(user.id.0) == Ok(c))
+    {
         return Ok(true);
     }
     super::groups::is_admin(bot, chat, user.id).await
@@ -184,6 +170,12 @@ pub async fn on_press(
     };
     let chat = message.chat().id;
     let id = message.id();
+    // Only a meeting created in this chat: the id in the data may name any meeting.
+    let Some(meeting) = ctx.db.meeting_in(chat.0, conference).await? else {
+        bot.answer(q, Some(t.stale_button())).await?;
+        return Ok(());
+    };
+    let topic = meeting.topic.as_deref();
     // Someone else's unfinished dialogue here is theirs: asking for emails would replace it.
     if matches!(action, Manage::AddCohosts | Manage::ReplaceCohosts)
         && let Some(other) = open_by
@@ -196,11 +188,11 @@ pub async fn on_press(
         action,
         Manage::WaitingRoom(_) | Manage::AddCohosts | Manage::ReplaceCohosts | Manage::ClearCohosts
     );
-    if changes && !may_change(bot, ctx, chat, &q.from, conference).await? {
+    if changes && !may_change(bot, chat, &q.from, &meeting).await? {
         bot.answer(q, Some(t.not_your_meeting())).await?;
         return Ok(());
     }
-    let Some(token) = manage_token(ctx, chat, &q.from, conference).await? else {
+    let Some(token) = manage_token(ctx, chat, &q.from, &meeting).await? else {
         // A toast is plain text: the short notice, not the HTML explanation.
         bot.answer(q, Some(t.no_token_toast())).await?;
         return Ok(());
@@ -256,7 +248,7 @@ pub async fn on_press(
         Manage::Info | Manage::Back | Manage::WaitingRoom(_) | Manage::ClearCohosts => {
             bot.answer(q, None).await?;
             let outcome = apply(ctx, &token, conference, action).await;
-            show_outcome(bot, t, chat, id, conference, outcome).await?;
+            show_outcome(bot, t, chat, id, topic, outcome).await?;
         }
     }
     Ok(())
@@ -298,17 +290,17 @@ async fn show_outcome(
     t: &dyn Texts,
     chat: ChatId,
     id: MessageId,
-    conference: &str,
+    topic: Option<&str>,
     outcome: Outcome,
 ) -> HandlerResult {
     match outcome {
         Ok((c, cohosts)) => {
             let text = format!(
                 "{}\n\n{}",
-                links_text(t, &c),
+                links_text(t, &c, topic),
                 details(t, &c, cohosts.as_deref())
             );
-            let keyboard = result_keyboard(t, conference, &c.join_url, c.watch_url());
+            let keyboard = result_keyboard(t, &c, topic);
             bot.edit(chat, id, text, keyboard).await?;
         }
         Err(e) => {
@@ -378,7 +370,13 @@ pub async fn receive_emails(
             return Ok(());
         }
     };
-    let Some(token) = manage_token(&ctx, chat, user, &conference).await? else {
+    // Checked again: the record is what the prompt was offered for.
+    let Some(meeting) = ctx.db.meeting_in(chat.0, &conference).await? else {
+        dialogue.exit().await?;
+        bot.send(chat, t.stale_button(), None).await?;
+        return Ok(());
+    };
+    let Some(token) = manage_token(&ctx, chat, user, &meeting).await? else {
         dialogue.exit().await?;
         bot.send(chat, t.no_token(!chat.is_user()), None).await?;
         return Ok(());
@@ -402,7 +400,8 @@ pub async fn receive_emails(
             bot.send(chat, t.cohosts_updated(&emails.join(", ")), None)
                 .await?;
             let outcome = apply(&ctx, &token, &conference, Manage::Info).await;
-            show_outcome(&bot, t, chat, MessageId(message), &conference, outcome).await?;
+            let topic = meeting.topic.as_deref();
+            show_outcome(&bot, t, chat, MessageId(message), topic, outcome).await?;
         }
         // Keep waiting for a corrected list.
         Err(e) => {

@@ -14,6 +14,7 @@ mod outbox;
 mod settings;
 mod store;
 pub mod texts;
+pub mod topic;
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -114,7 +115,9 @@ impl Ctx {
 
     /// Records a created meeting for `chat` (for /history and its buttons) and remembers its
     /// cohosts. Called once the links are shown: they matter more than our note of them, so the
-    /// user does not wait for it, and a failure is only logged.
+    /// user does not wait for it. A failed write is tried again a few times; returns whether the
+    /// record was written (without it the meeting's buttons are refused: they act only on
+    /// meetings recorded in their chat).
     pub async fn record_meeting(
         &self,
         chat: ChatId,
@@ -122,7 +125,8 @@ impl Ctx {
         owner: i64,
         request: &CreateConference,
         conference: &Conference,
-    ) {
+        topic: Option<&str>,
+    ) -> bool {
         let record = MeetingRecord {
             chat_id: chat.0,
             user_id: i64::try_from(user.id.0).ok(),
@@ -133,9 +137,23 @@ impl Ctx {
             join_url: conference.join_url.clone(),
             watch_url: conference.watch_url().map(str::to_owned),
             options: serde_json::to_string(request).unwrap_or_default(),
+            topic: topic.map(str::to_owned),
         };
-        if let Err(e) = self.db.record_meeting(&record).await {
-            tracing::error!(chat_id = chat.0, error = %e, "could not record a created meeting");
+        let mut recorded = false;
+        for attempt in 1..=RECORD_ATTEMPTS {
+            match self.db.record_meeting(&record).await {
+                Ok(()) => {
+                    recorded = true;
+                    break;
+                }
+                Err(e) if attempt < RECORD_ATTEMPTS => {
+                    tracing::warn!(chat_id = chat.0, error = %e, attempt, "could not record a created meeting; trying again");
+                    tokio::time::sleep(RECORD_RETRY_AFTER * attempt).await;
+                }
+                Err(e) => {
+                    tracing::error!(chat_id = chat.0, conference_id = %conference.id, error = %e, "could not record a created meeting");
+                }
+            }
         }
         let emails: Vec<&str> = request.cohosts.iter().map(|c| c.email.as_str()).collect();
         if !emails.is_empty()
@@ -144,6 +162,7 @@ impl Ctx {
             tracing::warn!(chat_id = chat.0, error = %e, "could not remember cohosts");
         }
         tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
+        recorded
     }
 
     /// `owner`'s token (refreshed first if it is about to expire), if it has one.
@@ -208,14 +227,19 @@ impl Ctx {
 }
 
 /// The message announcing a created meeting or stream, with its links.
-pub fn created_text(t: &dyn Texts, request: &CreateConference, conference: &Conference) -> String {
+pub fn created_text(
+    t: &dyn Texts,
+    request: &CreateConference,
+    conference: &Conference,
+    topic: Option<&str>,
+) -> String {
     match &request.live_stream {
         Some(s) => t.stream_created(
             &texts::ellipsize(s.title.as_str(), 200),
             &conference.join_url,
             conference.watch_url(),
         ),
-        None => t.meeting_created(&conference.join_url),
+        None => t.meeting_created(topic, &conference.join_url),
     }
 }
 
@@ -451,6 +475,11 @@ pub enum StartError {
     #[error("Telegram did not accept the bot token or could not be reached: {0}")]
     Telegram(String),
 }
+
+/// How many times a created meeting's record is written before giving up, and the pause before
+/// the second try (doubling after).
+const RECORD_ATTEMPTS: u32 = 3;
+const RECORD_RETRY_AFTER: Duration = Duration::from_millis(200);
 
 /// How long in-flight handlers get to finish at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);

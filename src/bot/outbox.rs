@@ -1,7 +1,15 @@
-//! Everything the bot says goes out through the `Outbox`, as Telegram HTML (see `texts`). It keeps to Telegram's flood limits
-//! (about one message a second per chat with short bursts, 20 a minute in a group, 30 a second in
-//! all) without adding latency below them, and when Telegram answers 429 anyway, it waits the
-//! `retry_after` Telegram asked for and sends again: teloxide itself never resends.
+//! Everything the bot says goes out through the `Outbox`, as Telegram HTML (see `texts`), cut to
+//! fit (`fit`). It keeps to Telegram's flood limits (about one message a second per chat with
+//! short bursts, 20 a minute in a group, 30 a second in all) without adding latency below them,
+//! and when Telegram answers 429 anyway, it waits the `retry_after` Telegram asked for (up to a
+//! minute) and sends again, a few times.
+//!
+//! teloxide's `Throttle` adaptor does much of this too, resends after a 429 included. We keep our
+//! own because of how it does it: `Throttle` queues every request in one background worker of
+//! this process and, on any 429, freezes the whole bot (every chat) for the `retry_after`, with no
+//! cap on how long; its limits are a sliding window with no per-chat burst. Here the limits are a
+//! reservation taken by the sender itself (no queue, no worker task to keep alive or shut down), a
+//! 429 delays only the request that got it, and an absurd `retry_after` is not waited out.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -81,6 +81,8 @@ pub struct MeetingRecord {
     pub join_url: String,
     pub watch_url: Option<String>,
     pub options: String,
+    /// What the meeting is about, when the creator said.
+    pub topic: Option<String>,
 }
 
 /// A chat's OAuth tokens.
@@ -208,6 +210,29 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     file.write_all(contents.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()
+}
+
+/// The columns `meeting_from` reads, in its order (a macro, so queries stay `&'static str`).
+macro_rules! meeting_columns {
+    () => {
+        "chat_id, user_id, created_at, conference_id, join_url, watch_url, options, user_name, \
+         token_owner, topic"
+    };
+}
+
+fn meeting_from(r: &sqlx::sqlite::SqliteRow) -> MeetingRecord {
+    MeetingRecord {
+        chat_id: r.get(0),
+        user_id: r.get(1),
+        created_at: r.get(2),
+        conference_id: r.get(3),
+        join_url: r.get(4),
+        watch_url: r.get(5),
+        options: r.get(6),
+        user_name: r.get(7),
+        token_owner: r.get(8),
+        topic: r.get(9),
+    }
 }
 
 /// Now, in unix seconds: the timestamps stored here and the deadlines compared with them.
@@ -542,8 +567,8 @@ impl Db {
         sqlx::query(
             "INSERT INTO meetings
              (chat_id, user_id, user_name, created_at, conference_id, join_url, watch_url, options,
-              token_owner)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              token_owner, topic)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(m.chat_id)
         .bind(m.user_id)
@@ -554,6 +579,7 @@ impl Db {
         .bind(&m.watch_url)
         .bind(&m.options)
         .bind(m.token_owner)
+        .bind(&m.topic)
         .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
@@ -561,46 +587,35 @@ impl Db {
 
     /// The chat's most recent meetings, newest first.
     pub async fn recent_meetings(&self, chat_id: i64, limit: u32) -> Result<Vec<MeetingRecord>> {
-        let rows = sqlx::query(
-            "SELECT chat_id, user_id, created_at, conference_id, join_url, watch_url, options,
-                    user_name, token_owner
-             FROM meetings WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            meeting_columns!(),
+            " FROM meetings WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+        ))
         .bind(chat_id)
         .bind(limit)
         .fetch_all(&mut *self.reader().await?)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| MeetingRecord {
-                chat_id: r.get(0),
-                user_id: r.get(1),
-                created_at: r.get(2),
-                conference_id: r.get(3),
-                join_url: r.get(4),
-                watch_url: r.get(5),
-                options: r.get(6),
-                user_name: r.get(7),
-                token_owner: r.get(8),
-            })
-            .collect())
+        Ok(rows.iter().map(meeting_from).collect())
     }
 
-    /// Who created meeting `conference_id` in `chat` and whose token did: (user, token owner).
-    pub async fn meeting_owners(
+    /// Meeting `conference_id` as recorded when it was created in `chat`; `None` when it was not
+    /// created there (another chat's meeting, or one never recorded).
+    pub async fn meeting_in(
         &self,
         chat_id: i64,
         conference_id: &str,
-    ) -> Result<Option<(Option<i64>, Option<i64>)>> {
-        let row = sqlx::query(
-            "SELECT user_id, token_owner FROM meetings WHERE chat_id = ? AND conference_id = ?
-             ORDER BY id DESC LIMIT 1",
-        )
+    ) -> Result<Option<MeetingRecord>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            meeting_columns!(),
+            " FROM meetings WHERE chat_id = ? AND conference_id = ? ORDER BY id DESC LIMIT 1"
+        ))
         .bind(chat_id)
         .bind(conference_id)
         .fetch_optional(&mut *self.reader().await?)
         .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
+        Ok(row.as_ref().map(meeting_from))
     }
 
     /// The chat's defaults (the built-in ones until /settings changed them).
@@ -934,6 +949,7 @@ mod tests {
             join_url: "j".into(),
             watch_url: None,
             options: "{}".into(),
+            topic: Some("Standup".into()),
         };
         db.record_meeting(&m).await.unwrap();
         db.record_meeting(&MeetingRecord {
@@ -948,15 +964,10 @@ mod tests {
         assert!(db.recent_meetings(6, 10).await.unwrap().is_empty());
         assert_eq!(got[0].user_name.as_deref(), Some("Anna"));
         assert_eq!(got[0].token_owner, Some(5));
-        assert_eq!(
-            db.meeting_owners(5, "2").await.unwrap(),
-            Some((Some(7), Some(5)))
-        );
-        assert_eq!(
-            db.meeting_owners(6, "2").await.unwrap(),
-            None,
-            "another chat's"
-        );
+        let two = db.meeting_in(5, "2").await.unwrap().unwrap();
+        assert_eq!((two.user_id, two.token_owner), (Some(7), Some(5)));
+        assert_eq!(two.topic.as_deref(), Some("Standup"));
+        assert_eq!(db.meeting_in(6, "2").await.unwrap(), None, "another chat's");
     }
 
     #[tokio::test]

@@ -1,4 +1,4 @@
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -305,52 +305,8 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = parse_http_date(value)?;
+    let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Parses the IMF-fixdate form, `Sun, 06 Nov 1994 08:49:37 GMT`, the only one senders may use.
-fn parse_http_date(s: &str) -> Option<SystemTime> {
-    let rest = s.split_once(", ")?.1;
-    let mut parts = rest.split(' ');
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    // Beyond any sensible wait, and far from overflowing the arithmetic below.
-    if !(1970..=9999).contains(&year) {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
-    let (y, mth) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mth + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    Some(UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + sec))
 }
 
 /// A failure before any status arrived. The URL in reqwest's error is ours, not a secret, but it
@@ -411,6 +367,7 @@ fn rejected_emails(details: Option<&serde_json::Value>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn retry_after_in_seconds_or_http_date() {
@@ -429,12 +386,15 @@ mod tests {
             "a date in the past means now"
         );
         assert_eq!(
-            parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"),
-            Some(UNIX_EPOCH)
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", UNIX_EPOCH),
+            Some(Duration::ZERO)
         );
         assert_eq!(
-            parse_http_date("Sat, 29 Feb 2020 12:00:00 GMT"),
-            Some(UNIX_EPOCH + Duration::from_secs(1_582_977_600))
+            parse_retry_after(
+                "Sat, 29 Feb 2020 12:00:10 GMT",
+                UNIX_EPOCH + Duration::from_secs(1_582_977_600)
+            ),
+            Some(Duration::from_secs(10))
         );
         for junk in [
             "",

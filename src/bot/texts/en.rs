@@ -1,4 +1,5 @@
 use super::{Texts, esc, esc_short};
+use crate::bot::topic::TOPIC_MAX_CHARS;
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
 
@@ -87,16 +88,16 @@ impl Texts for En {
     fn token_in_group(&self, deleted: bool) -> &'static str {
         if deleted {
             "I deleted that message: a token must never be posted in a group. If others could \
-             have seen it, revoke it in your Yandex ID account. Set your token in a private chat \
-             with me."
+             have seen it, revoke it in your Yandex ID account. To give this group a token, an \
+             admin sends /connect here and pastes the token in the private chat it opens."
         } else {
             "A token must never be posted in a group, and I could not delete that message (I am \
              not an admin here). Delete it now and revoke the token in your Yandex ID account, \
-             then set a new one in a private chat with me."
+             then have an admin send /connect here to give the group a new one in private."
         }
     }
     fn token_only_in_private(&self) -> &'static str {
-        "Tokens are set in a private chat with me, never in a group. Open a private chat and send /token there."
+        "Tokens are never posted in a group. To give this group a token, an admin sends /connect here and pastes it in the private chat it opens; for your own meetings, send /token in a private chat with me."
     }
     fn token_forgotten(&self) -> &'static str {
         "Done: I forgot this chat's token."
@@ -205,8 +206,15 @@ impl Texts for En {
     fn button_back(&self) -> &'static str {
         "Back"
     }
-    fn meeting_links(&self, join_url: &str) -> String {
-        format!("<b>Telemost meeting</b>\nJoin: {}", esc(join_url))
+    fn meeting_links(&self, topic: Option<&str>, join_url: &str) -> String {
+        match topic {
+            Some(topic) => format!(
+                "<b>Telemost meeting:</b> {}\nJoin: {}",
+                esc(topic),
+                esc(join_url)
+            ),
+            None => format!("<b>Telemost meeting</b>\nJoin: {}", esc(join_url)),
+        }
     }
     fn label_watch(&self) -> &'static str {
         "Watch"
@@ -231,6 +239,9 @@ impl Texts for En {
     }
     fn inline_new_stream(&self, title: &str) -> String {
         format!("New live stream: {title}")
+    }
+    fn inline_new_meeting(&self, topic: &str) -> String {
+        format!("New meeting: {topic}")
     }
     fn inline_stream_hint(&self) -> &'static str {
         "The text you typed is the stream's title"
@@ -397,8 +408,28 @@ impl Texts for En {
     fn creating(&self) -> &'static str {
         "Creating the meeting…"
     }
-    fn meeting_created(&self, join_url: &str) -> String {
-        format!("<b>Meeting created.</b>\nJoin: {}", esc(join_url))
+    fn meeting_created(&self, topic: Option<&str>, join_url: &str) -> String {
+        match topic {
+            Some(topic) => format!(
+                "<b>Meeting created:</b> {}\nJoin: {}",
+                esc(topic),
+                esc(join_url)
+            ),
+            None => format!("<b>Meeting created.</b>\nJoin: {}", esc(join_url)),
+        }
+    }
+    fn label_topic(&self) -> &'static str {
+        "Topic"
+    }
+    fn topic_too_long(&self, chars: usize) -> String {
+        format!(
+            "The topic is {chars} characters long; the limit is {TOPIC_MAX_CHARS}, so this meeting \
+             has none. To set one, /cancel and send /meet with a shorter topic."
+        )
+    }
+    fn record_failed(&self) -> &'static str {
+        "The meeting is created and its links work, but I could not save it, so the buttons \
+         under it (Details, Waiting room, cohosts) will not work, and it is missing from /history."
     }
     fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String {
         let watch = watch_url.unwrap_or("(Telemost sent no watch link)");

@@ -107,7 +107,8 @@ pub trait Texts: Sync {
     fn button_replace_cohosts(&self) -> &'static str;
     fn button_clear_cohosts(&self) -> &'static str;
     fn button_back(&self) -> &'static str;
-    fn meeting_links(&self, join_url: &str) -> String;
+    /// `topic`: what the meeting is about, as typed after /meet (plain text; escaped here).
+    fn meeting_links(&self, topic: Option<&str>, join_url: &str) -> String;
     fn label_watch(&self) -> &'static str;
     fn ask_manage_cohosts(&self, replace: bool) -> &'static str;
     fn cohosts_updated(&self, list: &str) -> String;
@@ -115,6 +116,7 @@ pub trait Texts: Sync {
     fn inline_set_token(&self) -> &'static str;
     fn inline_meeting_hint(&self) -> &'static str;
     fn inline_new_stream(&self, title: &str) -> String;
+    fn inline_new_meeting(&self, topic: &str) -> String;
     fn inline_stream_hint(&self) -> &'static str;
     fn inline_creating(&self) -> &'static str;
 
@@ -171,7 +173,13 @@ pub trait Texts: Sync {
     fn button_watch(&self) -> &'static str;
 
     fn creating(&self) -> &'static str;
-    fn meeting_created(&self, join_url: &str) -> String;
+    fn meeting_created(&self, topic: Option<&str>, join_url: &str) -> String;
+    /// The label of a meeting's topic in the panel.
+    fn label_topic(&self) -> &'static str;
+    /// `/meet <topic>` with a topic over `TOPIC_MAX_CHARS`.
+    fn topic_too_long(&self, chars: usize) -> String;
+    /// A meeting was created but could not be recorded: its buttons will not work.
+    fn record_failed(&self) -> &'static str;
     fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String;
 
     fn invalid_input(&self, e: &InvalidInput) -> String;
@@ -265,7 +273,10 @@ mod tests {
                 t.login_expired().into(),
                 t.login_failed().into(),
                 t.login_cancelled().into(),
-                t.meeting_links(nasty),
+                t.meeting_links(None, nasty),
+                t.meeting_links(Some(nasty), nasty),
+                t.topic_too_long(300),
+                t.record_failed().into(),
                 t.ask_manage_cohosts(true).into(),
                 t.ask_manage_cohosts(false).into(),
                 t.cohosts_updated(nasty),
@@ -284,7 +295,8 @@ mod tests {
                 t.reply_hint().into(),
                 t.creating().into(),
                 t.creation_interrupted().into(),
-                t.meeting_created(nasty),
+                t.meeting_created(None, nasty),
+                t.meeting_created(Some(nasty), nasty),
                 t.stream_created(nasty, nasty, Some(nasty)),
                 t.stream_created(nasty, nasty, None),
                 t.inline_creating().into(),

@@ -1,4 +1,5 @@
 use super::{Texts, esc, esc_short};
+use crate::bot::topic::TOPIC_MAX_CHARS;
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
 
@@ -88,15 +89,16 @@ impl Texts for Ru {
     fn token_in_group(&self, deleted: bool) -> &'static str {
         if deleted {
             "Я удалил это сообщение: токен нельзя отправлять в группу. Если его могли увидеть, \
-             отзовите его в своём Яндекс ID. Задайте токен в личном чате со мной."
+             отзовите его в своём Яндекс ID. Чтобы дать группе токен, администратор отправляет \
+             здесь /connect и вставляет токен в открывшемся личном чате."
         } else {
             "Токен нельзя отправлять в группу, а удалить это сообщение я не могу (я здесь не \
-             администратор). Удалите его сейчас и отзовите токен в своём Яндекс ID, затем задайте \
-             новый в личном чате со мной."
+             администратор). Удалите его сейчас и отзовите токен в своём Яндекс ID, затем пусть \
+             администратор отправит здесь /connect и задаст новый в личном чате."
         }
     }
     fn token_only_in_private(&self) -> &'static str {
-        "Токен задаётся только в личном чате со мной, не в группе. Откройте личный чат и отправьте там /token."
+        "Токен никогда не отправляют в группу. Чтобы дать группе токен, администратор отправляет здесь /connect и вставляет его в открывшемся личном чате; для своих встреч отправьте /token в личном чате со мной."
     }
     fn token_forgotten(&self) -> &'static str {
         "Готово: токен этого чата удалён."
@@ -205,11 +207,18 @@ impl Texts for Ru {
     fn button_back(&self) -> &'static str {
         "Назад"
     }
-    fn meeting_links(&self, join_url: &str) -> String {
-        format!(
-            "<b>Встреча в Телемосте</b>\nСсылка для входа: {}",
-            esc(join_url)
-        )
+    fn meeting_links(&self, topic: Option<&str>, join_url: &str) -> String {
+        match topic {
+            Some(topic) => format!(
+                "<b>Встреча в Телемосте:</b> {}\nСсылка для входа: {}",
+                esc(topic),
+                esc(join_url)
+            ),
+            None => format!(
+                "<b>Встреча в Телемосте</b>\nСсылка для входа: {}",
+                esc(join_url)
+            ),
+        }
     }
     fn label_watch(&self) -> &'static str {
         "Ссылка для зрителей"
@@ -235,6 +244,9 @@ impl Texts for Ru {
     }
     fn inline_new_stream(&self, title: &str) -> String {
         format!("Новая трансляция: {title}")
+    }
+    fn inline_new_meeting(&self, topic: &str) -> String {
+        format!("Новая встреча: {topic}")
     }
     fn inline_stream_hint(&self) -> &'static str {
         "Набранный текст станет названием трансляции"
@@ -400,11 +412,31 @@ impl Texts for Ru {
     fn creating(&self) -> &'static str {
         "Создаю встречу…"
     }
-    fn meeting_created(&self, join_url: &str) -> String {
+    fn meeting_created(&self, topic: Option<&str>, join_url: &str) -> String {
+        match topic {
+            Some(topic) => format!(
+                "<b>Встреча создана:</b> {}\nСсылка для входа: {}",
+                esc(topic),
+                esc(join_url)
+            ),
+            None => format!(
+                "<b>Встреча создана.</b>\nСсылка для входа: {}",
+                esc(join_url)
+            ),
+        }
+    }
+    fn label_topic(&self) -> &'static str {
+        "Тема"
+    }
+    fn topic_too_long(&self, chars: usize) -> String {
         format!(
-            "<b>Встреча создана.</b>\nСсылка для входа: {}",
-            esc(join_url)
+            "В теме {chars} символов, а можно не больше {TOPIC_MAX_CHARS}, поэтому у этой встречи \
+             её нет. Чтобы задать тему, отправьте /cancel и /meet с темой покороче."
         )
+    }
+    fn record_failed(&self) -> &'static str {
+        "Встреча создана, и ссылки работают, но сохранить её я не смог: кнопки под ней \
+         (подробности, комната ожидания, соведущие) работать не будут, и в /history её не будет."
     }
     fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String {
         let watch = watch_url.unwrap_or("(Телемост не прислал ссылку для зрителей)");
