@@ -595,13 +595,150 @@ async fn a_token_sent_after_the_link_expired_is_not_the_groups() {
     .await
     .unwrap();
     let mut state: serde_json::Value =
-        serde_json::from_str(&db.load_dialogue(ANNA).await.unwrap().unwrap()).unwrap();
+        serde_json::from_str(&db.load_dialogue(ANNA, ANNA).await.unwrap().unwrap()).unwrap();
     state["until"] = serde_json::json!(1_700_000_000);
-    db.save_dialogue(ANNA, &state.to_string()).await.unwrap();
+    db.save_dialogue(ANNA, ANNA, &state.to_string(), None)
+        .await
+        .unwrap();
     db.close().await;
 
     anna.send("y0_LATE");
     assert_eq!(anna.reply().await.text, en().connect_code_expired());
     assert_eq!(stored_access(&app, GROUP).await, None);
+    app.stop().await;
+}
+
+/// Alice and Bob both start a /meet in the same group at the same moment. Each has their own
+/// panel: Bob's taps on Alice's panel are refused as not his, Alice's draft survives Bob's
+/// /cancel and a restart of the bot, each answers their own prompt, and each meeting is made
+/// with the token of the member who made it (the group has none of its own).
+#[tokio::test]
+async fn two_members_each_have_their_own_meet() {
+    let mut app = TestApp::start().await;
+    let (alice_id, bob_id) = (3101, 3102);
+    let mut alice = app.private(alice_id, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let mut bob = app.private(bob_id, "en");
+    app.with_token(&mut bob, "y0_bob").await;
+    let mut alice_in_group = app.in_group(GROUP, alice_id, "en");
+    let mut bob_in_group = app.in_group(GROUP, bob_id, "en");
+    let mut group = app.in_group(GROUP, alice_id, "en");
+
+    alice_in_group.send("/meet");
+    let alice_panel = group.reply_where(|r| r.has("create")).await;
+    bob_in_group.send("/meet");
+    let bob_panel = group.reply_where(|r| r.has("create")).await;
+    assert_ne!(alice_panel.message_id, bob_panel.message_id);
+
+    // Bob's tap on Alice's panel is not his to make.
+    let tap = bob_in_group.press(&alice_panel, "create");
+    assert_eq!(bob_in_group.answer_to(&tap).await, en().not_your_dialogue());
+    // Alice goes on with hers: the cohosts step.
+    alice_in_group.press(&alice_panel, "wr:ADMINS");
+    let alice_cohosts = group.reply().await;
+    assert_eq!(alice_cohosts.message_id, alice_panel.message_id);
+    assert!(alice_cohosts.has("skip"), "{:?}", alice_cohosts.buttons);
+
+    app.restart().await;
+
+    // Bob cancels his own; Alice's stays.
+    bob_in_group.send("/cancel");
+    assert_eq!(group.reply().await.text, en().cancelled());
+    let tap = bob_in_group.press(&bob_panel, "create");
+    assert_eq!(bob_in_group.answer_to(&tap).await, en().stale_button());
+    app.tm.assert_all_stay(0, QUIET).await;
+
+    // Bob starts again while Alice answers her prompt (a reply to her panel).
+    bob_in_group.send("/meet");
+    let bob_panel = group.reply_where(|r| r.has("create")).await;
+    alice_in_group.reply_to(&alice_cohosts, "carol@x.ru");
+    let alice_done = group.reply_where(|r| r.text.contains("https://")).await;
+    bob_in_group.press(&bob_panel, "create");
+    let bob_done = group.reply_where(|r| r.text.contains("https://")).await;
+    assert_ne!(alice_done.message_id, bob_done.message_id);
+
+    let reqs = app.tm.wait_requests(2).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_alice");
+    assert_eq!(
+        reqs[0].body,
+        json!({"waiting_room_level": "ADMINS", "cohosts": [{"email": "carol@x.ru"}]})
+    );
+    assert_eq!(reqs[1].authorization, "OAuth y0_bob");
+    assert_eq!(reqs[1].body, json!({"waiting_room_level": "PUBLIC"}));
+    app.stop().await;
+}
+
+/// In a group, a member's reply to another member's prompt is not an answer to their own: Bob
+/// replies to Alice's cohosts prompt while his own draft asks for cohosts too; nothing happens
+/// to either draft.
+#[tokio::test]
+async fn a_reply_to_another_members_prompt_is_not_an_answer() {
+    let app = TestApp::start().await;
+    let (alice_id, bob_id) = (3111, 3112);
+    let mut alice = app.private(alice_id, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let mut bob = app.private(bob_id, "en");
+    app.with_token(&mut bob, "y0_bob").await;
+    let mut alice_in_group = app.in_group(GROUP, alice_id, "en");
+    let mut bob_in_group = app.in_group(GROUP, bob_id, "en");
+    let mut group = app.in_group(GROUP, alice_id, "en");
+
+    alice_in_group.send("/meet");
+    let alice_panel = group.reply_where(|r| r.has("create")).await;
+    alice_in_group.press(&alice_panel, "wr:PUBLIC");
+    let alice_cohosts = group.reply().await;
+    bob_in_group.send("/meet");
+    let bob_panel = group.reply_where(|r| r.has("create")).await;
+    bob_in_group.press(&bob_panel, "wr:PUBLIC");
+    group.reply().await;
+
+    let from = group.now();
+    bob_in_group.reply_to(&alice_cohosts, "mallory@x.ru");
+    app.tg
+        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+        .await;
+    app.tm.assert_all_stay(0, QUIET).await;
+
+    // Both drafts are as they were: Alice's reply creates hers, with her cohost only.
+    alice_in_group.reply_to(&alice_cohosts, "carol@x.ru");
+    group.reply_where(|r| r.text.contains("https://")).await;
+    let reqs = app.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_alice");
+    assert_eq!(
+        reqs[0].body,
+        json!({"waiting_room_level": "PUBLIC", "cohosts": [{"email": "carol@x.ru"}]})
+    );
+    app.stop().await;
+}
+
+/// "Only admins create meetings" is checked again at Create: Bob opened /meet while anyone could,
+/// an admin turned the setting on meanwhile, and Bob's Create is refused without a request to
+/// Telemost.
+#[tokio::test]
+async fn admins_only_is_checked_again_at_create() {
+    let app = TestApp::start().await;
+    let (admin_id, bob_id) = (3121, 3122);
+    app.tg.set_admin(GROUP, admin_id, true);
+    let mut bob = app.private(bob_id, "en");
+    app.with_token(&mut bob, "y0_bob").await;
+    let mut admin_in_group = app.in_group(GROUP, admin_id, "en");
+    let mut bob_in_group = app.in_group(GROUP, bob_id, "en");
+    let mut group = app.in_group(GROUP, admin_id, "en");
+
+    bob_in_group.send("/meet");
+    let bob_panel = group.reply_where(|r| r.has("create")).await;
+
+    admin_in_group.send("/settings");
+    let settings = group.reply_where(|r| r.has("cfg:adm:on")).await;
+    admin_in_group.press(&settings, "cfg:adm:on");
+    group.reply().await;
+
+    bob_in_group.press(&bob_panel, "create");
+    let refused = group
+        .reply_where(|r| r.message_id == bob_panel.message_id)
+        .await;
+    assert_eq!(refused.text, en().admins_only());
+    assert!(refused.buttons.is_empty(), "{:?}", refused.buttons);
+    app.tm.assert_all_stay(0, QUIET).await;
     app.stop().await;
 }

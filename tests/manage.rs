@@ -619,7 +619,7 @@ async fn in_a_group_only_the_one_who_asked_answers() {
 }
 
 /// In a group, Boris's /cancel and his "Add cohosts" tap do not touch Anna's unfinished
-/// /meet: he is told it is hers, and she carries on.
+/// /meet: he has no dialogue to cancel, the meeting is not his to change, and she carries on.
 #[tokio::test]
 async fn another_members_cancel_or_manage_leaves_a_draft_alone() {
     let app = TestApp::start().await;
@@ -641,12 +641,12 @@ async fn another_members_cancel_or_manage_leaves_a_draft_alone() {
     boris_in_group.send("/cancel");
     assert_eq!(
         shown(&group.reply().await.text),
-        shown(en().not_your_dialogue())
+        shown(en().nothing_to_cancel())
     );
     let tap = boris_in_group.press(&done, &mg(1, "add"));
     assert_eq!(
         boris_in_group.answer_to(&tap).await,
-        en().not_your_dialogue()
+        en().not_your_meeting()
     );
 
     anna_in_group.press(&panel, "wr:ADMINS");

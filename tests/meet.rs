@@ -641,10 +641,17 @@ async fn an_interrupted_creation_does_not_wedge_the_dialogue() {
     .await
     .unwrap();
     let mut state: Value =
-        serde_json::from_str(&db.load_dialogue(1401).await.unwrap().unwrap()).unwrap();
+        serde_json::from_str(&db.load_dialogue(1401, 1401).await.unwrap().unwrap()).unwrap();
     state["step"] = json!("creating");
     state["creating_since"] = json!(1_700_000_000);
-    db.save_dialogue(1401, &state.to_string()).await.unwrap();
+    db.save_dialogue(
+        1401,
+        1401,
+        &state.to_string(),
+        state["panel"].as_i64().map(|p| p as i32),
+    )
+    .await
+    .unwrap();
     db.close().await;
     app.restart().await;
 

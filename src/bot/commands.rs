@@ -1,5 +1,5 @@
 //! The slash commands. Each works in any dialogue state; `/meet` and `/stream` start a new
-//! dialogue, replacing an unfinished one.
+//! dialogue, replacing the sender's unfinished one (in a group, other members' stay).
 
 use secrecy::SecretString;
 use teloxide::prelude::*;
@@ -128,13 +128,7 @@ pub async fn on_command(
             bot.send(chat, text, None).await?;
         }
         Command::Cancel => {
-            // In a group, a member cancels only their own dialogue.
-            if let (Some(owner), Some(user)) = (state.owner(), msg.from.as_ref())
-                && owner != user.id.0
-            {
-                bot.send(chat, t.not_your_dialogue(), None).await?;
-                return Ok(());
-            }
+            // The sender's own dialogue: in a group, other members' stay open.
             let login = login::cancel(&ctx, chat);
             let text = match state {
                 State::Idle | State::Unavailable if login => t.login_cancelled(),

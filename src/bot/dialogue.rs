@@ -34,7 +34,8 @@ use crate::telemost::model::{
 };
 use std::sync::Arc;
 
-/// A chat's dialogue state, persisted between updates (and restarts) by `DialogueStore`.
+/// A member's dialogue state in a chat, persisted between updates (and restarts) by
+/// `BotDialogue`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum State {
@@ -114,11 +115,11 @@ pub enum Step {
 }
 
 impl State {
-    /// The user a dialogue belongs to, if one is open.
-    pub fn owner(&self) -> Option<u64> {
+    /// The message whose buttons the dialogue owns: a draft's panel, a cohosts prompt.
+    pub fn message(&self) -> Option<i32> {
         match self {
-            State::Draft(d) => Some(d.owner),
-            State::Managing { owner, .. } => Some(*owner),
+            State::Draft(d) => d.panel,
+            State::Managing { prompt, .. } => *prompt,
             _ => None,
         }
     }
@@ -413,10 +414,7 @@ pub async fn start(
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
     let settings = ctx.db.settings(chat.0).await?;
-    if !chat.is_user()
-        && settings.admins_only
-        && !super::groups::is_admin(&bot, chat, user.id).await?
-    {
+    if !may_create(&bot, chat, user, &settings).await? {
         bot.send(chat, t.admins_only(), None).await?;
         return Ok(());
     }
@@ -432,6 +430,20 @@ pub async fn start(
         return Box::pin(create(&bot, &dialogue, ctx, user, draft, None)).await;
     }
     present(&bot, &dialogue, t, draft, note.as_deref(), None).await
+}
+
+/// Whether `user` may create meetings in `chat`: anyone, unless a group's settings say only
+/// admins.
+async fn may_create(
+    bot: &TgBot,
+    chat: ChatId,
+    user: &User,
+    settings: &ChatSettings,
+) -> Result<bool, super::HandlerError> {
+    if chat.is_user() || !settings.admins_only {
+        return Ok(true);
+    }
+    super::groups::is_admin(bot, chat, user.id).await
 }
 
 /// A `Creating` step is stale after this long (Telemost calls give up within 30 s).
@@ -458,13 +470,9 @@ pub async fn receive_draft_text(
     if user.id.0 != d.owner {
         return Ok(());
     }
-    // In a group the owner may be chatting with others: only replies to the bot are answers.
-    if !msg.chat.is_private()
-        && msg
-            .reply_to_message()
-            .and_then(|r| r.from.as_ref())
-            .is_none_or(|f| f.id != me.id)
-    {
+    // In a group the owner may be chatting with others: only replies to their own panel are
+    // answers.
+    if !msg.chat.is_private() && !replies_to(&msg, &me, d.panel) {
         return Ok(());
     }
     let t = lang_of(Some(user));
@@ -522,6 +530,12 @@ pub async fn receive_draft_text(
     }
 }
 
+/// Whether `msg` is a reply to the bot's message `to`.
+pub fn replies_to(msg: &Message, me: &Me, to: Option<i32>) -> bool {
+    msg.reply_to_message()
+        .is_some_and(|r| r.from.as_ref().is_some_and(|f| f.id == me.id) && Some(r.id.0) == to)
+}
+
 /// A button press on any message in a chat with a dialogue (or none).
 pub async fn on_callback(
     bot: TgBot,
@@ -541,21 +555,11 @@ pub async fn on_callback(
             return super::settings::on_press(&bot, &q, setting, &ctx).await;
         }
         Some(Callback::Manage { conference, action }) => {
-            return super::manage::on_press(
-                &bot,
-                &q,
-                &dialogue,
-                state.owner(),
-                &conference,
-                action,
-                &ctx,
-            )
-            .await;
+            return super::manage::on_press(&bot, &q, &dialogue, &conference, action, &ctx).await;
         }
         _ => {}
     }
-    if let (Some(Callback::Cancel), State::Managing { owner, prompt, .. }) = (&cb, &state)
-        && *owner == q.from.id.0
+    if let (Some(Callback::Cancel), State::Managing { prompt, .. }) = (&cb, &state)
         && q.message.as_ref().map(|m| m.id().0) == *prompt
     {
         bot.answer(&q, None).await?;
@@ -567,15 +571,12 @@ pub async fn on_callback(
         }
         return Ok(());
     }
-    let (Some(cb), State::Draft(mut d)) = (cb, state) else {
-        return Ok(notice(t.stale_button()).await?);
-    };
     let pressed_on = q.message.as_ref().map(|m| m.id());
+    let (Some(cb), State::Draft(mut d)) = (cb, state) else {
+        return Ok(notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await?);
+    };
     if d.panel.map(MessageId) != pressed_on || pressed_on.is_none() {
-        return Ok(notice(t.stale_button()).await?);
-    }
-    if d.owner != q.from.id.0 {
-        return Ok(notice(t.not_your_dialogue()).await?);
+        return Ok(notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await?);
     }
     if d.creation_interrupted() {
         bot.answer(&q, None).await?;
@@ -653,6 +654,23 @@ pub async fn on_callback(
     acted
 }
 
+/// The notice for a press on a message that is not the presser's panel: another member's open
+/// dialogue, or a finished one.
+async fn not_yours_or_stale(
+    t: &'static dyn Texts,
+    dialogue: &BotDialogue,
+    pressed_on: Option<MessageId>,
+) -> Result<&'static str, super::HandlerError> {
+    let other = match pressed_on {
+        Some(m) => dialogue.owner_of(m.0).await?,
+        None => None,
+    };
+    Ok(match other {
+        Some(_) => t.not_your_dialogue(),
+        None => t.stale_button(),
+    })
+}
+
 /// Adds the remembered cohost `id` to the draft, or removes it if it is there.
 fn toggle_cohost(d: &mut Draft, id: i64) {
     let Some(email) = d
@@ -705,6 +723,14 @@ async fn create(
     let Some(request) = d.request() else {
         return present(bot, dialogue, t, d, None, panel).await;
     };
+    // Checked again: an admin may have turned "only admins" on since /meet, or the member may
+    // no longer be an admin.
+    if !may_create(bot, chat, user, &ctx.db.settings(chat.0).await?).await? {
+        dialogue.exit().await?;
+        let none = InlineKeyboardMarkup::default();
+        show(bot, chat, panel, t.admins_only().to_owned(), none).await?;
+        return Ok(());
+    }
     let Some((owner, token)) = ctx.token_for(chat, user).await? else {
         let note = t.no_token(!chat.is_user());
         return present(bot, dialogue, t, d, Some(note), panel).await;

@@ -158,7 +158,6 @@ pub async fn on_press(
     bot: &TgBot,
     q: &CallbackQuery,
     dialogue: &BotDialogue,
-    open_by: Option<u64>,
     conference: &str,
     action: Manage,
     ctx: &Ctx,
@@ -176,14 +175,6 @@ pub async fn on_press(
         return Ok(());
     };
     let topic = meeting.topic.as_deref();
-    // Someone else's unfinished dialogue here is theirs: asking for emails would replace it.
-    if matches!(action, Manage::AddCohosts | Manage::ReplaceCohosts)
-        && let Some(other) = open_by
-        && other != q.from.id.0
-    {
-        bot.answer(q, Some(t.not_your_dialogue())).await?;
-        return Ok(());
-    }
     let changes = matches!(
         action,
         Manage::WaitingRoom(_) | Manage::AddCohosts | Manage::ReplaceCohosts | Manage::ClearCohosts
@@ -336,7 +327,8 @@ pub async fn receive_emails(
     bot: TgBot,
     msg: Message,
     dialogue: BotDialogue,
-    (conference, replace, owner, message, _prompt): (String, bool, u64, i32, Option<i32>),
+    me: teloxide::types::Me,
+    (conference, replace, owner, message, prompt): (String, bool, u64, i32, Option<i32>),
     ctx: std::sync::Arc<Ctx>,
 ) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else {
@@ -345,13 +337,8 @@ pub async fn receive_emails(
     if user.id.0 != owner {
         return Ok(());
     }
-    // In a group the owner may be chatting with others: only replies to the bot are answers.
-    if !msg.chat.is_private()
-        && msg
-            .reply_to_message()
-            .and_then(|r| r.from.as_ref())
-            .is_none_or(|f| !f.is_bot)
-    {
+    // In a group the owner may be chatting with others: only replies to the prompt are answers.
+    if !msg.chat.is_private() && !super::dialogue::replies_to(&msg, &me, prompt) {
         return Ok(());
     }
     let t = lang_of(Some(user));

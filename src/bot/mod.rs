@@ -23,7 +23,6 @@ use std::task::Poll;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use teloxide::dispatching::dialogue::Dialogue;
 use teloxide::dispatching::{ShutdownToken, UpdateHandler};
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
@@ -44,12 +43,11 @@ use dialogue::State;
 use dptree::di::DependencyMap;
 use lanes::Lanes;
 pub use outbox::Outbox;
-pub use store::DialogueStore;
+pub use store::BotDialogue;
 use texts::{Lang, Texts};
 
 /// What the handlers talk to Telegram through: rate-limited, resending after a 429.
 pub type TgBot = Arc<Outbox>;
-pub type BotDialogue = Dialogue<State, DialogueStore>;
 pub type HandlerResult = Result<(), HandlerError>;
 
 #[derive(Debug, Error)]
@@ -335,7 +333,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     use dptree::case;
 
     let messages = Update::filter_message()
-        .enter_dialogue::<Message, DialogueStore, State>()
+        .chain(store::enter())
         .branch(teloxide::filter_command::<Command, _>().endpoint(commands::on_command))
         .branch(
             case![State::Unavailable].endpoint(|bot: TgBot, msg: Message| async move {
@@ -361,7 +359,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     let callbacks = Update::filter_callback_query()
         .branch(
             dptree::entry()
-                .enter_dialogue::<CallbackQuery, DialogueStore, State>()
+                .chain(store::enter())
                 .endpoint(dialogue::on_callback),
         )
         // No chat to key a dialogue on (a button under an inline message), or the dialogue
@@ -573,7 +571,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
     let routes = in_lanes(schema(), outbox.clone(), config.max_concurrent_updates);
     let mut dispatcher = Dispatcher::builder(bot.clone(), routes)
-        .dependencies(dptree::deps![ctx, DialogueStore::new(db.clone()), outbox])
+        .dependencies(dptree::deps![ctx, db.clone(), outbox])
         // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
         .distribution_function(|_| None::<()>)
         .error_handler(Arc::new(LogErrors("handling an update")))

@@ -532,34 +532,59 @@ impl Db {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn load_dialogue(&self, chat_id: i64) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT state FROM dialogues WHERE chat_id = ?")
+    /// `user`'s dialogue in `chat`, as the bot serialised it.
+    pub async fn load_dialogue(&self, chat_id: i64, user_id: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT state FROM dialogues WHERE chat_id = ? AND user_id = ?")
             .bind(chat_id)
+            .bind(user_id)
             .fetch_optional(&mut *self.reader().await?)
             .await?;
         Ok(row.map(|r| r.get(0)))
     }
 
-    pub async fn save_dialogue(&self, chat_id: i64, state: &str) -> Result<()> {
+    /// Saves `user`'s dialogue in `chat`; `message` is the message whose buttons it owns.
+    pub async fn save_dialogue(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        state: &str,
+        message: Option<i32>,
+    ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO dialogues (chat_id, state, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (chat_id) DO UPDATE
-             SET state = excluded.state, updated_at = excluded.updated_at",
+            "INSERT INTO dialogues (chat_id, user_id, state, message_id, updated_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (chat_id, user_id) DO UPDATE
+             SET state = excluded.state, message_id = excluded.message_id,
+                 updated_at = excluded.updated_at",
         )
         .bind(chat_id)
+        .bind(user_id)
         .bind(state)
+        .bind(message)
         .bind(unix_now())
         .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
 
-    pub async fn delete_dialogue(&self, chat_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM dialogues WHERE chat_id = ?")
+    pub async fn delete_dialogue(&self, chat_id: i64, user_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM dialogues WHERE chat_id = ? AND user_id = ?")
             .bind(chat_id)
+            .bind(user_id)
             .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
+    }
+
+    /// The member of `chat` whose dialogue owns the buttons of `message`, if any.
+    pub async fn dialogue_owner_of(&self, chat_id: i64, message: i32) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM dialogues WHERE chat_id = ? AND message_id = ? LIMIT 1",
+        )
+        .bind(chat_id)
+        .bind(message)
+        .fetch_optional(&mut *self.reader().await?)
+        .await?)
     }
 
     /// Records a created meeting; `created_at` is set to now.
@@ -757,12 +782,12 @@ mod tests {
             "no key file is written for a database in memory"
         );
         db.set_token(1, &pasted("one"), Some(1)).await.unwrap();
-        db.save_dialogue(1, "{}").await.unwrap();
+        db.save_dialogue(1, 1, "{}", None).await.unwrap();
         assert_eq!(
             db.token(1).await.unwrap().unwrap().access.expose_secret(),
             "one"
         );
-        assert_eq!(db.load_dialogue(1).await.unwrap().as_deref(), Some("{}"));
+        assert_eq!(db.load_dialogue(1, 1).await.unwrap().as_deref(), Some("{}"));
         db.close().await;
         assert!(matches!(db.token(1).await, Err(StorageError::Closed)));
     }
@@ -932,12 +957,25 @@ mod tests {
     #[tokio::test]
     async fn dialogues_and_meetings_round_trip() {
         let (_dir, db) = db().await;
-        assert_eq!(db.load_dialogue(5).await.unwrap(), None);
-        db.save_dialogue(5, "a").await.unwrap();
-        db.save_dialogue(5, "b").await.unwrap();
-        assert_eq!(db.load_dialogue(5).await.unwrap().as_deref(), Some("b"));
-        db.delete_dialogue(5).await.unwrap();
-        assert_eq!(db.load_dialogue(5).await.unwrap(), None);
+        assert_eq!(db.load_dialogue(-5, 1).await.unwrap(), None);
+        db.save_dialogue(-5, 1, "a", Some(10)).await.unwrap();
+        db.save_dialogue(-5, 1, "b", Some(11)).await.unwrap();
+        db.save_dialogue(-5, 2, "c", Some(12)).await.unwrap();
+        assert_eq!(db.load_dialogue(-5, 1).await.unwrap().as_deref(), Some("b"));
+        assert_eq!(db.load_dialogue(-5, 2).await.unwrap().as_deref(), Some("c"));
+        assert_eq!(db.dialogue_owner_of(-5, 12).await.unwrap(), Some(2));
+        assert_eq!(
+            db.dialogue_owner_of(-5, 10).await.unwrap(),
+            None,
+            "replaced"
+        );
+        db.delete_dialogue(-5, 1).await.unwrap();
+        assert_eq!(db.load_dialogue(-5, 1).await.unwrap(), None);
+        assert_eq!(
+            db.load_dialogue(-5, 2).await.unwrap().as_deref(),
+            Some("c"),
+            "another member's dialogue stays"
+        );
 
         let m = MeetingRecord {
             chat_id: 5,

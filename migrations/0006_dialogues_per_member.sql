@@ -1,0 +1,27 @@
+-- A dialogue per member of a chat, not per chat: in a group, two members can each have a /meet
+-- of their own open. `message_id` is the message whose buttons the dialogue owns (its panel or
+-- prompt). Existing dialogues are kept: a draft's or a cohosts prompt's owner is in its state;
+-- anything else was in a private chat, whose member is the chat.
+CREATE TABLE member_dialogues (
+    chat_id    INTEGER NOT NULL,
+    user_id    INTEGER NOT NULL,
+    state      TEXT    NOT NULL,
+    message_id INTEGER,
+    updated_at INTEGER NOT NULL, -- unix seconds
+    PRIMARY KEY (chat_id, user_id)
+);
+
+INSERT INTO member_dialogues (chat_id, user_id, state, message_id, updated_at)
+SELECT chat_id,
+       COALESCE(json_extract(state, '$.owner'), chat_id),
+       state,
+       COALESCE(json_extract(state, '$.panel'), json_extract(state, '$.prompt')),
+       updated_at
+FROM dialogues;
+
+DROP TABLE dialogues;
+ALTER TABLE member_dialogues RENAME TO dialogues;
+
+CREATE INDEX dialogues_by_message ON dialogues (chat_id, message_id);
+-- Pruning finds abandoned dialogues by age.
+CREATE INDEX dialogues_by_age ON dialogues (updated_at);
