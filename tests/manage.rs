@@ -726,3 +726,100 @@ async fn a_meeting_is_managed_with_the_token_that_created_it() {
     assert_eq!(reqs[3].authorization, "OAuth y0_anna4");
     app.stop().await;
 }
+
+/// Alice created a meeting in her private chat. Bob has his own token and his own meetings, one
+/// in his private chat and one in a group where he is an admin. On his own meetings' messages he
+/// forges every management button with Alice's conference id instead of his (a modified client
+/// can send any callback data). Every press gets the stale-button notice; not one request
+/// reaches Telemost naming Alice's meeting (nor any other request), her meeting is unchanged,
+/// nothing in Bob's chats is sent or edited, and he is not asked for emails: what he types next
+/// is not taken as a cohost list. His own id on the same message still works, so the refusal is
+/// about whose meeting the id names.
+#[tokio::test]
+async fn forged_presses_naming_another_chats_meeting_reach_no_api() {
+    let app = TestApp::start().await;
+    let (_alice, _) = with_meeting(&app, 7501, Some("a@x.ru")).await;
+    let alice_id = conference_id(1);
+    assert_eq!(
+        app.recorded_meetings(7501, 1).await[0].conference_id,
+        alice_id
+    );
+
+    let mut bob = app.private(7502, "en");
+    app.with_token(&mut bob, "y0_bob").await;
+    let bob_done = bob.meet_with_defaults().await;
+    assert_eq!(bob_done.text, en().meeting_created(None, &join_url(2)));
+    app.recorded_meetings(7502, 1).await;
+
+    app.tg.set_admin(GROUP, 7502, true);
+    let mut bob_in_group = app.in_group(GROUP, 7502, "en");
+    let mut group = app.in_group(GROUP, 7502, "en");
+    bob_in_group.send("/meet");
+    let panel = group.reply_where(|r| r.has("create")).await;
+    bob_in_group.press(&panel, "create");
+    let group_done = group.created().await;
+    assert_eq!(group_done.text, en().meeting_created(None, &join_url(3)));
+    app.recorded_meetings(GROUP, 1).await;
+    let before = app.tm.wait_all(3).await.len();
+    assert_eq!(before, 3);
+
+    let from = app.tg.calls().len();
+    let actions = [
+        "info",
+        "wr",
+        "wr:PUBLIC",
+        "wr:ORGANIZATION",
+        "wr:ADMINS",
+        "add",
+        "set",
+        "clear",
+        "back",
+    ];
+    for (who, done) in [(&mut bob, &bob_done), (&mut bob_in_group, &group_done)] {
+        for what in actions {
+            let forged = format!("mg:{alice_id}:{what}");
+            let tap = who.press(done, &forged);
+            assert_eq!(who.answer_to(&tap).await, en().stale_button(), "{forged}");
+        }
+    }
+    app.tm.assert_all_stay(before, QUIET).await;
+    for r in app.tm.all_requests() {
+        assert!(!r.path.contains(&alice_id), "{}", r.line());
+    }
+    let conference = app.tm.conference(&alice_id).unwrap();
+    assert_eq!(conference["waiting_room_level"], "ORGANIZATION");
+    assert_eq!(app.tm.cohosts(&alice_id).unwrap(), ["a@x.ru"]);
+    let said: Vec<String> = app
+        .tg
+        .calls()
+        .iter()
+        .skip(from)
+        .filter(|c| matches!(c.method.as_str(), "sendMessage" | "editMessageText"))
+        .map(|c| format!("{} {}", c.method, c.body))
+        .collect();
+    assert!(said.is_empty(), "{said:#?}");
+    assert!(
+        !app.tg
+            .calls()
+            .iter()
+            .any(|c| c.text().contains(en().ask_manage_cohosts(false))
+                || c.text().contains(en().ask_manage_cohosts(true))),
+        "nobody was asked for emails"
+    );
+
+    // Bob's next message is not an answer to an "Add cohosts" question.
+    bob.send("eve@x.ru");
+    assert_eq!(bob.reply().await.text, en().idle_hint());
+    app.tm.assert_all_stay(before, QUIET).await;
+
+    // His own meeting's id, on the same message, does reach Telemost (with his token).
+    let tap = bob.press(&bob_done, &mg(2, "info"));
+    assert_eq!(bob.answer_to(&tap).await, "");
+    let reqs = app.tm.wait_all(before + 2).await;
+    assert_eq!(
+        reqs[before].line(),
+        format!("GET /conferences/{}", conference_id(2))
+    );
+    assert_eq!(reqs[before].authorization, "OAuth y0_bob");
+    app.stop().await;
+}
