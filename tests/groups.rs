@@ -742,3 +742,65 @@ async fn admins_only_is_checked_again_at_create() {
     app.tm.assert_all_stay(0, QUIET).await;
     app.stop().await;
 }
+
+/// In a supergroup with topics, Anna types /meet in the "Planning" topic: the panel, a prompt's
+/// error note and the links all land in that topic, not in General; /help typed in General is
+/// answered in General.
+#[tokio::test]
+async fn a_command_in_a_forum_topic_is_answered_in_that_topic() {
+    const TOPIC: i64 = 77;
+    let app = TestApp::start().await;
+    let mut anna = app.private(ANNA, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let mut in_topic = app.in_topic(GROUP, TOPIC, ANNA, "en");
+    let from = in_topic.now();
+
+    let panel = in_topic.meet_panel().await;
+    in_topic.press(&panel, "wr:ADMINS");
+    let ask = in_topic.reply().await;
+    // A reply that is not a list of emails: the panel comes again, with a note, as a new message.
+    in_topic.reply_to(&ask, "not an email");
+    let refused = in_topic.reply_where(|r| r.method == "sendMessage").await;
+    in_topic.reply_to(&refused, "carol@x.ru");
+    in_topic.created().await;
+    // /meet with no token of its own for a member who has none: the refusal lands there too.
+    let mut boris_in_topic = app.in_topic(GROUP, TOPIC, BORIS, "en");
+    boris_in_topic.skip_past();
+    boris_in_topic.send("/meet");
+    assert_eq!(boris_in_topic.reply().await.text, en().no_token(true));
+
+    let sent: Vec<_> = app
+        .tg
+        .calls()
+        .into_iter()
+        .skip(from)
+        .filter(|c| c.method == "sendMessage" && c.chat_id() == Some(GROUP))
+        .collect();
+    assert!(sent.len() >= 4, "{sent:#?}");
+    for call in &sent {
+        assert_eq!(
+            call.body["message_thread_id"],
+            json!(TOPIC),
+            "every message goes into the topic: {}",
+            call.body
+        );
+    }
+
+    let mut in_general = app.in_group(GROUP, ANNA, "en");
+    in_general.skip_past();
+    in_general.send("/help");
+    in_general.reply().await;
+    let help = app
+        .tg
+        .calls()
+        .into_iter()
+        .rev()
+        .find(|c| c.method == "sendMessage" && c.chat_id() == Some(GROUP))
+        .unwrap();
+    assert!(
+        help.body.get("message_thread_id").is_none(),
+        "{}",
+        help.body
+    );
+    app.stop().await;
+}

@@ -410,7 +410,8 @@ fn in_lanes(
             // After the turn, never before: a slot held while waiting behind the same chat's
             // update could leave that update without one. The semaphore is never closed.
             let _slot = slots.acquire().await;
-            let mut handling = std::pin::pin!(routes.dispatch(deps));
+            // Whatever the handler sends to this chat goes into the topic the update came from.
+            let mut handling = std::pin::pin!(Outbox::in_topic_of(&update, routes.dispatch(deps)));
             // A panic is caught where it happens; the handler is then dropped, never polled
             // again, so what it left half-done is not observed.
             let handled = std::future::poll_fn(|cx| {

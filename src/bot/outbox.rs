@@ -22,7 +22,29 @@ use teloxide::payloads::{
     SendMessageSetters,
 };
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
+use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode, ThreadId, UpdateKind};
+
+tokio::task_local! {
+    /// The forum topic the update being handled came from, with its chat: every message sent
+    /// to that chat while handling it goes into that topic (see `Outbox::in_topic_of`).
+    static TOPIC: Option<(ChatId, ThreadId)>;
+}
+
+/// The forum topic an update was posted in: a message in a topic, or a button pressed under
+/// one. `None` in General, outside forums, and for updates with no message.
+fn topic_of(update: &Update) -> Option<(ChatId, ThreadId)> {
+    let message = match &update.kind {
+        UpdateKind::Message(m) => m,
+        UpdateKind::CallbackQuery(q) => q.regular_message()?,
+        _ => return None,
+    };
+    // `message_thread_id` alone also marks a reply thread in a group without topics.
+    message
+        .is_topic_message
+        .then_some(message.thread_id)
+        .flatten()
+        .map(|thread| (message.chat.id, thread))
+}
 
 /// How many times one request is resent after a 429.
 const MAX_RESENDS: u32 = 3;
@@ -41,6 +63,20 @@ impl Outbox {
             bot,
             limiter: limited.then(|| Mutex::new(Limiter::default())),
         }
+    }
+
+    /// Runs `handling` (the handling of `update`) so that whatever it sends to the update's
+    /// chat lands in the forum topic the update came from. Handlers never name a topic.
+    pub async fn in_topic_of<T>(update: &Update, handling: impl Future<Output = T>) -> T {
+        TOPIC.scope(topic_of(update), handling).await
+    }
+
+    /// The topic a message to `chat` goes into: the current update's, if it is in `chat`.
+    fn topic_for(chat: ChatId) -> Option<ThreadId> {
+        TOPIC
+            .try_with(|t| t.filter(|(c, _)| *c == chat).map(|(_, thread)| thread))
+            .ok()
+            .flatten()
     }
 
     /// The raw client, for calls that are not messages.
@@ -68,12 +104,16 @@ impl Outbox {
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<Message, RequestError> {
         let text = super::fit(text.into());
+        let topic = Self::topic_for(chat);
         self.pace(Some(chat)).await;
         resend_on_429(|| {
-            let req = self
+            let mut req = self
                 .bot
                 .send_message(chat, text.clone())
                 .parse_mode(ParseMode::Html);
+            if let Some(thread) = topic {
+                req = req.message_thread_id(thread);
+            }
             match markup.clone() {
                 Some(m) => req.reply_markup(m).send(),
                 None => req.send(),

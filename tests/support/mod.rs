@@ -226,6 +226,15 @@ impl TestApp {
             user: user_id,
             lang: lang.to_owned(),
             cursor: 0,
+            thread: None,
+        }
+    }
+
+    /// A user writing in forum topic `thread` of a supergroup with topics.
+    pub fn in_topic(&self, group: i64, thread: i64, user_id: i64, lang: &str) -> Person {
+        Person {
+            thread: Some(thread),
+            ..self.in_group(group, user_id, lang)
         }
     }
 
@@ -282,6 +291,8 @@ pub struct Person {
     pub user: i64,
     pub lang: String,
     cursor: usize,
+    /// The forum topic this person writes in, if any.
+    pub thread: Option<i64>,
 }
 
 impl Person {
@@ -293,6 +304,24 @@ impl Person {
             user,
             lang: lang.to_owned(),
             cursor: 0,
+            thread: None,
+        }
+    }
+
+    /// The chat as Telegram describes it, a forum when this person writes in a topic.
+    fn chat_json(&self) -> Value {
+        let mut chat = telegram::chat_json(self.chat);
+        if self.thread.is_some() {
+            chat["is_forum"] = json!(true);
+        }
+        chat
+    }
+
+    /// Marks a message as posted in this person's topic, as Telegram does.
+    fn in_thread(&self, m: &mut Value) {
+        if let Some(thread) = self.thread {
+            m["message_thread_id"] = json!(thread);
+            m["is_topic_message"] = json!(true);
         }
     }
 
@@ -305,9 +334,10 @@ impl Person {
         let mut m = json!({
             "message_id": self.tg.next_message_id(),
             "date": 1_700_000_000,
-            "chat": telegram::chat_json(self.chat),
+            "chat": self.chat_json(),
             "from": self.from(),
         });
+        self.in_thread(&mut m);
         for (k, v) in extra.as_object().unwrap() {
             m[k] = v.clone();
         }
@@ -324,10 +354,11 @@ impl Person {
 
     /// Sends a text as a reply to one of the bot's messages (how answers work in groups).
     pub fn reply_to(&mut self, to: &Reply, text: &str) -> i64 {
-        let replied = json!({
+        let mut replied = json!({
             "message_id": to.message_id, "date": 1_700_000_000,
-            "chat": telegram::chat_json(self.chat), "from": telegram::bot_user(), "text": to.text,
+            "chat": self.chat_json(), "from": telegram::bot_user(), "text": to.text,
         });
+        self.in_thread(&mut replied);
         let m = self.message(json!({"text": text, "reply_to_message": replied}));
         let id = m["message_id"].as_i64().unwrap();
         self.tg.push_update(json!({"message": m}));
@@ -349,11 +380,13 @@ impl Person {
 
     pub fn press_on(&mut self, message_id: i64, text: &str, data: &str) -> String {
         let id = format!("q{}", self.tg.next_message_id());
+        let mut message = json!({"message_id": message_id, "date": 1_700_000_000,
+                                 "chat": self.chat_json(), "from": telegram::bot_user(),
+                                 "text": text});
+        self.in_thread(&mut message);
         self.tg.push_update(json!({"callback_query": {
             "id": id, "from": self.from(), "chat_instance": "ci", "data": data,
-            "message": {"message_id": message_id, "date": 1_700_000_000,
-                        "chat": telegram::chat_json(self.chat), "from": telegram::bot_user(),
-                        "text": text},
+            "message": message,
         }}));
         id
     }
