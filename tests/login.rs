@@ -534,3 +534,73 @@ async fn a_second_login_replaces_the_first() {
     );
     app.stop().await;
 }
+
+/// Ann's token (from a login) is revoked on Telemost's side, and two of her meetings are being
+/// made at the same moment: one by /meet now in her private chat, one through inline mode in
+/// another chat. Both get 401; the token is refreshed once (a refresh token works only once), the
+/// second waits for that refresh and uses the fresh token, and both meetings are made: nobody is
+/// told their token was rejected.
+#[tokio::test]
+async fn two_meetings_at_once_refresh_the_token_once() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6020, "en");
+    log_in(&oauth, &mut ann, "y0_old", "1.r_old").await;
+    app.tm
+        .then(Answer::json(401, json!({"error": "UnauthorizedError"})));
+    app.tm
+        .then(Answer::json(401, json!({"error": "UnauthorizedError"})));
+    oauth.then_refresh(granted("y0_new", "1.r_new"));
+    // Slow enough that the second 401 arrives while the first refresh is under way.
+    oauth.set_refresh_delay(Duration::from_millis(300));
+
+    ann.send("/meet now");
+    app.tg.push_update(json!({"chosen_inline_result": {
+        "result_id": "meet", "query": "",
+        "from": {"id": 6020, "is_bot": false, "first_name": "Ann", "language_code": "en"},
+        "inline_message_id": "im-ann"
+    }}));
+
+    let done = ann.created().await;
+    assert!(done.text.starts_with("<b>Meeting created"), "{}", done.text);
+    let (_, inline) = app
+        .tg
+        .wait_call(0, "the inline message's links", |c| {
+            c.method == "editMessageText"
+                && c.body["inline_message_id"] == "im-ann"
+                && c.text().contains("https://")
+        })
+        .await;
+    assert!(
+        inline.text().starts_with("<b>Meeting created"),
+        "{}",
+        inline.text()
+    );
+
+    let reqs = app.tm.wait_requests(4).await;
+    let mut auth: Vec<&str> = reqs.iter().map(|r| r.authorization.as_str()).collect();
+    auth.sort();
+    assert_eq!(
+        auth,
+        [
+            "OAuth y0_new",
+            "OAuth y0_new",
+            "OAuth y0_old",
+            "OAuth y0_old"
+        ]
+    );
+    let refreshes = oauth.token_forms("refresh_token");
+    assert_eq!(refreshes.len(), 1, "{refreshes:#?}");
+    assert_eq!(
+        stored(&app, ann.chat).await.unwrap().access.expose_secret(),
+        "y0_new"
+    );
+    let unauthorized = en().telemost_error(&TelemostError::Unauthorized);
+    assert!(
+        !app.tg
+            .calls()
+            .iter()
+            .any(|c| c.text().contains(&unauthorized)),
+        "nobody was told the token was rejected"
+    );
+    app.stop().await;
+}

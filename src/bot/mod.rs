@@ -68,6 +68,9 @@ pub struct Ctx {
     pub oauth_time_unit: Duration,
     /// Device logins being polled, by the private chat they were started in.
     pub logins: std::sync::Mutex<HashMap<i64, AbortHandle>>,
+    /// One refresh per token owner at a time: a refresh token is used once (Yandex issues a new
+    /// one with the new access token), so a second refresh of the same token would fail.
+    pub refreshing: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Ctx {
@@ -102,10 +105,12 @@ impl Ctx {
     ) -> Result<Result<Conference, TelemostError>, StorageError> {
         Ok(
             match self.telemost.create_conference(token, request).await {
-                Err(TelemostError::Unauthorized) => match self.refresh_after_401(owner).await? {
-                    Some(fresh) => self.telemost.create_conference(&fresh, request).await,
-                    None => Err(TelemostError::Unauthorized),
-                },
+                Err(TelemostError::Unauthorized) => {
+                    match self.refresh_after_401(owner, token).await? {
+                        Some(fresh) => self.telemost.create_conference(&fresh, request).await,
+                        None => Err(TelemostError::Unauthorized),
+                    }
+                }
                 other => other,
             },
         )
@@ -168,33 +173,66 @@ impl Ctx {
         let Some(tokens) = self.db.token(owner).await? else {
             return Ok(None);
         };
-        let expiring = tokens.expires_at.is_some_and(|at| {
-            at - crate::storage::unix_now() < login::REFRESH_AHEAD.as_secs() as i64
-        });
-        if expiring && let Some(fresh) = self.refresh(owner, &tokens).await? {
+        if expiring(&tokens)
+            && let Some(fresh) = self.refresh(owner, &tokens.access, expiring).await?
+        {
             return Ok(Some(fresh));
         }
         Ok(Some(tokens.access))
     }
 
-    /// After Telemost said 401: the owner's token refreshed, if it can be.
+    /// After Telemost said 401 to `rejected`: the owner's token refreshed, if it can be (or
+    /// already was, by another update meanwhile).
     pub async fn refresh_after_401(
         &self,
         owner: i64,
+        rejected: &SecretString,
     ) -> Result<Option<SecretString>, StorageError> {
-        match self.db.token(owner).await? {
-            Some(tokens) => self.refresh(owner, &tokens).await,
-            None => Ok(None),
-        }
+        self.refresh(owner, rejected, |_| true).await
     }
 
-    /// Exchanges the refresh token for new tokens and stores them; `None` when there is no
-    /// refresh token, no OAuth app, or Yandex refuses.
+    /// Refreshes `owner`'s token `stale` (if `due` says the stored tokens still need it) and
+    /// stores the new tokens. One refresh per owner at a time: a caller that waited finds the
+    /// token refreshed already and gets the fresh one. `None` when there is no token, no refresh
+    /// token, no OAuth app, or Yandex refuses.
     async fn refresh(
         &self,
         owner: i64,
-        tokens: &Tokens,
+        stale: &SecretString,
+        due: fn(&Tokens) -> bool,
     ) -> Result<Option<SecretString>, StorageError> {
+        let lock = {
+            let mut refreshing = self
+                .refreshing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(refreshing.entry(owner).or_default())
+        };
+        let turn = lock.lock().await;
+        let result = self.refresh_in_turn(owner, stale, due).await;
+        drop(turn);
+        drop(lock);
+        // Forget the owner's lock once nobody holds or waits for it.
+        self.refreshing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, l| Arc::strong_count(l) > 1);
+        result
+    }
+
+    async fn refresh_in_turn(
+        &self,
+        owner: i64,
+        stale: &SecretString,
+        due: fn(&Tokens) -> bool,
+    ) -> Result<Option<SecretString>, StorageError> {
+        // Read again in turn: the token may have been refreshed (or replaced) while we waited.
+        let Some(tokens) = self.db.token(owner).await? else {
+            return Ok(None);
+        };
+        if tokens.access.expose_secret() != stale.expose_secret() || !due(&tokens) {
+            return Ok(Some(tokens.access));
+        }
         let (Some(oauth), Some(refresh)) = (&self.oauth, &tokens.refresh) else {
             return Ok(None);
         };
@@ -206,7 +244,7 @@ impl Ctx {
                 }
                 // Only if the chat still has the token we refreshed: a /forget, /token or
                 // /login meanwhile wins over this refresh.
-                if !self.db.replace_token(owner, &tokens.access, &fresh).await? {
+                if !self.db.replace_token(owner, stale, &fresh).await? {
                     tracing::info!(
                         chat_id = owner,
                         "token changed during a refresh; kept the new one"
@@ -222,6 +260,13 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Whether a token expires soon enough to be refreshed before it is used.
+fn expiring(tokens: &Tokens) -> bool {
+    tokens
+        .expires_at
+        .is_some_and(|at| at - crate::storage::unix_now() < login::REFRESH_AHEAD.as_secs() as i64)
 }
 
 /// The message announcing a created meeting or stream, with its links.
@@ -568,6 +613,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }),
         oauth_time_unit: config.oauth_time_unit,
         logins: Default::default(),
+        refreshing: Default::default(),
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
     let routes = in_lanes(schema(), outbox.clone(), config.max_concurrent_updates);

@@ -34,6 +34,8 @@ struct Inner {
     /// `interval` and `expires_in` of the device code.
     interval: u64,
     expires_in: u64,
+    /// How long a refresh takes to be answered.
+    refresh_delay: std::time::Duration,
 }
 
 #[derive(Clone, Default)]
@@ -86,6 +88,11 @@ impl FakeOAuth {
 
     pub fn then_refresh(&self, answer: (u16, Value)) {
         self.inner.lock().unwrap().refreshes.push_back(answer);
+    }
+
+    /// Makes every refresh take `delay` before it is answered (a slow Yandex).
+    pub fn set_refresh_delay(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().refresh_delay = delay;
     }
 
     pub fn set_expires_in(&self, secs: u64) {
@@ -177,20 +184,33 @@ async fn device_code(State(fake): State<FakeOAuth>, body: axum::body::Bytes) -> 
 
 async fn token(State(fake): State<FakeOAuth>, body: axum::body::Bytes) -> Response {
     let fields = parse_form(&body);
-    let mut inner = fake.inner.lock().unwrap();
-    let grant = fields.get("grant_type").cloned().unwrap_or_default();
-    inner.forms.push(Form {
-        path: "/token".into(),
-        fields,
-        at: Instant::now(),
-    });
-    let (status, body) = match grant.as_str() {
-        "device_code" => inner.polls.pop_front().unwrap_or_else(pending),
-        "refresh_token" => inner
-            .refreshes
-            .pop_front()
-            .unwrap_or((400, json!({"error": "invalid_grant"}))),
-        _ => (400, json!({"error": "unsupported_grant_type"})),
+    let ((status, body), delay) = {
+        let mut inner = fake.inner.lock().unwrap();
+        let grant = fields.get("grant_type").cloned().unwrap_or_default();
+        inner.forms.push(Form {
+            path: "/token".into(),
+            fields,
+            at: Instant::now(),
+        });
+        match grant.as_str() {
+            "device_code" => (
+                inner.polls.pop_front().unwrap_or_else(pending),
+                Default::default(),
+            ),
+            // A refresh token works once: the next refresh with it is refused, as Yandex does.
+            "refresh_token" => (
+                inner
+                    .refreshes
+                    .pop_front()
+                    .unwrap_or((400, json!({"error": "invalid_grant"}))),
+                inner.refresh_delay,
+            ),
+            _ => (
+                (400, json!({"error": "unsupported_grant_type"})),
+                Default::default(),
+            ),
+        }
     };
+    tokio::time::sleep(delay).await;
     reply(status, body)
 }
