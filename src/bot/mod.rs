@@ -1,6 +1,7 @@
 //! The Telegram side: the handler tree, and the glue between Telegram, the Telemost client and
 //! the database.
 
+mod admission;
 pub mod callback;
 pub mod commands;
 pub mod dialogue;
@@ -38,6 +39,7 @@ use crate::storage::{Db, KeySource, MeetingRecord, StorageError, Tokens};
 use crate::telemost::TelemostClient;
 use crate::telemost::TelemostError;
 use crate::telemost::model::{Conference, CreateConference};
+use admission::Admission;
 use commands::Command;
 use dialogue::State;
 use dptree::di::DependencyMap;
@@ -436,6 +438,7 @@ fn in_lanes(
     routes: UpdateHandler<HandlerError>,
     bot: TgBot,
     at_once: usize,
+    admission: Arc<Admission>,
 ) -> UpdateHandler<HandlerError> {
     let description = routes.description().clone();
     let sig = routes.sig().clone();
@@ -450,7 +453,10 @@ fn in_lanes(
         let chat = update.chat().map(|c| c.id);
         let t = lang_of(update.from());
         let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
+        // Handled (or dropped) is done: the update's place goes to the next one taken.
+        let done = Done(Arc::clone(&admission), update.id);
         let work = tokio::spawn(async move {
+            let _done = done;
             turn.ready().await;
             // After the turn, never before: a slot held while waiting behind the same chat's
             // update could leave that update without one. The semaphore is never closed.
@@ -496,6 +502,15 @@ fn in_lanes(
     dptree::from_fn_with_description(description, run, sig)
 }
 
+/// Gives an update's place back when dropped (see `admission`).
+struct Done(Arc<Admission>, teloxide::types::UpdateId);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.done(self.1);
+    }
+}
+
 /// Logs handler or polling errors (`.0` says which) with secrets removed.
 struct LogErrors(&'static str);
 
@@ -524,6 +539,10 @@ pub enum StartError {
 /// the second try (doubling after).
 const RECORD_ATTEMPTS: u32 = 3;
 const RECORD_RETRY_AFTER: Duration = Duration::from_millis(200);
+
+/// How many updates may be taken from Telegram and not yet handled, per slot for handling one
+/// (`MAX_CONCURRENT_UPDATES`): 1024 by default. The rest wait at Telegram.
+pub const WAITING_PER_SLOT: usize = 4;
 
 /// How long in-flight handlers get to finish at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -616,7 +635,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         refreshing: Default::default(),
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
-    let routes = in_lanes(schema(), outbox.clone(), config.max_concurrent_updates);
+    let admission = Admission::new(config.max_concurrent_updates * WAITING_PER_SLOT);
+    let routes = in_lanes(
+        schema(),
+        outbox.clone(),
+        config.max_concurrent_updates,
+        Arc::clone(&admission),
+    );
     let mut dispatcher = Dispatcher::builder(bot.clone(), routes)
         .dependencies(dptree::deps![ctx, db.clone(), outbox])
         // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
@@ -624,9 +649,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .error_handler(Arc::new(LogErrors("handling an update")))
         .build();
     let shutdown = dispatcher.shutdown_token();
-    let listener = Polling::builder(bot)
-        .timeout(Duration::from_secs(10))
-        .build();
+    let listener = admission.bound(
+        Polling::builder(bot)
+            .timeout(Duration::from_secs(10))
+            .build(),
+    );
     let task = tokio::spawn(async move {
         if let Err(e) = dispatcher
             .try_dispatch_with_listener(listener, Arc::new(LogErrors("getting updates")))
@@ -689,13 +716,19 @@ mod tests {
             dptree::endpoint(|| async { panic!("boom") }),
             bot.clone(),
             1,
+            Admission::new(1),
         );
         let result = panicking.dispatch(dptree::deps![update.clone()]).await;
         assert!(
             matches!(result, ControlFlow::Break(Ok(()))),
             "the panic is logged and swallowed"
         );
-        let fine = in_lanes(dptree::endpoint(|| async { Ok(()) }), bot, 1);
+        let fine = in_lanes(
+            dptree::endpoint(|| async { Ok(()) }),
+            bot,
+            1,
+            Admission::new(1),
+        );
         let result = fine.dispatch(dptree::deps![update]).await;
         assert!(matches!(result, ControlFlow::Break(Ok(()))));
     }

@@ -1,0 +1,188 @@
+//! How many updates the bot takes from Telegram before it has handled them: at most a fixed
+//! number. Below that bound updates are taken as fast as Telegram gives them; at it, the bot
+//! stops asking for more until one is done, and the rest wait at Telegram (which keeps them for
+//! 24 hours). A flood (a spam wave, or the backlog after downtime) is then worked through at a
+//! steady memory, each chat still in order, nothing lost.
+//!
+//! The listener takes a place for an update before pulling it from the stream; the update's
+//! handler gives the place back when it is done (`Admission::done`, by update id).
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::{Stream, StreamExt};
+use teloxide::stop::StopToken;
+use teloxide::types::{AllowedUpdate, Update, UpdateId, UpdateKind};
+use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The places for updates taken and not yet handled.
+pub struct Admission {
+    places: Arc<Semaphore>,
+    taken: Mutex<HashMap<UpdateId, OwnedSemaphorePermit>>,
+}
+
+impl Admission {
+    pub fn new(bound: usize) -> Arc<Self> {
+        Arc::new(Self {
+            places: Arc::new(Semaphore::new(bound)),
+            taken: Mutex::default(),
+        })
+    }
+
+    /// Update `id` is handled: its place goes to the next one. An id never admitted (an update
+    /// dispatched directly, in tests) is nothing to give back.
+    pub fn done(&self, id: UpdateId) {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    }
+
+    /// How many updates are taken and not yet handled.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.taken.lock().unwrap().len()
+    }
+
+    /// `listener`, taking an update only when there is a place for it.
+    pub fn bound<L: UpdateListener>(self: &Arc<Self>, listener: L) -> Bounded<L> {
+        Bounded {
+            inner: listener,
+            admission: Arc::clone(self),
+        }
+    }
+}
+
+/// An update listener that waits for a place before taking each update.
+pub struct Bounded<L> {
+    inner: L,
+    admission: Arc<Admission>,
+}
+
+impl<'a, L> AsUpdateStream<'a> for Bounded<L>
+where
+    L: UpdateListener + 'static,
+    L::Err: 'static,
+{
+    type StreamErr = L::Err;
+    type Stream = Pin<Box<dyn Stream<Item = Result<Update, L::Err>> + Send + 'a>>;
+
+    fn as_stream(&'a mut self) -> Self::Stream {
+        let admission = Arc::clone(&self.admission);
+        let inner = Box::pin(self.inner.as_stream());
+        Box::pin(futures_util::stream::unfold(
+            (inner, admission),
+            |(mut inner, admission)| async move {
+                // The semaphore is never closed.
+                let place = Arc::clone(&admission.places).acquire_owned().await.ok()?;
+                let next = inner.next().await?;
+                match &next {
+                    // teloxide drops an update it could not parse before any handler sees it:
+                    // its place is free at once.
+                    Ok(update) if !matches!(update.kind, UpdateKind::Error(_)) => {
+                        admission
+                            .taken
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(update.id, place);
+                    }
+                    _ => drop(place),
+                }
+                Some((next, (inner, admission)))
+            },
+        ))
+    }
+}
+
+impl<L> UpdateListener for Bounded<L>
+where
+    L: UpdateListener + 'static,
+    L::Err: 'static,
+{
+    type Err = L::Err;
+
+    fn stop_token(&mut self) -> StopToken {
+        self.inner.stop_token()
+    }
+
+    fn hint_allowed_updates(&mut self, hint: &mut dyn Iterator<Item = AllowedUpdate>) {
+        self.inner.hint_allowed_updates(hint);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use teloxide::update_listeners::StatefulListener;
+
+    fn update(id: u32, parsable: bool) -> Update {
+        // An update of a kind teloxide does not know parses as `UpdateKind::Error`.
+        let json = if parsable {
+            serde_json::json!({"update_id": id, "inline_query": {"id": "q", "query": "",
+                "offset": "", "from": {"id": 5, "is_bot": false, "first_name": "A"}}})
+        } else {
+            serde_json::json!({"update_id": id, "some_future_kind": {}})
+        };
+        let update: Update = serde_json::from_str(&json.to_string()).unwrap();
+        assert_eq!(
+            matches!(update.kind, UpdateKind::Error(_)),
+            !parsable,
+            "{:?}",
+            update.kind
+        );
+        update
+    }
+
+    /// A listener handing out `updates`, then ending.
+    fn listener(
+        updates: Vec<Update>,
+    ) -> impl UpdateListener<Err = std::convert::Infallible> + 'static {
+        let (token, _flag) = teloxide::stop::mk_stop_token();
+        StatefulListener::new(
+            (updates, token),
+            |(updates, _): &mut (Vec<Update>, StopToken)| {
+                futures_util::stream::iter(std::mem::take(updates).into_iter().map(Ok))
+            },
+            |(_, token): &mut (Vec<Update>, StopToken)| token.clone(),
+        )
+    }
+
+    #[tokio::test]
+    async fn takes_no_more_than_the_bound_until_one_is_done() {
+        let admission = Admission::new(3);
+        let mut bounded = admission.bound(listener((1..=5).map(|i| update(i, true)).collect()));
+        let mut stream = bounded.as_stream();
+        for want in 1..=3 {
+            let got = stream.next().await.unwrap().unwrap();
+            assert_eq!(got.id, UpdateId(want));
+        }
+        assert_eq!(admission.waiting(), 3);
+        let blocked = tokio::time::timeout(Duration::from_millis(50), stream.next()).await;
+        assert!(blocked.is_err(), "a fourth update taken with three waiting");
+
+        admission.done(UpdateId(2));
+        let fourth = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
+        assert_eq!(fourth.unwrap().unwrap().unwrap().id, UpdateId(4));
+        assert_eq!(admission.waiting(), 3);
+        // An id never taken gives nothing back.
+        admission.done(UpdateId(99));
+        let blocked = tokio::time::timeout(Duration::from_millis(50), stream.next()).await;
+        assert!(blocked.is_err());
+    }
+
+    #[tokio::test]
+    async fn an_update_teloxide_drops_holds_no_place() {
+        let admission = Admission::new(1);
+        let updates = vec![update(1, false), update(2, false), update(3, true)];
+        let mut bounded = admission.bound(listener(updates));
+        let mut stream = bounded.as_stream();
+        for want in 1..=3 {
+            let got = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
+            assert_eq!(got.unwrap().unwrap().unwrap().id, UpdateId(want));
+        }
+        assert_eq!(admission.waiting(), 1);
+    }
+}
