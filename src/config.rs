@@ -12,6 +12,8 @@ use crate::telemost::{self, RetryPolicy};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://telemost-bot.db";
 /// Updates handled at once unless `MAX_CONCURRENT_UPDATES` says otherwise.
 pub const DEFAULT_MAX_CONCURRENT_UPDATES: usize = 256;
+/// Days a meeting stays in /history unless `HISTORY_DAYS` says otherwise.
+pub const DEFAULT_HISTORY_DAYS: u32 = 365;
 
 #[derive(Debug)]
 pub struct Config {
@@ -29,6 +31,9 @@ pub struct Config {
     /// `MAX_CONCURRENT_UPDATES`: how many updates are handled at once; the rest wait their turn
     /// in arrival order. Bounds the memory a burst takes.
     pub max_concurrent_updates: usize,
+    /// `HISTORY_DAYS`: how many days a created meeting is kept (for /history and its buttons)
+    /// before it is removed.
+    pub history_days: u32,
     /// How Telemost calls are retried; not an environment variable (tests shorten the waits).
     pub telemost_retry: RetryPolicy,
     /// `TOKEN_ENCRYPTION_KEY`: the key sealing stored tokens; `None` means the key file beside
@@ -66,6 +71,8 @@ pub enum ConfigError {
     BadRateLimit(String),
     #[error("MAX_CONCURRENT_UPDATES must be a whole number from 1 to 100000, not {0:?}")]
     BadConcurrency(String),
+    #[error("HISTORY_DAYS must be a whole number of days from 1 to 36500, not {0:?}")]
+    BadHistoryDays(String),
     #[error("{name} is not a valid http(s) URL: {value:?}")]
     BadUrl { name: &'static str, value: String },
 }
@@ -105,6 +112,15 @@ impl Config {
                 .filter(|n| (1..=100_000).contains(n))
                 .ok_or(ConfigError::BadConcurrency(v))?,
         };
+        let history_days = match non_empty("HISTORY_DAYS") {
+            None => DEFAULT_HISTORY_DAYS,
+            Some(v) => v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=36_500).contains(n))
+                .ok_or(ConfigError::BadHistoryDays(v))?,
+        };
         let token_encryption_key = non_empty("TOKEN_ENCRYPTION_KEY")
             .map(|k| Key::from_base64(&k).map_err(|_| ConfigError::BadEncryptionKey))
             .transpose()?;
@@ -129,6 +145,7 @@ impl Config {
             database_url,
             telegram_rate_limit,
             max_concurrent_updates,
+            history_days,
             telemost_retry: RetryPolicy::default(),
             token_encryption_key,
             yandex,
@@ -182,6 +199,26 @@ mod tests {
         assert!(c.telegram_api_url.is_none());
         assert!(c.telegram_rate_limit);
         assert_eq!(c.max_concurrent_updates, DEFAULT_MAX_CONCURRENT_UPDATES);
+        assert_eq!(c.history_days, DEFAULT_HISTORY_DAYS);
+        assert_eq!(DEFAULT_HISTORY_DAYS, 365);
+    }
+
+    #[test]
+    fn history_days_is_a_whole_number_of_days_up_to_a_century() {
+        for (given, days) in [("1", 1), (" 30 ", 30), ("36500", 36_500)] {
+            let c = cfg(&[("TELOXIDE_TOKEN", "t"), ("HISTORY_DAYS", given)]).unwrap();
+            assert_eq!(c.history_days, days, "{given:?}");
+        }
+        for bad in ["0", "-1", "1.5", "a year", "36501", "99999999999"] {
+            let err = cfg(&[("TELOXIDE_TOKEN", "t"), ("HISTORY_DAYS", bad)]).unwrap_err();
+            assert_eq!(err, ConfigError::BadHistoryDays(bad.into()));
+            assert_eq!(
+                err.to_string(),
+                format!("HISTORY_DAYS must be a whole number of days from 1 to 36500, not {bad:?}")
+            );
+        }
+        let unset = cfg(&[("TELOXIDE_TOKEN", "t"), ("HISTORY_DAYS", " ")]).unwrap();
+        assert_eq!(unset.history_days, DEFAULT_HISTORY_DAYS, "blank is unset");
     }
 
     #[test]

@@ -452,8 +452,8 @@ const CREATING_STALE_SECS: i64 = 120;
 /// How long Telemost may take before the user is shown that the meeting is being created.
 const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// How many remembered cohosts the cohosts step offers.
-const SUGGESTED_COHOSTS: u32 = 6;
+/// How many remembered cohosts the cohosts step offers (and so, how many pruning keeps).
+pub(crate) const SUGGESTED_COHOSTS: u32 = 6;
 
 /// Text (or anything else) sent while a draft is open.
 pub async fn receive_draft_text(

@@ -12,6 +12,7 @@ mod lanes;
 mod login;
 mod manage;
 mod outbox;
+mod prune;
 mod settings;
 mod store;
 pub mod texts;
@@ -552,17 +553,21 @@ pub struct Running {
     shutdown: ShutdownToken,
     task: JoinHandle<()>,
     db: Db,
+    /// Removes data no longer needed (see `prune`).
+    pruning: JoinHandle<()>,
 }
 
 impl Running {
     /// Stops taking updates, lets the handlers in flight finish (for at most `SHUTDOWN_GRACE`),
-    /// closes the database.
+    /// stops pruning, closes the database.
     pub async fn shutdown(mut self) {
         let stop = self.stop_dispatching();
         if tokio::time::timeout(SHUTDOWN_GRACE, stop).await.is_err() {
             tracing::warn!("handlers still busy after {SHUTDOWN_GRACE:?}; stopping anyway");
             self.task.abort();
         }
+        self.pruning.abort();
+        let _ = (&mut self.pruning).await;
         self.db.close().await;
     }
 
@@ -662,7 +667,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             tracing::error!(error = %redacted(&e), "dispatching stopped");
         }
     });
-    Ok(Running { shutdown, task, db })
+    let pruning = prune::spawn_pruning(db.clone(), prune::retention(config.history_days));
+    Ok(Running {
+        shutdown,
+        task,
+        db,
+        pruning,
+    })
 }
 
 /// Commands that make sense only in a private chat, or only in a group.

@@ -75,6 +75,8 @@ pub struct Options {
     pub oauth_url: Option<String>,
     /// `MAX_CONCURRENT_UPDATES`.
     pub max_concurrent_updates: usize,
+    /// `HISTORY_DAYS`.
+    pub history_days: u32,
 }
 
 impl Default for Options {
@@ -85,6 +87,7 @@ impl Default for Options {
             telegram_rate_limit: false,
             oauth_url: None,
             max_concurrent_updates: telemost_bot::config::DEFAULT_MAX_CONCURRENT_UPDATES,
+            history_days: telemost_bot::config::DEFAULT_HISTORY_DAYS,
         }
     }
 }
@@ -180,6 +183,7 @@ impl TestApp {
             database_url: self.db_path().to_str().unwrap().to_owned(),
             telegram_rate_limit: self.options.telegram_rate_limit,
             max_concurrent_updates: self.options.max_concurrent_updates,
+            history_days: self.options.history_days,
             telemost_retry: self.options.retry.clone(),
             token_encryption_key: None,
             yandex: self.options.oauth_url.clone().map(|url| YandexApp {

@@ -1,0 +1,54 @@
+//! Removing what the bot no longer needs (see `Db::prune`): abandoned dialogues, spent /connect
+//! codes, remembered cohosts beyond those the cohosts step shows, and meetings older than
+//! `HISTORY_DAYS`. Runs once shortly after start, then every hour, until `Running::shutdown`.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::dialogue::SUGGESTED_COHOSTS;
+use crate::storage::{Db, Retention, StorageError, unix_now};
+
+/// How long after start the first pruning runs: after start-up's own work, not during it.
+const FIRST_AFTER: Duration = Duration::from_secs(1);
+/// How often pruning runs after the first.
+const EVERY: Duration = Duration::from_secs(3600);
+
+/// What a bot keeping `history_days` days of meetings keeps: as many remembered cohosts per chat
+/// as the cohosts step offers.
+pub fn retention(history_days: u32) -> Retention {
+    Retention {
+        history_days,
+        keep_cohosts: SUGGESTED_COHOSTS,
+    }
+}
+
+/// Prunes `db` by `retention` now and then, until the task is aborted (a pruning cut short rolls
+/// back: it is one transaction) or the database is closed.
+pub fn spawn_pruning(db: Db, retention: Retention) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(Instant::now() + FIRST_AFTER, EVERY);
+        // After a suspended machine wakes: one pruning, not one per hour missed.
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match db.prune(unix_now(), &retention).await {
+                Ok(pruned) if pruned.is_empty() => {}
+                Ok(pruned) => tracing::info!(
+                    dialogues = pruned.dialogues,
+                    connect_codes = pruned.connect_codes,
+                    cohosts = pruned.cohosts,
+                    meetings = pruned.meetings,
+                    history_days = retention.history_days,
+                    "removed data no longer needed"
+                ),
+                Err(StorageError::Closed) => return,
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "could not remove data no longer needed; trying again in an hour"
+                ),
+            }
+        }
+    })
+}
