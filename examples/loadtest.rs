@@ -13,6 +13,16 @@
 //! `LOADTEST_BOT=path` measures another build of the bot (one saved before a change, say), and
 //! `CARGO_TARGET_DIR` is honoured when looking for the builds.
 //!
+//! `--flood U,C` instead measures a backlog: U updates from C chats (a /token, then /meet now
+//! again and again) queued at the fake Telegram before the bot starts, as after downtime; it
+//! reports the time until every update is answered, peak RSS, and whether each chat's answers came
+//! in order, with the default bound on updates taken and, for comparison, with the bound lifted
+//! (`MAX_CONCURRENT_UPDATES=100000`):
+//!
+//! ```sh
+//! cargo run --release --example loadtest -- --flood 30000,3000
+//! ```
+//!
 //! Prints, per N: meetings per second, p50/p95/p99 from pressing the last button to the link,
 //! the bot's CPU per meeting (from /proc), Bot API calls per meeting by method, peak RSS; and
 //! once: idle RSS after start, start to first getUpdates, the floor's CPU per update and the
@@ -268,6 +278,16 @@ impl Drop for Proc {
 }
 
 fn spawn(binary: &Path, tg_url: &str, tm_url: &str, rate_limit: bool) -> Proc {
+    spawn_with(binary, tg_url, tm_url, rate_limit, &[])
+}
+
+fn spawn_with(
+    binary: &Path,
+    tg_url: &str,
+    tm_url: &str,
+    rate_limit: bool,
+    env: &[(&str, &str)],
+) -> Proc {
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new(binary)
         .current_dir(dir.path())
@@ -279,6 +299,7 @@ fn spawn(binary: &Path, tg_url: &str, tm_url: &str, rate_limit: bool) -> Proc {
         .env("TELEGRAM_RATE_LIMIT", if rate_limit { "on" } else { "off" })
         .env("RUST_LOG", "warn")
         .envs(std::env::var("MALLOC_ARENA_MAX").map(|v| ("MALLOC_ARENA_MAX", v)))
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -526,8 +547,85 @@ fn release_binary(name: &str, example: bool) -> PathBuf {
     path
 }
 
+/// A backlog of `updates` from `chats` chats queued before the bot starts; returns when every
+/// update is answered.
+async fn flood(binary: &Path, updates: usize, chats: usize, env: &[(&str, &str)]) {
+    let (tg, tg_url, tm_url) = fakes(Duration::ZERO).await;
+    let per_chat = (updates / chats).max(2);
+    let rxs: Vec<_> = (1..=chats as i64).map(|c| (c, tg.subscribe(c))).collect();
+    // Round by round, so chats interleave as in a real backlog.
+    for round in 0..per_chat {
+        for chat in 1..=chats as i64 {
+            if round == 0 {
+                tg.message(chat, &format!("/token y0_flood_{chat}"));
+            } else {
+                tg.message(chat, "/meet now");
+            }
+        }
+    }
+    let started = Instant::now();
+    let proc = spawn_with(binary, &tg_url, &tm_url, false, env);
+    let drivers = rxs.into_iter().map(|(_, mut rx)| {
+        tokio::spawn(async move {
+            // In order: the token is saved before any /meet now is answered, so none of them
+            // finds the chat without one.
+            let mut in_order = next(&mut rx, "the token saved")
+                .await
+                .text
+                .contains("saved");
+            for _ in 1..per_chat {
+                let shown = next(&mut rx, "a link").await;
+                in_order &= shown.text.contains("telemost.yandex.ru/j/");
+            }
+            in_order
+        })
+    });
+    let mut in_order = true;
+    for d in drivers.collect::<Vec<_>>() {
+        in_order &= d.await.unwrap();
+    }
+    let wall = started.elapsed();
+    let stat = proc_stat(proc.child.id());
+    let total = per_chat * chats;
+    println!(
+        "| {} | {total} from {chats} chats | {:.1} s | {:.0} | {} MB | {} |",
+        if env.is_empty() {
+            "default (1024 taken at most)"
+        } else {
+            "bound lifted"
+        },
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64(),
+        stat.peak_kb / 1024,
+        if in_order { "yes" } else { "NO" }
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    if let Some(spec) = arg("--flood") {
+        let (updates, chats) = spec
+            .split_once(',')
+            .and_then(|(u, c)| Some((u.trim().parse().ok()?, c.trim().parse().ok()?)))
+            .unwrap_or((30_000, 3_000));
+        let bot = std::env::var_os("LOADTEST_BOT")
+            .map_or_else(|| release_binary("telemost-bot", false), PathBuf::from);
+        println!("flood: a backlog queued before start (a /token, then /meet now, per chat)\n");
+        println!(
+            "| bound | updates | all answered after | updates/s | peak RSS | each chat in order |"
+        );
+        println!("|---|---|---|---|---|---|");
+        flood(&bot, updates, chats, &[]).await;
+        flood(
+            &bot,
+            updates,
+            chats,
+            &[("MAX_CONCURRENT_UPDATES", "100000")],
+        )
+        .await;
+        return;
+    }
+
     let sizes: Vec<usize> = arg("--chats")
         .unwrap_or_else(|| "1,100,1000".into())
         .split(',')

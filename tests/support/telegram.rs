@@ -383,6 +383,10 @@ async fn handle(
 async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
     let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
     let timeout = body.get("timeout").and_then(Value::as_u64).unwrap_or(0);
+    let limit = body
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(100, |l| l.clamp(1, 100)) as usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.min(1));
     let fault = {
         let mut inner = fake.inner.lock().unwrap();
@@ -416,10 +420,12 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
             let mut inner = fake.inner.lock().unwrap();
             inner.forgotten_below = inner.forgotten_below.max(offset);
             let from = inner.forgotten_below;
+            // At most `limit` (Telegram's default and maximum: 100) a call, as Telegram does.
             inner
                 .updates
                 .iter()
                 .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= from)
+                .take(limit)
                 .cloned()
                 .collect()
         };
