@@ -8,6 +8,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use support::telemost::{conference_id, join_url, watch_url};
 use support::{Answer, Person, Reply, TestApp, en, shown};
 use telemost_bot::telemost::TelemostError;
@@ -821,5 +823,42 @@ async fn forged_presses_naming_another_chats_meeting_reach_no_api() {
         format!("GET /conferences/{}", conference_id(2))
     );
     assert_eq!(reqs[before].authorization, "OAuth y0_bob");
+    app.stop().await;
+}
+
+/// The meeting is created but the bot cannot record it (its table is away for a while, so every
+/// retry fails too): Alice still gets the links and is told the buttons under them will not work;
+/// once the database is back, a press on them reaches no API (never falling back to another
+/// token).
+#[tokio::test]
+async fn an_unrecorded_meeting_is_explained_and_its_buttons_do_nothing() {
+    let app = TestApp::start().await;
+    let mut alice = app.private(7401, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let options = SqliteConnectOptions::new().filename(app.db_path());
+    let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("ALTER TABLE meetings RENAME TO meetings_away")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let done = alice.meet_with_defaults().await;
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
+    let note = alice.reply().await;
+    assert_eq!(note.text, en().record_failed());
+    // While the database still fails, a press is answered with an apology (the button stops
+    // spinning) and reaches no API.
+    let q = alice.press(&done, &mg(1, "info"));
+    assert_eq!(alice.answer_to(&q).await, en().internal_error());
+    assert_eq!(alice.reply().await.text, en().internal_error());
+    sqlx::query("ALTER TABLE meetings_away RENAME TO meetings")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let q = alice.press(&done, &mg(1, "info"));
+    assert_eq!(alice.answer_to(&q).await, en().stale_button());
+    app.tm.assert_all_stay(1, QUIET).await;
     app.stop().await;
 }

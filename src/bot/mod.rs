@@ -487,8 +487,14 @@ fn in_lanes(
                     (Ok(()), true)
                 }
             };
-            if let (true, Some(chat)) = (ours, chat) {
-                let _ = bot.send(chat, t.internal_error(), None).await;
+            if ours {
+                // A press is answered too, or the user's button keeps spinning.
+                if let teloxide::types::UpdateKind::CallbackQuery(q) = &update.kind {
+                    let _ = bot.answer(q, Some(t.internal_error())).await;
+                }
+                if let Some(chat) = chat {
+                    let _ = bot.send(chat, t.internal_error(), None).await;
+                }
             }
             result
         });
