@@ -608,6 +608,22 @@ async fn a_token_sent_after_the_link_expired_is_not_the_groups() {
     app.stop().await;
 }
 
+/// Alice (user `alice_id`, token y0_alice) and Bob (`alice_id + 1`, y0_bob), each with a token
+/// of their own set in private, in a group that has none: Alice and Bob in the group, and a view
+/// of everything the bot says there.
+async fn alice_and_bob(app: &TestApp, alice_id: i64) -> (Person, Person, Person) {
+    let bob_id = alice_id + 1;
+    let mut alice = app.private(alice_id, "en");
+    app.with_token(&mut alice, "y0_alice").await;
+    let mut bob = app.private(bob_id, "en");
+    app.with_token(&mut bob, "y0_bob").await;
+    (
+        app.in_group(GROUP, alice_id, "en"),
+        app.in_group(GROUP, bob_id, "en"),
+        app.in_group(GROUP, alice_id, "en"),
+    )
+}
+
 /// Alice and Bob both start a /meet in the same group at the same moment. Each has their own
 /// panel: Bob's taps on Alice's panel are refused as not his, Alice's draft survives Bob's
 /// /cancel and a restart of the bot, each answers their own prompt, and each meeting is made
@@ -615,14 +631,7 @@ async fn a_token_sent_after_the_link_expired_is_not_the_groups() {
 #[tokio::test]
 async fn two_members_each_have_their_own_meet() {
     let mut app = TestApp::start().await;
-    let (alice_id, bob_id) = (3101, 3102);
-    let mut alice = app.private(alice_id, "en");
-    app.with_token(&mut alice, "y0_alice").await;
-    let mut bob = app.private(bob_id, "en");
-    app.with_token(&mut bob, "y0_bob").await;
-    let mut alice_in_group = app.in_group(GROUP, alice_id, "en");
-    let mut bob_in_group = app.in_group(GROUP, bob_id, "en");
-    let mut group = app.in_group(GROUP, alice_id, "en");
+    let (mut alice_in_group, mut bob_in_group, mut group) = alice_and_bob(&app, 3101).await;
 
     alice_in_group.send("/meet");
     let alice_panel = group.reply_where(|r| r.has("create")).await;
@@ -674,14 +683,7 @@ async fn two_members_each_have_their_own_meet() {
 #[tokio::test]
 async fn a_reply_to_another_members_prompt_is_not_an_answer() {
     let app = TestApp::start().await;
-    let (alice_id, bob_id) = (3111, 3112);
-    let mut alice = app.private(alice_id, "en");
-    app.with_token(&mut alice, "y0_alice").await;
-    let mut bob = app.private(bob_id, "en");
-    app.with_token(&mut bob, "y0_bob").await;
-    let mut alice_in_group = app.in_group(GROUP, alice_id, "en");
-    let mut bob_in_group = app.in_group(GROUP, bob_id, "en");
-    let mut group = app.in_group(GROUP, alice_id, "en");
+    let (mut alice_in_group, mut bob_in_group, mut group) = alice_and_bob(&app, 3111).await;
 
     alice_in_group.send("/meet");
     let alice_panel = group.reply_where(|r| r.has("create")).await;

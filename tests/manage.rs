@@ -766,17 +766,7 @@ async fn forged_presses_naming_another_chats_meeting_reach_no_api() {
     assert_eq!(before, 3);
 
     let from = app.tg.calls().len();
-    let actions = [
-        "info",
-        "wr",
-        "wr:PUBLIC",
-        "wr:ORGANIZATION",
-        "wr:ADMINS",
-        "add",
-        "set",
-        "clear",
-        "back",
-    ];
+    let actions = support::MANAGE_ACTIONS;
     for (who, done) in [(&mut bob, &bob_done), (&mut bob_in_group, &group_done)] {
         for what in actions {
             let forged = format!("mg:{alice_id}:{what}");

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use support::telemost::{conference_id, join_url};
-use support::{Person, Reply, TestApp, en};
+use support::{MANAGE_ACTIONS, Person, Reply, TestApp, en};
 use telemost_bot::bot::callback::{Callback, Setting};
 use telemost_bot::bot::commands::{Command, parse_token};
 use telemost_bot::telemost::model::{Cohosts, Description, Email, InvalidInput, Title, limits};
@@ -194,19 +194,6 @@ const FIXED_CALLBACKS: &[&str] = &[
     "cfg:now:on",
     "cfg:now:off",
     "cfg:done",
-];
-
-/// Every management action, the `<what>` of `mg:<id>:<what>`.
-const MANAGE_ACTIONS: &[&str] = &[
-    "info",
-    "wr",
-    "wr:PUBLIC",
-    "wr:ORGANIZATION",
-    "wr:ADMINS",
-    "add",
-    "set",
-    "clear",
-    "back",
 ];
 
 /// Telegram's limit for callback data, in bytes.

@@ -22,6 +22,19 @@ pub use telegram::{BOT_ID, Call, FakeTelegram};
 #[allow(unused_imports)]
 pub use telemost::{Answer, FakeTelemost};
 
+/// Every management action, the `<what>` of a meeting button's `mg:<id>:<what>`.
+pub const MANAGE_ACTIONS: &[&str] = &[
+    "info",
+    "wr",
+    "wr:PUBLIC",
+    "wr:ORGANIZATION",
+    "wr:ADMINS",
+    "add",
+    "set",
+    "clear",
+    "back",
+];
+
 /// The English texts, which most stories compare with.
 pub fn en() -> &'static dyn Texts {
     Lang::En.texts()
