@@ -13,9 +13,13 @@ CREATE TABLE member_dialogues (
 
 INSERT INTO member_dialogues (chat_id, user_id, state, message_id, updated_at)
 SELECT chat_id,
-       COALESCE(json_extract(state, '$.owner'), chat_id),
+       -- A state that is not JSON (never written by the bot) stays the chat's; the bot drops an
+       -- unreadable state when it next loads it.
+       CASE WHEN json_valid(state) THEN COALESCE(json_extract(state, '$.owner'), chat_id)
+            ELSE chat_id END,
        state,
-       COALESCE(json_extract(state, '$.panel'), json_extract(state, '$.prompt')),
+       CASE WHEN json_valid(state)
+            THEN COALESCE(json_extract(state, '$.panel'), json_extract(state, '$.prompt')) END,
        updated_at
 FROM dialogues;
 

@@ -852,3 +852,30 @@ async fn an_unrecorded_meeting_is_explained_and_its_buttons_do_nothing() {
     app.tm.assert_all_stay(1, QUIET).await;
     app.stop().await;
 }
+
+/// Boris, a group admin, taps "Add cohosts" under Anna's meeting and is demoted before he
+/// answers: his reply is refused as not his to make, and Telemost is not asked to change it.
+#[tokio::test]
+async fn an_admin_demoted_before_answering_the_cohosts_prompt_changes_nothing() {
+    let app = TestApp::start().await;
+    let mut anna = app.private(7501, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let mut anna_in_group = app.in_group(GROUP, 7501, "en");
+    let mut boris_in_group = app.in_group(GROUP, 7502, "en");
+    let mut group = app.in_group(GROUP, 7501, "en");
+    app.tg.set_admin(GROUP, 7502, true);
+
+    anna_in_group.send("/meet");
+    let panel = group.reply().await;
+    anna_in_group.press(&panel, "create");
+    let done = group.reply_where(|r| r.text.contains("https://")).await;
+
+    boris_in_group.press(&done, &mg(1, "add"));
+    let prompt = group.reply().await;
+    assert!(prompt.has("cancel"), "{:?}", prompt.buttons);
+    app.tg.set_admin(GROUP, 7502, false);
+    boris_in_group.reply_to(&prompt, "mallory@x.ru");
+    assert_eq!(group.reply().await.text, en().not_your_meeting());
+    app.tm.assert_all_stay(1, QUIET).await;
+    app.stop().await;
+}

@@ -192,6 +192,16 @@ async fn a_topic_over_the_limit_is_dropped_with_a_note() {
     assert_eq!(done.text, en().meeting_created(Some(&max), &join_url(2)));
     let record = app.recorded_meetings(carol.chat, 2).await;
     assert_eq!(record[0].topic.as_deref(), Some(max.as_str()));
+
+    // `/meet now` with a topic over the limit does not create at once without a word: the panel
+    // shows the note first, and Create goes on.
+    let (panel, done) = meet_and_create(&mut carol, en(), &format!("/meet now {long}")).await;
+    assert!(
+        panel.text.starts_with(&en().topic_too_long(chars)),
+        "{}",
+        panel.text
+    );
+    assert_eq!(done.text, en().meeting_created(None, &join_url(3)));
     app.stop().await;
 }
 

@@ -425,7 +425,8 @@ pub async fn start(
     let mut draft = draft.with_defaults(&settings);
     draft.suggestions = ctx.db.recent_cohosts(chat.0, SUGGESTED_COHOSTS).await?;
     let instant = instant || (settings.instant_meet && draft.stream.is_none());
-    if instant && draft.request().is_some() {
+    // A note (a topic refused) is worth a look before creating: the panel shows it.
+    if instant && draft.request().is_some() && note.is_none() {
         // `/meet now`: zero taps, straight to the links.
         return Box::pin(create(&bot, &dialogue, ctx, user, draft, None)).await;
     }

@@ -12,10 +12,23 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
 
+/// How many updates of one chat may wait behind the one in flight. A person sends a few at a
+/// time; more is a flood from one chat (a script, a spam wave in a group), and past this its
+/// updates are dropped rather than let it take every place the bot has for waiting updates (see
+/// `admission`) and stall all the other chats.
+pub const MAX_WAITING_PER_CHAT: usize = 16;
+
 /// The chats with an update in flight, each with the updates waiting behind it.
 #[derive(Default)]
 pub struct Lanes {
-    busy: Mutex<HashMap<i64, VecDeque<oneshot::Sender<()>>>>,
+    busy: Mutex<HashMap<i64, Lane>>,
+}
+
+#[derive(Default)]
+struct Lane {
+    waiting: VecDeque<oneshot::Sender<()>>,
+    /// Updates dropped because too many were waiting; logged once the lane is free.
+    dropped: u64,
 }
 
 /// An update's place in its chat's lane: `ready` waits until the updates before it are done, and
@@ -29,40 +42,55 @@ pub struct Turn {
 
 impl Lanes {
     /// Takes the next place in `chat`'s lane. Call in the order the updates arrived; an update
-    /// with no chat (an inline query) has no lane and goes at once.
-    pub fn enter(self: &Arc<Self>, chat: Option<i64>) -> Turn {
-        let waiting = chat.and_then(|chat| {
-            let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-            match busy.get_mut(&chat) {
-                Some(queue) => {
-                    let (tx, rx) = oneshot::channel();
-                    queue.push_back(tx);
-                    Some(rx)
-                }
-                None => {
-                    busy.insert(chat, VecDeque::new());
-                    None
+    /// with no chat (an inline query) has no lane and goes at once. `None` when
+    /// `MAX_WAITING_PER_CHAT` of the chat's updates are waiting already: the update is dropped.
+    pub fn enter(self: &Arc<Self>, chat: Option<i64>) -> Option<Turn> {
+        let waiting = match chat {
+            None => None,
+            Some(chat) => {
+                let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+                match busy.get_mut(&chat) {
+                    Some(lane) if lane.waiting.len() >= MAX_WAITING_PER_CHAT => {
+                        lane.dropped += 1;
+                        return None;
+                    }
+                    Some(lane) => {
+                        let (tx, rx) = oneshot::channel();
+                        lane.waiting.push_back(tx);
+                        Some(rx)
+                    }
+                    None => {
+                        busy.insert(chat, Lane::default());
+                        None
+                    }
                 }
             }
-        });
-        Turn {
+        };
+        Some(Turn {
             lanes: Arc::clone(self),
             chat,
             waiting,
-        }
+        })
     }
 
     /// Hands `chat`'s lane to the next update still waiting, or frees it.
     fn pass(&self, chat: i64) {
         let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(queue) = busy.get_mut(&chat) else {
+        let Some(lane) = busy.get_mut(&chat) else {
             return;
         };
-        while let Some(next) = queue.pop_front() {
+        while let Some(next) = lane.waiting.pop_front() {
             // A waiter that is gone (its handler was cancelled) is skipped.
             if next.send(()).is_ok() {
                 return;
             }
+        }
+        if lane.dropped > 0 {
+            tracing::warn!(
+                chat_id = chat,
+                dropped = lane.dropped,
+                "a chat sent more updates than can wait; dropped the excess"
+            );
         }
         busy.remove(&chat);
     }
@@ -118,7 +146,7 @@ mod tests {
         let mut tasks = Vec::new();
         // Taken in this order: a1, a2, b1, a3. a1 is slow.
         for (chat, name, ms) in [(1, "a1", 60), (1, "a2", 0), (2, "b1", 0), (1, "a3", 0)] {
-            let mut turn = lanes.enter(Some(chat));
+            let mut turn = lanes.enter(Some(chat)).unwrap();
             let log = Arc::clone(&log);
             tasks.push(tokio::spawn(async move {
                 turn.ready().await;
@@ -137,9 +165,9 @@ mod tests {
     #[tokio::test]
     async fn a_cancelled_update_does_not_block_its_chat() {
         let lanes = Arc::new(Lanes::default());
-        let first = lanes.enter(Some(7));
-        let second = lanes.enter(Some(7));
-        let mut third = lanes.enter(Some(7));
+        let first = lanes.enter(Some(7)).unwrap();
+        let second = lanes.enter(Some(7)).unwrap();
+        let mut third = lanes.enter(Some(7)).unwrap();
         // The second is dropped before its turn comes, the first then finishes.
         drop(second);
         drop(first);
@@ -150,9 +178,9 @@ mod tests {
         assert_eq!(lanes.busy_chats(), 0);
 
         // Dropped after its turn came but before it noticed: the turn still passes on.
-        let first = lanes.enter(Some(8));
-        let second = lanes.enter(Some(8));
-        let mut third = lanes.enter(Some(8));
+        let first = lanes.enter(Some(8)).unwrap();
+        let second = lanes.enter(Some(8)).unwrap();
+        let mut third = lanes.enter(Some(8)).unwrap();
         drop(first);
         drop(second);
         tokio::time::timeout(Duration::from_secs(5), third.ready())
@@ -165,9 +193,9 @@ mod tests {
     #[tokio::test]
     async fn giving_up_the_wait_does_not_give_away_a_turn_never_had() {
         let lanes = Arc::new(Lanes::default());
-        let first = lanes.enter(Some(9));
-        let mut second = lanes.enter(Some(9));
-        let mut third = lanes.enter(Some(9));
+        let first = lanes.enter(Some(9)).unwrap();
+        let mut second = lanes.enter(Some(9)).unwrap();
+        let mut third = lanes.enter(Some(9)).unwrap();
         // The second stops waiting (its handler is cancelled) while the first still runs.
         let gave_up = tokio::time::timeout(Duration::from_millis(20), second.ready()).await;
         assert!(gave_up.is_err());
@@ -186,10 +214,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_flooding_chat_has_its_excess_dropped_and_others_go_on() {
+        let lanes = Arc::new(Lanes::default());
+        let first = lanes.enter(Some(1)).unwrap();
+        let waiting: Vec<Turn> = (0..MAX_WAITING_PER_CHAT)
+            .map(|_| lanes.enter(Some(1)).expect("room to wait"))
+            .collect();
+        assert!(lanes.enter(Some(1)).is_none(), "one too many is dropped");
+        let mut other = lanes.enter(Some(2)).expect("another chat is not held up");
+        tokio::time::timeout(Duration::from_secs(5), other.ready())
+            .await
+            .expect("and goes at once");
+        drop(other);
+        // Once one is done, the chat has room again.
+        drop(first);
+        assert!(lanes.enter(Some(1)).is_some());
+        drop(waiting);
+    }
+
+    #[tokio::test]
     async fn updates_without_a_chat_never_wait() {
         let lanes = Arc::new(Lanes::default());
-        let _a = lanes.enter(None);
-        let mut b = lanes.enter(None);
+        let _a = lanes.enter(None).unwrap();
+        let mut b = lanes.enter(None).unwrap();
         tokio::time::timeout(Duration::from_secs(5), b.ready())
             .await
             .expect("no lane, no wait");

@@ -363,6 +363,12 @@ pub async fn receive_emails(
         bot.send(chat, t.stale_button(), None).await?;
         return Ok(());
     };
+    // And who may change it: an admin who tapped the button may have been demoted since.
+    if !may_change(&bot, chat, user, &meeting).await? {
+        dialogue.exit().await?;
+        bot.send(chat, t.not_your_meeting(), None).await?;
+        return Ok(());
+    }
     let Some(token) = manage_token(&ctx, chat, user, &meeting).await? else {
         dialogue.exit().await?;
         bot.send(chat, t.no_token(!chat.is_user()), None).await?;

@@ -450,12 +450,18 @@ fn in_lanes(
         let update: Arc<Update> = deps.get();
         // Taken here, synchronously, while the dispatcher takes updates in the order they
         // came: a lane's order is the order of arrival.
-        let mut turn = lanes.enter(update.chat().map(|c| c.id.0));
         let chat = update.chat().map(|c| c.id);
-        let t = lang_of(update.from());
-        let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
         // Handled (or dropped) is done: the update's place goes to the next one taken.
         let done = Done(Arc::clone(&admission), update.id);
+        let Some(mut turn) = lanes.enter(chat.map(|c| c.0)) else {
+            // Too many of this chat's updates are waiting already (see `lanes`).
+            drop(done);
+            return futures_util::future::Either::Left(std::future::ready(ControlFlow::Break(Ok(
+                (),
+            ))));
+        };
+        let t = lang_of(update.from());
+        let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
         let work = tokio::spawn(async move {
             let _done = done;
             turn.ready().await;
@@ -488,23 +494,26 @@ fn in_lanes(
                 }
             };
             if ours {
-                // A press is answered too, or the user's button keeps spinning.
-                if let teloxide::types::UpdateKind::CallbackQuery(q) = &update.kind {
-                    let _ = bot.answer(q, Some(t.internal_error())).await;
-                }
-                if let Some(chat) = chat {
-                    let _ = bot.send(chat, t.internal_error(), None).await;
-                }
+                let apology = async {
+                    // A press is answered too, or the user's button keeps spinning.
+                    if let teloxide::types::UpdateKind::CallbackQuery(q) = &update.kind {
+                        let _ = bot.answer(q, Some(t.internal_error())).await;
+                    }
+                    if let Some(chat) = chat {
+                        let _ = bot.send(chat, t.internal_error(), None).await;
+                    }
+                };
+                Outbox::in_topic_of(&update, apology).await;
             }
             result
         });
-        async move {
+        futures_util::future::Either::Right(async move {
             ControlFlow::Break(work.await.unwrap_or_else(|e| {
                 // Only when the runtime is shutting down.
                 tracing::warn!(error = %e, "a handler was cancelled");
                 Ok(())
             }))
-        }
+        })
     };
     dptree::from_fn_with_description(description, run, sig)
 }
