@@ -1,16 +1,15 @@
 //! The slash commands. Each works in any dialogue state; `/meet` and `/stream` start a new
 //! dialogue, replacing the sender's unfinished one (in a group, other members' stay).
 
-use secrecy::SecretString;
 use teloxide::prelude::*;
 use teloxide::types::Me;
 use teloxide::utils::command::BotCommands;
 
-use super::dialogue::{self, Draft, State};
+use super::dialogue;
+use super::state::{Draft, State};
 use super::topic::{Topic, TopicTooLong};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
-use super::{groups, login};
-use crate::storage::Tokens;
+use super::{groups, login, tokens};
 use crate::telemost::model::Title;
 use std::sync::Arc;
 
@@ -31,17 +30,6 @@ pub enum Command {
     Cancel,
 }
 
-/// The longest token we accept; Yandex's are about 60 characters.
-const TOKEN_MAX_CHARS: usize = 1024;
-
-/// A pasted OAuth token: one word of printable ASCII. Anything else is certainly not a token,
-/// and is refused before it reaches the database.
-pub fn parse_token(raw: &str) -> Option<SecretString> {
-    let s = raw.trim();
-    let ok = !s.is_empty() && s.len() <= TOKEN_MAX_CHARS && s.bytes().all(|b| b.is_ascii_graphic());
-    ok.then(|| SecretString::from(s.to_owned()))
-}
-
 pub async fn on_command(
     bot: TgBot,
     msg: Message,
@@ -59,7 +47,7 @@ pub async fn on_command(
         State::AwaitingToken {
             group: Some(group),
             until,
-        } if groups::still_valid(until) => (Some(group), until),
+        } if tokens::still_valid(until) => (Some(group), until),
         _ => (None, None),
     };
     // The commands' work is boxed: this future then holds only the command being run, not room
@@ -107,7 +95,7 @@ pub async fn on_command(
             bot.send(chat, prompt, None).await?;
         }
         Command::Token(arg) => {
-            if Box::pin(save_token(&bot, &msg, &ctx, &arg, awaited_group)).await? {
+            if Box::pin(tokens::save_token(&bot, &msg, &ctx, &arg, awaited_group)).await? {
                 dialogue.exit().await?;
             } else {
                 // Malformed: the next message is taken as the token, as after a lone /token.
@@ -190,50 +178,9 @@ pub fn meet_args(arg: &str) -> (bool, Result<Option<Topic>, TopicTooLong>) {
     }
 }
 
-/// Stores a token sent in a private chat (for that chat, or for `group` after a /connect link)
-/// and deletes the message that carried it. Returns whether it was saved.
-pub async fn save_token(
-    bot: &TgBot,
-    msg: &Message,
-    ctx: &Ctx,
-    raw: &str,
-    group: Option<i64>,
-) -> Result<bool, super::HandlerError> {
-    let t = lang_of(msg.from.as_ref());
-    let Some(token) = parse_token(raw) else {
-        // It may still be a token with a typo: do not leave it in the chat either.
-        if let Err(e) = bot.delete(msg.chat.id, msg.id).await {
-            tracing::debug!(error = %super::redacted(&e), "could not delete a malformed token");
-        }
-        bot.send(msg.chat.id, t.token_malformed(), None).await?;
-        return Ok(false);
-    };
-    if let Some(group) = group {
-        return groups::receive_group_token(bot, msg, ctx, group, token).await;
-    }
-    let set_by = msg.from.as_ref().map_or(msg.chat.id.0, |u| u.id.0 as i64);
-    ctx.db
-        .set_token(msg.chat.id.0, &Tokens::pasted(token), Some(set_by))
-        .await?;
-    let deleted = bot.delete(msg.chat.id, msg.id).await;
-    if let Err(e) = &deleted {
-        tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(e), "could not delete a token message");
-    }
-    // Saved: a failed confirmation must not leave the bot waiting for a token, or the next
-    // word typed would replace this one.
-    if let Err(e) = bot
-        .send(msg.chat.id, t.token_saved(deleted.is_ok()), None)
-        .await
-    {
-        tracing::warn!(error = %super::redacted(&e), "could not confirm a saved token");
-    }
-    Ok(true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     #[test]
     fn commands_parse_with_and_without_arguments() {
@@ -274,17 +221,5 @@ mod tests {
                 chars: super::super::topic::TOPIC_MAX_CHARS + 5
             })
         );
-    }
-
-    #[test]
-    fn tokens() {
-        assert_eq!(
-            parse_token("  y0_AgAAAAB-xyz \n").unwrap().expose_secret(),
-            "y0_AgAAAAB-xyz"
-        );
-        for bad in ["", "   ", "two words", "тoken", "a\u{0}b"] {
-            assert!(parse_token(bad).is_none(), "{bad:?}");
-        }
-        assert!(parse_token(&"a".repeat(1025)).is_none());
     }
 }

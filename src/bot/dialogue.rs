@@ -18,365 +18,19 @@
 //! One message (the "panel") carries the live buttons and is edited in place as the user taps;
 //! after a typed answer a fresh panel is sent below it. Buttons on any other message are stale.
 
-use serde::{Deserialize, Serialize};
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId, User};
+use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, User};
 
 use super::callback::Callback;
-use super::texts::{Lang, Texts, ellipsize, esc_short};
-use super::topic::{TOPIC_MAX_CHARS, Topic};
+use super::panel::{panel, show};
+use super::perm;
+use super::state::{Draft, State, Step};
+use super::texts::{Lang, Texts};
+use super::topic::Topic;
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
-use crate::storage::ChatSettings;
 use crate::telemost::TelemostError;
-use crate::telemost::model::{
-    Cohosts, CreateConference, Description, Email, LiveStream, StreamAccess, Title,
-    WaitingRoomLevel,
-};
+use crate::telemost::model::{Cohosts, Description, Email, Title};
 use std::sync::Arc;
-
-/// A member's dialogue state in a chat, persisted between updates (and restarts) by
-/// `BotDialogue`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum State {
-    #[default]
-    Idle,
-    /// `/token` was sent alone in a private chat (or a /connect link opened, then `group` is
-    /// the group the token is for); the next message is the token.
-    AwaitingToken {
-        #[serde(default)]
-        group: Option<i64>,
-        /// Until when (unix seconds) the token is taken for `group`: a /connect link's lifetime.
-        #[serde(default)]
-        until: Option<i64>,
-    },
-    /// A meeting or stream being configured.
-    Draft(Draft),
-    /// "Add cohosts" or "Replace cohosts" was tapped under meeting `conference` (shown in
-    /// `message`); the owner's next message is the list.
-    Managing {
-        conference: String,
-        replace: bool,
-        owner: u64,
-        message: i32,
-        /// The prompt asking for the emails, whose Cancel button ends this.
-        #[serde(default)]
-        prompt: Option<i32>,
-    },
-    /// The database could not be read: never stored, only handed to the handlers so the user
-    /// hears about it instead of the update vanishing.
-    #[serde(skip)]
-    Unavailable,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Draft {
-    /// The user who started it: only they answer its questions and tap its buttons.
-    pub owner: u64,
-    /// The message whose buttons are live.
-    pub panel: Option<i32>,
-    pub step: Step,
-    pub waiting_room: WaitingRoomLevel,
-    pub cohosts: Option<Cohosts>,
-    /// `Some` for /stream.
-    pub stream: Option<StreamDraft>,
-    /// Start automatic meeting notes (a chat setting).
-    #[serde(default)]
-    pub auto_summary: bool,
-    /// Cohosts the chat used before, offered as buttons: (id, email).
-    #[serde(default)]
-    pub suggestions: Vec<(i64, String)>,
-    /// When the step became `Creating` (unix seconds), to recognise a call that a crash or a
-    /// restart interrupted.
-    #[serde(default)]
-    pub creating_since: Option<i64>,
-    /// What a meeting is about (`/meet <topic>`).
-    #[serde(default)]
-    pub topic: Option<Topic>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StreamDraft {
-    pub title: Option<Title>,
-    pub access: StreamAccess,
-    pub description: Option<Description>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    Title,
-    WaitingRoom,
-    StreamAccess,
-    Description,
-    Cohosts,
-    /// The API call is in flight.
-    Creating,
-}
-
-impl State {
-    /// The message whose buttons the dialogue owns: a draft's panel, a cohosts prompt.
-    pub fn message(&self) -> Option<i32> {
-        match self {
-            State::Draft(d) => d.panel,
-            State::Managing { prompt, .. } => *prompt,
-            _ => None,
-        }
-    }
-}
-
-impl Step {
-    fn is_text(self) -> bool {
-        matches!(self, Self::Title | Self::Description | Self::Cohosts)
-    }
-}
-
-impl Draft {
-    pub fn meeting(owner: u64) -> Self {
-        Self {
-            owner,
-            panel: None,
-            step: Step::WaitingRoom,
-            waiting_room: WaitingRoomLevel::default(),
-            cohosts: None,
-            stream: None,
-            auto_summary: false,
-            suggestions: Vec::new(),
-            creating_since: None,
-            topic: None,
-        }
-    }
-
-    /// A `Creating` step older than any Telemost call can take: the bot stopped mid-call.
-    fn creation_interrupted(&self) -> bool {
-        self.step == Step::Creating
-            && self
-                .creating_since
-                .is_none_or(|at| crate::storage::unix_now() - at > CREATING_STALE_SECS)
-    }
-
-    /// Back to the first step after an interrupted creation, keeping the choices.
-    fn resume_after_interruption(&mut self) {
-        self.creating_since = None;
-        self.step = match &self.stream {
-            Some(s) if s.title.is_none() => Step::Title,
-            _ => Step::WaitingRoom,
-        };
-    }
-
-    /// Starts from the chat's defaults instead of the built-in ones.
-    pub fn with_defaults(mut self, settings: &ChatSettings) -> Self {
-        if let Some(level) = WaitingRoomLevel::parse(&settings.waiting_room) {
-            self.waiting_room = level;
-        }
-        if let (Some(s), Some(access)) = (
-            self.stream.as_mut(),
-            StreamAccess::parse(&settings.stream_access),
-        ) {
-            s.access = access;
-        }
-        self.auto_summary = settings.auto_summary;
-        self
-    }
-
-    pub fn stream(owner: u64, title: Option<Title>) -> Self {
-        Self {
-            step: if title.is_some() {
-                Step::WaitingRoom
-            } else {
-                Step::Title
-            },
-            stream: Some(StreamDraft {
-                title,
-                access: StreamAccess::default(),
-                description: None,
-            }),
-            ..Self::meeting(owner)
-        }
-    }
-
-    /// The step after `self.step`, or `None` when the next thing is to create.
-    fn next_step(&self) -> Option<Step> {
-        let stream = self.stream.is_some();
-        match self.step {
-            Step::Title => Some(Step::WaitingRoom),
-            Step::WaitingRoom if stream => Some(Step::StreamAccess),
-            Step::WaitingRoom => Some(Step::Cohosts),
-            Step::StreamAccess => Some(Step::Description),
-            Step::Description => Some(Step::Cohosts),
-            Step::Cohosts | Step::Creating => None,
-        }
-    }
-
-    /// The API request for what is chosen so far; `None` while a stream still lacks its title.
-    pub fn request(&self) -> Option<CreateConference> {
-        let live_stream = match &self.stream {
-            None => None,
-            Some(s) => Some(LiveStream {
-                access_level: s.access,
-                title: s.title.clone()?,
-                description: s.description.clone(),
-            }),
-        };
-        let mut request =
-            CreateConference::new(self.waiting_room, self.cohosts.as_ref(), live_stream);
-        if self.auto_summary {
-            request.is_auto_summarization_enabled = Some(true);
-        }
-        Some(request)
-    }
-}
-
-/// The panel's text and buttons for the draft's current step, with an optional note on top
-/// (an error, or a hint).
-fn panel(
-    t: &dyn Texts,
-    d: &Draft,
-    note: Option<&str>,
-    in_group: bool,
-) -> (String, InlineKeyboardMarkup) {
-    let mut text = String::new();
-    let mut line = |label: &str, value: &str| {
-        text.push_str(label);
-        text.push_str(": ");
-        text.push_str(value);
-        text.push('\n');
-    };
-    let header = if d.stream.is_some() {
-        t.new_stream()
-    } else {
-        t.new_meeting()
-    };
-    if let Some(title) = d.stream.as_ref().and_then(|s| s.title.as_ref()) {
-        line(t.label_title(), &esc_short(title.as_str(), 200));
-    }
-    if let Some(topic) = &d.topic {
-        line(t.label_topic(), &esc_short(topic.as_str(), TOPIC_MAX_CHARS));
-    }
-    line(t.label_waiting_room(), t.waiting_room(d.waiting_room));
-    if let Some(s) = &d.stream {
-        line(t.label_stream_access(), t.stream_access(s.access));
-        let desc = s.description.as_ref().map(|d| esc_short(d.as_str(), 300));
-        line(t.label_description(), desc.as_deref().unwrap_or(t.none()));
-    }
-    let cohosts = d.cohosts.as_ref().map(|c| {
-        let list: Vec<&str> = c.emails().iter().map(|e| e.as_str()).collect();
-        esc_short(&list.join(", "), 800)
-    });
-    line(t.label_cohosts(), cohosts.as_deref().unwrap_or(t.none()));
-    let question = match d.step {
-        Step::Title => t.ask_title(),
-        Step::WaitingRoom => t.ask_waiting_room(),
-        Step::StreamAccess => t.ask_stream_access(),
-        Step::Description => t.ask_description(),
-        Step::Cohosts => t.ask_cohosts(),
-        Step::Creating => t.creating(),
-    };
-    // The note is HTML from `texts`, bounded there; the rest fits by construction.
-    let mut full = format!("<b>{header}</b>\n{text}\n{question}");
-    if let Some(note) = note {
-        full = format!("{note}\n\n{full}");
-    }
-    if in_group && d.step.is_text() {
-        full.push(' ');
-        full.push_str(t.reply_hint());
-    }
-    (full, keyboard(t, d))
-}
-
-fn button(label: &str, cb: Callback) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(label.to_owned(), cb.render())
-}
-
-fn chosen(label: &str, is: bool) -> String {
-    if is {
-        format!("✓ {label}")
-    } else {
-        label.to_owned()
-    }
-}
-
-fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
-    let create = button(t.button_create(), Callback::Create);
-    let cancel = button(t.button_cancel(), Callback::Cancel);
-    let rows: Vec<Vec<InlineKeyboardButton>> = match d.step {
-        Step::Title => vec![vec![cancel]],
-        Step::WaitingRoom => vec![
-            WaitingRoomLevel::ALL
-                .iter()
-                .map(|&l| {
-                    let label = chosen(t.waiting_room_button(l), l == d.waiting_room);
-                    button(&label, Callback::WaitingRoom(l))
-                })
-                .collect(),
-            vec![create, cancel],
-        ],
-        Step::StreamAccess => {
-            let current = d.stream.as_ref().map(|s| s.access).unwrap_or_default();
-            vec![
-                StreamAccess::ALL
-                    .iter()
-                    .map(|&a| {
-                        let label = chosen(t.stream_access_button(a), a == current);
-                        button(&label, Callback::StreamAccess(a))
-                    })
-                    .collect(),
-                vec![create, cancel],
-            ]
-        }
-        Step::Description => vec![
-            vec![button(t.button_skip(), Callback::Skip)],
-            vec![create, cancel],
-        ],
-        Step::Cohosts => {
-            // The chat's usual cohosts, two a row, ticked when chosen.
-            let chosen_emails: Vec<&str> = d
-                .cohosts
-                .as_ref()
-                .map(|c| c.emails().iter().map(|e| e.as_str()).collect())
-                .unwrap_or_default();
-            let mut rows: Vec<Vec<InlineKeyboardButton>> = d
-                .suggestions
-                .chunks(2)
-                .map(|pair| {
-                    pair.iter()
-                        .map(|(id, email)| {
-                            let on = chosen_emails.iter().any(|e| e.eq_ignore_ascii_case(email));
-                            button(&chosen(&ellipsize(email, 30), on), Callback::Cohost(*id))
-                        })
-                        .collect()
-                })
-                .collect();
-            if d.cohosts.is_some() {
-                rows.push(vec![create.clone()]);
-            }
-            rows.push(vec![button(t.button_no_cohosts(), Callback::Skip)]);
-            rows.push(vec![cancel]);
-            rows
-        }
-        Step::Creating => vec![],
-    };
-    InlineKeyboardMarkup::new(rows)
-}
-
-/// Shows `text` with `markup` on the panel: edits it when there is one, else (or if the edit
-/// fails, e.g. the message is too old) sends a new message. Returns the panel's id.
-async fn show(
-    bot: &TgBot,
-    chat: ChatId,
-    panel: Option<MessageId>,
-    text: String,
-    markup: InlineKeyboardMarkup,
-) -> Result<MessageId, teloxide::RequestError> {
-    if let Some(id) = panel {
-        match bot.edit(chat, id, text.clone(), markup.clone()).await {
-            Ok(()) => return Ok(id),
-            Err(e) => tracing::debug!(error = %super::redacted(&e), "edit failed, sending anew"),
-        }
-    }
-    let sent = bot.send(chat, text, Some(markup)).await?;
-    Ok(sent.id)
-}
 
 /// Shows the draft's panel (with an optional note) and saves the draft with the panel's id.
 async fn present(
@@ -414,7 +68,7 @@ pub async fn start(
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
     let settings = ctx.db.settings(chat.0).await?;
-    if !may_create(&bot, chat, user, &settings).await? {
+    if !perm::may_create(&bot, chat, user, &settings).await? {
         bot.send(chat, t.admins_only(), None).await?;
         return Ok(());
     }
@@ -432,23 +86,6 @@ pub async fn start(
     }
     present(&bot, &dialogue, t, draft, note.as_deref(), None).await
 }
-
-/// Whether `user` may create meetings in `chat`: anyone, unless a group's settings say only
-/// admins.
-async fn may_create(
-    bot: &TgBot,
-    chat: ChatId,
-    user: &User,
-    settings: &ChatSettings,
-) -> Result<bool, super::HandlerError> {
-    if chat.is_user() || !settings.admins_only {
-        return Ok(true);
-    }
-    super::groups::is_admin(bot, chat, user.id).await
-}
-
-/// A `Creating` step is stale after this long (Telemost calls give up within 30 s).
-const CREATING_STALE_SECS: i64 = 120;
 
 /// How long Telemost may take before the user is shown that the meeting is being created.
 const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
@@ -473,7 +110,7 @@ pub async fn receive_draft_text(
     }
     // In a group the owner may be chatting with others: only replies to their own panel are
     // answers.
-    if !msg.chat.is_private() && !replies_to(&msg, &me, d.panel) {
+    if !msg.chat.is_private() && !perm::replies_to(&msg, &me, d.panel) {
         return Ok(());
     }
     let t = lang_of(Some(user));
@@ -529,12 +166,6 @@ pub async fn receive_draft_text(
             Ok(())
         }
     }
-}
-
-/// Whether `msg` is a reply to the bot's message `to`.
-pub fn replies_to(msg: &Message, me: &Me, to: Option<i32>) -> bool {
-    msg.reply_to_message()
-        .is_some_and(|r| r.from.as_ref().is_some_and(|f| f.id == me.id) && Some(r.id.0) == to)
 }
 
 /// A button press on any message in a chat with a dialogue (or none).
@@ -726,7 +357,7 @@ async fn create(
     };
     // Checked again: an admin may have turned "only admins" on since /meet, or the member may
     // no longer be an admin.
-    if !may_create(bot, chat, user, &ctx.db.settings(chat.0).await?).await? {
+    if !perm::may_create(bot, chat, user, &ctx.db.settings(chat.0).await?).await? {
         dialogue.exit().await?;
         let none = InlineKeyboardMarkup::default();
         show(bot, chat, panel, t.admins_only().to_owned(), none).await?;
@@ -776,7 +407,7 @@ async fn create(
         Ok(conference) => {
             // The links first: the meeting exists whatever happens to our bookkeeping.
             let topic = d.topic.as_ref().map(Topic::as_str);
-            let text = super::created_text(t, &request, &conference, topic);
+            let text = super::meetings::created_text(t, &request, &conference, topic);
             let keyboard = super::manage::result_keyboard(t, &conference, topic);
             let shown = show(bot, chat, panel, text, keyboard).await;
             let recorded = ctx
@@ -823,7 +454,7 @@ pub async fn receive_token(
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
-    if group.is_some() && !super::groups::still_valid(until) {
+    if group.is_some() && !super::tokens::still_valid(until) {
         // The /connect link's time is up: this message is not the group's token.
         dialogue.exit().await?;
         bot.send(msg.chat.id, t.connect_code_expired(), None)
@@ -836,7 +467,7 @@ pub async fn receive_token(
             Ok(())
         }
         Some(text) => {
-            if super::commands::save_token(&bot, &msg, &ctx, text, group).await? {
+            if super::tokens::save_token(&bot, &msg, &ctx, text, group).await? {
                 dialogue.exit().await?;
             }
             Ok(())
@@ -860,124 +491,4 @@ pub async fn idle_message(bot: TgBot, msg: Message) -> HandlerResult {
         bot.send(msg.chat.id, reply, None).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn meeting_steps() {
-        let mut d = Draft::meeting(1);
-        assert_eq!(d.step, Step::WaitingRoom);
-        d.step = d.next_step().unwrap();
-        assert_eq!(d.step, Step::Cohosts);
-        assert_eq!(d.next_step(), None);
-    }
-
-    #[test]
-    fn stream_steps_and_request() {
-        let mut d = Draft::stream(1, None);
-        assert_eq!(d.step, Step::Title);
-        assert!(d.request().is_none(), "no request without a title");
-        let mut order = vec![d.step];
-        while let Some(next) = d.next_step() {
-            d.step = next;
-            order.push(next);
-        }
-        assert_eq!(
-            order,
-            [
-                Step::Title,
-                Step::WaitingRoom,
-                Step::StreamAccess,
-                Step::Description,
-                Step::Cohosts
-            ]
-        );
-        let d = Draft::stream(1, Some(Title::parse("T").unwrap()));
-        assert_eq!(d.step, Step::WaitingRoom);
-        assert_eq!(
-            serde_json::to_value(d.request().unwrap()).unwrap(),
-            serde_json::json!({"waiting_room_level":"PUBLIC","live_stream":{"access_level":"PUBLIC","title":"T"}})
-        );
-    }
-
-    #[test]
-    fn state_round_trips_through_json() {
-        let mut d = Draft::stream(7, Some(Title::parse("Заголовок").unwrap()));
-        d.cohosts = Some(Cohosts::parse("a@b.ru").unwrap());
-        d.panel = Some(42);
-        for state in [
-            State::Idle,
-            State::AwaitingToken {
-                group: None,
-                until: None,
-            },
-            State::AwaitingToken {
-                group: Some(-100),
-                until: Some(1_900_000_000),
-            },
-            State::Draft(d),
-        ] {
-            let json = serde_json::to_string(&state).unwrap();
-            assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
-        }
-    }
-
-    #[test]
-    fn states_written_by_the_first_version_still_load() {
-        let old: State = serde_json::from_str(r#"{"kind":"awaiting_token"}"#).unwrap();
-        assert_eq!(
-            old,
-            State::AwaitingToken {
-                group: None,
-                until: None
-            }
-        );
-    }
-
-    #[test]
-    fn panel_fits_telegram_even_at_the_limits() {
-        let mut d = Draft::stream(1, Some(Title::parse(&"я".repeat(1024)).unwrap()));
-        if let Some(s) = d.stream.as_mut() {
-            s.description = Description::parse(&"😀".repeat(2048)).unwrap();
-        }
-        let many: Vec<String> = (0..30)
-            .map(|i| format!("{}{i}@example.com", "x".repeat(60)))
-            .collect();
-        d.cohosts = Some(Cohosts::parse(&many.join(",")).unwrap());
-        for lang in [Lang::En, Lang::Ru] {
-            let t = lang.texts();
-            // The longest note: every token of a 4096-character message refused.
-            let junk = vec!["<&>".repeat(20); 60].join(" ");
-            let note = t.invalid_input(&crate::telemost::model::InvalidInput::BadEmails(
-                junk.split(' ').map(str::to_owned).collect(),
-            ));
-            let (text, _) = panel(t, &d, Some(&note), true);
-            assert!(
-                text.encode_utf16().count() <= 4096,
-                "{}",
-                text.encode_utf16().count()
-            );
-            assert!(
-                text.ends_with(t.ask_waiting_room()),
-                "the question survives"
-            );
-            assert!(!text.contains("<&>"), "user text is escaped");
-        }
-    }
-
-    #[test]
-    fn user_text_is_escaped_in_the_panel() {
-        let mut d = Draft::stream(1, Some(Title::parse("<b>Q&A</b> *_[]").unwrap()));
-        d.cohosts = Some(Cohosts::parse("a&b@x.ru").unwrap());
-        let (text, _) = panel(Lang::En.texts(), &d, None, false);
-        assert!(text.contains("&lt;b&gt;Q&amp;A&lt;/b&gt; *_[]"), "{text}");
-        assert!(text.contains("a&amp;b@x.ru"), "{text}");
-        assert!(
-            text.starts_with("<b>New Telemost live stream</b>"),
-            "{text}"
-        );
-    }
 }

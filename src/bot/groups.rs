@@ -17,22 +17,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::OsRng;
 use chacha20poly1305::aead::rand_core::RngCore;
-use secrecy::SecretString;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me, User};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me};
 
-use super::dialogue::State;
-use super::{BotDialogue, Ctx, HandlerError, HandlerResult, TgBot, lang_of};
+use super::state::State;
+use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use super::{perm, tokens};
+use crate::storage::Redeemed;
 use crate::storage::unix_now;
-use crate::storage::{Redeemed, Tokens};
-
-/// How long a /connect link works.
-pub const CONNECT_CODE_TTL_SECS: i64 = 600;
-
-/// Whether a deadline (unix seconds) has not passed; no deadline is no longer valid.
-pub fn still_valid(until: Option<i64>) -> bool {
-    until.is_some_and(|u| unix_now() <= u)
-}
 
 /// 128 random bits, URL-safe: fits Telegram's deep-link payload (`[A-Za-z0-9_-]{1,64}`).
 fn new_code() -> String {
@@ -50,38 +42,6 @@ pub fn looks_like_code(payload: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
-/// Whether `user` administers `chat` (creator or administrator), as Telegram says now.
-pub async fn is_admin(bot: &TgBot, chat: ChatId, user: UserId) -> Result<bool, HandlerError> {
-    let member = bot.bot().get_chat_member(chat, user).await?;
-    Ok(member.is_privileged())
-}
-
-/// Checks that the sender of a group command is an administrator, telling them otherwise.
-/// Returns the admin, or `None` when refused.
-pub async fn admin_sender<'m>(
-    bot: &TgBot,
-    msg: &'m Message,
-) -> Result<Option<&'m User>, HandlerError> {
-    let t = lang_of(msg.from.as_ref());
-    // An anonymous admin posts as the group itself: Telegram does not say who they are.
-    if msg
-        .sender_chat
-        .as_ref()
-        .is_some_and(|c| c.id == msg.chat.id)
-    {
-        bot.send(msg.chat.id, t.anonymous_admin(), None).await?;
-        return Ok(None);
-    }
-    let Some(user) = msg.from.as_ref() else {
-        return Ok(None);
-    };
-    if !is_admin(bot, msg.chat.id, user.id).await? {
-        bot.send(msg.chat.id, t.admins_only(), None).await?;
-        return Ok(None);
-    }
-    Ok(Some(user))
-}
-
 /// `/connect` in a group: a deep link for the admin to continue in private.
 pub async fn connect(bot: &TgBot, msg: &Message, me: &Me, ctx: &Ctx) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
@@ -90,7 +50,7 @@ pub async fn connect(bot: &TgBot, msg: &Message, me: &Me, ctx: &Ctx) -> HandlerR
             .await?;
         return Ok(());
     }
-    let Some(admin) = admin_sender(bot, msg).await? else {
+    let Some(admin) = perm::admin_sender(bot, msg).await? else {
         return Ok(());
     };
     let code = new_code();
@@ -100,7 +60,7 @@ pub async fn connect(bot: &TgBot, msg: &Message, me: &Me, ctx: &Ctx) -> HandlerR
             &code,
             msg.chat.id.0,
             admin_id,
-            unix_now() + CONNECT_CODE_TTL_SECS,
+            unix_now() + tokens::CONNECT_CODE_TTL_SECS,
         )
         .await?;
     let mut markup = InlineKeyboardMarkup::default();
@@ -116,7 +76,7 @@ pub async fn connect(bot: &TgBot, msg: &Message, me: &Me, ctx: &Ctx) -> HandlerR
 /// `/disconnect` (and `/forget`) in a group: admins only.
 pub async fn disconnect(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
-    if admin_sender(bot, msg).await?.is_none() {
+    if perm::admin_sender(bot, msg).await?.is_none() {
         return Ok(());
     }
     let text = if ctx.db.forget_token(msg.chat.id.0).await? {
@@ -150,7 +110,7 @@ pub async fn redeem(
             dialogue
                 .update(State::AwaitingToken {
                     group: Some(group),
-                    until: Some(unix_now() + CONNECT_CODE_TTL_SECS),
+                    until: Some(unix_now() + tokens::CONNECT_CODE_TTL_SECS),
                 })
                 .await?;
             t.connect_prompt()
@@ -161,61 +121,6 @@ pub async fn redeem(
     };
     bot.send(msg.chat.id, text, None).await?;
     Ok(())
-}
-
-/// Stores tokens for `group` on behalf of `admin`, if they still administer it, and tells the
-/// group who connected it. Returns whether they were saved.
-pub async fn bind(
-    bot: &TgBot,
-    ctx: &Ctx,
-    group: i64,
-    admin: &User,
-    tokens: Tokens,
-) -> Result<bool, HandlerError> {
-    let t = lang_of(Some(admin));
-    let private = ChatId(i64::try_from(admin.id.0).unwrap_or_default());
-    if !is_admin(bot, ChatId(group), admin.id).await? {
-        bot.send(private, t.no_longer_admin(), None).await?;
-        return Ok(false);
-    }
-    ctx.db.set_token(group, &tokens, Some(private.0)).await?;
-    // Saved: the confirmations are best-effort, so a failure (the bot muted in the group, say)
-    // does not leave the admin's private chat waiting for another token.
-    if let Err(e) = bot.send(private, t.group_token_saved(), None).await {
-        tracing::warn!(error = %super::redacted(&e), "could not confirm a group token");
-    }
-    // The group's language is unknown: announce in the admin's.
-    let announce = t.group_connected(&display_name(admin));
-    if let Err(e) = bot.send(ChatId(group), announce, None).await {
-        tracing::warn!(error = %super::redacted(&e), "could not announce a connected group");
-    }
-    Ok(true)
-}
-
-/// A token pasted in the private chat after a /connect link. The token step is over either way
-/// (stored, or refused because the sender is no longer an admin), so this returns `true`.
-pub async fn receive_group_token(
-    bot: &TgBot,
-    msg: &Message,
-    ctx: &Ctx,
-    group: i64,
-    token: SecretString,
-) -> Result<bool, HandlerError> {
-    let Some(admin) = msg.from.as_ref() else {
-        return Ok(false);
-    };
-    if let Err(e) = bot.delete(msg.chat.id, msg.id).await {
-        tracing::warn!(error = %super::redacted(&e), "could not delete a token message");
-    }
-    bind(bot, ctx, group, admin, Tokens::pasted(token)).await?;
-    Ok(true)
-}
-
-fn display_name(user: &User) -> String {
-    match &user.username {
-        Some(u) => format!("{} (@{u})", user.full_name()),
-        None => user.full_name(),
-    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use teloxide::types::{
     InlineQueryResultsButtonKind, InputMessageContent, InputMessageContentText, ParseMode,
 };
 
-use super::dialogue::Draft;
+use super::state::Draft;
 use super::texts::ellipsize;
 use super::topic::Topic;
 use super::{Ctx, HandlerResult, TgBot, lang_of};
@@ -162,7 +162,7 @@ async fn create_for(
     match ctx.create_meeting(owner, &token, &request).await? {
         Ok(conference) => {
             let topic = draft.topic.as_ref().map(Topic::as_str);
-            let text = super::created_text(t, &request, &conference, topic);
+            let text = super::meetings::created_text(t, &request, &conference, topic);
             // Management buttons need a chat to work in; an inline message gets the links.
             let keyboard = super::manage::link_keyboard(t, &conference, topic);
             let shown = bot.edit_inline(inline_id, text, keyboard).await;

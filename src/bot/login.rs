@@ -10,17 +10,13 @@
 //! After a /connect link the token goes to the group instead, as with a pasted one.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 use tokio::time::Instant;
 
-use super::groups;
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::oauth::{DeviceCode, Grant, OAuthError, Poll};
-use crate::storage::Tokens;
-use crate::storage::unix_now;
 
 /// What Yandex is told the app is, on its confirmation page.
 const DEVICE_NAME: &str = "Telemost bot for Telegram";
@@ -162,10 +158,10 @@ async fn store(
     group: Option<i64>,
     grant: Grant,
 ) -> HandlerResult {
-    let tokens = tokens_from(grant);
+    let tokens = super::tokens::tokens_from(grant);
     match group {
         Some(group) => {
-            groups::bind(bot, ctx, group, user, tokens).await?;
+            super::tokens::bind(bot, ctx, group, user, tokens).await?;
         }
         None => {
             ctx.db.set_token(chat.0, &tokens, Some(chat.0)).await?;
@@ -175,18 +171,3 @@ async fn store(
     }
     Ok(())
 }
-
-/// The tokens to store from a grant; `expires_in` becomes an absolute time.
-pub fn tokens_from(grant: Grant) -> Tokens {
-    Tokens {
-        access: grant.access_token,
-        refresh: grant.refresh_token,
-        expires_at: grant
-            .expires_in
-            .and_then(|s| i64::try_from(s).ok())
-            .map(|s| unix_now().saturating_add(s)),
-    }
-}
-
-/// Refresh a token this long before it expires.
-pub const REFRESH_AHEAD: Duration = Duration::from_secs(24 * 3600);

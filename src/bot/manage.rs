@@ -24,7 +24,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::utils::render::RenderMessageTextHelper;
 
 use super::callback::{Callback, Manage};
-use super::dialogue::State;
+use super::state::State;
 use super::texts::{Texts, esc, esc_short};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::MeetingRecord;
@@ -134,25 +134,6 @@ async fn manage_token(
     })
 }
 
-/// In a group, only the meeting's creator or an admin may change it.
-async fn may_change(
-    bot: &TgBot,
-    chat: ChatId,
-    user: &teloxide::types::User,
-    meeting: &MeetingRecord,
-) -> Result<bool, super::HandlerError> {
-    if chat.is_user() {
-        return Ok(true);
-    }
-    if meeting
-        .user_id
-        .is_some_and(|c| i64::try_from(user.id.0) == Ok(c))
-    {
-        return Ok(true);
-    }
-    super::groups::is_admin(bot, chat, user.id).await
-}
-
 /// A tap on a management button.
 pub async fn on_press(
     bot: &TgBot,
@@ -179,7 +160,7 @@ pub async fn on_press(
         action,
         Manage::WaitingRoom(_) | Manage::AddCohosts | Manage::ReplaceCohosts | Manage::ClearCohosts
     );
-    if changes && !may_change(bot, chat, &q.from, &meeting).await? {
+    if changes && !super::perm::may_change(bot, chat, &q.from, &meeting).await? {
         bot.answer(q, Some(t.not_your_meeting())).await?;
         return Ok(());
     }
@@ -338,7 +319,7 @@ pub async fn receive_emails(
         return Ok(());
     }
     // In a group the owner may be chatting with others: only replies to the prompt are answers.
-    if !msg.chat.is_private() && !super::dialogue::replies_to(&msg, &me, prompt) {
+    if !msg.chat.is_private() && !super::perm::replies_to(&msg, &me, prompt) {
         return Ok(());
     }
     let t = lang_of(Some(user));
@@ -364,7 +345,7 @@ pub async fn receive_emails(
         return Ok(());
     };
     // And who may change it: an admin who tapped the button may have been demoted since.
-    if !may_change(&bot, chat, user, &meeting).await? {
+    if !super::perm::may_change(&bot, chat, user, &meeting).await? {
         dialogue.exit().await?;
         bot.send(chat, t.not_your_meeting(), None).await?;
         return Ok(());

@@ -11,11 +11,16 @@ mod inline;
 mod lanes;
 mod login;
 mod manage;
+mod meetings;
 mod outbox;
+mod panel;
+mod perm;
 mod prune;
 mod settings;
+pub mod state;
 mod store;
 pub mod texts;
+pub mod tokens;
 pub mod topic;
 
 use std::collections::HashMap;
@@ -24,7 +29,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use teloxide::dispatching::{ShutdownToken, UpdateHandler};
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
@@ -36,16 +41,14 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::config::Config;
 use crate::oauth::YandexOAuth;
-use crate::storage::{Db, KeySource, MeetingRecord, StorageError, Tokens};
+use crate::storage::{Db, KeySource, StorageError};
 use crate::telemost::TelemostClient;
-use crate::telemost::TelemostError;
-use crate::telemost::model::{Conference, CreateConference};
 use admission::Admission;
 use commands::Command;
-use dialogue::State;
 use dptree::di::DependencyMap;
 use lanes::Lanes;
 pub use outbox::Outbox;
+use state::State;
 pub use store::BotDialogue;
 use texts::{Lang, Texts};
 
@@ -74,219 +77,6 @@ pub struct Ctx {
     /// One refresh per token owner at a time: a refresh token is used once (Yandex issues a new
     /// one with the new access token), so a second refresh of the same token would fail.
     pub refreshing: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl Ctx {
-    /// The token a meeting in `chat` by `user` is created with, and the chat it belongs to: the
-    /// chat's own, or in a group without one, the user's (their private chat's). A token that
-    /// is about to expire is refreshed first.
-    pub async fn token_for(
-        &self,
-        chat: ChatId,
-        user: &User,
-    ) -> Result<Option<(i64, SecretString)>, StorageError> {
-        let mut owners = vec![chat.0];
-        if !chat.is_user()
-            && let Ok(own) = i64::try_from(user.id.0)
-        {
-            owners.push(own);
-        }
-        for owner in owners {
-            if let Some(token) = self.token_of(owner).await? {
-                return Ok(Some((owner, token)));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Creates a meeting with `owner`'s `token`, refreshing the token once if Telemost says 401.
-    pub async fn create_meeting(
-        &self,
-        owner: i64,
-        token: &SecretString,
-        request: &CreateConference,
-    ) -> Result<Result<Conference, TelemostError>, StorageError> {
-        Ok(
-            match self.telemost.create_conference(token, request).await {
-                Err(TelemostError::Unauthorized) => {
-                    match self.refresh_after_401(owner, token).await? {
-                        Some(fresh) => self.telemost.create_conference(&fresh, request).await,
-                        None => Err(TelemostError::Unauthorized),
-                    }
-                }
-                other => other,
-            },
-        )
-    }
-
-    /// Records a created meeting for `chat` (for /history and its buttons) and remembers its
-    /// cohosts. Called once the links are shown: they matter more than our note of them, so the
-    /// user does not wait for it. A failed write is tried again a few times; returns whether the
-    /// record was written (without it the meeting's buttons are refused: they act only on
-    /// meetings recorded in their chat).
-    pub async fn record_meeting(
-        &self,
-        chat: ChatId,
-        user: &User,
-        owner: i64,
-        request: &CreateConference,
-        conference: &Conference,
-        topic: Option<&str>,
-    ) -> bool {
-        let record = MeetingRecord {
-            chat_id: chat.0,
-            user_id: i64::try_from(user.id.0).ok(),
-            user_name: Some(user.full_name()),
-            token_owner: Some(owner),
-            created_at: 0,
-            conference_id: conference.id.clone(),
-            join_url: conference.join_url.clone(),
-            watch_url: conference.watch_url().map(str::to_owned),
-            options: serde_json::to_string(request).unwrap_or_default(),
-            topic: topic.map(str::to_owned),
-        };
-        let mut recorded = false;
-        for attempt in 1..=RECORD_ATTEMPTS {
-            match self.db.record_meeting(&record).await {
-                Ok(()) => {
-                    recorded = true;
-                    break;
-                }
-                Err(e) if attempt < RECORD_ATTEMPTS => {
-                    tracing::warn!(chat_id = chat.0, error = %e, attempt, "could not record a created meeting; trying again");
-                    tokio::time::sleep(RECORD_RETRY_AFTER * attempt).await;
-                }
-                Err(e) => {
-                    tracing::error!(chat_id = chat.0, conference_id = %conference.id, error = %e, "could not record a created meeting");
-                }
-            }
-        }
-        let emails: Vec<&str> = request.cohosts.iter().map(|c| c.email.as_str()).collect();
-        if !emails.is_empty()
-            && let Err(e) = self.db.remember_cohosts(chat.0, &emails).await
-        {
-            tracing::warn!(chat_id = chat.0, error = %e, "could not remember cohosts");
-        }
-        tracing::info!(chat_id = chat.0, conference_id = %conference.id, "meeting created");
-        recorded
-    }
-
-    /// `owner`'s token (refreshed first if it is about to expire), if it has one.
-    pub async fn token_of(&self, owner: i64) -> Result<Option<SecretString>, StorageError> {
-        let Some(tokens) = self.db.token(owner).await? else {
-            return Ok(None);
-        };
-        if expiring(&tokens)
-            && let Some(fresh) = self.refresh(owner, &tokens.access, expiring).await?
-        {
-            return Ok(Some(fresh));
-        }
-        Ok(Some(tokens.access))
-    }
-
-    /// After Telemost said 401 to `rejected`: the owner's token refreshed, if it can be (or
-    /// already was, by another update meanwhile).
-    pub async fn refresh_after_401(
-        &self,
-        owner: i64,
-        rejected: &SecretString,
-    ) -> Result<Option<SecretString>, StorageError> {
-        self.refresh(owner, rejected, |_| true).await
-    }
-
-    /// Refreshes `owner`'s token `stale` (if `due` says the stored tokens still need it) and
-    /// stores the new tokens. One refresh per owner at a time: a caller that waited finds the
-    /// token refreshed already and gets the fresh one. `None` when there is no token, no refresh
-    /// token, no OAuth app, or Yandex refuses.
-    async fn refresh(
-        &self,
-        owner: i64,
-        stale: &SecretString,
-        due: fn(&Tokens) -> bool,
-    ) -> Result<Option<SecretString>, StorageError> {
-        let lock = {
-            let mut refreshing = self
-                .refreshing
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(refreshing.entry(owner).or_default())
-        };
-        let turn = lock.lock().await;
-        let result = self.refresh_in_turn(owner, stale, due).await;
-        drop(turn);
-        drop(lock);
-        // Forget the owner's lock once nobody holds or waits for it.
-        self.refreshing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|_, l| Arc::strong_count(l) > 1);
-        result
-    }
-
-    async fn refresh_in_turn(
-        &self,
-        owner: i64,
-        stale: &SecretString,
-        due: fn(&Tokens) -> bool,
-    ) -> Result<Option<SecretString>, StorageError> {
-        // Read again in turn: the token may have been refreshed (or replaced) while we waited.
-        let Some(tokens) = self.db.token(owner).await? else {
-            return Ok(None);
-        };
-        if tokens.access.expose_secret() != stale.expose_secret() || !due(&tokens) {
-            return Ok(Some(tokens.access));
-        }
-        let (Some(oauth), Some(refresh)) = (&self.oauth, &tokens.refresh) else {
-            return Ok(None);
-        };
-        match oauth.refresh(refresh).await {
-            Ok(grant) => {
-                let mut fresh = login::tokens_from(grant);
-                if fresh.refresh.is_none() {
-                    fresh.refresh = tokens.refresh.clone();
-                }
-                // Only if the chat still has the token we refreshed: a /forget, /token or
-                // /login meanwhile wins over this refresh.
-                if !self.db.replace_token(owner, stale, &fresh).await? {
-                    tracing::info!(
-                        chat_id = owner,
-                        "token changed during a refresh; kept the new one"
-                    );
-                    return Ok(None);
-                }
-                tracing::info!(chat_id = owner, "refreshed an OAuth token");
-                Ok(Some(fresh.access))
-            }
-            Err(e) => {
-                tracing::warn!(chat_id = owner, error = %e, "could not refresh an OAuth token");
-                Ok(None)
-            }
-        }
-    }
-}
-
-/// Whether a token expires soon enough to be refreshed before it is used.
-fn expiring(tokens: &Tokens) -> bool {
-    tokens
-        .expires_at
-        .is_some_and(|at| at - crate::storage::unix_now() < login::REFRESH_AHEAD.as_secs() as i64)
-}
-
-/// The message announcing a created meeting or stream, with its links.
-pub fn created_text(
-    t: &dyn Texts,
-    request: &CreateConference,
-    conference: &Conference,
-    topic: Option<&str>,
-) -> String {
-    match &request.live_stream {
-        Some(s) => t.stream_created(
-            &texts::ellipsize(s.title.as_str(), 200),
-            &conference.join_url,
-            conference.watch_url(),
-        ),
-        None => t.meeting_created(topic, &conference.join_url),
-    }
 }
 
 /// The user's texts, by their Telegram language.
@@ -550,11 +340,6 @@ pub enum StartError {
     #[error("Telegram did not accept the bot token or could not be reached: {0}")]
     Telegram(String),
 }
-
-/// How many times a created meeting's record is written before giving up, and the pause before
-/// the second try (doubling after).
-const RECORD_ATTEMPTS: u32 = 3;
-const RECORD_RETRY_AFTER: Duration = Duration::from_millis(200);
 
 /// How many updates may be taken from Telegram and not yet handled, per slot for handling one
 /// (`MAX_CONCURRENT_UPDATES`): 1024 by default. The rest wait at Telegram.

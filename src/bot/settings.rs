@@ -17,7 +17,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::{Callback, Setting};
 use super::texts::Texts;
-use super::{HandlerResult, TgBot, groups, lang_of};
+use super::{HandlerResult, TgBot, lang_of};
 use crate::storage::ChatSettings;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
@@ -106,7 +106,7 @@ pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
     let group = !msg.chat.is_private();
-    if group && groups::admin_sender(bot, msg).await?.is_none() {
+    if group && super::perm::admin_sender(bot, msg).await?.is_none() {
         return Ok(());
     }
     let s = ctx.db.settings(chat.0).await?;
@@ -129,7 +129,7 @@ pub async fn on_press(
     };
     let chat = message.chat().id;
     let group = !chat.is_user();
-    if group && !groups::is_admin(bot, chat, q.from.id).await? {
+    if group && !super::perm::is_admin(bot, chat, q.from.id).await? {
         bot.answer(q, Some(t.admins_only())).await?;
         return Ok(());
     }

@@ -11,7 +11,7 @@ use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
 use super::HandlerError;
-use super::dialogue::State;
+use super::state::State;
 use crate::storage::{Db, StorageError};
 
 /// One member's dialogue in one chat, with the state it had when the update arrived.

@@ -1,0 +1,214 @@
+//! What a draft looks like: the panel's text and buttons for each step, and showing it (editing
+//! the panel in place, or sending it anew).
+
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+
+use super::TgBot;
+use super::callback::Callback;
+use super::state::{Draft, Step};
+use super::texts::{Texts, ellipsize, esc_short};
+use super::topic::TOPIC_MAX_CHARS;
+use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
+
+/// The panel's text and buttons for the draft's current step, with an optional note on top
+/// (an error, or a hint).
+pub fn panel(
+    t: &dyn Texts,
+    d: &Draft,
+    note: Option<&str>,
+    in_group: bool,
+) -> (String, InlineKeyboardMarkup) {
+    let mut text = String::new();
+    let mut line = |label: &str, value: &str| {
+        text.push_str(label);
+        text.push_str(": ");
+        text.push_str(value);
+        text.push('\n');
+    };
+    let header = if d.stream.is_some() {
+        t.new_stream()
+    } else {
+        t.new_meeting()
+    };
+    if let Some(title) = d.stream.as_ref().and_then(|s| s.title.as_ref()) {
+        line(t.label_title(), &esc_short(title.as_str(), 200));
+    }
+    if let Some(topic) = &d.topic {
+        line(t.label_topic(), &esc_short(topic.as_str(), TOPIC_MAX_CHARS));
+    }
+    line(t.label_waiting_room(), t.waiting_room(d.waiting_room));
+    if let Some(s) = &d.stream {
+        line(t.label_stream_access(), t.stream_access(s.access));
+        let desc = s.description.as_ref().map(|d| esc_short(d.as_str(), 300));
+        line(t.label_description(), desc.as_deref().unwrap_or(t.none()));
+    }
+    let cohosts = d.cohosts.as_ref().map(|c| {
+        let list: Vec<&str> = c.emails().iter().map(|e| e.as_str()).collect();
+        esc_short(&list.join(", "), 800)
+    });
+    line(t.label_cohosts(), cohosts.as_deref().unwrap_or(t.none()));
+    let question = match d.step {
+        Step::Title => t.ask_title(),
+        Step::WaitingRoom => t.ask_waiting_room(),
+        Step::StreamAccess => t.ask_stream_access(),
+        Step::Description => t.ask_description(),
+        Step::Cohosts => t.ask_cohosts(),
+        Step::Creating => t.creating(),
+    };
+    // The note is HTML from `texts`, bounded there; the rest fits by construction.
+    let mut full = format!("<b>{header}</b>\n{text}\n{question}");
+    if let Some(note) = note {
+        full = format!("{note}\n\n{full}");
+    }
+    if in_group && d.step.is_text() {
+        full.push(' ');
+        full.push_str(t.reply_hint());
+    }
+    (full, keyboard(t, d))
+}
+
+fn button(label: &str, cb: Callback) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(label.to_owned(), cb.render())
+}
+
+fn chosen(label: &str, is: bool) -> String {
+    if is {
+        format!("✓ {label}")
+    } else {
+        label.to_owned()
+    }
+}
+
+fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
+    let create = button(t.button_create(), Callback::Create);
+    let cancel = button(t.button_cancel(), Callback::Cancel);
+    let rows: Vec<Vec<InlineKeyboardButton>> = match d.step {
+        Step::Title => vec![vec![cancel]],
+        Step::WaitingRoom => vec![
+            WaitingRoomLevel::ALL
+                .iter()
+                .map(|&l| {
+                    let label = chosen(t.waiting_room_button(l), l == d.waiting_room);
+                    button(&label, Callback::WaitingRoom(l))
+                })
+                .collect(),
+            vec![create, cancel],
+        ],
+        Step::StreamAccess => {
+            let current = d.stream.as_ref().map(|s| s.access).unwrap_or_default();
+            vec![
+                StreamAccess::ALL
+                    .iter()
+                    .map(|&a| {
+                        let label = chosen(t.stream_access_button(a), a == current);
+                        button(&label, Callback::StreamAccess(a))
+                    })
+                    .collect(),
+                vec![create, cancel],
+            ]
+        }
+        Step::Description => vec![
+            vec![button(t.button_skip(), Callback::Skip)],
+            vec![create, cancel],
+        ],
+        Step::Cohosts => {
+            // The chat's usual cohosts, two a row, ticked when chosen.
+            let chosen_emails: Vec<&str> = d
+                .cohosts
+                .as_ref()
+                .map(|c| c.emails().iter().map(|e| e.as_str()).collect())
+                .unwrap_or_default();
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = d
+                .suggestions
+                .chunks(2)
+                .map(|pair| {
+                    pair.iter()
+                        .map(|(id, email)| {
+                            let on = chosen_emails.iter().any(|e| e.eq_ignore_ascii_case(email));
+                            button(&chosen(&ellipsize(email, 30), on), Callback::Cohost(*id))
+                        })
+                        .collect()
+                })
+                .collect();
+            if d.cohosts.is_some() {
+                rows.push(vec![create.clone()]);
+            }
+            rows.push(vec![button(t.button_no_cohosts(), Callback::Skip)]);
+            rows.push(vec![cancel]);
+            rows
+        }
+        Step::Creating => vec![],
+    };
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Shows `text` with `markup` on the panel: edits it when there is one, else (or if the edit
+/// fails, e.g. the message is too old) sends a new message. Returns the panel's id.
+pub async fn show(
+    bot: &TgBot,
+    chat: ChatId,
+    panel: Option<MessageId>,
+    text: String,
+    markup: InlineKeyboardMarkup,
+) -> Result<MessageId, teloxide::RequestError> {
+    if let Some(id) = panel {
+        match bot.edit(chat, id, text.clone(), markup.clone()).await {
+            Ok(()) => return Ok(id),
+            Err(e) => tracing::debug!(error = %super::redacted(&e), "edit failed, sending anew"),
+        }
+    }
+    let sent = bot.send(chat, text, Some(markup)).await?;
+    Ok(sent.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bot::texts::Lang;
+    use crate::telemost::model::{Cohosts, Description, Title};
+
+    #[test]
+    fn panel_fits_telegram_even_at_the_limits() {
+        let mut d = Draft::stream(1, Some(Title::parse(&"я".repeat(1024)).unwrap()));
+        if let Some(s) = d.stream.as_mut() {
+            s.description = Description::parse(&"😀".repeat(2048)).unwrap();
+        }
+        let many: Vec<String> = (0..30)
+            .map(|i| format!("{}{i}@example.com", "x".repeat(60)))
+            .collect();
+        d.cohosts = Some(Cohosts::parse(&many.join(",")).unwrap());
+        for lang in [Lang::En, Lang::Ru] {
+            let t = lang.texts();
+            // The longest note: every token of a 4096-character message refused.
+            let junk = vec!["<&>".repeat(20); 60].join(" ");
+            let note = t.invalid_input(&crate::telemost::model::InvalidInput::BadEmails(
+                junk.split(' ').map(str::to_owned).collect(),
+            ));
+            let (text, _) = panel(t, &d, Some(&note), true);
+            assert!(
+                text.encode_utf16().count() <= 4096,
+                "{}",
+                text.encode_utf16().count()
+            );
+            assert!(
+                text.ends_with(t.ask_waiting_room()),
+                "the question survives"
+            );
+            assert!(!text.contains("<&>"), "user text is escaped");
+        }
+    }
+
+    #[test]
+    fn user_text_is_escaped_in_the_panel() {
+        let mut d = Draft::stream(1, Some(Title::parse("<b>Q&A</b> *_[]").unwrap()));
+        d.cohosts = Some(Cohosts::parse("a&b@x.ru").unwrap());
+        let (text, _) = panel(Lang::En.texts(), &d, None, false);
+        assert!(text.contains("&lt;b&gt;Q&amp;A&lt;/b&gt; *_[]"), "{text}");
+        assert!(text.contains("a&amp;b@x.ru"), "{text}");
+        assert!(
+            text.starts_with("<b>New Telemost live stream</b>"),
+            "{text}"
+        );
+    }
+}
