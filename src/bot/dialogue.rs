@@ -24,7 +24,7 @@ use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, User};
 use super::callback::Callback;
 use super::panel::{panel, show};
 use super::perm;
-use super::state::{Draft, State, Step};
+use super::state::{Draft, SUGGESTED_COHOSTS, State, Step};
 use super::texts::{Lang, Texts};
 use super::topic::Topic;
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
@@ -89,9 +89,6 @@ pub async fn start(
 
 /// How long Telemost may take before the user is shown that the meeting is being created.
 const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// How many remembered cohosts the cohosts step offers (and so, how many pruning keeps).
-pub(crate) const SUGGESTED_COHOSTS: u32 = 6;
 
 /// Text (or anything else) sent while a draft is open.
 pub async fn receive_draft_text(
@@ -168,45 +165,18 @@ pub async fn receive_draft_text(
     }
 }
 
-/// A button press on any message in a chat with a dialogue (or none).
-pub async fn on_callback(
+/// A draft's button pressed by the member whose draft is open in the chat.
+pub async fn on_press(
     bot: TgBot,
     q: CallbackQuery,
     dialogue: BotDialogue,
-    state: State,
+    mut d: Draft,
+    cb: Callback,
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
     let notice = |text: &'static str| bot.answer(&q, Some(text));
-    if state == State::Unavailable {
-        return Ok(notice(t.internal_error()).await?);
-    }
-    let cb = q.data.as_deref().and_then(Callback::parse);
-    match cb {
-        Some(Callback::Setting(setting)) => {
-            return super::settings::on_press(&bot, &q, setting, &ctx).await;
-        }
-        Some(Callback::Manage { conference, action }) => {
-            return super::manage::on_press(&bot, &q, &dialogue, &conference, action, &ctx).await;
-        }
-        _ => {}
-    }
-    if let (Some(Callback::Cancel), State::Managing { prompt, .. }) = (&cb, &state)
-        && q.message.as_ref().map(|m| m.id().0) == *prompt
-    {
-        bot.answer(&q, None).await?;
-        dialogue.exit().await?;
-        if let Some(m) = q.message.as_ref() {
-            let cancelled = t.cancelled().to_owned();
-            let none = InlineKeyboardMarkup::default();
-            show(&bot, dialogue.chat_id(), Some(m.id()), cancelled, none).await?;
-        }
-        return Ok(());
-    }
     let pressed_on = q.message.as_ref().map(|m| m.id());
-    let (Some(cb), State::Draft(mut d)) = (cb, state) else {
-        return Ok(notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await?);
-    };
     if d.panel.map(MessageId) != pressed_on || pressed_on.is_none() {
         return Ok(notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await?);
     }
@@ -284,6 +254,16 @@ pub async fn on_callback(
         tracing::warn!(error = %super::redacted(&e), "could not answer a button press");
     }
     acted
+}
+
+/// A press no route took: a button of a finished dialogue, another member's, or data we never
+/// sent.
+pub async fn stale_press(bot: TgBot, q: CallbackQuery, dialogue: BotDialogue) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let pressed_on = q.message.as_ref().map(|m| m.id());
+    let notice = not_yours_or_stale(t, &dialogue, pressed_on).await?;
+    bot.answer(&q, Some(notice)).await?;
+    Ok(())
 }
 
 /// The notice for a press on a message that is not the presser's panel: another member's open
@@ -408,7 +388,7 @@ async fn create(
             // The links first: the meeting exists whatever happens to our bookkeeping.
             let topic = d.topic.as_ref().map(Topic::as_str);
             let text = super::meetings::created_text(t, &request, &conference, topic);
-            let keyboard = super::manage::result_keyboard(t, &conference, topic);
+            let keyboard = super::panel::result_keyboard(t, &conference, topic);
             let shown = show(bot, chat, panel, text, keyboard).await;
             let recorded = ctx
                 .record_meeting(chat, user, owner, &request, &conference, topic)

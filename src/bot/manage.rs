@@ -24,79 +24,12 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::utils::render::RenderMessageTextHelper;
 
 use super::callback::{Callback, Manage};
+use super::panel::{manage_button, result_keyboard};
 use super::state::State;
 use super::texts::{Texts, esc, esc_short};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{Cohosts, Conference, UpdateConference, WaitingRoomLevel};
-
-fn manage_button(label: &str, conference: &str, action: Manage) -> InlineKeyboardButton {
-    let cb = Callback::Manage {
-        conference: conference.to_owned(),
-        action,
-    };
-    InlineKeyboardButton::callback(label.to_owned(), cb.render())
-}
-
-/// The links of a meeting as URL buttons, and a button to share it (with its topic).
-pub fn link_keyboard(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(link_rows(t, c, topic))
-}
-
-fn link_rows(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> Vec<Vec<InlineKeyboardButton>> {
-    let mut rows = Vec::new();
-    let mut links = Vec::new();
-    if let Ok(url) = reqwest::Url::parse(&c.join_url) {
-        links.push(InlineKeyboardButton::url(t.button_join(), url));
-    }
-    if let Some(Ok(url)) = c.watch_url().map(reqwest::Url::parse) {
-        links.push(InlineKeyboardButton::url(t.button_watch(), url));
-    }
-    if !links.is_empty() {
-        rows.push(links);
-    }
-    // Sharing the watch link for a stream, the join link (and topic) for a meeting.
-    let shared = c.watch_url().unwrap_or(&c.join_url);
-    if let Ok(mut share) = reqwest::Url::parse("https://t.me/share/url") {
-        share.query_pairs_mut().append_pair("url", shared);
-        if let Some(topic) = topic {
-            share.query_pairs_mut().append_pair("text", topic);
-        }
-        rows.push(vec![InlineKeyboardButton::url(t.button_share(), share)]);
-    }
-    rows
-}
-
-/// The buttons under a created meeting: its links, sharing, and management.
-pub fn result_keyboard(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> InlineKeyboardMarkup {
-    let conference = c.id.as_str();
-    let mut rows = link_rows(t, c, topic);
-    // An id that could not travel in callback data gets no management buttons.
-    let probe = Callback::Manage {
-        conference: conference.to_owned(),
-        action: Manage::Info,
-    };
-    if Callback::parse(&probe.render()).is_some() {
-        rows.push(vec![
-            manage_button(t.button_details(), conference, Manage::Info),
-            manage_button(
-                t.button_change_waiting_room(),
-                conference,
-                Manage::ChooseWaitingRoom,
-            ),
-        ]);
-        rows.push(vec![
-            manage_button(t.button_add_cohosts(), conference, Manage::AddCohosts),
-            manage_button(
-                t.button_replace_cohosts(),
-                conference,
-                Manage::ReplaceCohosts,
-            ),
-            manage_button(t.button_clear_cohosts(), conference, Manage::ClearCohosts),
-        ]);
-    }
-    InlineKeyboardMarkup::new(rows)
-}
 
 /// A received message's text as HTML. teloxide's renderer returns a text without entities as
 /// it is, unescaped, so that case is escaped here.
@@ -136,13 +69,13 @@ async fn manage_token(
 
 /// A tap on a management button.
 pub async fn on_press(
-    bot: &TgBot,
-    q: &CallbackQuery,
-    dialogue: &BotDialogue,
-    conference: &str,
-    action: Manage,
-    ctx: &Ctx,
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    (conference, action): (String, Manage),
+    ctx: std::sync::Arc<Ctx>,
 ) -> HandlerResult {
+    let (bot, q, dialogue, conference, ctx) = (&bot, &q, &dialogue, conference.as_str(), &*ctx);
     let t = lang_of(Some(&q.from));
     let Some(message) = q.message.as_ref() else {
         bot.answer(q, Some(t.stale_button())).await?;
@@ -223,6 +156,26 @@ pub async fn on_press(
             show_outcome(bot, t, chat, id, topic, outcome).await?;
         }
     }
+    Ok(())
+}
+
+/// Cancel under the "send the emails" prompt: the prompt is closed.
+pub async fn on_prompt_cancel(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    (_, _, _, _, prompt): (String, bool, u64, i32, Option<i32>),
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let Some(m) = q.message.as_ref().filter(|m| Some(m.id().0) == prompt) else {
+        bot.answer(&q, Some(t.stale_button())).await?;
+        return Ok(());
+    };
+    bot.answer(&q, None).await?;
+    dialogue.exit().await?;
+    let none = InlineKeyboardMarkup::default();
+    bot.edit(dialogue.chat_id(), m.id(), t.cancelled(), none)
+        .await?;
     Ok(())
 }
 

@@ -44,6 +44,7 @@ use crate::oauth::YandexOAuth;
 use crate::storage::{Db, KeySource, StorageError};
 use crate::telemost::TelemostClient;
 use admission::Admission;
+use callback::Callback;
 use commands::Command;
 use dptree::di::DependencyMap;
 use lanes::Lanes;
@@ -198,7 +199,37 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(
             dptree::entry()
                 .chain(store::enter())
-                .endpoint(dialogue::on_callback),
+                .branch(case![State::Unavailable].endpoint(
+                    |bot: TgBot, q: CallbackQuery| async move {
+                        let t = lang_of(Some(&q.from));
+                        bot.answer(&q, Some(t.internal_error())).await?;
+                        Ok(())
+                    },
+                ))
+                .branch(
+                    // The button's data, parsed (see `callback`); data we never sent goes on to
+                    // the stale notice below.
+                    dptree::filter_map(|q: CallbackQuery| {
+                        q.data.as_deref().and_then(Callback::parse)
+                    })
+                    .branch(case![Callback::Setting(setting)].endpoint(settings::on_press))
+                    .branch(
+                        case![Callback::Manage { conference, action }].endpoint(manage::on_press),
+                    )
+                    .branch(
+                        case![Callback::Cancel]
+                            .chain(case![State::Managing {
+                                conference,
+                                replace,
+                                owner,
+                                message,
+                                prompt
+                            }])
+                            .endpoint(manage::on_prompt_cancel),
+                    )
+                    .branch(case![State::Draft(d)].endpoint(dialogue::on_press)),
+                )
+                .endpoint(dialogue::stale_press),
         )
         // No chat to key a dialogue on (a button under an inline message), or the dialogue
         // could not be loaded: still answer, so the user's spinner stops.

@@ -1,15 +1,15 @@
-//! What a draft looks like: the panel's text and buttons for each step, and showing it (editing
-//! the panel in place, or sending it anew).
+//! What the bot shows: a draft's panel (text and buttons for each step) and showing it (editing
+//! the panel in place, or sending it anew); a created meeting's links and buttons.
 
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::TgBot;
-use super::callback::Callback;
+use super::callback::{Callback, Manage};
 use super::state::{Draft, Step};
 use super::texts::{Texts, ellipsize, esc_short};
 use super::topic::TOPIC_MAX_CHARS;
-use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
+use crate::telemost::model::{Conference, StreamAccess, WaitingRoomLevel};
 
 /// The panel's text and buttons for the draft's current step, with an optional note on top
 /// (an error, or a hint).
@@ -160,6 +160,75 @@ pub async fn show(
     }
     let sent = bot.send(chat, text, Some(markup)).await?;
     Ok(sent.id)
+}
+
+/// A button that manages meeting `conference`.
+pub fn manage_button(label: &str, conference: &str, action: Manage) -> InlineKeyboardButton {
+    let cb = Callback::Manage {
+        conference: conference.to_owned(),
+        action,
+    };
+    InlineKeyboardButton::callback(label.to_owned(), cb.render())
+}
+
+/// The links of a meeting as URL buttons, and a button to share it (with its topic).
+pub fn link_keyboard(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(link_rows(t, c, topic))
+}
+
+fn link_rows(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> Vec<Vec<InlineKeyboardButton>> {
+    let mut rows = Vec::new();
+    let mut links = Vec::new();
+    if let Ok(url) = reqwest::Url::parse(&c.join_url) {
+        links.push(InlineKeyboardButton::url(t.button_join(), url));
+    }
+    if let Some(Ok(url)) = c.watch_url().map(reqwest::Url::parse) {
+        links.push(InlineKeyboardButton::url(t.button_watch(), url));
+    }
+    if !links.is_empty() {
+        rows.push(links);
+    }
+    // Sharing the watch link for a stream, the join link (and topic) for a meeting.
+    let shared = c.watch_url().unwrap_or(&c.join_url);
+    if let Ok(mut share) = reqwest::Url::parse("https://t.me/share/url") {
+        share.query_pairs_mut().append_pair("url", shared);
+        if let Some(topic) = topic {
+            share.query_pairs_mut().append_pair("text", topic);
+        }
+        rows.push(vec![InlineKeyboardButton::url(t.button_share(), share)]);
+    }
+    rows
+}
+
+/// The buttons under a created meeting: its links, sharing, and management.
+pub fn result_keyboard(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> InlineKeyboardMarkup {
+    let conference = c.id.as_str();
+    let mut rows = link_rows(t, c, topic);
+    // An id that could not travel in callback data gets no management buttons.
+    let probe = Callback::Manage {
+        conference: conference.to_owned(),
+        action: Manage::Info,
+    };
+    if Callback::parse(&probe.render()).is_some() {
+        rows.push(vec![
+            manage_button(t.button_details(), conference, Manage::Info),
+            manage_button(
+                t.button_change_waiting_room(),
+                conference,
+                Manage::ChooseWaitingRoom,
+            ),
+        ]);
+        rows.push(vec![
+            manage_button(t.button_add_cohosts(), conference, Manage::AddCohosts),
+            manage_button(
+                t.button_replace_cohosts(),
+                conference,
+                Manage::ReplaceCohosts,
+            ),
+            manage_button(t.button_clear_cohosts(), conference, Manage::ClearCohosts),
+        ]);
+    }
+    InlineKeyboardMarkup::new(rows)
 }
 
 #[cfg(test)]

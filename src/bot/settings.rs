@@ -117,11 +117,12 @@ pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
 
 /// A tap on the settings panel.
 pub async fn on_press(
-    bot: &TgBot,
-    q: &CallbackQuery,
+    bot: TgBot,
+    q: CallbackQuery,
     setting: Setting,
-    ctx: &Ctx,
+    ctx: std::sync::Arc<Ctx>,
 ) -> HandlerResult {
+    let (bot, q, ctx) = (&bot, &q, &*ctx);
     let t = lang_of(Some(&q.from));
     let Some(message) = q.message.as_ref() else {
         bot.answer(q, Some(t.stale_button())).await?;

@@ -206,6 +206,9 @@ impl Draft {
 /// A `Creating` step is stale after this long (Telemost calls give up within 30 s).
 const CREATING_STALE_SECS: i64 = 120;
 
+/// How many remembered cohosts the cohosts step offers (and so, how many pruning keeps).
+pub(crate) const SUGGESTED_COHOSTS: u32 = 6;
+
 #[cfg(test)]
 mod tests {
     use super::*;
