@@ -1,0 +1,254 @@
+//! Each chat's OAuth tokens (table `chat_tokens`): stored sealed with the database's key, bound
+//! to their chat, so a sealed value copied into another chat's row does not open there.
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{Connection, Row};
+
+use super::{BEGIN_WRITE, Db, Result, unix_now};
+
+/// A chat's OAuth tokens.
+pub struct Tokens {
+    pub access: SecretString,
+    /// Present when the token came from a Yandex login.
+    pub refresh: Option<SecretString>,
+    /// When the access token expires (unix seconds), when known.
+    pub expires_at: Option<i64>,
+}
+
+impl Tokens {
+    /// A token the user pasted: no refresh token, expiry unknown.
+    pub fn pasted(access: SecretString) -> Self {
+        Self {
+            access,
+            refresh: None,
+            expires_at: None,
+        }
+    }
+}
+
+/// What a chat's sealed access token is bound to (its associated data).
+pub(super) fn access_context(chat_id: i64) -> String {
+    format!("chat/{chat_id}/access")
+}
+
+fn refresh_context(chat_id: i64) -> String {
+    format!("chat/{chat_id}/refresh")
+}
+
+impl Db {
+    /// `tokens` sealed for `chat_id`'s row: (access, refresh).
+    fn seal_tokens(&self, chat_id: i64, tokens: &Tokens) -> (String, Option<String>) {
+        let access = self.cipher.seal(&access_context(chat_id), &tokens.access);
+        let refresh = tokens
+            .refresh
+            .as_ref()
+            .map(|r| self.cipher.seal(&refresh_context(chat_id), r));
+        (access, refresh)
+    }
+
+    /// Stores (replacing) the chat's tokens, sealed. `set_by` is who set them; `None` (a
+    /// refresh) keeps the recorded one.
+    pub async fn set_token(
+        &self,
+        chat_id: i64,
+        tokens: &Tokens,
+        set_by: Option<i64>,
+    ) -> Result<()> {
+        let (access, refresh) = self.seal_tokens(chat_id, tokens);
+        sqlx::query(
+            "INSERT INTO chat_tokens (chat_id, token, refresh_token, expires_at, set_by, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (chat_id) DO UPDATE
+             SET token = excluded.token, refresh_token = excluded.refresh_token,
+                 expires_at = excluded.expires_at,
+                 set_by = COALESCE(excluded.set_by, chat_tokens.set_by),
+                 updated_at = excluded.updated_at",
+        )
+        .bind(chat_id)
+        .bind(access)
+        .bind(refresh)
+        .bind(tokens.expires_at)
+        .bind(set_by)
+        .bind(unix_now())
+        .execute(&mut *self.writer().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the chat's tokens with `new` only if its access token is still `old` (a refresh
+    /// must not bring back a token forgotten or replaced meanwhile). Returns whether it did.
+    pub async fn replace_token(
+        &self,
+        chat_id: i64,
+        old: &SecretString,
+        new: &Tokens,
+    ) -> Result<bool> {
+        // A write transaction from its start: the check and the write see the same row, no
+        // writer in between. A transaction dropped unfinished (an error, a cancelled task) rolls
+        // back.
+        let mut conn = self.writer().await?;
+        let mut tx = conn.begin_with(BEGIN_WRITE).await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT token FROM chat_tokens WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let same = match current {
+            Some(sealed) => {
+                self.cipher
+                    .open(&access_context(chat_id), &sealed)?
+                    .expose_secret()
+                    == old.expose_secret()
+            }
+            None => false,
+        };
+        if !same {
+            return Ok(false);
+        }
+        let (access, refresh) = self.seal_tokens(chat_id, new);
+        sqlx::query(
+            "UPDATE chat_tokens SET token = ?, refresh_token = ?, expires_at = ?, updated_at = ?
+             WHERE chat_id = ?",
+        )
+        .bind(access)
+        .bind(refresh)
+        .bind(new.expires_at)
+        .bind(unix_now())
+        .bind(chat_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn token(&self, chat_id: i64) -> Result<Option<Tokens>> {
+        let row = sqlx::query(
+            "SELECT token, refresh_token, expires_at FROM chat_tokens WHERE chat_id = ?",
+        )
+        .bind(chat_id)
+        .fetch_optional(&mut *self.reader().await?)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let access = self
+            .cipher
+            .open(&access_context(chat_id), row.get::<&str, _>(0))?;
+        let refresh = match row.get::<Option<&str>, _>(1) {
+            Some(sealed) => Some(self.cipher.open(&refresh_context(chat_id), sealed)?),
+            None => None,
+        };
+        Ok(Some(Tokens {
+            access,
+            refresh,
+            expires_at: row.get(2),
+        }))
+    }
+
+    /// Returns whether there was a token to forget.
+    pub async fn forget_token(&self, chat_id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM chat_tokens WHERE chat_id = ?")
+            .bind(chat_id)
+            .execute(&mut *self.writer().await?)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::{ExposeSecret, SecretString};
+
+    use super::Tokens;
+    use crate::storage::StorageError;
+    use crate::storage::testing::{db, pasted};
+
+    #[tokio::test]
+    async fn tokens_are_per_chat() {
+        let (_dir, db) = db().await;
+        db.set_token(1, &pasted("one"), Some(1)).await.unwrap();
+        db.set_token(2, &pasted("two"), Some(2)).await.unwrap();
+        db.set_token(1, &pasted("uno"), Some(1)).await.unwrap();
+        let one = db.token(1).await.unwrap().unwrap();
+        assert_eq!(one.access.expose_secret(), "uno");
+        assert!(one.refresh.is_none());
+        assert_eq!(
+            db.token(2).await.unwrap().unwrap().access.expose_secret(),
+            "two"
+        );
+        assert!(db.forget_token(1).await.unwrap());
+        assert!(!db.forget_token(1).await.unwrap());
+        assert!(db.token(1).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_refresh_does_not_overwrite_a_newer_token() {
+        let (_dir, db) = db().await;
+        db.set_token(1, &pasted("old"), Some(1)).await.unwrap();
+        assert!(
+            db.replace_token(1, &SecretString::from("old"), &pasted("fresh"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.token(1).await.unwrap().unwrap().access.expose_secret(),
+            "fresh"
+        );
+        // The user set another token meanwhile: the refresh of the old one is dropped.
+        db.set_token(1, &pasted("theirs"), Some(1)).await.unwrap();
+        assert!(
+            !db.replace_token(1, &SecretString::from("fresh"), &pasted("x"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.token(1).await.unwrap().unwrap().access.expose_secret(),
+            "theirs"
+        );
+        // Or forgot it: nothing comes back.
+        db.forget_token(1).await.unwrap();
+        assert!(
+            !db.replace_token(1, &SecretString::from("theirs"), &pasted("x"))
+                .await
+                .unwrap()
+        );
+        assert!(db.token(1).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn refresh_tokens_and_expiry_round_trip() {
+        let (_dir, db) = db().await;
+        let t = Tokens {
+            access: SecretString::from("acc"),
+            refresh: Some(SecretString::from("ref")),
+            expires_at: Some(1_900_000_000),
+        };
+        db.set_token(-100, &t, Some(5)).await.unwrap();
+        let got = db.token(-100).await.unwrap().unwrap();
+        assert_eq!(got.access.expose_secret(), "acc");
+        assert_eq!(got.refresh.unwrap().expose_secret(), "ref");
+        assert_eq!(got.expires_at, Some(1_900_000_000));
+    }
+
+    #[tokio::test]
+    async fn tokens_are_sealed_and_bound_to_their_chat() {
+        let (dir, db) = db().await;
+        db.set_token(1, &pasted("y0_PLAINTEXT_CANARY"), Some(1))
+            .await
+            .unwrap();
+        // A sealed value copied into another chat's row does not open there.
+        sqlx::query("INSERT INTO chat_tokens (chat_id, token, updated_at) SELECT 2, token, 0 FROM chat_tokens WHERE chat_id = 1")
+            .execute(&mut *db.writer().await.unwrap())
+            .await
+            .unwrap();
+        assert!(matches!(db.token(2).await, Err(StorageError::Crypto(_))));
+        db.close().await;
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(
+                !bytes.windows(19).any(|w| w == b"y0_PLAINTEXT_CANARY"),
+                "plain token on disk"
+            );
+        }
+    }
+}
