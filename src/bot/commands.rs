@@ -1,17 +1,21 @@
-//! The slash commands. Each works in any dialogue state; `/meet` and `/stream` start a new
-//! dialogue, replacing the sender's unfinished one (in a group, other members' stay).
+//! The bot's own commands: what the `Command` enum parses (routed in `schema()`), and the
+//! commands that are about the chat's token and dialogue rather than a feature: `/start` and
+//! `/help`, `/token`, `/forget`, `/cancel`, and `/disconnect` outside a group.
+//!
+//! ```text
+//! user: /token y0_AgAAAA…        (deleted at once)
+//! bot:  Token saved, and your message with it deleted. Now /meet creates a meeting.
+//! user: /cancel
+//! bot:  There is nothing to cancel.
+//! ```
+
+use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::Me;
 use teloxide::utils::command::BotCommands;
 
-use super::dialogue;
-use super::state::{Draft, State};
-use super::topic::{Topic, TopicTooLong};
-use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
-use super::{groups, login, tokens};
-use crate::telemost::model::Title;
-use std::sync::Arc;
+use super::state::State;
+use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of, tokens};
 
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
@@ -30,152 +34,98 @@ pub enum Command {
     Cancel,
 }
 
-pub async fn on_command(
+/// `/help`, and `/start` without a /connect code.
+pub async fn help(bot: TgBot, msg: Message) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    bot.send(msg.chat.id, t.help(), None).await?;
+    Ok(())
+}
+
+/// `/disconnect` in a private chat: it is for groups.
+pub async fn groups_only(bot: TgBot, msg: Message) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    bot.send(msg.chat.id, t.connect_in_groups_only(), None)
+        .await?;
+    Ok(())
+}
+
+/// `/token [token]`: in a private chat, saves it (or asks for it); in a group, deletes it and
+/// warns.
+pub async fn token(
     bot: TgBot,
     msg: Message,
-    cmd: Command,
-    me: Me,
+    arg: String,
     dialogue: BotDialogue,
     state: State,
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
-    let private = msg.chat.is_private();
-    // After a /connect link, a token sent now is the group's, while the link's time lasts.
-    let (awaited_group, awaited_until) = match state {
-        State::AwaitingToken {
-            group: Some(group),
-            until,
-        } if tokens::still_valid(until) => (Some(group), until),
-        _ => (None, None),
-    };
-    // The commands' work is boxed: this future then holds only the command being run, not room
-    // for the largest of them (a thousand /meet in flight at once each kept ~9 KB otherwise).
-    match cmd {
-        Command::Start(code) if private && groups::looks_like_code(code.trim()) => {
-            Box::pin(groups::redeem(&bot, &msg, &dialogue, &ctx, code.trim())).await?;
+    if !msg.chat.is_private() {
+        if arg.trim().is_empty() {
+            bot.send(chat, t.token_only_in_private(), None).await?;
+            return Ok(());
         }
-        Command::Start(_) | Command::Help => {
-            bot.send(chat, t.help(), None).await?;
+        let deleted = bot.delete(chat, msg.id).await;
+        if let Err(e) = &deleted {
+            tracing::warn!(chat_id = chat.0, error = %super::redacted(e), "could not delete a token posted in a group");
         }
-        Command::Connect => Box::pin(groups::connect(&bot, &msg, &me, &ctx)).await?,
-        Command::Disconnect | Command::Forget if !private => {
-            Box::pin(groups::disconnect(&bot, &msg, &ctx)).await?
-        }
-        Command::Disconnect => {
-            bot.send(chat, t.connect_in_groups_only(), None).await?;
-        }
-        Command::Login => {
-            Box::pin(login::start(&bot, &msg, &dialogue, &ctx, awaited_group)).await?;
-        }
-        Command::Token(arg) if !private => {
-            if !arg.trim().is_empty() {
-                let deleted = bot.delete(chat, msg.id).await;
-                if let Err(e) = &deleted {
-                    tracing::warn!(chat_id = chat.0, error = %super::redacted(e), "could not delete a token posted in a group");
-                }
-                bot.send(chat, t.token_in_group(deleted.is_ok()), None)
-                    .await?;
-            } else {
-                bot.send(chat, t.token_only_in_private(), None).await?;
-            }
-        }
-        Command::Token(arg) if arg.trim().is_empty() => {
-            dialogue
-                .update(State::AwaitingToken {
-                    group: awaited_group,
-                    until: awaited_until,
-                })
-                .await?;
-            let prompt = match awaited_group {
-                Some(_) => t.connect_prompt(),
-                None => t.token_prompt(),
-            };
-            bot.send(chat, prompt, None).await?;
-        }
-        Command::Token(arg) => {
-            if Box::pin(tokens::save_token(&bot, &msg, &ctx, &arg, awaited_group)).await? {
-                dialogue.exit().await?;
-            } else {
-                // Malformed: the next message is taken as the token, as after a lone /token.
-                dialogue
-                    .update(State::AwaitingToken {
-                        group: awaited_group,
-                        until: awaited_until,
-                    })
-                    .await?;
-            }
-        }
-        Command::Forget => {
-            let text = if ctx.db.forget_token(chat.0).await? {
-                t.token_forgotten()
-            } else {
-                t.token_none_to_forget()
-            };
-            bot.send(chat, text, None).await?;
-        }
-        Command::Cancel => {
-            // The sender's own dialogue: in a group, other members' stay open.
-            let login = login::cancel(&ctx, chat);
-            let text = match state {
-                State::Idle | State::Unavailable if login => t.login_cancelled(),
-                State::Idle | State::Unavailable => t.nothing_to_cancel(),
-                _ => {
-                    dialogue.exit().await?;
-                    t.cancelled()
-                }
-            };
-            bot.send(chat, text, None).await?;
-        }
-        Command::Meet(arg) => {
-            let Some(user) = msg.from.as_ref() else {
-                return Ok(());
-            };
-            let (now, topic) = meet_args(&arg);
-            let (topic, note) = match topic {
-                Ok(topic) => (topic, None),
-                Err(e) => (None, Some(t.topic_too_long(e.chars))),
-            };
-            let draft = Draft {
-                topic,
-                ..Draft::meeting(user.id.0)
-            };
-            Box::pin(dialogue::start(bot, dialogue, &ctx, user, draft, note, now)).await?;
-        }
-        Command::History => Box::pin(super::history::show(&bot, &msg, &ctx)).await?,
-        Command::Settings => Box::pin(super::settings::show(&bot, &msg, &ctx)).await?,
-        Command::Stream(arg) => {
-            let Some(user) = msg.from.as_ref() else {
-                return Ok(());
-            };
-            let (title, note) = if arg.trim().is_empty() {
-                (None, None)
-            } else {
-                match Title::parse(&arg) {
-                    Ok(title) => (Some(title), None),
-                    Err(e) => (None, Some(t.invalid_input(&e))),
-                }
-            };
-            let draft = Draft::stream(user.id.0, title);
-            Box::pin(dialogue::start(
-                bot, dialogue, &ctx, user, draft, note, false,
-            ))
+        bot.send(chat, t.token_in_group(deleted.is_ok()), None)
             .await?;
-        }
+        return Ok(());
+    }
+    // After a /connect link, a token sent now is the group's, while the link's time lasts.
+    let (group, until) = tokens::awaited_group(&state);
+    let awaiting = State::AwaitingToken { group, until };
+    if arg.trim().is_empty() {
+        dialogue.update(awaiting).await?;
+        let prompt = match group {
+            Some(_) => t.connect_prompt(),
+            None => t.token_prompt(),
+        };
+        bot.send(chat, prompt, None).await?;
+    } else if tokens::save_token(&bot, &msg, &ctx, &arg, group).await? {
+        dialogue.exit().await?;
+    } else {
+        // Malformed: the next message is taken as the token, as after a lone /token.
+        dialogue.update(awaiting).await?;
     }
     Ok(())
 }
 
-/// `/meet [now] [topic]`: whether to create at once, and the topic.
-pub fn meet_args(arg: &str) -> (bool, Result<Option<Topic>, TopicTooLong>) {
-    let arg = arg.trim();
-    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
-    if matches!(first.to_lowercase().as_str(), "now" | "сейчас") {
-        (true, Topic::parse(rest))
+/// `/forget` in a private chat (in a group it is `/disconnect`).
+pub async fn forget(bot: TgBot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    let text = if ctx.db.forget_token(msg.chat.id.0).await? {
+        t.token_forgotten()
     } else {
-        (false, Topic::parse(arg))
-    }
+        t.token_none_to_forget()
+    };
+    bot.send(msg.chat.id, text, None).await?;
+    Ok(())
+}
+
+/// `/cancel`: the sender's own dialogue (in a group, other members' stay open), or the login
+/// being polled for the chat.
+pub async fn cancel(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    state: State,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    let login = ctx.stop_login(msg.chat.id);
+    let text = match state {
+        State::Idle | State::Unavailable if login => t.login_cancelled(),
+        State::Idle | State::Unavailable => t.nothing_to_cancel(),
+        _ => {
+            dialogue.exit().await?;
+            t.cancelled()
+        }
+    };
+    bot.send(msg.chat.id, text, None).await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -197,29 +147,5 @@ mod tests {
         assert_eq!(p("/stream"), Some(Command::Stream(String::new())));
         assert_eq!(p("/cancel"), Some(Command::Cancel));
         assert_eq!(p("/nope"), None);
-    }
-
-    #[test]
-    fn meet_takes_now_and_a_topic() {
-        let topic = |s: &str| Topic::parse(s).unwrap();
-        assert_eq!(meet_args(""), (false, Ok(None)));
-        assert_eq!(meet_args(" now "), (true, Ok(None)));
-        assert_eq!(meet_args("Сейчас"), (true, Ok(None)));
-        assert_eq!(
-            meet_args("Standup with design"),
-            (false, Ok(topic("Standup with design")))
-        );
-        assert_eq!(meet_args("now Standup"), (true, Ok(topic("Standup"))));
-        assert_eq!(
-            meet_args("nowhere near"),
-            (false, Ok(topic("nowhere near")))
-        );
-        let long = "x".repeat(super::super::topic::TOPIC_MAX_CHARS + 5);
-        assert_eq!(
-            meet_args(&long).1,
-            Err(TopicTooLong {
-                chars: super::super::topic::TOPIC_MAX_CHARS + 5
-            })
-        );
     }
 }

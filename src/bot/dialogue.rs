@@ -26,7 +26,7 @@ use super::panel::{panel, show};
 use super::perm;
 use super::state::{Draft, SUGGESTED_COHOSTS, State, Step};
 use super::texts::{Lang, Texts};
-use super::topic::Topic;
+use super::topic::{Topic, TopicTooLong};
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{Cohosts, Description, Email, Title};
@@ -56,7 +56,7 @@ async fn present(
 
 /// Starts a /meet or /stream dialogue from the chat's defaults, if the chat has a token to
 /// create with and the user may create here; `instant` creates at once (`/meet now`).
-pub async fn start(
+async fn start(
     bot: TgBot,
     dialogue: BotDialogue,
     ctx: &Ctx,
@@ -89,6 +89,65 @@ pub async fn start(
 
 /// How long Telemost may take before the user is shown that the meeting is being created.
 const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `/meet [now] [topic]`: a new meeting dialogue (or, with `now`, the meeting at once).
+pub async fn on_meet(
+    bot: TgBot,
+    msg: Message,
+    arg: String,
+    dialogue: BotDialogue,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let t = lang_of(Some(user));
+    let (now, topic) = meet_args(&arg);
+    let (topic, note) = match topic {
+        Ok(topic) => (topic, None),
+        Err(e) => (None, Some(t.topic_too_long(e.chars))),
+    };
+    let draft = Draft {
+        topic,
+        ..Draft::meeting(user.id.0)
+    };
+    start(bot, dialogue, &ctx, user, draft, note, now).await
+}
+
+/// `/stream [title]`: a new live stream dialogue.
+pub async fn on_stream(
+    bot: TgBot,
+    msg: Message,
+    arg: String,
+    dialogue: BotDialogue,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let t = lang_of(Some(user));
+    let (title, note) = if arg.trim().is_empty() {
+        (None, None)
+    } else {
+        match Title::parse(&arg) {
+            Ok(title) => (Some(title), None),
+            Err(e) => (None, Some(t.invalid_input(&e))),
+        }
+    };
+    let draft = Draft::stream(user.id.0, title);
+    start(bot, dialogue, &ctx, user, draft, note, false).await
+}
+
+/// `/meet [now] [topic]`: whether to create at once, and the topic.
+pub fn meet_args(arg: &str) -> (bool, Result<Option<Topic>, TopicTooLong>) {
+    let arg = arg.trim();
+    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    if matches!(first.to_lowercase().as_str(), "now" | "сейчас") {
+        (true, Topic::parse(rest))
+    } else {
+        (false, Topic::parse(arg))
+    }
+}
 
 /// Text (or anything else) sent while a draft is open.
 pub async fn receive_draft_text(
@@ -471,4 +530,33 @@ pub async fn idle_message(bot: TgBot, msg: Message) -> HandlerResult {
         bot.send(msg.chat.id, reply, None).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meet_takes_now_and_a_topic() {
+        let topic = |s: &str| Topic::parse(s).unwrap();
+        assert_eq!(meet_args(""), (false, Ok(None)));
+        assert_eq!(meet_args(" now "), (true, Ok(None)));
+        assert_eq!(meet_args("Сейчас"), (true, Ok(None)));
+        assert_eq!(
+            meet_args("Standup with design"),
+            (false, Ok(topic("Standup with design")))
+        );
+        assert_eq!(meet_args("now Standup"), (true, Ok(topic("Standup"))));
+        assert_eq!(
+            meet_args("nowhere near"),
+            (false, Ok(topic("nowhere near")))
+        );
+        let long = "x".repeat(super::super::topic::TOPIC_MAX_CHARS + 5);
+        assert_eq!(
+            meet_args(&long).1,
+            Err(TopicTooLong {
+                chars: super::super::topic::TOPIC_MAX_CHARS + 5
+            })
+        );
+    }
 }

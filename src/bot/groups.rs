@@ -13,6 +13,8 @@
 //! The code in the link is random (128 bits), single-use, valid for 10 minutes, and bound to the
 //! group and to the admin who asked for it.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::OsRng;
@@ -43,7 +45,8 @@ pub fn looks_like_code(payload: &str) -> bool {
 }
 
 /// `/connect` in a group: a deep link for the admin to continue in private.
-pub async fn connect(bot: &TgBot, msg: &Message, me: &Me, ctx: &Ctx) -> HandlerResult {
+pub async fn connect(bot: TgBot, msg: Message, me: Me, ctx: Arc<Ctx>) -> HandlerResult {
+    let (bot, msg) = (&bot, &msg);
     let t = lang_of(msg.from.as_ref());
     if msg.chat.is_private() {
         bot.send(msg.chat.id, t.connect_in_groups_only(), None)
@@ -74,7 +77,8 @@ pub async fn connect(bot: &TgBot, msg: &Message, me: &Me, ctx: &Ctx) -> HandlerR
 }
 
 /// `/disconnect` (and `/forget`) in a group: admins only.
-pub async fn disconnect(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
+pub async fn disconnect(bot: TgBot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    let (bot, msg) = (&bot, &msg);
     let t = lang_of(msg.from.as_ref());
     if perm::admin_sender(bot, msg).await?.is_none() {
         return Ok(());
@@ -90,12 +94,13 @@ pub async fn disconnect(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult 
 
 /// `/start <code>` in a private chat: the admin arrives from a /connect link.
 pub async fn redeem(
-    bot: &TgBot,
-    msg: &Message,
-    dialogue: &BotDialogue,
-    ctx: &Ctx,
-    code: &str,
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    ctx: Arc<Ctx>,
+    code: String,
 ) -> HandlerResult {
+    let (bot, msg, code) = (&bot, &msg, code.trim());
     let t = lang_of(msg.from.as_ref());
     let Some(user) = msg.from.as_ref() else {
         return Ok(());

@@ -20,7 +20,7 @@ use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 /// How many meetings /history lists.
 pub const HISTORY_LEN: u32 = 10;
 
-pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
+pub async fn show(bot: TgBot, msg: Message, ctx: std::sync::Arc<Ctx>) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let meetings = ctx.db.recent_meetings(msg.chat.id.0, HISTORY_LEN).await?;
     let text = if meetings.is_empty() {

@@ -15,6 +15,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 use tokio::time::Instant;
 
+use super::state::State;
 use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::oauth::{DeviceCode, Grant, OAuthError, Poll};
 
@@ -23,12 +24,14 @@ const DEVICE_NAME: &str = "Telemost bot for Telegram";
 
 /// `/login` in a private chat; `group` when it follows a /connect link.
 pub async fn start(
-    bot: &TgBot,
-    msg: &Message,
-    dialogue: &BotDialogue,
-    ctx: &Arc<Ctx>,
-    group: Option<i64>,
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    state: State,
+    ctx: Arc<Ctx>,
 ) -> HandlerResult {
+    let (bot, msg, ctx) = (&bot, &msg, &ctx);
+    let (group, _) = super::tokens::awaited_group(&state);
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
     let Some(user) = msg.from.clone() else {
@@ -78,18 +81,6 @@ pub async fn start(
         previous.abort();
     }
     Ok(())
-}
-
-/// Stops the login in progress in `chat`; whether there was one.
-pub fn cancel(ctx: &Ctx, chat: ChatId) -> bool {
-    let handle = ctx.logins.lock().ok().and_then(|mut l| l.remove(&chat.0));
-    match handle {
-        Some(h) if !h.is_finished() => {
-            h.abort();
-            true
-        }
-        _ => false,
-    }
 }
 
 /// Polls Yandex until the user allows or denies access, or the code expires.

@@ -80,6 +80,20 @@ pub struct Ctx {
     pub refreshing: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+impl Ctx {
+    /// Stops the login being polled for `chat`; whether there was one.
+    pub fn stop_login(&self, chat: ChatId) -> bool {
+        let handle = self.logins.lock().ok().and_then(|mut l| l.remove(&chat.0));
+        match handle {
+            Some(h) if !h.is_finished() => {
+                h.abort();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The user's texts, by their Telegram language.
 pub fn lang_of(user: Option<&User>) -> &'static dyn Texts {
     Lang::from_code(user.and_then(|u| u.language_code.as_deref())).texts()
@@ -171,9 +185,40 @@ fn scrub_bot_token(s: &str) -> String {
 pub fn schema() -> UpdateHandler<HandlerError> {
     use dptree::case;
 
+    // Every command, each to its handler. They work in any dialogue state; /meet and /stream
+    // replace the sender's unfinished dialogue.
+    let commands = teloxide::filter_command::<Command, _>()
+        .branch(
+            case![Command::Start(code)]
+                .filter(|code: String, msg: Message| {
+                    msg.chat.is_private() && groups::looks_like_code(code.trim())
+                })
+                .endpoint(groups::redeem),
+        )
+        .branch(
+            dptree::filter(|c: Command| matches!(c, Command::Start(_) | Command::Help))
+                .endpoint(commands::help),
+        )
+        .branch(case![Command::Meet(arg)].endpoint(dialogue::on_meet))
+        .branch(case![Command::Stream(arg)].endpoint(dialogue::on_stream))
+        .branch(case![Command::Token(arg)].endpoint(commands::token))
+        .branch(case![Command::Login].endpoint(login::start))
+        .branch(case![Command::Connect].endpoint(groups::connect))
+        .branch(
+            dptree::filter(|c: Command, msg: Message| {
+                matches!(c, Command::Disconnect | Command::Forget) && !msg.chat.is_private()
+            })
+            .endpoint(groups::disconnect),
+        )
+        .branch(case![Command::Disconnect].endpoint(commands::groups_only))
+        .branch(case![Command::Forget].endpoint(commands::forget))
+        .branch(case![Command::History].endpoint(history::show))
+        .branch(case![Command::Settings].endpoint(settings::show))
+        .branch(case![Command::Cancel].endpoint(commands::cancel));
+
     let messages = Update::filter_message()
         .chain(store::enter())
-        .branch(teloxide::filter_command::<Command, _>().endpoint(commands::on_command))
+        .branch(commands)
         .branch(
             case![State::Unavailable].endpoint(|bot: TgBot, msg: Message| async move {
                 let t = lang_of(msg.from.as_ref());

@@ -102,7 +102,8 @@ fn keyboard(t: &dyn Texts, s: &ChatSettings, group: bool) -> InlineKeyboardMarku
 }
 
 /// `/settings`.
-pub async fn show(bot: &TgBot, msg: &Message, ctx: &Ctx) -> HandlerResult {
+pub async fn show(bot: TgBot, msg: Message, ctx: std::sync::Arc<Ctx>) -> HandlerResult {
+    let (bot, msg) = (&bot, &msg);
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
     let group = !msg.chat.is_private();

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use teloxide::prelude::*;
 use teloxide::types::User;
 
+use super::state::State;
 use super::{Ctx, HandlerError, TgBot, lang_of};
 use crate::oauth::Grant;
 use crate::storage::{Tokens, unix_now};
@@ -18,6 +19,18 @@ pub const CONNECT_CODE_TTL_SECS: i64 = 600;
 /// Whether a deadline (unix seconds) has not passed; no deadline is no longer valid.
 pub fn still_valid(until: Option<i64>) -> bool {
     until.is_some_and(|u| unix_now() <= u)
+}
+
+/// The group a token sent now is for, and until when: after a /connect link, while the link's
+/// time lasts.
+pub fn awaited_group(state: &State) -> (Option<i64>, Option<i64>) {
+    match state {
+        State::AwaitingToken {
+            group: Some(group),
+            until,
+        } if still_valid(*until) => (Some(*group), *until),
+        _ => (None, None),
+    }
 }
 
 /// The longest token we accept; Yandex's are about 60 characters.
