@@ -14,8 +14,10 @@ use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::utils::command::BotCommands;
 
+use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::state::State;
-use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of, tokens};
+use super::store::BotDialogue;
+use super::tokens;
 
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
@@ -68,7 +70,7 @@ pub async fn token(
         }
         let deleted = bot.delete(chat, msg.id).await;
         if let Err(e) = &deleted {
-            tracing::warn!(chat_id = chat.0, error = %super::redacted(e), "could not delete a token posted in a group");
+            tracing::warn!(chat_id = chat.0, error = %super::core::redacted(e), "could not delete a token posted in a group");
         }
         bot.send(chat, t.token_in_group(deleted.is_ok()), None)
             .await?;

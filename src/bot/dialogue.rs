@@ -22,12 +22,13 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, User};
 
 use super::callback::Callback;
+use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::panel::{panel, show};
 use super::perm;
 use super::state::{Draft, SUGGESTED_COHOSTS, State, Step};
+use super::store::BotDialogue;
 use super::texts::{Lang, Texts};
 use super::topic::{Topic, TopicTooLong};
-use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{Cohosts, Description, Email, Title};
 use std::sync::Arc;
@@ -310,7 +311,7 @@ pub async fn on_press(
     };
     let (answered, acted) = tokio::join!(answer_bot.answer(&q, None), act);
     if let Err(e) = answered {
-        tracing::warn!(error = %super::redacted(&e), "could not answer a button press");
+        tracing::warn!(error = %super::core::redacted(&e), "could not answer a button press");
     }
     acted
 }
@@ -331,7 +332,7 @@ async fn not_yours_or_stale(
     t: &'static dyn Texts,
     dialogue: &BotDialogue,
     pressed_on: Option<MessageId>,
-) -> Result<&'static str, super::HandlerError> {
+) -> Result<&'static str, super::core::HandlerError> {
     let other = match pressed_on {
         Some(m) => dialogue.owner_of(m.0).await?,
         None => None,
@@ -426,7 +427,7 @@ async fn create(
             match shown {
                 Ok(id) => panel = Some(id),
                 // Only the note is lost; the links still come.
-                Err(e) => tracing::warn!(error = %super::redacted(&e), "could not show progress"),
+                Err(e) => tracing::warn!(error = %super::core::redacted(&e), "could not show progress"),
             }
             created
         }
@@ -453,7 +454,7 @@ async fn create(
                 .record_meeting(chat, user, owner, &request, &conference, topic)
                 .await;
             if !recorded && let Err(e) = bot.send(chat, t.record_failed(), None).await {
-                tracing::warn!(error = %super::redacted(&e), "could not say a meeting went unrecorded");
+                tracing::warn!(error = %super::core::redacted(&e), "could not say a meeting went unrecorded");
             }
             if let Err(e) = dialogue.exit().await {
                 tracing::error!(chat_id = chat.0, error = %e, "could not end a finished dialogue");

@@ -22,8 +22,9 @@ use chacha20poly1305::aead::rand_core::RngCore;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me};
 
+use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::state::State;
-use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use super::store::BotDialogue;
 use super::{perm, tokens};
 use crate::storage::Redeemed;
 use crate::storage::unix_now;

@@ -12,8 +12,8 @@ use std::fmt::Write;
 
 use teloxide::prelude::*;
 
+use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::texts::{Texts, esc, esc_short};
-use super::{Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 

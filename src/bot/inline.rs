@@ -18,10 +18,10 @@ use teloxide::types::{
     InlineQueryResultsButtonKind, InputMessageContent, InputMessageContentText, ParseMode,
 };
 
+use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::state::Draft;
 use super::texts::ellipsize;
 use super::topic::Topic;
-use super::{Ctx, HandlerResult, TgBot, lang_of};
 use crate::telemost::model::Title;
 
 /// Result ids: what the user chose.
@@ -119,7 +119,7 @@ pub async fn on_chosen(
     };
     let t = lang_of(Some(&r.from));
     let result = create_for(&bot, &r, &inline_id, &ctx).await;
-    if let Err(super::HandlerError::Storage(_)) = &result {
+    if let Err(super::core::HandlerError::Storage(_)) = &result {
         let none = InlineKeyboardMarkup::default();
         let _ = bot.edit_inline(&inline_id, t.internal_error(), none).await;
     }

@@ -15,8 +15,9 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 use tokio::time::Instant;
 
+use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::state::State;
-use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
+use super::store::BotDialogue;
 use crate::oauth::{DeviceCode, Grant, OAuthError, Poll};
 
 /// What Yandex is told the app is, on its confirmation page.

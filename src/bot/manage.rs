@@ -24,10 +24,11 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::utils::render::RenderMessageTextHelper;
 
 use super::callback::{Callback, Manage};
+use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::panel::{manage_button, result_keyboard};
 use super::state::State;
+use super::store::BotDialogue;
 use super::texts::{Texts, esc, esc_short};
-use super::{BotDialogue, Ctx, HandlerResult, TgBot, lang_of};
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{Cohosts, Conference, UpdateConference, WaitingRoomLevel};
 
@@ -60,7 +61,7 @@ async fn manage_token(
     chat: ChatId,
     user: &teloxide::types::User,
     meeting: &MeetingRecord,
-) -> Result<Option<SecretString>, super::HandlerError> {
+) -> Result<Option<SecretString>, super::core::HandlerError> {
     Ok(match meeting.token_owner {
         Some(owner) => ctx.token_of(owner).await?,
         None => ctx.token_for(chat, user).await?.map(|(_, t)| t),

@@ -9,9 +9,10 @@ use secrecy::{ExposeSecret, SecretString};
 use teloxide::prelude::*;
 use teloxide::types::User;
 
+use super::core::Ctx;
+use super::texts;
 use super::texts::Texts;
 use super::tokens::{REFRESH_AHEAD, tokens_from};
-use super::{Ctx, texts};
 use crate::storage::{MeetingRecord, StorageError, Tokens};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{Conference, CreateConference};

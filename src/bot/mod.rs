@@ -4,6 +4,7 @@
 mod admission;
 pub mod callback;
 pub mod commands;
+pub mod core;
 pub mod dialogue;
 mod groups;
 mod history;
@@ -23,7 +24,6 @@ pub mod texts;
 pub mod tokens;
 pub mod topic;
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::task::Poll;
@@ -33,11 +33,11 @@ use secrecy::ExposeSecret;
 use teloxide::dispatching::{ShutdownToken, UpdateHandler};
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, User};
+use teloxide::types::BotCommand;
 use teloxide::update_listeners::Polling;
 use thiserror::Error;
 use tokio::sync::Semaphore;
-use tokio::task::{AbortHandle, JoinHandle};
+use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::oauth::YandexOAuth;
@@ -46,140 +46,13 @@ use crate::telemost::TelemostClient;
 use admission::Admission;
 use callback::Callback;
 use commands::Command;
+pub use core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of, redacted};
 use dptree::di::DependencyMap;
 use lanes::Lanes;
 pub use outbox::Outbox;
 use state::State;
 pub use store::BotDialogue;
-use texts::{Lang, Texts};
-
-/// What the handlers talk to Telegram through: rate-limited, resending after a 429.
-pub type TgBot = Arc<Outbox>;
-pub type HandlerResult = Result<(), HandlerError>;
-
-#[derive(Debug, Error)]
-pub enum HandlerError {
-    #[error("Telegram request failed: {}", redacted(.0))]
-    Telegram(#[from] teloxide::RequestError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
-
-/// What every handler can reach: the database, the Telemost client, Yandex OAuth.
-pub struct Ctx {
-    pub db: Db,
-    pub telemost: TelemostClient,
-    /// `None` when no Yandex OAuth app is configured: /login explains, refresh is skipped.
-    pub oauth: Option<YandexOAuth>,
-    /// One "second" of the device flow's intervals (tests shorten it).
-    pub oauth_time_unit: Duration,
-    /// Device logins being polled, by the private chat they were started in.
-    pub logins: std::sync::Mutex<HashMap<i64, AbortHandle>>,
-    /// One refresh per token owner at a time: a refresh token is used once (Yandex issues a new
-    /// one with the new access token), so a second refresh of the same token would fail.
-    pub refreshing: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl Ctx {
-    /// Stops the login being polled for `chat`; whether there was one.
-    pub fn stop_login(&self, chat: ChatId) -> bool {
-        let handle = self.logins.lock().ok().and_then(|mut l| l.remove(&chat.0));
-        match handle {
-            Some(h) if !h.is_finished() => {
-                h.abort();
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
-/// The user's texts, by their Telegram language.
-pub fn lang_of(user: Option<&User>) -> &'static dyn Texts {
-    Lang::from_code(user.and_then(|u| u.language_code.as_deref())).texts()
-}
-
-/// Cuts an HTML reply to Telegram's limit of 4096 UTF-16 code units, never inside a tag or an
-/// entity (which Telegram would refuse to parse), and closes the tags the cut left open.
-pub fn fit(mut text: String) -> String {
-    const LIMIT: usize = 4096;
-    if text.encode_utf16().count() <= LIMIT {
-        return text;
-    }
-    // Room for the ellipsis and for closing a few tags.
-    let budget = LIMIT - 40;
-    let mut units = 0;
-    let mut cut = text
-        .char_indices()
-        .find(|(_, c)| {
-            units += c.len_utf16();
-            units > budget
-        })
-        .map_or(text.len(), |(i, _)| i);
-    let head = &text[..cut];
-    // Back off a half-written tag or entity.
-    if let Some(lt) = head.rfind('<')
-        && head[lt..].find('>').is_none()
-    {
-        cut = lt;
-    }
-    let head = &text[..cut];
-    if let Some(amp) = head.rfind('&')
-        && head[amp..].find(';').is_none()
-    {
-        cut = amp;
-    }
-    text.truncate(cut);
-    let open = open_tags(&text);
-    text.push('…');
-    for tag in open.iter().rev() {
-        text.push_str(&format!("</{tag}>"));
-    }
-    text
-}
-
-/// The tags still open at the end of `html` (our texts use only simple ones: b, i, code).
-fn open_tags(html: &str) -> Vec<String> {
-    let mut open: Vec<String> = Vec::new();
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        let Some(gt) = rest[lt..].find('>') else {
-            break;
-        };
-        let tag = &rest[lt + 1..lt + gt];
-        if let Some(name) = tag.strip_prefix('/') {
-            if let Some(i) = open.iter().rposition(|t| t == name) {
-                open.remove(i);
-            }
-        } else if let Some(name) = tag.split_whitespace().next() {
-            open.push(name.to_owned());
-        }
-        rest = &rest[lt + gt + 1..];
-    }
-    open
-}
-
-/// A Telegram error as text, with the bot token cut out of any URL in it (reqwest's errors
-/// carry the request URL, which is `…/bot<token>/<method>`).
-pub fn redacted(e: &impl std::fmt::Display) -> String {
-    scrub_bot_token(&e.to_string())
-}
-
-fn scrub_bot_token(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("/bot") {
-        out.push_str(&rest[..i + 4]);
-        rest = &rest[i + 4..];
-        let end = rest.find(['/', ' ', ')', '"']).unwrap_or(rest.len());
-        if end > 0 {
-            out.push_str("<redacted>");
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
+use texts::Lang;
 
 /// The whole update handling: every route in one place. `in_lanes` runs it for each update.
 pub fn schema() -> UpdateHandler<HandlerError> {
@@ -618,40 +491,5 @@ mod tests {
         );
         let result = fine.dispatch(dptree::deps![update]).await;
         assert!(matches!(result, ControlFlow::Break(Ok(()))));
-    }
-
-    #[test]
-    fn bot_token_is_scrubbed_from_urls() {
-        let s = "error sending request for url (https://api.telegram.org/bot123:AA-bb_cc/getMe)";
-        assert_eq!(
-            scrub_bot_token(s),
-            "error sending request for url (https://api.telegram.org/bot<redacted>/getMe)"
-        );
-        assert_eq!(scrub_bot_token("no url here"), "no url here");
-        assert_eq!(scrub_bot_token("x/bot"), "x/bot");
-    }
-
-    #[test]
-    fn fit_never_cuts_html_apart() {
-        let text = format!("<b>{}</b>", "&amp;".repeat(1000));
-        let cut = fit(text);
-        assert!(cut.encode_utf16().count() <= 4096);
-        assert!(cut.ends_with("…</b>"), "{}", &cut[cut.len() - 20..]);
-        let body = &cut[3..cut.len() - "…</b>".len()];
-        assert!(
-            body.split("&amp;").all(|piece| piece.is_empty()),
-            "a cut entity"
-        );
-    }
-
-    #[test]
-    fn fit_respects_utf16_units() {
-        assert_eq!(fit("hi".into()), "hi");
-        let long = "😀".repeat(3000); // 6000 UTF-16 units
-        let cut = fit(long);
-        assert!(cut.encode_utf16().count() <= 4096);
-        assert!(cut.ends_with('…'));
-        let exact = "a".repeat(4096);
-        assert_eq!(fit(exact.clone()), exact);
     }
 }

@@ -103,7 +103,7 @@ impl Outbox {
         text: impl Into<String>,
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<Message, RequestError> {
-        let text = super::fit(text.into());
+        let text = fit(text.into());
         let topic = Self::topic_for(chat);
         self.pace(Some(chat)).await;
         resend_on_429(|| {
@@ -129,7 +129,7 @@ impl Outbox {
         text: impl Into<String>,
         markup: InlineKeyboardMarkup,
     ) -> Result<(), RequestError> {
-        let text = super::fit(text.into());
+        let text = fit(text.into());
         // Edits count towards the overall limit, not the per-chat one: they add no message.
         self.pace(None).await;
         resend_on_429(|| {
@@ -150,7 +150,7 @@ impl Outbox {
         text: impl Into<String>,
         markup: InlineKeyboardMarkup,
     ) -> Result<(), RequestError> {
-        let text = super::fit(text.into());
+        let text = fit(text.into());
         self.pace(None).await;
         resend_on_429(|| {
             self.bot
@@ -304,6 +304,66 @@ impl Limiter {
     }
 }
 
+/// Cuts an HTML reply to Telegram's limit of 4096 UTF-16 code units, never inside a tag or an
+/// entity (which Telegram would refuse to parse), and closes the tags the cut left open.
+pub fn fit(mut text: String) -> String {
+    const LIMIT: usize = 4096;
+    if text.encode_utf16().count() <= LIMIT {
+        return text;
+    }
+    // Room for the ellipsis and for closing a few tags.
+    let budget = LIMIT - 40;
+    let mut units = 0;
+    let mut cut = text
+        .char_indices()
+        .find(|(_, c)| {
+            units += c.len_utf16();
+            units > budget
+        })
+        .map_or(text.len(), |(i, _)| i);
+    let head = &text[..cut];
+    // Back off a half-written tag or entity.
+    if let Some(lt) = head.rfind('<')
+        && head[lt..].find('>').is_none()
+    {
+        cut = lt;
+    }
+    let head = &text[..cut];
+    if let Some(amp) = head.rfind('&')
+        && head[amp..].find(';').is_none()
+    {
+        cut = amp;
+    }
+    text.truncate(cut);
+    let open = open_tags(&text);
+    text.push('…');
+    for tag in open.iter().rev() {
+        text.push_str(&format!("</{tag}>"));
+    }
+    text
+}
+
+/// The tags still open at the end of `html` (our texts use only simple ones: b, i, code).
+fn open_tags(html: &str) -> Vec<String> {
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        let Some(gt) = rest[lt..].find('>') else {
+            break;
+        };
+        let tag = &rest[lt + 1..lt + gt];
+        if let Some(name) = tag.strip_prefix('/') {
+            if let Some(i) = open.iter().rposition(|t| t == name) {
+                open.remove(i);
+            }
+        } else if let Some(name) = tag.split_whitespace().next() {
+            open.push(name.to_owned());
+        }
+        rest = &rest[lt + gt + 1..];
+    }
+    open
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +406,29 @@ mod tests {
             .collect();
         assert!(waits[..30].iter().all(|w| w.is_zero()));
         assert!(waits[30] > Duration::ZERO && waits[30] <= Duration::from_millis(34));
+    }
+
+    #[test]
+    fn fit_never_cuts_html_apart() {
+        let text = format!("<b>{}</b>", "&amp;".repeat(1000));
+        let cut = fit(text);
+        assert!(cut.encode_utf16().count() <= 4096);
+        assert!(cut.ends_with("…</b>"), "{}", &cut[cut.len() - 20..]);
+        let body = &cut[3..cut.len() - "…</b>".len()];
+        assert!(
+            body.split("&amp;").all(|piece| piece.is_empty()),
+            "a cut entity"
+        );
+    }
+
+    #[test]
+    fn fit_respects_utf16_units() {
+        assert_eq!(fit("hi".into()), "hi");
+        let long = "😀".repeat(3000); // 6000 UTF-16 units
+        let cut = fit(long);
+        assert!(cut.encode_utf16().count() <= 4096);
+        assert!(cut.ends_with('…'));
+        let exact = "a".repeat(4096);
+        assert_eq!(fit(exact.clone()), exact);
     }
 }

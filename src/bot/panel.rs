@@ -4,8 +4,8 @@
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
-use super::TgBot;
 use super::callback::{Callback, Manage};
+use super::core::TgBot;
 use super::state::{Draft, Step};
 use super::texts::{Texts, ellipsize, esc_short};
 use super::topic::TOPIC_MAX_CHARS;
@@ -155,7 +155,9 @@ pub async fn show(
     if let Some(id) = panel {
         match bot.edit(chat, id, text.clone(), markup.clone()).await {
             Ok(()) => return Ok(id),
-            Err(e) => tracing::debug!(error = %super::redacted(&e), "edit failed, sending anew"),
+            Err(e) => {
+                tracing::debug!(error = %super::core::redacted(&e), "edit failed, sending anew")
+            }
         }
     }
     let sent = bot.send(chat, text, Some(markup)).await?;

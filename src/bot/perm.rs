@@ -4,7 +4,7 @@
 use teloxide::prelude::*;
 use teloxide::types::{Me, User};
 
-use super::{HandlerError, TgBot, lang_of};
+use super::core::{HandlerError, TgBot, lang_of};
 use crate::storage::{ChatSettings, MeetingRecord};
 
 /// Whether `user` administers `chat` (creator or administrator), as Telegram says now.

@@ -16,12 +16,12 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::{Callback, Setting};
+use super::core::{HandlerResult, TgBot, lang_of};
 use super::texts::Texts;
-use super::{HandlerResult, TgBot, lang_of};
 use crate::storage::ChatSettings;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
-use super::Ctx;
+use super::core::Ctx;
 
 fn text(t: &dyn Texts, s: &ChatSettings, group: bool) -> String {
     let wr = WaitingRoomLevel::parse(&s.waiting_room).unwrap_or_default();
@@ -166,7 +166,7 @@ pub async fn on_press(
         )
         .await
     {
-        tracing::debug!(error = %super::redacted(&e), "settings panel not edited");
+        tracing::debug!(error = %super::core::redacted(&e), "settings panel not edited");
     }
     Ok(())
 }

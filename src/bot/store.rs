@@ -10,7 +10,7 @@
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
-use super::HandlerError;
+use super::core::HandlerError;
 use super::state::State;
 use crate::storage::{Db, StorageError};
 

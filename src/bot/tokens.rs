@@ -8,8 +8,8 @@ use secrecy::SecretString;
 use teloxide::prelude::*;
 use teloxide::types::User;
 
+use super::core::{Ctx, HandlerError, TgBot, lang_of};
 use super::state::State;
-use super::{Ctx, HandlerError, TgBot, lang_of};
 use crate::oauth::Grant;
 use crate::storage::{Tokens, unix_now};
 
@@ -52,12 +52,12 @@ pub async fn save_token(
     ctx: &Ctx,
     raw: &str,
     group: Option<i64>,
-) -> Result<bool, super::HandlerError> {
+) -> Result<bool, super::core::HandlerError> {
     let t = lang_of(msg.from.as_ref());
     let Some(token) = parse_token(raw) else {
         // It may still be a token with a typo: do not leave it in the chat either.
         if let Err(e) = bot.delete(msg.chat.id, msg.id).await {
-            tracing::debug!(error = %super::redacted(&e), "could not delete a malformed token");
+            tracing::debug!(error = %super::core::redacted(&e), "could not delete a malformed token");
         }
         bot.send(msg.chat.id, t.token_malformed(), None).await?;
         return Ok(false);
@@ -71,7 +71,7 @@ pub async fn save_token(
         .await?;
     let deleted = bot.delete(msg.chat.id, msg.id).await;
     if let Err(e) = &deleted {
-        tracing::warn!(chat_id = msg.chat.id.0, error = %super::redacted(e), "could not delete a token message");
+        tracing::warn!(chat_id = msg.chat.id.0, error = %super::core::redacted(e), "could not delete a token message");
     }
     // Saved: a failed confirmation must not leave the bot waiting for a token, or the next
     // word typed would replace this one.
@@ -79,7 +79,7 @@ pub async fn save_token(
         .send(msg.chat.id, t.token_saved(deleted.is_ok()), None)
         .await
     {
-        tracing::warn!(error = %super::redacted(&e), "could not confirm a saved token");
+        tracing::warn!(error = %super::core::redacted(&e), "could not confirm a saved token");
     }
     Ok(true)
 }
@@ -103,12 +103,12 @@ pub async fn bind(
     // Saved: the confirmations are best-effort, so a failure (the bot muted in the group, say)
     // does not leave the admin's private chat waiting for another token.
     if let Err(e) = bot.send(private, t.group_token_saved(), None).await {
-        tracing::warn!(error = %super::redacted(&e), "could not confirm a group token");
+        tracing::warn!(error = %super::core::redacted(&e), "could not confirm a group token");
     }
     // The group's language is unknown: announce in the admin's.
     let announce = t.group_connected(&display_name(admin));
     if let Err(e) = bot.send(ChatId(group), announce, None).await {
-        tracing::warn!(error = %super::redacted(&e), "could not announce a connected group");
+        tracing::warn!(error = %super::core::redacted(&e), "could not announce a connected group");
     }
     Ok(true)
 }
@@ -126,7 +126,7 @@ pub async fn receive_group_token(
         return Ok(false);
     };
     if let Err(e) = bot.delete(msg.chat.id, msg.id).await {
-        tracing::warn!(error = %super::redacted(&e), "could not delete a token message");
+        tracing::warn!(error = %super::core::redacted(&e), "could not delete a token message");
     }
     bind(bot, ctx, group, admin, Tokens::pasted(token)).await?;
     Ok(true)

@@ -1,0 +1,102 @@
+//! What every handler is handed and returns: the context (database, Telemost, Yandex OAuth, the
+//! logins being polled), the Telegram handle, the handler error, the user's language, and
+//! Telegram errors with the bot token cut out. Below every feature; uses none of them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::types::User;
+use thiserror::Error;
+use tokio::task::AbortHandle;
+
+use super::outbox::Outbox;
+use super::texts::{Lang, Texts};
+use crate::oauth::YandexOAuth;
+use crate::storage::{Db, StorageError};
+use crate::telemost::TelemostClient;
+
+/// What the handlers talk to Telegram through: rate-limited, resending after a 429.
+pub type TgBot = Arc<Outbox>;
+pub type HandlerResult = Result<(), HandlerError>;
+
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    #[error("Telegram request failed: {}", redacted(.0))]
+    Telegram(#[from] teloxide::RequestError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What every handler can reach: the database, the Telemost client, Yandex OAuth.
+pub struct Ctx {
+    pub db: Db,
+    pub telemost: TelemostClient,
+    /// `None` when no Yandex OAuth app is configured: /login explains, refresh is skipped.
+    pub oauth: Option<YandexOAuth>,
+    /// One "second" of the device flow's intervals (tests shorten it).
+    pub oauth_time_unit: Duration,
+    /// Device logins being polled, by the private chat they were started in.
+    pub logins: std::sync::Mutex<HashMap<i64, AbortHandle>>,
+    /// One refresh per token owner at a time: a refresh token is used once (Yandex issues a new
+    /// one with the new access token), so a second refresh of the same token would fail.
+    pub refreshing: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Ctx {
+    /// Stops the login being polled for `chat`; whether there was one.
+    pub fn stop_login(&self, chat: ChatId) -> bool {
+        let handle = self.logins.lock().ok().and_then(|mut l| l.remove(&chat.0));
+        match handle {
+            Some(h) if !h.is_finished() => {
+                h.abort();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The user's texts, by their Telegram language.
+pub fn lang_of(user: Option<&User>) -> &'static dyn Texts {
+    Lang::from_code(user.and_then(|u| u.language_code.as_deref())).texts()
+}
+
+/// A Telegram error as text, with the bot token cut out of any URL in it (reqwest's errors
+/// carry the request URL, which is `…/bot<token>/<method>`).
+pub fn redacted(e: &impl std::fmt::Display) -> String {
+    scrub_bot_token(&e.to_string())
+}
+
+fn scrub_bot_token(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("/bot") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let end = rest.find(['/', ' ', ')', '"']).unwrap_or(rest.len());
+        if end > 0 {
+            out.push_str("<redacted>");
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bot_token_is_scrubbed_from_urls() {
+        let s = "error sending request for url (https://api.telegram.org/bot123:AA-bb_cc/getMe)";
+        assert_eq!(
+            scrub_bot_token(s),
+            "error sending request for url (https://api.telegram.org/bot<redacted>/getMe)"
+        );
+        assert_eq!(scrub_bot_token("no url here"), "no url here");
+        assert_eq!(scrub_bot_token("x/bot"), "x/bot");
+    }
+}
