@@ -397,7 +397,9 @@ async fn create(
     };
     // Checked again: an admin may have turned "only admins" on since /meet, or the member may
     // no longer be an admin.
-    if !perm::may_create(bot, chat, user, &ctx.db.settings(chat.0).await?).await? {
+    if !chat.is_user()
+        && !perm::may_create(bot, chat, user, &ctx.db.settings(chat.0).await?).await?
+    {
         dialogue.exit().await?;
         let none = InlineKeyboardMarkup::default();
         show(bot, chat, panel, t.admins_only().to_owned(), none).await?;

@@ -1,3 +1,7 @@
+//! The Telemost API client: the calls the bot makes (create, read and change a conference, its
+//! cohosts), with retries of what may be retried, a timeout per request and an overall limit.
+//! Knows nothing of Telegram.
+
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;

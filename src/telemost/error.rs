@@ -1,3 +1,5 @@
+//! What can go wrong with a Telemost call, one variant per case the user is told about.
+
 use thiserror::Error;
 
 /// Everything that can go wrong with a Telemost call, one variant per case the user is told

@@ -1,3 +1,5 @@
+//! Everything the bot says in English (and to users whose language it does not speak).
+
 use super::{Texts, esc, esc_short};
 use crate::bot::topic::TOPIC_MAX_CHARS;
 use crate::telemost::TelemostError;

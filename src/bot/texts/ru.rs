@@ -1,3 +1,5 @@
+//! Everything the bot says in Russian, for users whose Telegram language is Russian.
+
 use super::{Texts, esc, esc_short};
 use crate::bot::topic::TOPIC_MAX_CHARS;
 use crate::telemost::TelemostError;
