@@ -28,7 +28,7 @@ impl Db {
         expires_at: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO connect_codes (code, group_id, admin_id, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO connect_codes (code, group_id, admin_id, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(code)
         .bind(group_id)
@@ -42,7 +42,7 @@ impl Db {
     /// Uses up a /connect code presented by `user_id` at `at` (unix seconds).
     pub async fn redeem_connect_code(&self, code: &str, user_id: i64, at: i64) -> Result<Redeemed> {
         let row = sqlx::query(
-            "SELECT group_id, admin_id, expires_at, used_at FROM connect_codes WHERE code = ?",
+            "SELECT group_id, admin_id, expires_at, used_at FROM connect_codes WHERE code = $1",
         )
         .bind(code)
         .fetch_optional(&mut *self.reader().await?)
@@ -62,12 +62,13 @@ impl Db {
             return Ok(Redeemed::Expired);
         }
         // The guard on used_at makes two simultaneous redemptions produce one winner.
-        let done =
-            sqlx::query("UPDATE connect_codes SET used_at = ? WHERE code = ? AND used_at IS NULL")
-                .bind(at)
-                .bind(code)
-                .execute(&mut *self.writer().await?)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE connect_codes SET used_at = $1 WHERE code = $2 AND used_at IS NULL",
+        )
+        .bind(at)
+        .bind(code)
+        .execute(&mut *self.writer().await?)
+        .await?;
         Ok(if done.rows_affected() == 1 {
             Redeemed::Group(group_id)
         } else {

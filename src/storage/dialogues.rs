@@ -8,7 +8,7 @@ use super::{Db, Result, unix_now};
 impl Db {
     /// `user`'s dialogue in `chat`, as the bot serialised it.
     pub async fn load_dialogue(&self, chat_id: i64, user_id: i64) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT state FROM dialogues WHERE chat_id = ? AND user_id = ?")
+        let row = sqlx::query("SELECT state FROM dialogues WHERE chat_id = $1 AND user_id = $2")
             .bind(chat_id)
             .bind(user_id)
             .fetch_optional(&mut *self.reader().await?)
@@ -26,7 +26,7 @@ impl Db {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO dialogues (chat_id, user_id, state, message_id, updated_at)
-             VALUES (?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (chat_id, user_id) DO UPDATE
              SET state = excluded.state, message_id = excluded.message_id,
                  updated_at = excluded.updated_at",
@@ -42,7 +42,7 @@ impl Db {
     }
 
     pub async fn delete_dialogue(&self, chat_id: i64, user_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM dialogues WHERE chat_id = ? AND user_id = ?")
+        sqlx::query("DELETE FROM dialogues WHERE chat_id = $1 AND user_id = $2")
             .bind(chat_id)
             .bind(user_id)
             .execute(&mut *self.writer().await?)
@@ -53,7 +53,7 @@ impl Db {
     /// The member of `chat` whose dialogue owns the buttons of `message`, if any.
     pub async fn dialogue_owner_of(&self, chat_id: i64, message: i32) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT user_id FROM dialogues WHERE chat_id = ? AND message_id = ? LIMIT 1",
+            "SELECT user_id FROM dialogues WHERE chat_id = $1 AND message_id = $2 LIMIT 1",
         )
         .bind(chat_id)
         .bind(i64::from(message))

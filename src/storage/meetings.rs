@@ -54,7 +54,7 @@ impl Db {
             "INSERT INTO meetings
              (chat_id, user_id, user_name, created_at, conference_id, join_url, watch_url, options,
               token_owner, topic)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(m.chat_id)
         .bind(m.user_id)
@@ -76,7 +76,7 @@ impl Db {
         let rows = sqlx::query(concat!(
             "SELECT ",
             meeting_columns!(),
-            " FROM meetings WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+            " FROM meetings WHERE chat_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
         ))
         .bind(chat_id)
         .bind(i64::from(limit))
@@ -95,7 +95,7 @@ impl Db {
         let row = sqlx::query(concat!(
             "SELECT ",
             meeting_columns!(),
-            " FROM meetings WHERE chat_id = ? AND conference_id = ? ORDER BY id DESC LIMIT 1"
+            " FROM meetings WHERE chat_id = $1 AND conference_id = $2 ORDER BY id DESC LIMIT 1"
         ))
         .bind(chat_id)
         .bind(conference_id)

@@ -7,10 +7,10 @@
 //! closing); each other file owns the queries for one thing stored, as an `impl Db` block.
 //!
 //! What is SQLite-specific is here: the connection setup in `Db::open`, the row type (`DbRow`)
-//! and `BEGIN IMMEDIATE` (`BEGIN_WRITE`), besides the migrations themselves and the `?`
-//! placeholders (sqlx-sqlite's; PostgreSQL's are `$1`…). The queries elsewhere are otherwise
-//! standard SQL PostgreSQL runs too (`ON CONFLICT … DO UPDATE`, `ROW_NUMBER() OVER`, `LIMIT`),
-//! with integers bound as `i64` and flags as `bool`.
+//! and `BEGIN IMMEDIATE` (`BEGIN_WRITE`), besides the migrations themselves. The queries
+//! elsewhere are standard SQL PostgreSQL runs too: numbered placeholders (`$1`, which sqlx's
+//! SQLite driver binds by number as PostgreSQL does), `ON CONFLICT … DO UPDATE`,
+//! `ROW_NUMBER() OVER`, `LIMIT`, with integers bound as `i64` and flags as `bool`.
 
 mod connect_codes;
 pub mod crypto;
@@ -192,7 +192,7 @@ impl Db {
         let mut conn = SqliteConnection::connect_with(&options).await?;
         sqlx::migrate!().run(&mut conn).await?;
 
-        let check: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        let check: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(KEY_CHECK)
             .fetch_optional(&mut conn)
             .await?;
@@ -210,7 +210,7 @@ impl Db {
             }
             None => {
                 let sealed = cipher.seal(KEY_CHECK, &SecretString::from("telemost-bot"));
-                sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?)")
+                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
                     .bind(KEY_CHECK)
                     .bind(sealed)
                     .execute(&mut conn)
@@ -244,7 +244,7 @@ impl Db {
         for row in rows {
             let chat_id: i64 = row.get(0);
             let plain = SecretString::from(row.get::<String, _>(1));
-            sqlx::query("UPDATE chat_tokens SET token = ? WHERE chat_id = ?")
+            sqlx::query("UPDATE chat_tokens SET token = $1 WHERE chat_id = $2")
                 .bind(self.cipher.seal(&access_context(chat_id), &plain))
                 .bind(chat_id)
                 .execute(&mut *self.writer().await?)

@@ -45,13 +45,13 @@ impl Db {
         let history_from = now - i64::from(policy.history_days) * 24 * 3600;
         let mut conn = self.writer().await?;
         let mut tx = conn.begin_with(BEGIN_WRITE).await?;
-        let dialogues = sqlx::query("DELETE FROM dialogues WHERE updated_at < ?")
+        let dialogues = sqlx::query("DELETE FROM dialogues WHERE updated_at < $1")
             .bind(stale)
             .execute(&mut *tx)
             .await?
             .rows_affected();
         let connect_codes =
-            sqlx::query("DELETE FROM connect_codes WHERE expires_at < ? OR used_at < ?")
+            sqlx::query("DELETE FROM connect_codes WHERE expires_at < $1 OR used_at < $2")
                 .bind(stale)
                 .bind(stale)
                 .execute(&mut *tx)
@@ -65,14 +65,14 @@ impl Db {
                          PARTITION BY chat_id ORDER BY last_used DESC, id DESC
                      ) AS recency
                      FROM chat_cohosts
-                 ) AS ranked WHERE recency > ?
+                 ) AS ranked WHERE recency > $1
              )",
         )
         .bind(i64::from(policy.keep_cohosts))
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let meetings = sqlx::query("DELETE FROM meetings WHERE created_at < ?")
+        let meetings = sqlx::query("DELETE FROM meetings WHERE created_at < $1")
             .bind(history_from)
             .execute(&mut *tx)
             .await?

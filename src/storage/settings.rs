@@ -32,7 +32,7 @@ impl Db {
     pub async fn settings(&self, chat_id: i64) -> Result<ChatSettings> {
         let row = sqlx::query(
             "SELECT waiting_room, stream_access, auto_summary, admins_only, instant_meet
-             FROM chat_settings WHERE chat_id = ?",
+             FROM chat_settings WHERE chat_id = $1",
         )
         .bind(chat_id)
         .fetch_optional(&mut *self.reader().await?)
@@ -50,7 +50,7 @@ impl Db {
         sqlx::query(
             "INSERT INTO chat_settings
              (chat_id, waiting_room, stream_access, auto_summary, admins_only, instant_meet, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (chat_id) DO UPDATE
              SET waiting_room = excluded.waiting_room, stream_access = excluded.stream_access,
                  auto_summary = excluded.auto_summary, admins_only = excluded.admins_only,
@@ -73,7 +73,7 @@ impl Db {
         let at = unix_now();
         for email in emails {
             sqlx::query(
-                "INSERT INTO chat_cohosts (chat_id, email, last_used) VALUES (?, ?, ?)
+                "INSERT INTO chat_cohosts (chat_id, email, last_used) VALUES ($1, $2, $3)
                  ON CONFLICT (chat_id, email) DO UPDATE SET last_used = excluded.last_used",
             )
             .bind(chat_id)
@@ -88,8 +88,8 @@ impl Db {
     /// The chat's most recently used cohosts: (id, email), newest first.
     pub async fn recent_cohosts(&self, chat_id: i64, limit: u32) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query(
-            "SELECT id, email FROM chat_cohosts WHERE chat_id = ?
-             ORDER BY last_used DESC, id DESC LIMIT ?",
+            "SELECT id, email FROM chat_cohosts WHERE chat_id = $1
+             ORDER BY last_used DESC, id DESC LIMIT $2",
         )
         .bind(chat_id)
         .bind(i64::from(limit))
@@ -101,7 +101,7 @@ impl Db {
     /// A remembered cohost of `chat` by id (ids of other chats give `None`).
     pub async fn remembered_cohost(&self, chat_id: i64, id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT email FROM chat_cohosts WHERE chat_id = ? AND id = ?")
+            sqlx::query_scalar("SELECT email FROM chat_cohosts WHERE chat_id = $1 AND id = $2")
                 .bind(chat_id)
                 .bind(id)
                 .fetch_optional(&mut *self.reader().await?)

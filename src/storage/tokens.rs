@@ -57,7 +57,7 @@ impl Db {
         let (access, refresh) = self.seal_tokens(chat_id, tokens);
         sqlx::query(
             "INSERT INTO chat_tokens (chat_id, token, refresh_token, expires_at, set_by, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (chat_id) DO UPDATE
              SET token = excluded.token, refresh_token = excluded.refresh_token,
                  expires_at = excluded.expires_at,
@@ -89,7 +89,7 @@ impl Db {
         let mut conn = self.writer().await?;
         let mut tx = conn.begin_with(BEGIN_WRITE).await?;
         let current: Option<String> =
-            sqlx::query_scalar("SELECT token FROM chat_tokens WHERE chat_id = ?")
+            sqlx::query_scalar("SELECT token FROM chat_tokens WHERE chat_id = $1")
                 .bind(chat_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -107,8 +107,8 @@ impl Db {
         }
         let (access, refresh) = self.seal_tokens(chat_id, new);
         sqlx::query(
-            "UPDATE chat_tokens SET token = ?, refresh_token = ?, expires_at = ?, updated_at = ?
-             WHERE chat_id = ?",
+            "UPDATE chat_tokens SET token = $1, refresh_token = $2, expires_at = $3, updated_at = $4
+             WHERE chat_id = $5",
         )
         .bind(access)
         .bind(refresh)
@@ -123,7 +123,7 @@ impl Db {
 
     pub async fn token(&self, chat_id: i64) -> Result<Option<Tokens>> {
         let row = sqlx::query(
-            "SELECT token, refresh_token, expires_at FROM chat_tokens WHERE chat_id = ?",
+            "SELECT token, refresh_token, expires_at FROM chat_tokens WHERE chat_id = $1",
         )
         .bind(chat_id)
         .fetch_optional(&mut *self.reader().await?)
@@ -147,7 +147,7 @@ impl Db {
 
     /// Returns whether there was a token to forget.
     pub async fn forget_token(&self, chat_id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM chat_tokens WHERE chat_id = ?")
+        let done = sqlx::query("DELETE FROM chat_tokens WHERE chat_id = $1")
             .bind(chat_id)
             .execute(&mut *self.writer().await?)
             .await?;
