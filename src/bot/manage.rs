@@ -160,23 +160,20 @@ pub async fn on_press(
     Ok(())
 }
 
-/// Cancel under the "send the emails" prompt: the prompt is closed.
+/// Cancel under the "send the emails" prompt (`schema()` checks it is that message): the
+/// prompt is closed.
 pub async fn on_prompt_cancel(
     bot: TgBot,
     q: CallbackQuery,
     dialogue: BotDialogue,
-    (_, _, _, _, prompt): (String, bool, u64, i32, Option<i32>),
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
-    let Some(m) = q.message.as_ref().filter(|m| Some(m.id().0) == prompt) else {
-        bot.answer(&q, Some(t.stale_button())).await?;
-        return Ok(());
-    };
     bot.answer(&q, None).await?;
     dialogue.exit().await?;
+    let cancelled = t.cancelled().to_owned();
     let none = InlineKeyboardMarkup::default();
-    bot.edit(dialogue.chat_id(), m.id(), t.cancelled(), none)
-        .await?;
+    let prompt = q.message.as_ref().map(|m| m.id());
+    super::panel::show(&bot, dialogue.chat_id(), prompt, cancelled, none).await?;
     Ok(())
 }
 

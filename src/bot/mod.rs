@@ -143,6 +143,12 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                                 message,
                                 prompt
                             }])
+                            // On the prompt itself; elsewhere it is another message's Cancel.
+                            .filter(
+                                |q: CallbackQuery, s: (String, bool, u64, i32, Option<i32>)| {
+                                    q.message.as_ref().map(|m| m.id().0) == s.4
+                                },
+                            )
                             .endpoint(manage::on_prompt_cancel),
                     )
                     .branch(case![State::Draft(d)].endpoint(dialogue::on_press)),
