@@ -11,7 +11,11 @@
 //! `--repeat K` runs each size (and the floor) K times and shows medians; `--flow defaults` does
 //! /meet and Create only; `--telemost-delay-ms D` makes the fake Telemost answer after D ms.
 //! `LOADTEST_BOT=path` measures another build of the bot (one saved before a change, say), and
-//! `CARGO_TARGET_DIR` is honoured when looking for the builds.
+//! `CARGO_TARGET_DIR` is honoured when looking for the builds. `--mode webhook` has the fake
+//! Telegram post each update to the bot's webhook (with its secret, again after a non-2xx answer)
+//! instead of long polling; `--postgres postgres://…/db` runs the bot on a new database made on
+//! that server for each start (and dropped after) and adds PostgreSQL's CPU per meeting (every
+//! `postgres` process on the machine, from /proc).
 //!
 //! `--flood U,C` instead measures a backlog: U updates from C chats (a /token, then /meet now
 //! again and again) queued at the fake Telegram before the bot starts, as after downtime; it
@@ -63,13 +67,58 @@ struct TgInner {
 struct FakeTg {
     inner: Arc<Mutex<TgInner>>,
     wake: Arc<Notify>,
+    /// Webhook mode: where each update is posted (the bot's listener, standing in for the
+    /// public URL a proxy would forward), with the secret; polling mode when `None`.
+    deliver_to: Option<Arc<Delivery>>,
 }
 
+/// How the fake Telegram posts updates in webhook mode: each at once on a connection of the
+/// pool, posted again after a non-2xx answer or a failure, as Telegram does.
+struct Delivery {
+    url: String,
+    secret: String,
+    http: reqwest::Client,
+}
+
+/// The webhook secret the benchmark gives the bot.
+const SECRET: &str = "bench-secret";
+
 impl FakeTg {
+    fn webhook(listen: &str) -> Self {
+        Self {
+            deliver_to: Some(Arc::new(Delivery {
+                url: format!("http://{listen}/hook"),
+                secret: SECRET.to_owned(),
+                http: reqwest::Client::new(),
+            })),
+            ..Self::default()
+        }
+    }
+
     fn push(&self, mut update: Value) {
         let mut i = self.inner.lock().unwrap();
         i.next_update += 1;
         update["update_id"] = json!(i.next_update);
+        if let Some(d) = &self.deliver_to {
+            drop(i);
+            let d = Arc::clone(d);
+            tokio::spawn(async move {
+                loop {
+                    let sent = d
+                        .http
+                        .post(&d.url)
+                        .header("X-Telegram-Bot-Api-Secret-Token", &d.secret)
+                        .json(&update)
+                        .send()
+                        .await;
+                    if sent.is_ok_and(|r| r.status().is_success()) {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+            return;
+        }
         i.queue.push_back(update);
         drop(i);
         self.wake.notify_waiters();
@@ -154,6 +203,12 @@ async fn telegram(
     let mut i = tg.inner.lock().unwrap();
     *i.calls.entry(method.clone()).or_default() += 1;
     match method.as_str() {
+        // Webhook mode's first call after getMe: when the bot is up, as the first getUpdates is
+        // in polling mode.
+        "getWebhookInfo" => {
+            i.first_poll.get_or_insert_with(Instant::now);
+            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+        }
         "getMe" => ok(
             json!({"id": 1, "is_bot": true, "first_name": "B", "username": "bench_bot",
             "can_join_groups": true, "can_read_all_group_messages": false,
@@ -255,6 +310,20 @@ fn proc_stat(pid: u32) -> ProcStat {
     }
 }
 
+/// CPU seconds of every PostgreSQL server process on the machine (its backends included).
+fn postgres_cpu() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|pid| proc_stat(pid).cpu)
+        .sum()
+}
+
 fn clock_ticks() -> f64 {
     Command::new("getconf")
         .arg("CLK_TCK")
@@ -268,34 +337,106 @@ fn clock_ticks() -> f64 {
 struct Proc {
     child: Child,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database made for this run: (server URL, name), dropped with it.
+    pg: Option<(String, String)>,
 }
 
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some((server, name)) = self.pg.take() {
+            // A runtime of its own: this runs inside the benchmark's.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    let mut conn = sqlx::PgConnection::connect(&server).await.ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+                })
+            })
+            .join();
+        }
     }
 }
 
-fn spawn(binary: &Path, tg_url: &str, tm_url: &str, rate_limit: bool) -> Proc {
-    spawn_with(binary, tg_url, tm_url, rate_limit, &[])
+/// Where and how the bot under test runs: polling or webhook (the fake Telegram posting to
+/// `listen`), on SQLite or on a new database of the PostgreSQL server `postgres`.
+#[derive(Clone, Default)]
+struct Setup {
+    webhook: bool,
+    postgres: Option<String>,
 }
 
-fn spawn_with(
-    binary: &Path,
-    tg_url: &str,
-    tm_url: &str,
-    rate_limit: bool,
-    env: &[(&str, &str)],
-) -> Proc {
+impl Setup {
+    fn describe(&self) -> String {
+        format!(
+            "{}, {}",
+            if self.webhook { "webhook" } else { "long polling" },
+            if self.postgres.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            }
+        )
+    }
+}
+
+/// A key for the bot's tokens (PostgreSQL needs one given).
+const BENCH_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+async fn spawn(binary: &Path, f: &Fakes, rate_limit: bool) -> Proc {
+    spawn_with(binary, f, rate_limit, &[]).await
+}
+
+async fn spawn_with(binary: &Path, f: &Fakes, rate_limit: bool, env: &[(&str, &str)]) -> Proc {
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new(binary)
+    let mut cmd = Command::new(binary);
+    cmd.env_clear();
+    let mut pg = None;
+    match &f.setup.postgres {
+        Some(server) => {
+            use sqlx::Connection;
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let name = format!(
+                "loadtest_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            let mut conn = sqlx::PgConnection::connect(server)
+                .await
+                .expect("--postgres names a reachable server");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let (base, _) = server.rsplit_once('/').expect("a postgres:// URL");
+            cmd.env("DATABASE_URL", format!("{base}/{name}"))
+                .env("TOKEN_ENCRYPTION_KEY", BENCH_KEY);
+            pg = Some((server.clone(), name));
+        }
+        None => {
+            cmd.env("DATABASE_URL", dir.path().join("bench.db"));
+        }
+    }
+    if let Some(listen) = &f.listen {
+        cmd.env("WEBHOOK_URL", "https://bench.invalid/hook")
+            .env("WEBHOOK_SECRET", SECRET)
+            .env("WEBHOOK_LISTEN", listen);
+    }
+    let child = cmd
         .current_dir(dir.path())
-        .env_clear()
         .env("TELOXIDE_TOKEN", "1:bench")
-        .env("TELOXIDE_API_URL", format!("{tg_url}/"))
-        .env("TELEMOST_API_URL", format!("{tm_url}/v1/telemost-api"))
-        .env("DATABASE_URL", dir.path().join("bench.db"))
+        .env("TELOXIDE_API_URL", format!("{}/", f.tg_url))
+        .env("TELEMOST_API_URL", format!("{}/v1/telemost-api", f.tm_url))
         .env("TELEGRAM_RATE_LIMIT", if rate_limit { "on" } else { "off" })
         .env("RUST_LOG", "warn")
         .envs(std::env::var("MALLOC_ARENA_MAX").map(|v| ("MALLOC_ARENA_MAX", v)))
@@ -304,7 +445,11 @@ fn spawn_with(
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    Proc { child, _dir: dir }
+    Proc {
+        child,
+        _dir: dir,
+        pg,
+    }
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<Shown>, what: &str) -> Shown {
@@ -333,6 +478,8 @@ struct Run {
     wall: Duration,
     latencies: Vec<Duration>,
     cpu: f64,
+    /// PostgreSQL's CPU seconds meanwhile (0 on SQLite).
+    pg_cpu: f64,
     calls: BTreeMap<String, u64>,
     peak_kb: u64,
 }
@@ -358,6 +505,7 @@ async fn run_bot(tg: &FakeTg, pid: u32, chats: usize, base: i64, full: bool) -> 
     }
     tg.take_counts();
     let before = proc_stat(pid);
+    let pg_before = postgres_cpu();
     let start = Instant::now();
     let drivers = ready.into_iter().map(|(chat, mut rx)| {
         let tg = tg.clone();
@@ -394,12 +542,14 @@ async fn run_bot(tg: &FakeTg, pid: u32, chats: usize, base: i64, full: bool) -> 
     // Let trailing calls (answers to button presses) land before counting.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let after = proc_stat(pid);
+    let pg_after = postgres_cpu();
     latencies.sort();
     Run {
         chats,
         wall,
         latencies,
         cpu: after.cpu - before.cpu,
+        pg_cpu: pg_after - pg_before,
         calls: tg.take_counts(),
         peak_kb: after.peak_kb,
     }
@@ -414,6 +564,8 @@ struct Summary {
     /// CPU seconds per meeting: the median, and every run's.
     cpu: f64,
     cpus: Vec<f64>,
+    /// PostgreSQL's CPU seconds per meeting (median).
+    pg_cpu: f64,
     /// The highest peak: RSS only grows over the process's life.
     peak_kb: u64,
 }
@@ -431,6 +583,7 @@ impl Summary {
             p99: secs(&|r| pct(&r.latencies, 0.99)),
             cpu: med(&|r| r.cpu / r.chats as f64),
             cpus: runs.iter().map(|r| r.cpu / r.chats as f64).collect(),
+            pg_cpu: med(&|r| r.pg_cpu / r.chats as f64),
             peak_kb: runs.iter().map(|r| r.peak_kb).max().unwrap_or(0),
         }
     }
@@ -463,8 +616,26 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn fakes(delay: Duration) -> (FakeTg, String, String) {
-    let tg = FakeTg::default();
+/// The fakes one bot runs against, and how it is set up.
+struct Fakes {
+    tg: FakeTg,
+    tg_url: String,
+    tm_url: String,
+    /// Webhook mode: the address the bot listens on.
+    listen: Option<String>,
+    setup: Setup,
+}
+
+async fn fakes(delay: Duration, setup: &Setup) -> Fakes {
+    let listen = setup.webhook.then(|| {
+        // A free port for the bot's listener.
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    });
+    let tg = match &listen {
+        Some(addr) => FakeTg::webhook(addr),
+        None => FakeTg::default(),
+    };
     let tg_url = serve(
         Router::new()
             .route("/{bot}/{method}", post(telegram))
@@ -481,7 +652,13 @@ async fn fakes(delay: Duration) -> (FakeTg, String, String) {
             .with_state(tm),
     )
     .await;
-    (tg, tg_url, tm_url)
+    Fakes {
+        tg,
+        tg_url,
+        tm_url,
+        listen,
+        setup: setup.clone(),
+    }
 }
 
 async fn wait_first_poll(tg: &FakeTg) -> Instant {
@@ -495,8 +672,10 @@ async fn wait_first_poll(tg: &FakeTg) -> Instant {
 
 /// The floor's CPU per update: `updates` messages over `chats` chats, each answered once.
 async fn floor_cost(binary: &Path, chats: usize, per_chat: usize) -> f64 {
-    let (tg, tg_url, tm_url) = fakes(Duration::ZERO).await;
-    let proc = spawn(binary, &tg_url, &tm_url, false);
+    // The floor always polls, on its own (it keeps nothing).
+    let f = fakes(Duration::ZERO, &Setup::default()).await;
+    let tg = f.tg.clone();
+    let proc = spawn(binary, &f, false).await;
     wait_first_poll(&tg).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut rxs: Vec<_> = (0..chats as i64)
@@ -550,7 +729,8 @@ fn release_binary(name: &str, example: bool) -> PathBuf {
 /// A backlog of `updates` from `chats` chats queued before the bot starts; returns when every
 /// update is answered.
 async fn flood(binary: &Path, updates: usize, chats: usize, env: &[(&str, &str)]) {
-    let (tg, tg_url, tm_url) = fakes(Duration::ZERO).await;
+    let f = fakes(Duration::ZERO, &Setup::default()).await;
+    let tg = f.tg.clone();
     let per_chat = (updates / chats).max(2);
     let rxs: Vec<_> = (1..=chats as i64).map(|c| (c, tg.subscribe(c))).collect();
     // Round by round, so chats interleave as in a real backlog.
@@ -564,7 +744,7 @@ async fn flood(binary: &Path, updates: usize, chats: usize, env: &[(&str, &str)]
         }
     }
     let started = Instant::now();
-    let proc = spawn_with(binary, &tg_url, &tm_url, false, env);
+    let proc = spawn_with(binary, &f, false, env).await;
     let drivers = rxs.into_iter().map(|(_, mut rx)| {
         tokio::spawn(async move {
             // In order: the token is saved before any /meet now is answered, so none of them
@@ -647,9 +827,14 @@ async fn main() {
         .map_or_else(|| release_binary("telemost-bot", false), PathBuf::from);
     let floor = release_binary("floor", true);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let setup = Setup {
+        webhook: arg("--mode").as_deref() == Some("webhook"),
+        postgres: arg("--postgres"),
+    };
     println!(
         "machine: {cpus} CPUs; fakes in-process on loopback; Telemost delay {delay:?}; \
-         medians of {repeat} run(s)"
+         medians of {repeat} run(s); the bot on {}",
+        setup.describe()
     );
     println!(
         "flow: {}",
@@ -662,12 +847,18 @@ async fn main() {
     let updates_per_meeting = if full { 3.0 } else { 2.0 };
 
     // Start-up and idle, on a new database.
-    let (tg, tg_url, tm_url) = fakes(delay).await;
+    let f = fakes(delay, &setup).await;
+    let tg = f.tg.clone();
     let started = Instant::now();
-    let proc = spawn(&bot, &tg_url, &tm_url, false);
+    let proc = spawn(&bot, &f, false).await;
     let first_poll = wait_first_poll(&tg).await;
     println!(
-        "start to first getUpdates (new database, migrations): {}",
+        "start to first {} (new database, migrations): {}",
+        if setup.webhook {
+            "getWebhookInfo"
+        } else {
+            "getUpdates"
+        },
         ms(first_poll - started)
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -687,10 +878,12 @@ async fn main() {
         spread(&floors, 1000.0)
     );
 
+    let pg = setup.postgres.is_some();
     println!(
-        "\n| chats | meetings/s | p50 | p95 | p99 | CPU/meeting | vs floor | peak RSS | Bot API calls per meeting |"
+        "\n| chats | meetings/s | p50 | p95 | p99 | CPU/meeting | vs floor | {}peak RSS | Bot API calls per meeting |",
+        if pg { "PostgreSQL CPU/meeting | " } else { "" }
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|{}", if pg { "---|" } else { "" });
     let mut base = 1_000_000;
     for &n in &sizes {
         let mut runs = Vec::new();
@@ -713,8 +906,13 @@ async fn main() {
                 format!("{:.2}x", r.cpu / (floor_per_update * updates_per_meeting)),
             )
         };
+        let pg_cell = if pg {
+            format!("{:.3} ms | ", r.pg_cpu * 1000.0)
+        } else {
+            String::new()
+        };
         println!(
-            "| {n} | {:.0} | {} | {} | {} | {cpu} | {ratio} | {} MB | {} |",
+            "| {n} | {:.0} | {} | {} | {} | {cpu} | {ratio} | {pg_cell}{} MB | {} |",
             r.rate,
             ms(r.p50),
             ms(r.p95),
@@ -726,8 +924,9 @@ async fn main() {
     drop(proc);
 
     // With the Telegram rate limiter on: 100 simultaneous creates under Telegram's limits.
-    let (tg, tg_url, tm_url) = fakes(delay).await;
-    let proc = spawn(&bot, &tg_url, &tm_url, true);
+    let f = fakes(delay, &setup).await;
+    let tg = f.tg.clone();
+    let proc = spawn(&bot, &f, true).await;
     wait_first_poll(&tg).await;
     let r = run_bot(&tg, proc.child.id(), 100, 5_000_000, full).await;
     println!(

@@ -25,6 +25,10 @@ pub(super) async fn open(url: &str) -> Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // No round trip to check a connection before each statement (sqlx still checks each
+        // one as it comes back): a connection that broke (the server restarted) fails one
+        // statement and is then replaced.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| StorageError::Unreachable {
