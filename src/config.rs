@@ -3,6 +3,7 @@
 use secrecy::SecretString;
 use thiserror::Error;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::oauth::DEFAULT_OAUTH_URL;
@@ -14,6 +15,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://telemost-bot.db";
 pub const DEFAULT_MAX_CONCURRENT_UPDATES: usize = 256;
 /// Days a meeting stays in /history unless `HISTORY_DAYS` says otherwise.
 pub const DEFAULT_HISTORY_DAYS: u32 = 365;
+/// Where the webhook is served unless `WEBHOOK_LISTEN` says otherwise.
+pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8080";
 
 #[derive(Debug)]
 pub struct Config {
@@ -23,7 +26,7 @@ pub struct Config {
     pub telegram_api_url: Option<reqwest::Url>,
     /// `TELEMOST_API_URL`: the Telemost API base; the bot POSTs to `{this}/conferences`.
     pub telemost_api_url: String,
-    /// `DATABASE_URL`: a `sqlite:` URL or a file path.
+    /// `DATABASE_URL`: a `sqlite:` URL or a file path, or a `postgres://` URL.
     pub database_url: String,
     /// `TELEGRAM_RATE_LIMIT`: keep to Telegram's sending limits (on unless set to `off`, which
     /// only benchmarks against a fake Bot API should do).
@@ -45,6 +48,23 @@ pub struct Config {
     /// How long one "second" of the device flow's polling intervals lasts; not an environment
     /// variable (tests shorten it).
     pub oauth_time_unit: Duration,
+    /// `WEBHOOK_URL` (+ `WEBHOOK_LISTEN`, `WEBHOOK_SECRET`): receive updates by webhook instead
+    /// of long polling.
+    pub webhook: Option<Webhook>,
+    /// `METRICS_LISTEN`: where the probes and metrics are served in polling mode (in webhook
+    /// mode they are on the webhook's listener).
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// Webhook mode's settings.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The public HTTPS URL Telegram posts to; its path is the route served.
+    pub url: reqwest::Url,
+    /// The address served on.
+    pub listen: SocketAddr,
+    /// What Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+    pub secret: SecretString,
 }
 
 /// A registered Yandex OAuth app.
@@ -75,6 +95,22 @@ pub enum ConfigError {
     BadHistoryDays(String),
     #[error("{name} is not a valid http(s) URL: {value:?}")]
     BadUrl { name: &'static str, value: String },
+    #[error(
+        "TOKEN_ENCRYPTION_KEY is required with a PostgreSQL DATABASE_URL (make one with \
+         `openssl rand -base64 32` and keep it apart from the database's backups)"
+    )]
+    KeyRequired,
+    #[error("WEBHOOK_URL must be an https:// URL (Telegram posts only over HTTPS), not {0:?}")]
+    BadWebhookUrl(String),
+    #[error(
+        "WEBHOOK_SECRET is required with WEBHOOK_URL: 1 to 256 characters of A-Z, a-z, 0-9, _ \
+         and - (e.g. from `openssl rand -hex 32`)"
+    )]
+    MissingWebhookSecret,
+    #[error("WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")]
+    BadWebhookSecret,
+    #[error("{name} must be an address and port such as 0.0.0.0:8080, not {value:?}")]
+    BadListen { name: &'static str, value: String },
 }
 
 impl Config {
@@ -138,6 +174,49 @@ impl Config {
             None if client_secret.is_some() => return Err(ConfigError::SecretWithoutClientId),
             None => None,
         };
+        if crate::storage::is_postgres(&database_url) && token_encryption_key.is_none() {
+            return Err(ConfigError::KeyRequired);
+        }
+        let listen = |name: &'static str, value: String| {
+            value
+                .trim()
+                .parse::<SocketAddr>()
+                .map_err(|_| ConfigError::BadListen { name, value })
+        };
+        let webhook = match non_empty("WEBHOOK_URL") {
+            None => None,
+            Some(v) => {
+                let url = reqwest::Url::parse(v.trim())
+                    .ok()
+                    .filter(|u| u.scheme() == "https")
+                    .ok_or_else(|| ConfigError::BadWebhookUrl(v.clone()))?;
+                let secret = get("WEBHOOK_SECRET").ok_or(ConfigError::MissingWebhookSecret)?;
+                let secret = secret.trim();
+                let valid = (1..=256).contains(&secret.len())
+                    && secret
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !valid {
+                    return Err(if secret.is_empty() {
+                        ConfigError::MissingWebhookSecret
+                    } else {
+                        ConfigError::BadWebhookSecret
+                    });
+                }
+                Some(Webhook {
+                    url,
+                    listen: listen(
+                        "WEBHOOK_LISTEN",
+                        non_empty("WEBHOOK_LISTEN")
+                            .unwrap_or_else(|| DEFAULT_WEBHOOK_LISTEN.to_owned()),
+                    )?,
+                    secret: SecretString::from(secret.to_owned()),
+                })
+            }
+        };
+        let metrics_listen = non_empty("METRICS_LISTEN")
+            .map(|v| listen("METRICS_LISTEN", v))
+            .transpose()?;
         Ok(Self {
             bot_token,
             telegram_api_url,
@@ -150,6 +229,8 @@ impl Config {
             token_encryption_key,
             yandex,
             oauth_time_unit: Duration::from_secs(1),
+            webhook,
+            metrics_listen,
         })
     }
 }
@@ -286,5 +367,76 @@ mod tests {
         assert_eq!(y.client_id, "app");
         assert_eq!(y.oauth_url, DEFAULT_OAUTH_URL);
         assert!(c.token_encryption_key.is_none());
+    }
+
+    #[test]
+    fn postgres_needs_the_key() {
+        let pg = "postgres://bot:pw@db.internal:5432/bot";
+        assert_eq!(
+            cfg(&[("TELOXIDE_TOKEN", "t"), ("DATABASE_URL", pg)]).unwrap_err(),
+            ConfigError::KeyRequired
+        );
+        let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let c = cfg(&[
+            ("TELOXIDE_TOKEN", "t"),
+            ("DATABASE_URL", pg),
+            ("TOKEN_ENCRYPTION_KEY", key),
+        ])
+        .unwrap();
+        assert_eq!(c.database_url, pg);
+        assert!(c.webhook.is_none(), "polling unless WEBHOOK_URL is set");
+    }
+
+    #[test]
+    fn webhook_settings() {
+        let url = ("WEBHOOK_URL", "https://bot.example.org/telegram/hook");
+        let c = cfg(&[("TELOXIDE_TOKEN", "t"), url, ("WEBHOOK_SECRET", "s3cr-et_X")]).unwrap();
+        let w = c.webhook.unwrap();
+        assert_eq!(w.url.path(), "/telegram/hook");
+        assert_eq!(w.listen.to_string(), DEFAULT_WEBHOOK_LISTEN);
+        assert_eq!(w.secret.expose_secret(), "s3cr-et_X");
+        let c = cfg(&[
+            ("TELOXIDE_TOKEN", "t"),
+            url,
+            ("WEBHOOK_SECRET", "s"),
+            ("WEBHOOK_LISTEN", "127.0.0.1:9000"),
+        ])
+        .unwrap();
+        assert_eq!(c.webhook.unwrap().listen.port(), 9000);
+
+        assert_eq!(
+            cfg(&[("TELOXIDE_TOKEN", "t"), url]).unwrap_err(),
+            ConfigError::MissingWebhookSecret
+        );
+        let long = "a".repeat(257);
+        for bad in ["with space", "semi;colon", "ключ", long.as_str()] {
+            assert_eq!(
+                cfg(&[("TELOXIDE_TOKEN", "t"), url, ("WEBHOOK_SECRET", bad)]).unwrap_err(),
+                ConfigError::BadWebhookSecret,
+                "{bad}"
+            );
+        }
+        for bad in ["http://bot.example.org/hook", "not a url"] {
+            assert_eq!(
+                cfg(&[
+                    ("TELOXIDE_TOKEN", "t"),
+                    ("WEBHOOK_URL", bad),
+                    ("WEBHOOK_SECRET", "s")
+                ])
+                .unwrap_err(),
+                ConfigError::BadWebhookUrl(bad.into())
+            );
+        }
+        assert!(matches!(
+            cfg(&[
+                ("TELOXIDE_TOKEN", "t"),
+                url,
+                ("WEBHOOK_SECRET", "s"),
+                ("WEBHOOK_LISTEN", "8080"),
+            ]),
+            Err(ConfigError::BadListen { .. })
+        ));
+        let m = cfg(&[("TELOXIDE_TOKEN", "t"), ("METRICS_LISTEN", "127.0.0.1:9100")]).unwrap();
+        assert_eq!(m.metrics_listen.unwrap().port(), 9100);
     }
 }

@@ -22,14 +22,24 @@ use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callback {
+    /// A button of a /meet or /stream draft's panel (and the cohosts prompt's Cancel).
+    Draft(Press),
+    Setting(Setting),
+    Manage {
+        conference: String,
+        action: Manage,
+    },
+}
+
+/// A draft panel's buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Press {
     WaitingRoom(WaitingRoomLevel),
     StreamAccess(StreamAccess),
     Skip,
     Create,
     Cancel,
     Cohost(i64),
-    Setting(Setting),
-    Manage { conference: String, action: Manage },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,19 +89,19 @@ fn on_off_str(b: bool) -> &'static str {
 impl Callback {
     pub fn parse(data: &str) -> Option<Self> {
         match data {
-            "skip" => return Some(Self::Skip),
-            "create" => return Some(Self::Create),
-            "cancel" => return Some(Self::Cancel),
+            "skip" => return Some(Self::Draft(Press::Skip)),
+            "create" => return Some(Self::Draft(Press::Create)),
+            "cancel" => return Some(Self::Draft(Press::Cancel)),
             "cfg:done" => return Some(Self::Setting(Setting::Done)),
             _ => {}
         }
         let (prefix, value) = data.split_once(':')?;
         match prefix {
-            "wr" => WaitingRoomLevel::parse(value).map(Self::WaitingRoom),
-            "sa" => StreamAccess::parse(value).map(Self::StreamAccess),
+            "wr" => WaitingRoomLevel::parse(value).map(|l| Self::Draft(Press::WaitingRoom(l))),
+            "sa" => StreamAccess::parse(value).map(|a| Self::Draft(Press::StreamAccess(a))),
             "co" => {
                 let id: i64 = value.parse().ok()?;
-                (id > 0 && value == id.to_string()).then_some(Self::Cohost(id))
+                (id > 0 && value == id.to_string()).then_some(Self::Draft(Press::Cohost(id)))
             }
             "cfg" => {
                 let (what, v) = value.split_once(':')?;
@@ -129,12 +139,14 @@ impl Callback {
 
     pub fn render(&self) -> String {
         match self {
-            Self::WaitingRoom(l) => format!("wr:{}", l.as_str()),
-            Self::StreamAccess(l) => format!("sa:{}", l.as_str()),
-            Self::Skip => "skip".into(),
-            Self::Create => "create".into(),
-            Self::Cancel => "cancel".into(),
-            Self::Cohost(id) => format!("co:{id}"),
+            Self::Draft(p) => match p {
+                Press::WaitingRoom(l) => format!("wr:{}", l.as_str()),
+                Press::StreamAccess(l) => format!("sa:{}", l.as_str()),
+                Press::Skip => "skip".into(),
+                Press::Create => "create".into(),
+                Press::Cancel => "cancel".into(),
+                Press::Cohost(id) => format!("co:{id}"),
+            },
             Self::Setting(s) => match s {
                 Setting::WaitingRoom(l) => format!("cfg:wr:{}", l.as_str()),
                 Setting::StreamAccess(l) => format!("cfg:sa:{}", l.as_str()),
@@ -165,22 +177,32 @@ mod tests {
 
     #[test]
     fn wire_format_is_exact() {
+        let draft = Callback::Draft;
         let cases = [
-            ("wr:PUBLIC", Callback::WaitingRoom(WaitingRoomLevel::Public)),
+            (
+                "wr:PUBLIC",
+                draft(Press::WaitingRoom(WaitingRoomLevel::Public)),
+            ),
             (
                 "wr:ORGANIZATION",
-                Callback::WaitingRoom(WaitingRoomLevel::Organization),
+                draft(Press::WaitingRoom(WaitingRoomLevel::Organization)),
             ),
-            ("wr:ADMINS", Callback::WaitingRoom(WaitingRoomLevel::Admins)),
-            ("sa:PUBLIC", Callback::StreamAccess(StreamAccess::Public)),
+            (
+                "wr:ADMINS",
+                draft(Press::WaitingRoom(WaitingRoomLevel::Admins)),
+            ),
+            (
+                "sa:PUBLIC",
+                draft(Press::StreamAccess(StreamAccess::Public)),
+            ),
             (
                 "sa:ORGANIZATION",
-                Callback::StreamAccess(StreamAccess::Organization),
+                draft(Press::StreamAccess(StreamAccess::Organization)),
             ),
-            ("skip", Callback::Skip),
-            ("create", Callback::Create),
-            ("cancel", Callback::Cancel),
-            ("co:17", Callback::Cohost(17)),
+            ("skip", draft(Press::Skip)),
+            ("create", draft(Press::Create)),
+            ("cancel", draft(Press::Cancel)),
+            ("co:17", draft(Press::Cohost(17))),
             (
                 "cfg:wr:ADMINS",
                 Callback::Setting(Setting::WaitingRoom(WaitingRoomLevel::Admins)),

@@ -21,7 +21,7 @@
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, User};
 
-use super::callback::Callback;
+use super::callback::Press;
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::panel::{panel, show};
 use super::perm;
@@ -231,7 +231,7 @@ pub async fn on_press(
     q: CallbackQuery,
     dialogue: BotDialogue,
     mut d: Draft,
-    cb: Callback,
+    cb: Press,
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
@@ -257,13 +257,12 @@ pub async fn on_press(
         return Ok(notice(t.still_creating()).await?);
     }
     let step_matches = match cb {
-        Callback::WaitingRoom(_) => d.step == Step::WaitingRoom,
-        Callback::StreamAccess(_) => d.step == Step::StreamAccess,
-        Callback::Skip => matches!(d.step, Step::Description | Step::Cohosts),
-        Callback::Create => d.step != Step::Title,
-        Callback::Cancel => true,
-        Callback::Cohost(_) => d.step == Step::Cohosts,
-        Callback::Setting(_) | Callback::Manage { .. } => false,
+        Press::WaitingRoom(_) => d.step == Step::WaitingRoom,
+        Press::StreamAccess(_) => d.step == Step::StreamAccess,
+        Press::Skip => matches!(d.step, Step::Description | Step::Cohosts),
+        Press::Create => d.step != Step::Title,
+        Press::Cancel => true,
+        Press::Cohost(_) => d.step == Step::Cohosts,
     };
     if !step_matches {
         return Ok(notice(t.stale_button()).await?);
@@ -274,7 +273,7 @@ pub async fn on_press(
     let answer_bot = Arc::clone(&bot);
     let act = async move {
         match cb {
-            Callback::Cancel => {
+            Press::Cancel => {
                 dialogue.exit().await?;
                 show(
                     &bot,
@@ -286,27 +285,26 @@ pub async fn on_press(
                 .await?;
                 Ok(())
             }
-            Callback::Create => create(&bot, &dialogue, &ctx, &pressed, d, pressed_on).await,
-            Callback::Skip if d.step == Step::Cohosts => {
+            Press::Create => create(&bot, &dialogue, &ctx, &pressed, d, pressed_on).await,
+            Press::Skip if d.step == Step::Cohosts => {
                 d.cohosts = None;
                 create(&bot, &dialogue, &ctx, &pressed, d, pressed_on).await
             }
-            Callback::WaitingRoom(level) => {
+            Press::WaitingRoom(level) => {
                 d.waiting_room = level;
                 advance(&bot, &dialogue, t, d, pressed_on).await
             }
-            Callback::StreamAccess(access) => {
+            Press::StreamAccess(access) => {
                 if let Some(s) = d.stream.as_mut() {
                     s.access = access;
                 }
                 advance(&bot, &dialogue, t, d, pressed_on).await
             }
-            Callback::Skip => advance(&bot, &dialogue, t, d, pressed_on).await,
-            Callback::Cohost(id) => {
+            Press::Skip => advance(&bot, &dialogue, t, d, pressed_on).await,
+            Press::Cohost(id) => {
                 toggle_cohost(&mut d, id);
                 present(&bot, &dialogue, t, d, None, pressed_on).await
             }
-            Callback::Setting(_) | Callback::Manage { .. } => Ok(()),
         }
     };
     let (answered, acted) = tokio::join!(answer_bot.answer(&q, None), act);

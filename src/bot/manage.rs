@@ -23,7 +23,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::utils::render::RenderMessageTextHelper;
 
-use super::callback::{Callback, Manage};
+use super::callback::{Callback, Manage, Press};
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::panel::{manage_button, result_keyboard};
 use super::state::State;
@@ -138,7 +138,7 @@ pub async fn on_press(
             }
             let cancel = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
                 t.button_cancel(),
-                Callback::Cancel.render(),
+                Callback::Draft(Press::Cancel).render(),
             )]]);
             let sent = bot.send(chat, prompt, Some(cancel)).await?;
             dialogue

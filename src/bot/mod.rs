@@ -44,7 +44,7 @@ use crate::oauth::YandexOAuth;
 use crate::storage::{Db, KeySource, StorageError};
 use crate::telemost::TelemostClient;
 use admission::Admission;
-use callback::Callback;
+use callback::{Callback, Press};
 use commands::Command;
 pub use core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of, redacted};
 use dptree::di::DependencyMap;
@@ -135,23 +135,28 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                         case![Callback::Manage { conference, action }].endpoint(manage::on_press),
                     )
                     .branch(
-                        case![Callback::Cancel]
-                            .chain(case![State::Managing {
-                                conference,
-                                replace,
-                                owner,
-                                message,
-                                prompt
-                            }])
-                            // On the prompt itself; elsewhere it is another message's Cancel.
-                            .filter(
-                                |q: CallbackQuery, s: (String, bool, u64, i32, Option<i32>)| {
-                                    q.message.as_ref().map(|m| m.id().0) == s.4
-                                },
+                        case![Callback::Draft(press)]
+                            .branch(
+                                case![Press::Cancel]
+                                    .chain(case![State::Managing {
+                                        conference,
+                                        replace,
+                                        owner,
+                                        message,
+                                        prompt
+                                    }])
+                                    // On the prompt itself; elsewhere it is another message's
+                                    // Cancel.
+                                    .filter(
+                                        |q: CallbackQuery,
+                                         s: (String, bool, u64, i32, Option<i32>)| {
+                                            q.message.as_ref().map(|m| m.id().0) == s.4
+                                        },
+                                    )
+                                    .endpoint(manage::on_prompt_cancel),
                             )
-                            .endpoint(manage::on_prompt_cancel),
-                    )
-                    .branch(case![State::Draft(d)].endpoint(dialogue::on_press)),
+                            .branch(case![State::Draft(d)].endpoint(dialogue::on_press)),
+                    ),
                 )
                 .endpoint(dialogue::stale_press),
         )

@@ -4,7 +4,7 @@
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
-use super::callback::{Callback, Manage};
+use super::callback::{Callback, Manage, Press};
 use super::core::TgBot;
 use super::state::{Draft, Step};
 use super::texts::{Texts, ellipsize, esc_short};
@@ -81,8 +81,8 @@ fn chosen(label: &str, is: bool) -> String {
 }
 
 fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
-    let create = button(t.button_create(), Callback::Create);
-    let cancel = button(t.button_cancel(), Callback::Cancel);
+    let create = button(t.button_create(), Callback::Draft(Press::Create));
+    let cancel = button(t.button_cancel(), Callback::Draft(Press::Cancel));
     let rows: Vec<Vec<InlineKeyboardButton>> = match d.step {
         Step::Title => vec![vec![cancel]],
         Step::WaitingRoom => vec![
@@ -90,7 +90,7 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
                 .iter()
                 .map(|&l| {
                     let label = chosen(t.waiting_room_button(l), l == d.waiting_room);
-                    button(&label, Callback::WaitingRoom(l))
+                    button(&label, Callback::Draft(Press::WaitingRoom(l)))
                 })
                 .collect(),
             vec![create, cancel],
@@ -102,14 +102,14 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
                     .iter()
                     .map(|&a| {
                         let label = chosen(t.stream_access_button(a), a == current);
-                        button(&label, Callback::StreamAccess(a))
+                        button(&label, Callback::Draft(Press::StreamAccess(a)))
                     })
                     .collect(),
                 vec![create, cancel],
             ]
         }
         Step::Description => vec![
-            vec![button(t.button_skip(), Callback::Skip)],
+            vec![button(t.button_skip(), Callback::Draft(Press::Skip))],
             vec![create, cancel],
         ],
         Step::Cohosts => {
@@ -126,7 +126,10 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
                     pair.iter()
                         .map(|(id, email)| {
                             let on = chosen_emails.iter().any(|e| e.eq_ignore_ascii_case(email));
-                            button(&chosen(&ellipsize(email, 30), on), Callback::Cohost(*id))
+                            button(
+                                &chosen(&ellipsize(email, 30), on),
+                                Callback::Draft(Press::Cohost(*id)),
+                            )
                         })
                         .collect()
                 })
@@ -134,7 +137,10 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
             if d.cohosts.is_some() {
                 rows.push(vec![create.clone()]);
             }
-            rows.push(vec![button(t.button_no_cohosts(), Callback::Skip)]);
+            rows.push(vec![button(
+                t.button_no_cohosts(),
+                Callback::Draft(Press::Skip),
+            )]);
             rows.push(vec![cancel]);
             rows
         }

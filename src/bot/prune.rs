@@ -40,6 +40,7 @@ pub fn spawn_pruning(db: Db, retention: Retention) -> JoinHandle<()> {
                     connect_codes = pruned.connect_codes,
                     cohosts = pruned.cohosts,
                     meetings = pruned.meetings,
+                    updates = pruned.updates,
                     history_days = retention.history_days,
                     "removed data no longer needed"
                 ),

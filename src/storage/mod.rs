@@ -3,32 +3,34 @@
 //! plain ids, a dialogue is an opaque string the bot serialised, a meeting's options are the JSON
 //! the bot sent.
 //!
-//! This file owns the handle (`Db`: opening, migrations, the key check, the two connections,
-//! closing); each other file owns the queries for one thing stored, as an `impl Db` block.
-//!
-//! What is SQLite-specific is here: the connection setup in `Db::open`, the row type (`DbRow`)
-//! and `BEGIN IMMEDIATE` (`BEGIN_WRITE`), besides the migrations themselves. The queries
-//! elsewhere are standard SQL PostgreSQL runs too: numbered placeholders (`$1`, which sqlx's
-//! SQLite driver binds by number as PostgreSQL does), `ON CONFLICT … DO UPDATE`,
-//! `ROW_NUMBER() OVER`, `LIMIT`, with integers bound as `i64` and flags as `bool`.
+//! Two backends behind one handle (`Db`): SQLite, the embedded default (`sqlite.rs`), and
+//! PostgreSQL, for a server database several processes share (`postgres.rs`). The callers never
+//! know which runs. This file owns the handle (opening either, the key check, closing) and the
+//! three ways a query gets a connection (`reading!`, `writing!`, `transaction!`); each other file owns
+//! the queries for one thing stored, as an `impl Db` block, written once for both: numbered
+//! placeholders (`$1`, which sqlx's SQLite driver binds by number as PostgreSQL does),
+//! `ON CONFLICT … DO UPDATE`, `RETURNING`, `ROW_NUMBER() OVER`, `LIMIT`, integers bound as `i64`
+//! and flags as `bool`. Each backend has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`) making the same tables.
 
 mod connect_codes;
 pub mod crypto;
 mod dialogues;
+mod inbox;
 mod meetings;
+mod postgres;
 mod prune;
 mod settings;
+mod sqlite;
 mod tokens;
 
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, Row};
+use secrecy::SecretString;
+use sqlx::Row;
 use thiserror::Error;
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 pub use connect_codes::Redeemed;
 use crypto::{Cipher, CryptoError, Key};
@@ -56,6 +58,13 @@ pub enum StorageError {
     KeyFile { path: PathBuf, reason: String },
     #[error("a stored token could not be opened: {0}")]
     Crypto(#[from] CryptoError),
+    #[error(
+        "TOKEN_ENCRYPTION_KEY is required with PostgreSQL: a key file beside a server database \
+         would not be beside its data (make one with `openssl rand -base64 32`)"
+    )]
+    KeyRequired,
+    #[error("cannot reach the database at {host}: {reason}")]
+    Unreachable { host: String, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -71,25 +80,20 @@ pub enum KeySource {
     /// `TOKEN_ENCRYPTION_KEY`.
     Given(Key),
     /// A key file beside the database file (`<database>.key`), created on first start with
-    /// owner-only permissions.
+    /// owner-only permissions. SQLite only.
     FileBesideDatabase,
 }
 
 /// A handle on the database; cheap to clone.
-///
-/// Two connections, each taken in turn: one that writes and one that only reads. SQLite writes
-/// one transaction at a time whatever the number of connections, every statement here is a few
-/// microseconds of work, and a statement on a pooled connection costs a second round trip to its
-/// thread (sqlx checks each connection as it comes back to the pool), so two plain connections
-/// cost less CPU than a pool for the same throughput (measured with the load benchmark). Reads
-/// never wait for a write in WAL mode: a write stuck behind another process's lock holds up other
-/// writes, not reads.
 #[derive(Clone)]
 pub struct Db {
-    /// `None` once closed.
-    writer: std::sync::Arc<Mutex<Option<SqliteConnection>>>,
-    reader: std::sync::Arc<Mutex<Option<SqliteConnection>>>,
-    cipher: std::sync::Arc<Cipher>,
+    backend: Arc<Backend>,
+    cipher: Arc<Cipher>,
+}
+
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(sqlx::PgPool),
 }
 
 impl std::fmt::Debug for Db {
@@ -100,65 +104,63 @@ impl std::fmt::Debug for Db {
 
 const KEY_CHECK: &str = "key_check";
 
-/// Starts a transaction that writes: SQLite takes the write lock at once, so what it reads stays
-/// as it is until it commits.
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-
-/// A row as the queries read it.
-type DbRow = sqlx::sqlite::SqliteRow;
-
-/// Whether the database lives in memory only: `sqlite::memory:` (which sqlx names
-/// `file:sqlx-in-memory-N`), `:memory:`, or a URL asking for `mode=memory`.
-fn is_in_memory(url: &str, file: &Path) -> bool {
-    file.as_os_str().is_empty()
-        || file == Path::new(":memory:")
-        || file.to_string_lossy().starts_with("file:sqlx-in-memory-")
-        || url.contains("mode=memory")
-}
-
-/// Reads the key file beside `db_file`, or creates it (owner-only) when the database has no
-/// sealed values yet. A database with sealed values and no key file is an error: a new key would
-/// silently lose every token.
-fn key_file(db_file: &Path, has_sealed: bool) -> Result<Key> {
-    let mut name = db_file.as_os_str().to_owned();
-    name.push(".key");
-    let path = PathBuf::from(name);
-    let fail = |reason: String| StorageError::KeyFile {
-        path: path.clone(),
-        reason,
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Key::from_base64(&text).map_err(|e| fail(e.to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if has_sealed {
-                return Err(StorageError::KeyMissing(path));
+/// Runs `$body` with `$c` bound to a connection for one read: SQLite's reading connection, or
+/// the PostgreSQL pool. `$body` is compiled once per backend, so it may read rows of either.
+macro_rules! reading {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db.backend() {
+            $crate::storage::Backend::Sqlite(s) => {
+                let mut conn = s.reader().await?;
+                let $c = &mut *conn;
+                $body
             }
-            let key = Key::generate();
-            write_private(&path, key.to_base64().expose_secret())
-                .map_err(|e| fail(e.to_string()))?;
-            let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-            tracing::info!(path = %shown.display(), "created a new token encryption key file; back it up with the database");
-            Ok(key)
+            $crate::storage::Backend::Postgres(pool) => {
+                let $c = pool;
+                $body
+            }
         }
-        Err(e) => Err(fail(e.to_string())),
-    }
+    };
 }
 
-/// Creates `path` with `contents`, readable and writable by the owner only.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
+/// Like `reading!`, for one statement that writes.
+macro_rules! writing {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db.backend() {
+            $crate::storage::Backend::Sqlite(s) => {
+                let mut conn = s.writer().await?;
+                let $c = &mut *conn;
+                $body
+            }
+            $crate::storage::Backend::Postgres(pool) => {
+                let $c = pool;
+                $body
+            }
+        }
+    };
 }
+
+/// Runs `$body` with `$tx` bound to a transaction that writes (SQLite takes its write lock at
+/// once; in PostgreSQL a statement that changes a row locks it until the end). A transaction
+/// dropped unfinished (an error, a cancelled task) rolls back; `$body` commits.
+macro_rules! transaction {
+    ($db:expr, $tx:ident => $body:expr) => {
+        match $db.backend() {
+            $crate::storage::Backend::Sqlite(s) => {
+                let mut conn = s.writer().await?;
+                let mut $tx =
+                    sqlx::Connection::begin_with(&mut *conn, $crate::storage::sqlite::BEGIN_WRITE)
+                        .await?;
+                $body
+            }
+            $crate::storage::Backend::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {reading, transaction, writing};
 
 /// Now, in unix seconds: the timestamps stored here and the deadlines compared with them.
 pub fn unix_now() -> i64 {
@@ -168,129 +170,131 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-impl Db {
-    /// Opens (creating if missing) the database at `url`, applies pending migrations and checks
-    /// that `keys` gives the key its tokens were sealed with. `url` is a `sqlite:` URL or a plain
-    /// file path.
-    pub async fn open(url: &str, keys: KeySource) -> Result<Self> {
-        let options = if url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url).map_err(|e| StorageError::Url(e.to_string()))?
-        } else {
-            SqliteConnectOptions::new().filename(url)
-        };
-        let file = options.get_filename().to_owned();
-        // WAL lets readers proceed during a write; the busy timeout makes a concurrent writer
-        // wait instead of failing at once; secure_delete zeroes what is deleted, so an old value
-        // does not linger in free pages.
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true)
-            .pragma("secure_delete", "ON");
-        let mut conn = SqliteConnection::connect_with(&options).await?;
-        sqlx::migrate!().run(&mut conn).await?;
+/// Whether `url` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
 
-        let check: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(KEY_CHECK)
-            .fetch_optional(&mut conn)
-            .await?;
-        let key = match keys {
-            KeySource::Given(key) => key,
-            KeySource::FileBesideDatabase if is_in_memory(url, &file) => Key::generate(),
-            KeySource::FileBesideDatabase => key_file(&file, check.is_some())?,
-        };
-        let cipher = Cipher::new(&key);
-        match &check {
-            Some(sealed) => {
-                cipher
-                    .open(KEY_CHECK, sealed)
-                    .map_err(|_| StorageError::WrongKey)?;
-            }
-            None => {
-                let sealed = cipher.seal(KEY_CHECK, &SecretString::from("telemost-bot"));
-                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
-                    .bind(KEY_CHECK)
-                    .bind(sealed)
-                    .execute(&mut conn)
-                    .await?;
-            }
-        }
-        let writer = std::sync::Arc::new(Mutex::new(Some(conn)));
-        // Opened after the migrations, so it sees the tables they made. A database in memory is
-        // private to its connection: there the writer reads too.
-        let reader = if is_in_memory(url, &file) {
-            writer.clone()
+impl Db {
+    /// Opens the database at `url`: `postgres://…` (PostgreSQL, which needs `KeySource::Given`),
+    /// else a `sqlite:` URL or a plain file path (created if missing). Applies pending
+    /// migrations and checks that `keys` gives the key its tokens were sealed with.
+    pub async fn open(url: &str, keys: KeySource) -> Result<Self> {
+        let (backend, key) = if is_postgres(url) {
+            let KeySource::Given(key) = keys else {
+                return Err(StorageError::KeyRequired);
+            };
+            (Backend::Postgres(postgres::open(url).await?), key)
         } else {
-            let reader = SqliteConnection::connect_with(&options.read_only(true)).await?;
-            std::sync::Arc::new(Mutex::new(Some(reader)))
+            let (db, key) = sqlite::Sqlite::open(url, keys).await?;
+            (Backend::Sqlite(db), key)
         };
         let db = Self {
-            writer,
-            reader,
-            cipher: std::sync::Arc::new(cipher),
+            backend: Arc::new(backend),
+            cipher: Arc::new(Cipher::new(&key)),
         };
+        db.check_key().await?;
         db.seal_plain_tokens().await?;
         Ok(db)
     }
 
+    fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The SQLite backend, for the tests of what only it has.
+    #[cfg(test)]
+    fn sqlite(&self) -> &sqlite::Sqlite {
+        match self.backend() {
+            Backend::Sqlite(s) => s,
+            Backend::Postgres(_) => panic!("not a SQLite database"),
+        }
+    }
+
+    /// Which backend runs, for the log.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite(_) => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// Checks the key against the value sealed with it when the database was created (sealing
+    /// one on a new database). Two processes creating it at once both succeed only with the
+    /// same key: the second insert changes nothing and its check reads the first one's value.
+    async fn check_key(&self) -> Result<()> {
+        let sealed = self
+            .cipher
+            .seal(KEY_CHECK, &SecretString::from("telemost-bot"));
+        writing!(self, c => sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        )
+        .bind(KEY_CHECK)
+        .bind(sealed)
+        .execute(c)
+        .await?
+        .rows_affected());
+        let check: String = reading!(self, c => sqlx::query_scalar(
+            "SELECT value FROM meta WHERE key = $1"
+        )
+        .bind(KEY_CHECK)
+        .fetch_one(c)
+        .await?);
+        self.cipher
+            .open(KEY_CHECK, &check)
+            .map(drop)
+            .map_err(|_| StorageError::WrongKey)
+    }
+
     /// Seals tokens an older version stored in plain text.
     async fn seal_plain_tokens(&self) -> Result<()> {
-        let rows =
-            sqlx::query("SELECT chat_id, token FROM chat_tokens WHERE token NOT LIKE 'v1.%'")
-                .fetch_all(&mut *self.writer().await?)
-                .await?;
-        for row in rows {
-            let chat_id: i64 = row.get(0);
-            let plain = SecretString::from(row.get::<String, _>(1));
-            sqlx::query("UPDATE chat_tokens SET token = $1 WHERE chat_id = $2")
-                .bind(self.cipher.seal(&access_context(chat_id), &plain))
+        let rows: Vec<(i64, String)> = reading!(self, c => sqlx::query(
+            "SELECT chat_id, token FROM chat_tokens WHERE token NOT LIKE 'v1.%'"
+        )
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect());
+        for (chat_id, plain) in rows {
+            let plain = SecretString::from(plain);
+            let sealed = self.cipher.seal(&access_context(chat_id), &plain);
+            writing!(self, c => sqlx::query("UPDATE chat_tokens SET token = $1 WHERE chat_id = $2")
+                .bind(&sealed)
                 .bind(chat_id)
-                .execute(&mut *self.writer().await?)
-                .await?;
+                .execute(c)
+                .await?
+                .rows_affected());
         }
         Ok(())
     }
 
-    /// The writing connection, for one operation; other writes wait their turn.
-    async fn writer(&self) -> Result<MappedMutexGuard<'_, SqliteConnection>> {
-        Self::take_turn(&self.writer).await
+    /// Whether the database answers (the readiness probe).
+    pub async fn ping(&self) -> Result<()> {
+        reading!(self, c => sqlx::query("SELECT 1").execute(c).await?.rows_affected());
+        Ok(())
     }
 
-    /// The reading connection, for one read; other reads wait their turn.
-    async fn reader(&self) -> Result<MappedMutexGuard<'_, SqliteConnection>> {
-        Self::take_turn(&self.reader).await
-    }
-
-    async fn take_turn(
-        conn: &Mutex<Option<SqliteConnection>>,
-    ) -> Result<MappedMutexGuard<'_, SqliteConnection>> {
-        MutexGuard::try_map(conn.lock().await, Option::as_mut).map_err(|_| StorageError::Closed)
-    }
-
-    /// Waits for the operations in progress and closes the connections (the writer last, which
-    /// checkpoints the WAL). Operations after this fail with `Closed`.
+    /// Waits for the operations in progress and closes the connections. Operations after this
+    /// fail with `Closed`.
     pub async fn close(&self) {
-        for conn in [&self.reader, &self.writer] {
-            if let Some(conn) = conn.lock().await.take()
-                && let Err(e) = conn.close().await
-            {
-                tracing::warn!(error = %e, "closing the database failed");
-            }
+        match self.backend() {
+            Backend::Sqlite(s) => s.close().await,
+            Backend::Postgres(pool) => pool.close().await,
         }
     }
 }
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! What the tests of every file here share.
+    //! What the tests of every file here share: a new database of each backend.
 
     use secrecy::SecretString;
 
+    use super::crypto::Key;
     use super::{Db, KeySource, Tokens};
 
-    /// A new database in a directory of its own, removed when the directory is dropped.
+    /// A new SQLite database in a directory of its own, removed when the directory is dropped.
     pub(crate) async fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(
@@ -302,8 +306,159 @@ pub(crate) mod testing {
         (dir, db)
     }
 
+    /// What keeps a test's database alive; dropping it removes the database.
+    pub(crate) enum Guard {
+        Dir(#[allow(dead_code)] tempfile::TempDir),
+        Postgres(String),
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let Guard::Postgres(name) = self else { return };
+            let (server, name) = (server_url().unwrap_or_default(), name.clone());
+            // A runtime of its own: the test's may be gone by now.
+            let dropped = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    let mut conn = sqlx::PgConnection::connect(&server).await.ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Some(_))) {
+                eprintln!("could not drop the test database {}", self.name());
+            }
+        }
+    }
+
+    impl Guard {
+        fn name(&self) -> &str {
+            match self {
+                Guard::Dir(_) => "",
+                Guard::Postgres(name) => name,
+            }
+        }
+    }
+
+    /// `TEST_POSTGRES_URL`, the server the PostgreSQL tests make their databases on.
+    fn server_url() -> Option<String> {
+        std::env::var("TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    }
+
+    /// A new database on the `TEST_POSTGRES_URL` server, named for this test alone; `None` (and
+    /// a line saying the PostgreSQL half was skipped) without that variable.
+    pub(crate) async fn postgres() -> Option<(Guard, Db)> {
+        use sqlx::Connection;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let Some(server) = server_url() else {
+            eprintln!("skipped on PostgreSQL: TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "tb_unit_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut conn = sqlx::PgConnection::connect(&server)
+            .await
+            .expect("TEST_POSTGRES_URL is reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let guard = Guard::Postgres(name.clone());
+        let db = Db::open(
+            &database_url(&server, &name),
+            KeySource::Given(Key::generate()),
+        )
+        .await
+        .unwrap();
+        Some((guard, db))
+    }
+
+    /// `server` (a PostgreSQL URL) with its database replaced by `name`.
+    pub(crate) fn database_url(server: &str, name: &str) -> String {
+        let (base, query) = server.split_once('?').unwrap_or((server, ""));
+        let authority_end = base.find("://").map_or(0, |i| i + 3);
+        let base = match base[authority_end..].find('/') {
+            Some(slash) => &base[..authority_end + slash],
+            None => base,
+        };
+        if query.is_empty() {
+            format!("{base}/{name}")
+        } else {
+            format!("{base}/{name}?{query}")
+        }
+    }
+
+    /// A new database of each backend: SQLite, and PostgreSQL when `TEST_POSTGRES_URL` is set.
+    pub(crate) async fn dbs() -> Vec<(Guard, Db)> {
+        let (dir, sqlite) = db().await;
+        let mut all = vec![(Guard::Dir(dir), sqlite)];
+        all.extend(postgres().await);
+        all
+    }
+
     pub(crate) fn pasted(t: &str) -> Tokens {
         Tokens::pasted(SecretString::from(t))
+    }
+
+    /// Runs statement `$q` (a `sqlx::query(…)` with its binds) on whichever backend `$db` is:
+    /// for tests that write what the bot never would. Returns the rows affected.
+    macro_rules! exec {
+        ($db:expr, $q:expr) => {
+            async {
+                Ok::<u64, $crate::storage::StorageError>($crate::storage::writing!(
+                    $db, c => $q.execute(c).await?.rows_affected()
+                ))
+            }
+            .await
+            .unwrap()
+        };
+    }
+
+    /// Every row `$q` (a `sqlx::query_as(…)` or `query_scalar(…)`) reads, on either backend.
+    macro_rules! fetch_all {
+        ($db:expr, $q:expr) => {
+            async {
+                Ok::<_, $crate::storage::StorageError>($crate::storage::reading!(
+                    $db, c => $q.fetch_all(c).await?
+                ))
+            }
+            .await
+            .unwrap()
+        };
+    }
+
+    pub(crate) use {exec, fetch_all};
+
+    #[test]
+    fn a_test_database_replaces_the_servers() {
+        assert_eq!(
+            database_url("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            database_url("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(database_url("postgres://h", "x"), "postgres://h/x");
     }
 }
 
@@ -311,6 +466,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::{db, pasted};
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[tokio::test]
     async fn a_database_in_memory_reads_what_it_wrote() {
@@ -346,7 +502,7 @@ mod tests {
     async fn the_reading_connection_cannot_write() {
         let (_dir, db) = db().await;
         let refused = sqlx::query("DELETE FROM dialogues")
-            .execute(&mut *db.reader().await.unwrap())
+            .execute(&mut *db.sqlite().reader().await.unwrap())
             .await;
         assert!(refused.is_err(), "{refused:?}");
     }
@@ -391,7 +547,7 @@ mod tests {
         sqlx::query(
             "INSERT INTO chat_tokens (chat_id, token, updated_at) VALUES (9, 'y0_old_plain', 0)",
         )
-        .execute(&mut *db.writer().await.unwrap())
+        .execute(&mut *db.sqlite().writer().await.unwrap())
         .await
         .unwrap();
         db.close().await;
@@ -401,7 +557,7 @@ mod tests {
             "y0_old_plain"
         );
         let raw: String = sqlx::query_scalar("SELECT token FROM chat_tokens WHERE chat_id = 9")
-            .fetch_one(&mut *db.writer().await.unwrap())
+            .fetch_one(&mut *db.sqlite().writer().await.unwrap())
             .await
             .unwrap();
         assert!(Cipher::is_sealed(&raw));

@@ -1,9 +1,7 @@
 //! Each chat's choices (tables `chat_settings` and `chat_cohosts`): its defaults for new meetings,
 //! and the cohosts it used, offered again next time.
 
-use sqlx::Row;
-
-use super::{Db, Result, unix_now};
+use super::{Db, Result, reading, unix_now, writing};
 
 /// A chat's defaults for new meetings. Levels are the API's spellings; the bot parses them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,24 +28,24 @@ impl Default for ChatSettings {
 impl Db {
     /// The chat's defaults (the built-in ones until /settings changed them).
     pub async fn settings(&self, chat_id: i64) -> Result<ChatSettings> {
-        let row = sqlx::query(
+        let row: Option<(String, String, bool, bool, bool)> = reading!(self, c => sqlx::query_as(
             "SELECT waiting_room, stream_access, auto_summary, admins_only, instant_meet
              FROM chat_settings WHERE chat_id = $1",
         )
         .bind(chat_id)
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
+        .fetch_optional(c)
+        .await?);
         Ok(row.map_or_else(ChatSettings::default, |r| ChatSettings {
-            waiting_room: r.get(0),
-            stream_access: r.get(1),
-            auto_summary: r.get(2),
-            admins_only: r.get(3),
-            instant_meet: r.get(4),
+            waiting_room: r.0,
+            stream_access: r.1,
+            auto_summary: r.2,
+            admins_only: r.3,
+            instant_meet: r.4,
         }))
     }
 
     pub async fn save_settings(&self, chat_id: i64, s: &ChatSettings) -> Result<()> {
-        sqlx::query(
+        writing!(self, c => sqlx::query(
             "INSERT INTO chat_settings
              (chat_id, waiting_room, stream_access, auto_summary, admins_only, instant_meet, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -63,8 +61,9 @@ impl Db {
         .bind(s.admins_only)
         .bind(s.instant_meet)
         .bind(unix_now())
-        .execute(&mut *self.writer().await?)
-        .await?;
+        .execute(c)
+        .await?
+.rows_affected());
         Ok(())
     }
 
@@ -72,40 +71,40 @@ impl Db {
     pub async fn remember_cohosts(&self, chat_id: i64, emails: &[&str]) -> Result<()> {
         let at = unix_now();
         for email in emails {
-            sqlx::query(
+            writing!(self, c => sqlx::query(
                 "INSERT INTO chat_cohosts (chat_id, email, last_used) VALUES ($1, $2, $3)
                  ON CONFLICT (chat_id, email) DO UPDATE SET last_used = excluded.last_used",
             )
             .bind(chat_id)
             .bind(email)
             .bind(at)
-            .execute(&mut *self.writer().await?)
-            .await?;
+            .execute(c)
+            .await?
+.rows_affected());
         }
         Ok(())
     }
 
     /// The chat's most recently used cohosts: (id, email), newest first.
     pub async fn recent_cohosts(&self, chat_id: i64, limit: u32) -> Result<Vec<(i64, String)>> {
-        let rows = sqlx::query(
+        Ok(reading!(self, c => sqlx::query_as(
             "SELECT id, email FROM chat_cohosts WHERE chat_id = $1
              ORDER BY last_used DESC, id DESC LIMIT $2",
         )
         .bind(chat_id)
         .bind(i64::from(limit))
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        .fetch_all(c)
+        .await?))
     }
 
     /// A remembered cohost of `chat` by id (ids of other chats give `None`).
     pub async fn remembered_cohost(&self, chat_id: i64, id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT email FROM chat_cohosts WHERE chat_id = $1 AND id = $2")
+            reading!(self, c => sqlx::query_scalar("SELECT email FROM chat_cohosts WHERE chat_id = $1 AND id = $2")
                 .bind(chat_id)
                 .bind(id)
-                .fetch_optional(&mut *self.reader().await?)
-                .await?,
+                .fetch_optional(c)
+                .await?),
         )
     }
 }
@@ -113,31 +112,33 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::ChatSettings;
-    use crate::storage::testing::db;
+    use crate::storage::testing::dbs;
 
     #[tokio::test]
     async fn settings_and_remembered_cohosts() {
-        let (_dir, db) = db().await;
-        assert_eq!(db.settings(1).await.unwrap(), ChatSettings::default());
-        let s = ChatSettings {
-            waiting_room: "ADMINS".into(),
-            auto_summary: true,
-            ..ChatSettings::default()
-        };
-        db.save_settings(1, &s).await.unwrap();
-        assert_eq!(db.settings(1).await.unwrap(), s);
-        assert_eq!(db.settings(2).await.unwrap(), ChatSettings::default());
+        for (_guard, db) in dbs().await {
+            assert_eq!(db.settings(1).await.unwrap(), ChatSettings::default());
+            let s = ChatSettings {
+                waiting_room: "ADMINS".into(),
+                auto_summary: true,
+                ..ChatSettings::default()
+            };
+            db.save_settings(1, &s).await.unwrap();
+            assert_eq!(db.settings(1).await.unwrap(), s);
+            assert_eq!(db.settings(2).await.unwrap(), ChatSettings::default());
 
-        db.remember_cohosts(1, &["a@x.ru", "b@x.ru"]).await.unwrap();
-        let got = db.recent_cohosts(1, 10).await.unwrap();
-        assert_eq!(got.len(), 2);
-        let (id, email) = got[0].clone();
-        assert_eq!(db.remembered_cohost(1, id).await.unwrap(), Some(email));
-        assert_eq!(
-            db.remembered_cohost(2, id).await.unwrap(),
-            None,
-            "another chat's id"
-        );
-        assert!(db.recent_cohosts(2, 10).await.unwrap().is_empty());
+            db.remember_cohosts(1, &["a@x.ru", "b@x.ru"]).await.unwrap();
+            let got = db.recent_cohosts(1, 10).await.unwrap();
+            assert_eq!(got.len(), 2);
+            let (id, email) = got[0].clone();
+            assert_eq!(db.remembered_cohost(1, id).await.unwrap(), Some(email));
+            assert_eq!(
+                db.remembered_cohost(2, id).await.unwrap(),
+                None,
+                "another chat's id"
+            );
+            assert!(db.recent_cohosts(2, 10).await.unwrap().is_empty());
+            db.close().await;
+        }
     }
 }

@@ -2,9 +2,8 @@
 //! to their chat, so a sealed value copied into another chat's row does not open there.
 
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::{Connection, Row};
 
-use super::{BEGIN_WRITE, Db, Result, unix_now};
+use super::{Db, Result, reading, transaction, unix_now, writing};
 
 /// A chat's OAuth tokens.
 pub struct Tokens {
@@ -55,7 +54,7 @@ impl Db {
         set_by: Option<i64>,
     ) -> Result<()> {
         let (access, refresh) = self.seal_tokens(chat_id, tokens);
-        sqlx::query(
+        writing!(self, c => sqlx::query(
             "INSERT INTO chat_tokens (chat_id, token, refresh_token, expires_at, set_by, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (chat_id) DO UPDATE
@@ -70,8 +69,9 @@ impl Db {
         .bind(tokens.expires_at)
         .bind(set_by)
         .bind(unix_now())
-        .execute(&mut *self.writer().await?)
-        .await?;
+        .execute(c)
+        .await?
+.rows_affected());
         Ok(())
     }
 
@@ -84,74 +84,75 @@ impl Db {
         new: &Tokens,
     ) -> Result<bool> {
         // A write transaction from its start: the check and the write see the same row, no
-        // writer in between. A transaction dropped unfinished (an error, a cancelled task) rolls
-        // back.
-        let mut conn = self.writer().await?;
-        let mut tx = conn.begin_with(BEGIN_WRITE).await?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT token FROM chat_tokens WHERE chat_id = $1")
-                .bind(chat_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let same = match current {
-            Some(sealed) => {
-                self.cipher
-                    .open(&access_context(chat_id), &sealed)?
-                    .expose_secret()
-                    == old.expose_secret()
+        // writer in between (the no-op update takes the row's lock in PostgreSQL, and returns
+        // the value as last committed if another process changed it meanwhile).
+        transaction!(self, tx => {
+            let current: Option<String> = sqlx::query_scalar(
+                "UPDATE chat_tokens SET token = token WHERE chat_id = $1 RETURNING token",
+            )
+            .bind(chat_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let same = match current {
+                Some(sealed) => {
+                    self.cipher
+                        .open(&access_context(chat_id), &sealed)?
+                        .expose_secret()
+                        == old.expose_secret()
+                }
+                None => false,
+            };
+            if !same {
+                return Ok(false);
             }
-            None => false,
-        };
-        if !same {
-            return Ok(false);
-        }
-        let (access, refresh) = self.seal_tokens(chat_id, new);
-        sqlx::query(
-            "UPDATE chat_tokens SET token = $1, refresh_token = $2, expires_at = $3, updated_at = $4
-             WHERE chat_id = $5",
-        )
-        .bind(access)
-        .bind(refresh)
-        .bind(new.expires_at)
-        .bind(unix_now())
-        .bind(chat_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+            let (access, refresh) = self.seal_tokens(chat_id, new);
+            sqlx::query(
+                "UPDATE chat_tokens
+                 SET token = $1, refresh_token = $2, expires_at = $3, updated_at = $4
+                 WHERE chat_id = $5",
+            )
+            .bind(access)
+            .bind(refresh)
+            .bind(new.expires_at)
+            .bind(unix_now())
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     pub async fn token(&self, chat_id: i64) -> Result<Option<Tokens>> {
-        let row = sqlx::query(
+        let row: Option<(String, Option<String>, Option<i64>)> = reading!(self, c => sqlx::query_as(
             "SELECT token, refresh_token, expires_at FROM chat_tokens WHERE chat_id = $1",
         )
         .bind(chat_id)
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
-        let Some(row) = row else {
+        .fetch_optional(c)
+        .await?);
+        let Some((access, refresh, expires_at)) = row else {
             return Ok(None);
         };
-        let access = self
-            .cipher
-            .open(&access_context(chat_id), row.get::<&str, _>(0))?;
-        let refresh = match row.get::<Option<&str>, _>(1) {
-            Some(sealed) => Some(self.cipher.open(&refresh_context(chat_id), sealed)?),
+        let access = self.cipher.open(&access_context(chat_id), &access)?;
+        let refresh = match refresh {
+            Some(sealed) => Some(self.cipher.open(&refresh_context(chat_id), &sealed)?),
             None => None,
         };
         Ok(Some(Tokens {
             access,
             refresh,
-            expires_at: row.get(2),
+            expires_at,
         }))
     }
 
     /// Returns whether there was a token to forget.
     pub async fn forget_token(&self, chat_id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM chat_tokens WHERE chat_id = $1")
+        let done = writing!(self, c => sqlx::query("DELETE FROM chat_tokens WHERE chat_id = $1")
             .bind(chat_id)
-            .execute(&mut *self.writer().await?)
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .execute(c)
+            .await?
+.rows_affected());
+        Ok(done > 0)
     }
 }
 
@@ -161,73 +162,79 @@ mod tests {
 
     use super::Tokens;
     use crate::storage::StorageError;
-    use crate::storage::testing::{db, pasted};
+    use crate::storage::testing::{db, dbs, pasted};
 
     #[tokio::test]
     async fn tokens_are_per_chat() {
-        let (_dir, db) = db().await;
-        db.set_token(1, &pasted("one"), Some(1)).await.unwrap();
-        db.set_token(2, &pasted("two"), Some(2)).await.unwrap();
-        db.set_token(1, &pasted("uno"), Some(1)).await.unwrap();
-        let one = db.token(1).await.unwrap().unwrap();
-        assert_eq!(one.access.expose_secret(), "uno");
-        assert!(one.refresh.is_none());
-        assert_eq!(
-            db.token(2).await.unwrap().unwrap().access.expose_secret(),
-            "two"
-        );
-        assert!(db.forget_token(1).await.unwrap());
-        assert!(!db.forget_token(1).await.unwrap());
-        assert!(db.token(1).await.unwrap().is_none());
+        for (_guard, db) in dbs().await {
+            db.set_token(1, &pasted("one"), Some(1)).await.unwrap();
+            db.set_token(2, &pasted("two"), Some(2)).await.unwrap();
+            db.set_token(1, &pasted("uno"), Some(1)).await.unwrap();
+            let one = db.token(1).await.unwrap().unwrap();
+            assert_eq!(one.access.expose_secret(), "uno");
+            assert!(one.refresh.is_none());
+            assert_eq!(
+                db.token(2).await.unwrap().unwrap().access.expose_secret(),
+                "two"
+            );
+            assert!(db.forget_token(1).await.unwrap());
+            assert!(!db.forget_token(1).await.unwrap());
+            assert!(db.token(1).await.unwrap().is_none());
+            db.close().await;
+        }
     }
 
     #[tokio::test]
     async fn a_refresh_does_not_overwrite_a_newer_token() {
-        let (_dir, db) = db().await;
-        db.set_token(1, &pasted("old"), Some(1)).await.unwrap();
-        assert!(
-            db.replace_token(1, &SecretString::from("old"), &pasted("fresh"))
-                .await
-                .unwrap()
-        );
-        assert_eq!(
-            db.token(1).await.unwrap().unwrap().access.expose_secret(),
-            "fresh"
-        );
-        // The user set another token meanwhile: the refresh of the old one is dropped.
-        db.set_token(1, &pasted("theirs"), Some(1)).await.unwrap();
-        assert!(
-            !db.replace_token(1, &SecretString::from("fresh"), &pasted("x"))
-                .await
-                .unwrap()
-        );
-        assert_eq!(
-            db.token(1).await.unwrap().unwrap().access.expose_secret(),
-            "theirs"
-        );
-        // Or forgot it: nothing comes back.
-        db.forget_token(1).await.unwrap();
-        assert!(
-            !db.replace_token(1, &SecretString::from("theirs"), &pasted("x"))
-                .await
-                .unwrap()
-        );
-        assert!(db.token(1).await.unwrap().is_none());
+        for (_guard, db) in dbs().await {
+            db.set_token(1, &pasted("old"), Some(1)).await.unwrap();
+            assert!(
+                db.replace_token(1, &SecretString::from("old"), &pasted("fresh"))
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(
+                db.token(1).await.unwrap().unwrap().access.expose_secret(),
+                "fresh"
+            );
+            // The user set another token meanwhile: the refresh of the old one is dropped.
+            db.set_token(1, &pasted("theirs"), Some(1)).await.unwrap();
+            assert!(
+                !db.replace_token(1, &SecretString::from("fresh"), &pasted("x"))
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(
+                db.token(1).await.unwrap().unwrap().access.expose_secret(),
+                "theirs"
+            );
+            // Or forgot it: nothing comes back.
+            db.forget_token(1).await.unwrap();
+            assert!(
+                !db.replace_token(1, &SecretString::from("theirs"), &pasted("x"))
+                    .await
+                    .unwrap()
+            );
+            assert!(db.token(1).await.unwrap().is_none());
+            db.close().await;
+        }
     }
 
     #[tokio::test]
     async fn refresh_tokens_and_expiry_round_trip() {
-        let (_dir, db) = db().await;
-        let t = Tokens {
-            access: SecretString::from("acc"),
-            refresh: Some(SecretString::from("ref")),
-            expires_at: Some(1_900_000_000),
-        };
-        db.set_token(-100, &t, Some(5)).await.unwrap();
-        let got = db.token(-100).await.unwrap().unwrap();
-        assert_eq!(got.access.expose_secret(), "acc");
-        assert_eq!(got.refresh.unwrap().expose_secret(), "ref");
-        assert_eq!(got.expires_at, Some(1_900_000_000));
+        for (_guard, db) in dbs().await {
+            let t = Tokens {
+                access: SecretString::from("acc"),
+                refresh: Some(SecretString::from("ref")),
+                expires_at: Some(1_900_000_000),
+            };
+            db.set_token(-100, &t, Some(5)).await.unwrap();
+            let got = db.token(-100).await.unwrap().unwrap();
+            assert_eq!(got.access.expose_secret(), "acc");
+            assert_eq!(got.refresh.unwrap().expose_secret(), "ref");
+            assert_eq!(got.expires_at, Some(1_900_000_000));
+            db.close().await;
+        }
     }
 
     #[tokio::test]
@@ -238,7 +245,7 @@ mod tests {
             .unwrap();
         // A sealed value copied into another chat's row does not open there.
         sqlx::query("INSERT INTO chat_tokens (chat_id, token, updated_at) SELECT 2, token, 0 FROM chat_tokens WHERE chat_id = 1")
-            .execute(&mut *db.writer().await.unwrap())
+            .execute(&mut *db.sqlite().writer().await.unwrap())
             .await
             .unwrap();
         assert!(matches!(db.token(2).await, Err(StorageError::Crypto(_))));

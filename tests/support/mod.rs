@@ -210,6 +210,8 @@ impl TestApp {
             // The fake OAuth's "seconds" last 20 ms: a poll interval of 1 and slow_down's +5
             // keep their proportions without slowing the tests.
             oauth_time_unit: Duration::from_millis(20),
+            webhook: None,
+            metrics_listen: None,
         }
     }
 

@@ -1,0 +1,81 @@
+//! Updates received by webhook (table `inbox`): each stored before Telegram is told it arrived,
+//! so none is lost if the process stops before handling it, and its `update_id` is remembered
+//! for a day after, so Telegram's resend of an update already taken is recognised and dropped.
+//! What a user wrote is kept only until it is handled.
+
+use super::{Db, Result, reading, unix_now, writing};
+
+impl Db {
+    /// Stores update `update_id` (its JSON, `payload`) unless it was received before. Returns
+    /// whether it is new.
+    pub async fn receive_update(&self, update_id: i64, payload: &str) -> Result<bool> {
+        let added = writing!(self, c => sqlx::query(
+            "INSERT INTO inbox (update_id, payload, received_at) VALUES ($1, $2, $3)
+             ON CONFLICT (update_id) DO NOTHING",
+        )
+        .bind(update_id)
+        .bind(payload)
+        .bind(unix_now())
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(added == 1)
+    }
+
+    /// Update `update_id` is handled: its text is dropped, its id kept (see `prune`).
+    pub async fn update_handled(&self, update_id: i64) -> Result<()> {
+        writing!(self, c => sqlx::query(
+            "UPDATE inbox SET handled_at = $1, payload = NULL
+             WHERE update_id = $2 AND handled_at IS NULL",
+        )
+        .bind(unix_now())
+        .bind(update_id)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Updates received and not yet handled, oldest first (at most `limit`): what a process
+    /// stopped before handling.
+    pub async fn unhandled_updates(&self, limit: u32) -> Result<Vec<(i64, String)>> {
+        Ok(reading!(self, c => sqlx::query_as(
+            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL
+             ORDER BY update_id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::storage::testing::dbs;
+
+    #[tokio::test]
+    async fn an_update_is_taken_once_and_its_text_dropped_when_handled() {
+        for (_guard, db) in dbs().await {
+            assert!(db.receive_update(7, "{\"a\":1}").await.unwrap());
+            assert!(
+                !db.receive_update(7, "{\"a\":1}").await.unwrap(),
+                "a resend"
+            );
+            assert!(db.receive_update(5, "{\"b\":2}").await.unwrap());
+            assert_eq!(
+                db.unhandled_updates(10).await.unwrap(),
+                vec![(5, "{\"b\":2}".to_owned()), (7, "{\"a\":1}".to_owned())]
+            );
+            db.update_handled(5).await.unwrap();
+            assert_eq!(
+                db.unhandled_updates(10).await.unwrap(),
+                vec![(7, "{\"a\":1}".to_owned())]
+            );
+            assert!(
+                !db.receive_update(5, "{\"b\":2}").await.unwrap(),
+                "a handled update is still known"
+            );
+            db.close().await;
+        }
+    }
+}
