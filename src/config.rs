@@ -390,7 +390,12 @@ mod tests {
     #[test]
     fn webhook_settings() {
         let url = ("WEBHOOK_URL", "https://bot.example.org/telegram/hook");
-        let c = cfg(&[("TELOXIDE_TOKEN", "t"), url, ("WEBHOOK_SECRET", "s3cr-et_X")]).unwrap();
+        let c = cfg(&[
+            ("TELOXIDE_TOKEN", "t"),
+            url,
+            ("WEBHOOK_SECRET", "s3cr-et_X"),
+        ])
+        .unwrap();
         let w = c.webhook.unwrap();
         assert_eq!(w.url.path(), "/telegram/hook");
         assert_eq!(w.listen.to_string(), DEFAULT_WEBHOOK_LISTEN);
@@ -436,7 +441,11 @@ mod tests {
             ]),
             Err(ConfigError::BadListen { .. })
         ));
-        let m = cfg(&[("TELOXIDE_TOKEN", "t"), ("METRICS_LISTEN", "127.0.0.1:9100")]).unwrap();
+        let m = cfg(&[
+            ("TELOXIDE_TOKEN", "t"),
+            ("METRICS_LISTEN", "127.0.0.1:9100"),
+        ])
+        .unwrap();
         assert_eq!(m.metrics_listen.unwrap().port(), 9100);
     }
 }

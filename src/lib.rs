@@ -7,6 +7,8 @@
 
 pub mod bot;
 pub mod config;
+pub mod metrics;
 pub mod oauth;
+pub mod ops;
 pub mod storage;
 pub mod telemost;

@@ -31,7 +31,11 @@ async fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("telemost-bot: {e}");
-            return ExitCode::FAILURE;
+            return if e.is_setup() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
     tracing::info!("telemost-bot is running; Ctrl+C or SIGTERM stops it");

@@ -5,39 +5,83 @@
 //! steady memory, each chat still in order, nothing lost.
 //!
 //! The listener takes a place for an update before pulling it from the stream; the update's
-//! handler gives the place back when it is done (`Admission::done`, by update id).
+//! handler gives the place back when it is done (`Admission::done`, by update id), which also
+//! tells whoever must know (webhook mode marks the stored update handled). The updates taken and
+//! not yet done are what the metrics report as waiting.
 
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use teloxide::stop::StopToken;
 use teloxide::types::{AllowedUpdate, Update, UpdateId, UpdateKind};
 use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// Told of each update handled (or dropped), by id; the update's place is given back once it
+/// has been told.
+pub type OnDone = Box<dyn Fn(UpdateId) -> BoxFuture<'static, ()> + Send + Sync>;
+
 /// The places for updates taken and not yet handled.
 pub struct Admission {
     places: Arc<Semaphore>,
-    taken: Mutex<HashMap<UpdateId, OwnedSemaphorePermit>>,
+    /// Each update taken and not yet done: its place, and when it was taken.
+    taken: Mutex<HashMap<UpdateId, (OwnedSemaphorePermit, Instant)>>,
+    on_done: Option<OnDone>,
 }
 
 impl Admission {
     pub fn new(bound: usize) -> Arc<Self> {
+        Self::telling(bound, None)
+    }
+
+    /// Like `new`, calling `on_done` for each update done.
+    pub fn telling(bound: usize, on_done: Option<OnDone>) -> Arc<Self> {
         Arc::new(Self {
             places: Arc::new(Semaphore::new(bound)),
             taken: Mutex::default(),
+            on_done,
         })
     }
 
-    /// Update `id` is handled: its place goes to the next one. An id never admitted (an update
-    /// dispatched directly, in tests) is nothing to give back.
+    /// Update `id` is handled: whoever must know is told, then its place goes to the next one.
+    pub async fn finish(&self, id: UpdateId) {
+        if let Some(tell) = &self.on_done
+            && self.is_taken(id)
+        {
+            tell(id).await;
+        }
+        self.done(id);
+    }
+
+    fn is_taken(&self, id: UpdateId) -> bool {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&id)
+    }
+
+    /// Gives update `id`'s place back, telling no one (what `finish` ends with; alone, for a
+    /// handler that panicked or was cancelled). An id never admitted (an update dispatched
+    /// directly, in tests) is nothing to give back.
     pub fn done(&self, id: UpdateId) {
         self.taken
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&id);
+    }
+
+    /// How many updates are taken and not yet done, and how long the oldest has waited.
+    pub fn backlog(&self) -> (usize, Duration) {
+        let taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        let oldest = taken.values().map(|(_, at)| *at).min();
+        (
+            taken.len(),
+            oldest.map_or(Duration::ZERO, |at| at.elapsed()),
+        )
     }
 
     /// How many updates are taken and not yet handled.
@@ -82,13 +126,20 @@ where
                     // teloxide drops an update it could not parse before any handler sees it:
                     // its place is free at once.
                     Ok(update) if !matches!(update.kind, UpdateKind::Error(_)) => {
+                        metrics::counter!(crate::metrics::UPDATES_RECEIVED).increment(1);
                         admission
                             .taken
                             .lock()
                             .unwrap_or_else(PoisonError::into_inner)
-                            .insert(update.id, place);
+                            .insert(update.id, (place, Instant::now()));
                     }
-                    _ => drop(place),
+                    Ok(update) => {
+                        drop(place);
+                        if let Some(tell) = &admission.on_done {
+                            tokio::spawn(tell(update.id));
+                        }
+                    }
+                    Err(_) => drop(place),
                 }
                 Some((next, (inner, admission)))
             },

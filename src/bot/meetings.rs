@@ -52,17 +52,22 @@ impl Ctx {
         token: &SecretString,
         request: &CreateConference,
     ) -> Result<Result<Conference, TelemostError>, StorageError> {
-        Ok(
-            match self.telemost.create_conference(token, request).await {
-                Err(TelemostError::Unauthorized) => {
-                    match self.refresh_after_401(owner, token).await? {
-                        Some(fresh) => self.telemost.create_conference(&fresh, request).await,
-                        None => Err(TelemostError::Unauthorized),
-                    }
-                }
-                other => other,
+        let created = match self.telemost.create_conference(token, request).await {
+            Err(TelemostError::Unauthorized) => match self.refresh_after_401(owner, token).await? {
+                Some(fresh) => self.telemost.create_conference(&fresh, request).await,
+                None => Err(TelemostError::Unauthorized),
             },
-        )
+            other => other,
+        };
+        if created.is_ok() {
+            let kind = if request.live_stream.is_some() {
+                "stream"
+            } else {
+                "meeting"
+            };
+            metrics::counter!(crate::metrics::MEETINGS_CREATED, "kind" => kind).increment(1);
+        }
+        Ok(created)
     }
 
     /// Records a created meeting for `chat` (for /history and its buttons) and remembers its

@@ -23,6 +23,7 @@ mod store;
 pub mod texts;
 pub mod tokens;
 pub mod topic;
+mod webhook;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -40,7 +41,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::metrics::{HANDLER_SECONDS, UPDATES_OLDEST_WAITING, UPDATES_WAITING};
 use crate::oauth::YandexOAuth;
+use crate::ops::{self, Probes, Stopping};
 use crate::storage::{Db, KeySource, StorageError};
 use crate::telemost::TelemostClient;
 use admission::Admission;
@@ -201,23 +204,27 @@ fn in_lanes(
         // Taken here, synchronously, while the dispatcher takes updates in the order they
         // came: a lane's order is the order of arrival.
         let chat = update.chat().map(|c| c.id);
-        // Handled (or dropped) is done: the update's place goes to the next one taken.
+        // Handled (or dropped) is done: the update's place goes to the next one taken. (If the
+        // handler panics or is cancelled, dropping this gives the place back all the same.)
         let done = Done(Arc::clone(&admission), update.id);
         let Some(mut turn) = lanes.enter(chat.map(|c| c.0)) else {
             // Too many of this chat's updates are waiting already (see `lanes`).
-            drop(done);
+            let admission = Arc::clone(&admission);
+            tokio::spawn(async move { admission.finish(done.1).await });
             return futures_util::future::Either::Left(std::future::ready(ControlFlow::Break(Ok(
                 (),
             ))));
         };
         let t = lang_of(update.from());
         let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
+        let admission = Arc::clone(&admission);
         let work = tokio::spawn(async move {
             let _done = done;
             turn.ready().await;
             // After the turn, never before: a slot held while waiting behind the same chat's
             // update could leave that update without one. The semaphore is never closed.
             let _slot = slots.acquire().await;
+            let started = std::time::Instant::now();
             // Whatever the handler sends to this chat goes into the topic the update came from.
             let mut handling = std::pin::pin!(Outbox::in_topic_of(&update, routes.dispatch(deps)));
             // A panic is caught where it happens; the handler is then dropped, never polled
@@ -255,6 +262,8 @@ fn in_lanes(
                 };
                 Outbox::in_topic_of(&update, apology).await;
             }
+            metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
+            admission.finish(update.id).await;
             result
         });
         futures_util::future::Either::Right(async move {
@@ -299,6 +308,27 @@ pub enum StartError {
     Http(String),
     #[error("Telegram did not accept the bot token or could not be reached: {0}")]
     Telegram(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        reason: String,
+    },
+}
+
+impl StartError {
+    /// Whether the fault is in the configuration or the environment it names (a database that
+    /// cannot be reached, a port taken), which an operator fixes before trying again.
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            StartError::Listen { .. }
+                | StartError::Storage(
+                    StorageError::Unreachable { .. }
+                        | StorageError::Url(_)
+                        | StorageError::KeyRequired
+                )
+        )
+    }
 }
 
 /// How many updates may be taken from Telegram and not yet handled, per slot for handling one
@@ -315,12 +345,18 @@ pub struct Running {
     db: Db,
     /// Removes data no longer needed (see `prune`).
     pruning: JoinHandle<()>,
+    /// Set first when stopping: readiness fails and webhook posts are refused from then on.
+    stopping: Stopping,
+    /// The webhook and probes' listener, when there is one.
+    http: Option<JoinHandle<()>>,
 }
 
 impl Running {
-    /// Stops taking updates, lets the handlers in flight finish (for at most `SHUTDOWN_GRACE`),
-    /// stops pruning, closes the database.
+    /// Turns readiness off (and refuses new webhook posts, which Telegram resends to another
+    /// process or later), stops taking updates, lets the handlers in flight finish (for at most
+    /// `SHUTDOWN_GRACE`), stops pruning, closes the database.
     pub async fn shutdown(mut self) {
+        self.stopping.start();
         let stop = self.stop_dispatching();
         if tokio::time::timeout(SHUTDOWN_GRACE, stop).await.is_err() {
             tracing::warn!("handlers still busy after {SHUTDOWN_GRACE:?}; stopping anyway");
@@ -329,6 +365,9 @@ impl Running {
         self.pruning.abort();
         let _ = (&mut self.pruning).await;
         self.db.close().await;
+        if let Some(http) = self.http.take() {
+            http.abort();
+        }
     }
 
     async fn stop_dispatching(&mut self) {
@@ -379,10 +418,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .map_err(|e| StartError::Telegram(redacted(&e)))?;
     tracing::info!(username = ?me.username, "connected to Telegram");
     register_commands(&bot).await;
-    // Polling and a webhook exclude each other; a leftover webhook would starve us of updates.
-    if let Err(e) = bot.delete_webhook().await {
-        tracing::warn!(error = %redacted(&e), "could not delete the webhook");
-    }
+    tracing::info!(database = db.backend_name(), "database ready");
 
     let ctx = Arc::new(Ctx {
         db: db.clone(),
@@ -400,40 +436,116 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         refreshing: Default::default(),
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
-    let admission = Admission::new(config.max_concurrent_updates * WAITING_PER_SLOT);
+    let stopping = Stopping::default();
+    let bound = config.max_concurrent_updates * WAITING_PER_SLOT;
+    // A stored webhook update is marked handled once handled, so a restart does not replay it.
+    let admission = match &config.webhook {
+        Some(_) => {
+            let db = db.clone();
+            Admission::telling(
+                bound,
+                Some(Box::new(move |id| {
+                    let db = db.clone();
+                    Box::pin(async move {
+                        if let Err(e) = db.update_handled(i64::from(id.0)).await {
+                            tracing::warn!(error = %e, "could not mark an update handled");
+                        }
+                    })
+                })),
+            )
+        }
+        None => Admission::new(bound),
+    };
     let routes = in_lanes(
         schema(),
         outbox.clone(),
         config.max_concurrent_updates,
         Arc::clone(&admission),
     );
-    let mut dispatcher = Dispatcher::builder(bot.clone(), routes)
+    let dispatcher = Dispatcher::builder(bot.clone(), routes)
         .dependencies(dptree::deps![ctx, db.clone(), outbox])
         // Every update goes to one concurrent worker; `in_lanes` keeps each chat in order.
         .distribution_function(|_| None::<()>)
         .error_handler(Arc::new(LogErrors("handling an update")))
         .build();
     let shutdown = dispatcher.shutdown_token();
-    let listener = admission.bound(
-        Polling::builder(bot)
-            .timeout(Duration::from_secs(10))
-            .build(),
-    );
-    let task = tokio::spawn(async move {
-        if let Err(e) = dispatcher
-            .try_dispatch_with_listener(listener, Arc::new(LogErrors("getting updates")))
-            .await
-        {
-            tracing::error!(error = %redacted(&e), "dispatching stopped");
-        }
+
+    // The probes (and metrics) are served whenever there is a listener: webhook mode's, or
+    // METRICS_LISTEN's in polling mode.
+    let serve_on = config
+        .webhook
+        .as_ref()
+        .map(|w| w.listen)
+        .or(config.metrics_listen);
+    let mut app = serve_on.map(|_| {
+        let backlog = Arc::clone(&admission);
+        ops::router(Probes {
+            db: db.clone(),
+            stopping: stopping.clone(),
+            metrics: crate::metrics::install(),
+            before_scrape: Arc::new(move || {
+                let (waiting, oldest) = backlog.backlog();
+                metrics::gauge!(UPDATES_WAITING).set(waiting as f64);
+                metrics::gauge!(UPDATES_OLDEST_WAITING).set(oldest.as_secs_f64());
+            }),
+        })
     });
+    let task = match &config.webhook {
+        Some(hook) => {
+            let (route, listener) =
+                webhook::receive(hook, bot.clone(), db.clone(), stopping.clone());
+            app = app.map(|a| a.merge(route));
+            tokio::spawn(dispatch(dispatcher, admission.bound(listener)))
+        }
+        None => {
+            // Polling and a webhook exclude each other; a leftover webhook would starve us of
+            // updates.
+            if let Err(e) = bot.delete_webhook().await {
+                tracing::warn!(error = %redacted(&e), "could not delete the webhook");
+            }
+            let polling = Polling::builder(bot)
+                .timeout(Duration::from_secs(10))
+                .build();
+            tokio::spawn(dispatch(dispatcher, admission.bound(polling)))
+        }
+    };
+    let http = match (serve_on, app) {
+        (Some(addr), Some(app)) => {
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                task.abort();
+                StartError::Listen {
+                    addr,
+                    reason: e.to_string(),
+                }
+            })?;
+            tracing::info!(%addr, "serving /healthz, /readyz and /metrics{}", if config.webhook.is_some() { " and the webhook" } else { "" });
+            Some(ops::serve(listener, app))
+        }
+        _ => None,
+    };
     let pruning = prune::spawn_pruning(db.clone(), prune::retention(config.history_days));
     Ok(Running {
         shutdown,
         task,
         db,
         pruning,
+        stopping,
+        http,
     })
+}
+
+/// Runs the dispatcher on `listener` until it is shut down.
+async fn dispatch<L>(mut dispatcher: Dispatcher<Bot, HandlerError, ()>, listener: L)
+where
+    L: teloxide::update_listeners::UpdateListener + Send + 'static,
+    L::Err: std::fmt::Debug + std::fmt::Display + Send + 'static,
+{
+    if let Err(e) = dispatcher
+        .try_dispatch_with_listener(listener, Arc::new(LogErrors("getting updates")))
+        .await
+    {
+        tracing::error!(error = %redacted(&e), "dispatching stopped");
+    }
 }
 
 /// Commands that make sense only in a private chat, or only in a group.

@@ -11,6 +11,7 @@
 //! reservation taken by the sender itself (no queue, no worker task to keep alive or shut down), a
 //! 429 delays only the request that got it, and an absurd `retry_after` is not waited out.
 
+use crate::metrics::{FLOOD_WAIT_SECONDS, TELEGRAM_ERRORS};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -92,6 +93,9 @@ impl Outbox {
                 .unwrap_or_default(),
             None => Duration::ZERO,
         };
+        if self.limiter.is_some() {
+            metrics::histogram!(FLOOD_WAIT_SECONDS).record(wait.as_secs_f64());
+        }
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -195,16 +199,41 @@ where
 {
     let mut resends = 0;
     loop {
-        match request().await {
+        let result = request().await;
+        if let Err(e) = &result {
+            metrics::counter!(TELEGRAM_ERRORS, "code" => error_code(e)).increment(1);
+        }
+        match result {
             Err(RequestError::RetryAfter(after))
                 if resends < MAX_RESENDS && after.duration() <= MAX_RETRY_AFTER =>
             {
                 resends += 1;
                 tracing::warn!(wait = ?after.duration(), "Telegram asked to slow down; resending after the wait");
+                metrics::histogram!(FLOOD_WAIT_SECONDS).record(after.duration().as_secs_f64());
                 tokio::time::sleep(after.duration()).await;
             }
             other => return other,
         }
+    }
+}
+
+/// A failed call's kind, for the metrics: `429`, the Bot API's error as teloxide names it
+/// (`BotBlocked`, `MessageNotModified`, …; `Unknown` for the rest), or what failed on the way.
+fn error_code(e: &RequestError) -> String {
+    match e {
+        RequestError::RetryAfter(_) => "429".into(),
+        RequestError::MigrateToChatId(_) => "MigrateToChatId".into(),
+        RequestError::Api(api) => {
+            // The variant's name only: `Unknown` carries Telegram's text.
+            let name = format!("{api:?}");
+            name.split(['(', ' ', '{'])
+                .next()
+                .unwrap_or("Unknown")
+                .to_owned()
+        }
+        RequestError::Network(_) => "network".into(),
+        RequestError::InvalidJson { .. } => "invalid_json".into(),
+        RequestError::Io(_) => "io".into(),
     }
 }
 

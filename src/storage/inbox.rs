@@ -1,9 +1,14 @@
 //! Updates received by webhook (table `inbox`): each stored before Telegram is told it arrived,
 //! so none is lost if the process stops before handling it, and its `update_id` is remembered
 //! for a day after, so Telegram's resend of an update already taken is recognised and dropped.
-//! What a user wrote is kept only until it is handled.
+//! What a user wrote is kept only until it is handled. Also what the webhook was last set to.
+
+use secrecy::SecretString;
 
 use super::{Db, Result, reading, unix_now, writing};
+
+/// The `meta` key of the webhook's settings as last set (sealed: they hold its secret).
+const WEBHOOK: &str = "webhook";
 
 impl Db {
     /// Stores update `update_id` (its JSON, `payload`) unless it was received before. Returns
@@ -49,6 +54,37 @@ impl Db {
     }
 }
 
+impl Db {
+    /// What the webhook was last set to (by any process on this database), as
+    /// `set_webhook_settings` stored it.
+    pub async fn webhook_settings(&self) -> Result<Option<SecretString>> {
+        let sealed: Option<String> = reading!(self, c => sqlx::query_scalar(
+            "SELECT value FROM meta WHERE key = $1"
+        )
+        .bind(WEBHOOK)
+        .fetch_optional(c)
+        .await?);
+        Ok(match sealed {
+            Some(s) => Some(self.cipher.open(WEBHOOK, &s)?),
+            None => None,
+        })
+    }
+
+    pub async fn set_webhook_settings(&self, settings: &SecretString) -> Result<()> {
+        let sealed = self.cipher.seal(WEBHOOK, settings);
+        writing!(self, c => sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
+        .bind(WEBHOOK)
+        .bind(sealed)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::storage::testing::dbs;
@@ -75,6 +111,16 @@ mod tests {
                 !db.receive_update(5, "{\"b\":2}").await.unwrap(),
                 "a handled update is still known"
             );
+            assert!(db.webhook_settings().await.unwrap().is_none());
+            db.set_webhook_settings(&"a".to_owned().into())
+                .await
+                .unwrap();
+            db.set_webhook_settings(&"b".to_owned().into())
+                .await
+                .unwrap();
+            use secrecy::ExposeSecret;
+            let got = db.webhook_settings().await.unwrap().unwrap();
+            assert_eq!(got.expose_secret(), "b");
             db.close().await;
         }
     }

@@ -2,6 +2,7 @@
 //! cohosts), with retries of what may be retried, a timeout per request and an overall limit.
 //! Knows nothing of Telegram.
 
+use crate::metrics::TELEMOST_REQUESTS;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
@@ -81,7 +82,13 @@ impl TelemostClient {
         req: &CreateConference,
     ) -> Result<Conference, TelemostError> {
         let body = self
-            .call(Method::POST, "/conferences".into(), token, Some(req))
+            .call(
+                "create_conference",
+                Method::POST,
+                "/conferences".into(),
+                token,
+                Some(req),
+            )
             .await?;
         conference_from(&body)
     }
@@ -94,6 +101,7 @@ impl TelemostClient {
     ) -> Result<Conference, TelemostError> {
         let body = self
             .call(
+                "get_conference",
                 Method::GET,
                 format!("/conferences/{}", path_segment(id)),
                 token,
@@ -112,6 +120,7 @@ impl TelemostClient {
     ) -> Result<Conference, TelemostError> {
         let body = self
             .call(
+                "update_conference",
                 Method::PATCH,
                 format!("/conferences/{}", path_segment(id)),
                 token,
@@ -128,7 +137,9 @@ impl TelemostClient {
         id: &str,
     ) -> Result<Vec<String>, TelemostError> {
         let path = format!("/conferences/{}/cohosts?limit=256", path_segment(id));
-        let body = self.call(Method::GET, path, token, None::<&()>).await?;
+        let body = self
+            .call("get_cohosts", Method::GET, path, token, None::<&()>)
+            .await?;
         let list: CohostList =
             serde_json::from_slice(&body).map_err(|e| TelemostError::Malformed(e.to_string()))?;
         Ok(list.cohosts.into_iter().map(|c| c.email).collect())
@@ -151,13 +162,20 @@ impl TelemostClient {
         };
         let method = if replace { Method::PUT } else { Method::PATCH };
         let path = format!("/conferences/{}/cohosts", path_segment(id));
-        self.call(method, path, token, Some(&body)).await?;
+        let endpoint = if replace {
+            "replace_cohosts"
+        } else {
+            "add_cohosts"
+        };
+        self.call(endpoint, method, path, token, Some(&body))
+            .await?;
         Ok(())
     }
 
     /// One API call with the retry policy; the successful answer's body.
     async fn call<B: Serialize + ?Sized>(
         &self,
+        endpoint: &'static str,
         method: Method,
         path: String,
         token: &SecretString,
@@ -169,7 +187,10 @@ impl TelemostClient {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let timeout = policy.request_timeout.min(left);
-            let failure = match self.attempt(&method, &path, token, body, timeout).await {
+            let failure = match self
+                .attempt(endpoint, &method, &path, token, body, timeout)
+                .await
+            {
                 Ok(body) => return Ok(body),
                 Err(f) => f,
             };
@@ -191,6 +212,7 @@ impl TelemostClient {
 
     async fn attempt<B: Serialize + ?Sized>(
         &self,
+        endpoint: &'static str,
         method: &Method,
         path: &str,
         token: &SecretString,
@@ -205,16 +227,27 @@ impl TelemostClient {
         if let Some(body) = body {
             request = request.json(body);
         }
+        let counted = |status: String| {
+            metrics::counter!(TELEMOST_REQUESTS, "endpoint" => endpoint, "status" => status)
+                .increment(1);
+        };
         let response = match request.send().await {
-            Ok(r) => r,
-            // Refused or reset before the request went out: safe to try again.
-            Err(e) if e.is_connect() => {
-                return Err(Failure::Transient {
-                    error: transport_error(e),
-                    after: None,
+            Ok(r) => {
+                counted(r.status().as_u16().to_string());
+                r
+            }
+            Err(e) => {
+                counted("error".to_owned());
+                // Refused or reset before the request went out: safe to try again.
+                return Err(if e.is_connect() {
+                    Failure::Transient {
+                        error: transport_error(e),
+                        after: None,
+                    }
+                } else {
+                    Failure::Final(transport_error(e))
                 });
             }
-            Err(e) => return Err(Failure::Final(transport_error(e))),
         };
         let status = response.status();
         // Only a 429 or a 5xx is waited out; any other answer's header is none of our business.

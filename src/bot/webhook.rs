@@ -1,0 +1,302 @@
+//! Webhook mode: Telegram posts each update to `WEBHOOK_URL`, which a reverse proxy forwards to
+//! the route served here. An update is stored (the inbox, see `storage`) before Telegram hears
+//! it arrived, so a process that stops before handling it loses nothing (the next start handles
+//! what is left), and a resend of one already stored is dropped. The updates then go through the
+//! same admission, lanes and handlers as polled ones, as an `UpdateListener`.
+//!
+//! The webhook itself is set at start only when Telegram's differs from ours (the same settings
+//! from a second process change nothing), and never deleted: with several processes behind one
+//! URL, one stopping must not cut the others off.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use futures_util::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use teloxide::prelude::*;
+use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
+use teloxide::types::AllowedUpdate;
+use teloxide::update_listeners::{StatefulListener, UpdateListener};
+use tokio::sync::mpsc;
+
+use super::core::redacted;
+use crate::config::Webhook;
+use crate::metrics::UPDATES_DUPLICATE;
+use crate::ops::Stopping;
+use crate::storage::Db;
+
+/// How many connections Telegram may open to post updates at once.
+pub const MAX_CONNECTIONS: u8 = 40;
+
+/// The header carrying the secret Telegram was given with the webhook.
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Updates received and not yet taken by the dispatcher; a post waits for room (Telegram holds
+/// the rest).
+const QUEUE: usize = 256;
+
+/// How many updates left unhandled by an earlier process are read back at once.
+const BACKLOG_BATCH: u32 = 500;
+
+/// What the webhook route needs.
+#[derive(Clone)]
+struct Inbox {
+    db: Db,
+    secret: Arc<SecretString>,
+    stopping: Stopping,
+    queue: mpsc::Sender<Update>,
+}
+
+/// The route Telegram posts to (at `config.url`'s path) and the listener the dispatcher takes
+/// its updates from. When the dispatcher starts, the listener makes sure the webhook is set
+/// (`ensure_webhook`) with the update kinds the dispatcher asked for.
+pub fn receive(
+    config: &Webhook,
+    bot: Bot,
+    db: Db,
+    stopping: Stopping,
+) -> (
+    Router,
+    impl UpdateListener<Err = std::convert::Infallible> + 'static,
+) {
+    let (queue, updates) = mpsc::channel(QUEUE);
+    let inbox = Inbox {
+        db: db.clone(),
+        secret: Arc::new(config.secret.clone()),
+        stopping,
+        queue: queue.clone(),
+    };
+    let router = Router::new()
+        .route(config.url.path(), post(on_post))
+        .with_state(inbox);
+    // What an earlier process stored and did not handle goes first.
+    tokio::spawn(replay_backlog(db.clone(), queue));
+    let config = config.clone();
+    let on_start = move |allowed| {
+        tokio::spawn(ensure_webhook(bot, db, config, allowed));
+    };
+    (router, listener(updates, Box::new(on_start)))
+}
+
+/// Feeds the updates stored and never handled into the queue, oldest first.
+async fn replay_backlog(db: Db, queue: mpsc::Sender<Update>) {
+    let backlog = match db.unhandled_updates(BACKLOG_BATCH).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the updates left unhandled");
+            return;
+        }
+    };
+    if !backlog.is_empty() {
+        tracing::info!(
+            count = backlog.len(),
+            "handling updates an earlier run received"
+        );
+    }
+    for (id, payload) in backlog {
+        match serde_json::from_str::<Update>(&payload) {
+            Ok(update) => {
+                if queue.send(update).await.is_err() {
+                    return;
+                }
+            }
+            Err(_) => {
+                // Stored only after it parsed, so this is a newer teloxide's loss: nothing to
+                // handle, and it must not come back at every start.
+                let _ = db.update_handled(id).await;
+            }
+        }
+    }
+}
+
+async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let given = headers
+        .get(SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !same_secret(given, inbox.secret.expose_secret().as_bytes()) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    if inbox.stopping.is_set() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let Ok(update) = serde_json::from_slice::<Update>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let Ok(payload) = std::str::from_utf8(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let id = i64::from(update.id.0);
+    match inbox.db.receive_update(id, payload).await {
+        Ok(true) => {}
+        Ok(false) => {
+            metrics::counter!(UPDATES_DUPLICATE).increment(1);
+            return StatusCode::OK;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, update_id = id, "could not store an update; Telegram will resend it");
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        }
+    }
+    // Stored: from here it is handled even if this process stops before it (the next start
+    // replays it), so a closed queue is no failure.
+    let _ = inbox.queue.send(update).await;
+    StatusCode::OK
+}
+
+/// Compares the secrets in constant time for equal lengths (the length is no secret: Telegram
+/// documents its range).
+fn same_secret(given: &[u8], ours: &[u8]) -> bool {
+    given.len() == ours.len()
+        && given
+            .iter()
+            .zip(ours)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Run once the dispatcher starts, with the update kinds it asked for.
+type OnStart = Box<dyn FnOnce(Vec<AllowedUpdate>) + Send>;
+
+/// The dispatcher's listener over the queue. Stopping it ends the stream; what is still queued
+/// is stored, and handled at the next start.
+fn listener(
+    updates: mpsc::Receiver<Update>,
+    on_start: OnStart,
+) -> impl UpdateListener<Err = std::convert::Infallible> + 'static {
+    struct St {
+        updates: Option<mpsc::Receiver<Update>>,
+        flag: Option<StopFlag>,
+        token: StopToken,
+        allowed: Vec<AllowedUpdate>,
+        on_start: Option<OnStart>,
+    }
+    let (token, flag) = mk_stop_token();
+    StatefulListener::new_with_hints(
+        St {
+            updates: Some(updates),
+            flag: Some(flag),
+            token,
+            allowed: Vec::new(),
+            on_start: Some(on_start),
+        },
+        |st: &mut St| {
+            if let Some(start) = st.on_start.take() {
+                start(st.allowed.clone());
+            }
+            let (updates, flag) = (st.updates.take(), st.flag.take());
+            futures_util::stream::unfold(updates, |rx| async move {
+                let mut rx = rx?;
+                let update = rx.recv().await?;
+                Some((Ok(update), Some(rx)))
+            })
+            .take_until(async move {
+                match flag {
+                    Some(flag) => flag.await,
+                    None => std::future::pending().await,
+                }
+            })
+            .boxed()
+        },
+        |st: &mut St| st.token.clone(),
+        Some(
+            |st: &mut St, hint: &mut dyn Iterator<Item = AllowedUpdate>| {
+                st.allowed = hint.collect();
+            },
+        ),
+    )
+}
+
+/// What the webhook is set to, as this process would set it: compared with what Telegram reports
+/// (and, for the secret, with what was last set, sealed in the database).
+fn wanted(config: &Webhook, allowed: &[AllowedUpdate]) -> SecretString {
+    SecretString::from(format!(
+        "{}\n{}\n{}\n{MAX_CONNECTIONS}",
+        config.url,
+        config.secret.expose_secret(),
+        kind_names(allowed).join(",")
+    ))
+}
+
+/// The update kinds as the Bot API names them, sorted.
+fn kind_names(allowed: &[AllowedUpdate]) -> Vec<String> {
+    let mut names: Vec<String> = allowed
+        .iter()
+        .filter_map(|a| serde_json::to_value(a).ok()?.as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Makes sure Telegram posts to `config.url` with our secret, the update kinds handled and
+/// `MAX_CONNECTIONS`; sets it only if anything differs. Tries again (every few seconds, for as
+/// long as it takes) when Telegram cannot be reached.
+pub async fn ensure_webhook(bot: Bot, db: Db, config: Webhook, allowed: Vec<AllowedUpdate>) {
+    let want = wanted(&config, &allowed);
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match set_if_different(&bot, &db, &config, &allowed, &want).await {
+            Ok(true) => {
+                tracing::info!(url = %config.url, "webhook set");
+                return;
+            }
+            Ok(false) => {
+                tracing::info!(url = %config.url, "webhook already set as configured");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, ?wait, "could not set the webhook; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+async fn set_if_different(
+    bot: &Bot,
+    db: &Db,
+    config: &Webhook,
+    allowed: &[AllowedUpdate],
+    want: &SecretString,
+) -> Result<bool, String> {
+    let info = bot.get_webhook_info().await.map_err(|e| redacted(&e))?;
+    let theirs = kind_names(info.allowed_updates.as_deref().unwrap_or_default());
+    let ours = kind_names(allowed);
+    let last_set = db.webhook_settings().await.map_err(|e| e.to_string())?;
+    let same = info.url.as_ref() == Some(&config.url)
+        && theirs == ours
+        && info.max_connections == Some(u32::from(MAX_CONNECTIONS))
+        && last_set.is_some_and(|s| s.expose_secret() == want.expose_secret());
+    if same {
+        return Ok(false);
+    }
+    bot.set_webhook(config.url.clone())
+        .secret_token(config.secret.expose_secret().to_owned())
+        .allowed_updates(allowed.to_vec())
+        .max_connections(MAX_CONNECTIONS)
+        .await
+        .map_err(|e| redacted(&e))?;
+    db.set_webhook_settings(want)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_must_match_exactly() {
+        assert!(same_secret(b"abc-_1", b"abc-_1"));
+        assert!(!same_secret(b"abc-_2", b"abc-_1"));
+        assert!(!same_secret(b"abc", b"abc-_1"));
+        assert!(!same_secret(b"", b"abc-_1"));
+    }
+}
