@@ -4,8 +4,11 @@
 #![allow(dead_code)]
 
 pub mod oauth;
+pub mod pg;
+pub mod proxy;
 pub mod telegram;
 pub mod telemost;
+pub mod webhook;
 
 use std::path::PathBuf;
 use std::time::Duration;

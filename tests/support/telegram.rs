@@ -1,5 +1,9 @@
 //! A fake Telegram Bot API on 127.0.0.1: real long polling over HTTP, a record of every call the
 //! bot makes, and replies shaped like Telegram's so teloxide parses them.
+//!
+//! It also keeps the webhook the bot sets (`setWebhook`, `getWebhookInfo`, `deleteWebhook`), and
+//! on request delivers updates by webhook as Telegram does (see `FakeTelegram::deliver_to` and
+//! `webhook.rs`): then every pushed update is POSTed to the bot instead of waiting for getUpdates.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -7,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
@@ -49,7 +53,7 @@ pub struct Poll {
 }
 
 #[derive(Default)]
-struct Inner {
+pub(super) struct Inner {
     updates: Vec<Value>,
     next_update_id: i64,
     next_message_id: i64,
@@ -62,14 +66,34 @@ struct Inner {
     faults: HashMap<String, VecDeque<(u16, Value)>>,
     /// (chat, user) pairs getChatMember reports as administrators; everyone else is a member.
     admins: Vec<(i64, i64)>,
+    /// The webhook as the bot last set it; `None` until setWebhook, and after deleteWebhook.
+    pub(super) webhook: Option<Webhook>,
+    /// Webhook delivery, when a test turned it on.
+    pub(super) delivery: Option<super::webhook::Delivery>,
+}
+
+/// The webhook as set by the bot's last `setWebhook`: what `getWebhookInfo` reports (all but the
+/// secret, which Telegram never reports), and the secret deliveries carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub url: String,
+    pub secret_token: Option<String>,
+    /// `None` when the bot did not say (Telegram then keeps the previous setting).
+    pub allowed_updates: Option<Vec<String>>,
+    /// Telegram's default is 40.
+    pub max_connections: u64,
 }
 
 #[derive(Clone, Default)]
 pub struct FakeTelegram {
-    inner: Arc<Mutex<Inner>>,
+    pub(super) inner: Arc<Mutex<Inner>>,
     new_update: Arc<Notify>,
     new_call: Arc<Notify>,
     new_poll: Arc<Notify>,
+    /// Wakes the webhook connections: an update to deliver, a webhook set, delivery resumed.
+    pub(super) wake_delivery: Arc<Notify>,
+    /// Each webhook delivery attempt finished.
+    pub(super) new_attempt: Arc<Notify>,
     pub url: String,
 }
 
@@ -91,16 +115,46 @@ impl FakeTelegram {
         fake
     }
 
-    /// Queues an update (without `update_id`, which is assigned here) for getUpdates.
+    /// Queues an update (without `update_id`, which is assigned here) for getUpdates, or, when
+    /// delivering by webhook, for delivery.
     pub fn push_update(&self, mut update: Value) -> i64 {
         let mut inner = self.inner.lock().unwrap();
         inner.next_update_id += 1;
         let id = inner.next_update_id;
         update["update_id"] = json!(id);
+        if let Some(delivery) = inner.delivery.as_mut() {
+            delivery.enqueue(update.clone());
+        }
         inner.updates.push(update);
         drop(inner);
         self.new_update.notify_waiters();
+        self.wake_delivery.notify_waiters();
         id
+    }
+
+    /// The update pushed with `update_id`, as it was pushed.
+    pub fn update(&self, update_id: i64) -> Option<Value> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .updates
+            .iter()
+            .find(|u| u["update_id"] == update_id)
+            .cloned()
+    }
+
+    /// Every update pushed so far, oldest first.
+    pub fn updates(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().updates.clone()
+    }
+
+    /// The `update_id` of the update pushed last (0 before any).
+    pub fn last_update_id(&self) -> i64 {
+        self.inner.lock().unwrap().next_update_id
+    }
+
+    /// The webhook as the bot last set it (`None` if it never did, or deleted it).
+    pub fn webhook(&self) -> Option<Webhook> {
+        self.inner.lock().unwrap().webhook.clone()
     }
 
     pub fn next_message_id(&self) -> i64 {
@@ -292,9 +346,20 @@ fn ok(result: Value) -> Response {
 async fn handle(
     State(fake): State<FakeTelegram>,
     Path((_bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // teloxide sends most methods as JSON, and those that may carry a file (setWebhook's
+    // certificate) as multipart/form-data.
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let body: Value = if content_type.starts_with("multipart/form-data") {
+        form_fields(content_type, &body).unwrap_or(Value::Null)
+    } else {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    };
     // Bot API method names are case-insensitive; teloxide sends `GetMe`. Record them as the
     // docs spell them.
     let method = canonical(&method);
@@ -362,6 +427,45 @@ async fn handle(
                 body.get("reply_markup"),
             ))
         }
+        "setWebhook" => {
+            let url = body["url"].as_str().unwrap_or("").to_owned();
+            let mut inner = fake.inner.lock().unwrap();
+            if url.is_empty() {
+                inner.webhook = None;
+            } else {
+                let previous = inner.webhook.take();
+                inner.webhook = Some(Webhook {
+                    url,
+                    secret_token: body["secret_token"].as_str().map(str::to_owned),
+                    allowed_updates: strings(&body["allowed_updates"])
+                        .or_else(|| previous.and_then(|w| w.allowed_updates)),
+                    max_connections: body["max_connections"].as_u64().unwrap_or(40),
+                });
+            }
+            drop(inner);
+            fake.wake_delivery.notify_waiters();
+            ok(json!(true))
+        }
+        "deleteWebhook" => {
+            fake.inner.lock().unwrap().webhook = None;
+            ok(json!(true))
+        }
+        "getWebhookInfo" => {
+            let webhook = fake.inner.lock().unwrap().webhook.clone();
+            ok(match webhook {
+                None => json!({"url": "", "has_custom_certificate": false,
+                               "pending_update_count": 0}),
+                Some(w) => {
+                    let mut info = json!({"url": w.url, "has_custom_certificate": false,
+                                          "pending_update_count": 0,
+                                          "max_connections": w.max_connections});
+                    if let Some(kinds) = w.allowed_updates {
+                        info["allowed_updates"] = json!(kinds);
+                    }
+                    info
+                }
+            })
+        }
         // An inline message's edit answers `true`, as Telegram does.
         "editMessageText" if body.get("inline_message_id").is_some() => ok(json!(true)),
         "editMessageText" => {
@@ -390,10 +494,21 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.min(1));
     let fault = {
         let mut inner = fake.inner.lock().unwrap();
-        let fault = inner
-            .faults
-            .get_mut("getUpdates")
-            .and_then(VecDeque::pop_front);
+        // As Telegram: no polling while a webhook is set.
+        let conflict = inner.webhook.is_some().then(|| {
+            (
+                409,
+                json!({"ok": false, "error_code": 409,
+                       "description": "Conflict: can't use getUpdates method while webhook is \
+                                       active; use deleteWebhook to delete the webhook first"}),
+            )
+        });
+        let fault = conflict.or_else(|| {
+            inner
+                .faults
+                .get_mut("getUpdates")
+                .and_then(VecDeque::pop_front)
+        });
         inner.polls.push(Poll {
             offset,
             status: fault.as_ref().map_or(200, |(status, _)| *status),
@@ -433,4 +548,56 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
             return ok(Value::Array(ready));
         }
     }
+}
+
+/// A list of strings in a JSON value (a multipart field's `["message","callback_query"]` arrives
+/// already parsed by `form_fields`).
+fn strings(v: &Value) -> Option<Vec<String>> {
+    v.as_array().map(|kinds| {
+        kinds
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect()
+    })
+}
+
+/// The text fields of a multipart/form-data body as a JSON object, each value as teloxide wrote
+/// it: JSON where it is a list, an object, a number or a boolean, a string otherwise. (The fields
+/// that are always strings stay strings even when they look like numbers.)
+fn form_fields(content_type: &str, body: &[u8]) -> Option<Value> {
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?
+        .trim_matches('"');
+    let body = String::from_utf8_lossy(body);
+    let delimiter = format!("--{boundary}");
+    let mut fields = serde_json::Map::new();
+    for part in body.split(delimiter.as_str()).skip(1) {
+        if part.starts_with("--") {
+            break;
+        }
+        let part = part.strip_prefix("\r\n").unwrap_or(part);
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let Some(name) = head.split(';').find_map(|p| {
+            p.trim()
+                .strip_prefix("name=")
+                .map(|n| n.trim_matches('"').to_owned())
+        }) else {
+            continue;
+        };
+        let always_text = ["url", "secret_token", "ip_address", "text", "caption"];
+        let parsed = if always_text.contains(&name.as_str()) {
+            Value::String(value.to_owned())
+        } else {
+            serde_json::from_str::<Value>(value)
+                .ok()
+                .filter(|v| !v.is_string())
+                .unwrap_or_else(|| Value::String(value.to_owned()))
+        };
+        fields.insert(name, parsed);
+    }
+    Some(Value::Object(fields))
 }

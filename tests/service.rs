@@ -1,0 +1,1309 @@
+//! The bot as a service (issue 12), told as stories on the real binary: webhook mode on
+//! PostgreSQL, with the fake Telegram delivering updates by webhook as Telegram does (several
+//! connections, resending after a failure), the fake Telemost, health checks, metrics, SIGTERM,
+//! and the configuration errors that stop it at start.
+//!
+//! Each story that needs PostgreSQL gets a database of its own on the server
+//! `TEST_POSTGRES_URL` names (see tests/support/pg.rs), and says it was skipped when that is not
+//! set. "The database is down" is a proxy in front of it that the story cuts (proxy.rs), so the
+//! server every test shares keeps running.
+
+#[path = "support/process.rs"]
+mod process;
+mod support;
+
+use std::net::SocketAddr;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use base64::Engine;
+use process::BotProcess;
+use serde_json::{Value, json};
+use support::pg::{PgDb, fresh_database};
+use support::proxy::PgProxy;
+use support::telegram::Webhook;
+use support::telemost::{join_url, watch_url};
+use support::webhook::{self, DeliveryOptions};
+use support::{Answer, BOT_TOKEN, FakeTelegram, FakeTelemost, Person, Reply, en};
+use telemost_bot::telemost::model::WaitingRoomLevel;
+
+/// What the bot is told Telegram posts to (never reached: the fake posts to 127.0.0.1).
+const WEBHOOK_URL: &str = "https://bot.example.org/telegram/hook";
+/// The path of `WEBHOOK_URL`, which the bot serves.
+const HOOK_PATH: &str = "/telegram/hook";
+const SECRET: &str = "Webhook_secret-42";
+/// How long "nothing more happens" is watched for.
+const QUIET: Duration = Duration::from_millis(500);
+/// How long the binary may take to be ready (migrations included) on a busy 2-core machine.
+const START: Duration = Duration::from_secs(30);
+/// How long it may take to exit after SIGTERM (its own limit for handlers is 8 s).
+const STOP: Duration = Duration::from_secs(15);
+/// The update kinds the bot handles, which it asks Telegram for.
+const KINDS: [&str; 4] = [
+    "callback_query",
+    "chosen_inline_result",
+    "inline_query",
+    "message",
+];
+
+/// `TOKEN_ENCRYPTION_KEY`: 32 bytes, base64.
+fn encryption_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode([0x5a_u8; 32])
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The real binary on PostgreSQL against the fakes, in webhook mode (the fake Telegram
+/// delivering to its listener) or in polling mode (with `METRICS_LISTEN`).
+struct Service {
+    /// First, so the process is gone before its database is dropped.
+    bot: Option<BotProcess>,
+    tg: FakeTelegram,
+    tm: FakeTelemost,
+    proxy: Option<PgProxy>,
+    db: PgDb,
+    dir: tempfile::TempDir,
+    /// The webhook listener (webhook mode) or `METRICS_LISTEN` (polling mode).
+    listen: SocketAddr,
+    webhook: bool,
+    secret: String,
+    http: reqwest::Client,
+}
+
+impl Service {
+    /// Webhook mode on a fresh database; `None` when there is no PostgreSQL to test with.
+    async fn webhook() -> Option<Self> {
+        Self::new(true, false).await
+    }
+
+    /// Webhook mode with the database reached through a proxy the story can cut.
+    async fn webhook_behind_proxy() -> Option<Self> {
+        Self::new(true, true).await
+    }
+
+    /// Polling mode on a fresh database, health and metrics on `METRICS_LISTEN`.
+    async fn polling() -> Option<Self> {
+        Self::new(false, false).await
+    }
+
+    async fn new(webhook: bool, behind_proxy: bool) -> Option<Self> {
+        let db = fresh_database().await?;
+        let tg = FakeTelegram::start().await;
+        let tm = FakeTelemost::start().await;
+        let proxy = if behind_proxy {
+            Some(PgProxy::start(db.server_addr()).await)
+        } else {
+            None
+        };
+        let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        if webhook {
+            tg.deliver_to_with(
+                &format!("http://{listen}{HOOK_PATH}"),
+                DeliveryOptions::default(),
+            );
+        }
+        Some(Self {
+            bot: None,
+            tg,
+            tm,
+            proxy,
+            db,
+            dir: tempfile::tempdir().unwrap(),
+            listen,
+            webhook,
+            secret: SECRET.to_owned(),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        })
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let database_url = match &self.proxy {
+            Some(proxy) => self.db.url_via(proxy.addr()),
+            None => self.db.url.clone(),
+        };
+        let mut env = vec![
+            ("TELOXIDE_TOKEN", BOT_TOKEN.to_owned()),
+            ("TELOXIDE_API_URL", self.tg.url.clone()),
+            ("TELEMOST_API_URL", self.tm.base_url.clone()),
+            ("DATABASE_URL", database_url),
+            ("TOKEN_ENCRYPTION_KEY", encryption_key()),
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        if self.webhook {
+            env.push(("WEBHOOK_URL", WEBHOOK_URL.to_owned()));
+            env.push(("WEBHOOK_LISTEN", self.listen.to_string()));
+            env.push(("WEBHOOK_SECRET", self.secret.clone()));
+        } else {
+            env.push(("METRICS_LISTEN", self.listen.to_string()));
+        }
+        env
+    }
+
+    /// Starts the binary and waits until it is ready (`/readyz` answers 200).
+    async fn start(&mut self) {
+        assert!(self.bot.is_none(), "the bot is already running");
+        self.bot = Some(BotProcess::spawn(self.dir.path(), &self.env()));
+        let deadline = tokio::time::Instant::now() + START;
+        loop {
+            if self.get("/readyz").await.is_some_and(|(s, _)| s == 200) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not ready within {START:?}; stderr:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM; waits for the exit and returns its status and the log.
+    async fn sigterm_and_wait(&mut self) -> (ExitStatus, String) {
+        let mut bot = self.bot.take().expect("the bot runs");
+        bot.sigterm();
+        let status = bot.exit_within(STOP).await;
+        let log = String::from_utf8_lossy(&bot.stderr()).into_owned();
+        (status, log)
+    }
+
+    /// Stops the bot as an orchestrator does and checks it went cleanly.
+    async fn stop(&mut self) {
+        let (status, log) = self.sigterm_and_wait().await;
+        assert_eq!(status.code(), Some(0), "stderr:\n{log}");
+        assert!(!log.contains("panicked"), "{log}");
+    }
+
+    fn sigterm(&self) {
+        self.bot.as_ref().expect("the bot runs").sigterm();
+    }
+
+    fn log(&self) -> String {
+        self.bot
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(&b.stderr()).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// `GET path` on the bot's listener: status and body, or `None` without an answer.
+    async fn get(&self, path: &str) -> Option<(u16, String)> {
+        let response = self
+            .http
+            .get(format!("http://{}{path}", self.listen))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().await.unwrap_or_default()))
+    }
+
+    /// Waits (at most `within`) for `GET path` to answer `status`.
+    async fn wait_status(&self, path: &str, status: u16, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let got = self.get(path).await;
+            if got.as_ref().is_some_and(|(s, _)| *s == status) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "GET {path} never answered {status} within {within:?} (last: {got:?}); \
+                 stderr:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The metrics as the bot exposes them now.
+    async fn metrics(&self) -> Metrics {
+        let response = self
+            .http
+            .get(format!("http://{}/metrics", self.listen))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .expect("GET /metrics answers");
+        assert_eq!(response.status().as_u16(), 200);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
+        Metrics(response.text().await.unwrap())
+    }
+
+    /// Where the fake Telegram delivers.
+    fn hook_url(&self) -> String {
+        format!("http://{}{HOOK_PATH}", self.listen)
+    }
+
+    /// A user in their private chat with the bot.
+    fn person(&self, id: i64) -> Person {
+        Person::new(&self.tg, id, id, "en")
+    }
+
+    fn calls_of(&self, method: &str) -> usize {
+        self.tg
+            .calls()
+            .iter()
+            .filter(|c| c.method == method)
+            .count()
+    }
+}
+
+/// Stores `token` for `person`'s private chat, as a user does.
+async fn with_token(person: &mut Person, token: &str) {
+    person.send(&format!("/token {token}"));
+    assert_eq!(person.reply().await.text, en().token_saved(true));
+}
+
+/// Opens /meet and checks the panel offers every choice.
+async fn meet_panel(person: &mut Person) -> Reply {
+    person.send("/meet");
+    let panel = person.reply().await;
+    assert_eq!(panel.method, "sendMessage");
+    for data in [
+        "wr:PUBLIC",
+        "wr:ORGANIZATION",
+        "wr:ADMINS",
+        "create",
+        "cancel",
+    ] {
+        assert!(panel.has(data), "{data} missing from {:?}", panel.buttons);
+    }
+    panel
+}
+
+/// Prometheus text as the bot exposes it.
+struct Metrics(String);
+
+impl Metrics {
+    /// The sum of the samples of `name` whose labels include `labels` (`None` when there is no
+    /// such sample at all).
+    fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let mut sum = None;
+        for line in self.0.lines() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let (series, value) = line.rsplit_once(' ').unwrap_or((line, ""));
+            let (series_name, series_labels) = match series.split_once('{') {
+                Some((n, rest)) => (n, parse_labels(rest.trim_end_matches('}'))),
+                None => (series, Vec::new()),
+            };
+            if series_name != name
+                || !labels
+                    .iter()
+                    .all(|(k, v)| series_labels.iter().any(|(sk, sv)| sk == k && sv == v))
+            {
+                continue;
+            }
+            let value: f64 = value
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number in {line:?}"));
+            *sum.get_or_insert(0.0) += value;
+        }
+        sum
+    }
+
+    /// Like `get`, the sample required to exist.
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.get(name, labels)
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in:\n{}", self.0))
+    }
+}
+
+/// `a="x",b="y"` → [(a, x), (b, y)] (label values here carry no quotes or commas).
+fn parse_labels(text: &str) -> Vec<(String, String)> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            Some((k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+        })
+        .collect()
+}
+
+/// The whole /meet flow by webhook on PostgreSQL: Ann saves her token, opens /meet, picks the
+/// Organization waiting room, types two cohosts and gets the link. Every update came by
+/// webhook (the bot never polled) and was answered 200 at the first attempt.
+#[tokio::test]
+async fn meet_by_webhook_on_postgres() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5101);
+    with_token(&mut ann, "y0_ann").await;
+
+    let panel = meet_panel(&mut ann).await;
+    ann.press(&panel, "wr:ORGANIZATION");
+    let ask = ann.reply().await;
+    assert_eq!(ask.message_id, panel.message_id, "the panel is edited");
+    assert!(
+        ask.text
+            .contains(en().waiting_room(WaitingRoomLevel::Organization)),
+        "{}",
+        ask.text
+    );
+    assert_eq!(ask.data(), ["skip", "cancel"]);
+    ann.send("anna@corp.ru, boris@corp.ru");
+    let done = ann.created().await;
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
+    assert!(done.buttons.iter().any(|(_, url)| url == &join_url(1)));
+
+    let reqs = svc.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].authorization, "OAuth y0_ann");
+    assert_eq!(
+        reqs[0].body,
+        json!({"waiting_room_level": "ORGANIZATION",
+               "cohosts": [{"email": "anna@corp.ru"}, {"email": "boris@corp.ru"}]})
+    );
+
+    let attempts = svc.tg.attempts();
+    assert_eq!(attempts.len(), 4, "{attempts:#?}");
+    assert!(
+        attempts.iter().all(|a| a.status() == Some(200)),
+        "{attempts:#?}"
+    );
+    assert!(svc.tg.polls().is_empty(), "no getUpdates in webhook mode");
+    svc.stop().await;
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+}
+
+/// The whole /stream flow by webhook on PostgreSQL: `/stream Quarterly results`, the Admins
+/// waiting room, Organization viewers, a description, no cohosts: one stream with both links.
+#[tokio::test]
+async fn stream_by_webhook_on_postgres() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5201);
+    with_token(&mut ann, "y0_ann").await;
+
+    ann.send("/stream Quarterly results");
+    let panel = ann.reply().await;
+    assert!(
+        panel.text.contains("Title: Quarterly results"),
+        "{}",
+        panel.text
+    );
+    ann.press(&panel, "wr:ADMINS");
+    let access = ann.reply().await;
+    assert_eq!(access.message_id, panel.message_id);
+    assert_eq!(
+        access.data(),
+        ["sa:PUBLIC", "sa:ORGANIZATION", "create", "cancel"]
+    );
+    ann.press(&access, "sa:ORGANIZATION");
+    let ask_description = ann.reply().await;
+    assert!(
+        ask_description.text.contains("description"),
+        "{}",
+        ask_description.text
+    );
+    ann.send("Results for the third quarter");
+    let ask_cohosts = ann.reply().await;
+    assert_eq!(ask_cohosts.data(), ["skip", "cancel"]);
+    ann.press(&ask_cohosts, "skip");
+    let done = ann.created().await;
+    assert_eq!(
+        done.text,
+        en().stream_created("Quarterly results", &join_url(1), Some(&watch_url(1)))
+    );
+    let reqs = svc.tm.wait_requests(1).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].body,
+        json!({
+            "waiting_room_level": "ADMINS",
+            "live_stream": {
+                "access_level": "ORGANIZATION",
+                "title": "Quarterly results",
+                "description": "Results for the third quarter"
+            }
+        })
+    );
+    svc.stop().await;
+}
+
+/// Someone who is not Telegram posts to the webhook: a wrong secret, no secret, a secret that
+/// differs only in case or by its last character all get 401, and the chat hears nothing. A body
+/// that is not JSON (with the right secret) gets 400. The refused update was not taken: when
+/// Telegram itself delivers it afterwards, it is answered.
+#[tokio::test]
+async fn a_wrong_or_missing_secret_is_refused_and_nothing_is_handled() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5301);
+    svc.tg.pause_delivery();
+    ann.send("/help");
+    let update = svc.tg.take_queued().pop().expect("the update was queued");
+    let id = update["update_id"].as_i64().unwrap();
+    let url = svc.hook_url();
+    let from = svc.tg.calls().len();
+
+    let lowercase = SECRET.to_lowercase();
+    let truncated = &SECRET[..SECRET.len() - 1];
+    for secret in [
+        Some("not-the-secret"),
+        None,
+        Some(lowercase.as_str()),
+        Some(truncated),
+        Some(""),
+    ] {
+        assert_eq!(
+            webhook::post(&url, update.to_string(), secret).await,
+            401,
+            "secret {secret:?}"
+        );
+    }
+    svc.tg
+        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(ann.chat))
+        .await;
+    assert_eq!(
+        webhook::post(&url, "this is not an update", Some(SECRET)).await,
+        400
+    );
+
+    svc.tg.resume_delivery();
+    svc.tg.deliver_again(id);
+    assert_eq!(ann.reply().await.text, en().help());
+    svc.tg.wait_delivered(id, Duration::from_secs(5)).await;
+    svc.stop().await;
+}
+
+/// Telegram did not see the bot's answer and sends the same update again, later and also on
+/// two connections at once: each update is answered 200 every time and handled once.
+#[tokio::test]
+async fn the_same_update_delivered_twice_is_handled_once() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5401);
+
+    ann.send("/help");
+    let first = svc.tg.last_update_id();
+    assert_eq!(ann.reply().await.text, en().help());
+    svc.tg.wait_delivered(first, Duration::from_secs(5)).await;
+    svc.tg.deliver_again(first);
+
+    svc.tg.pause_delivery();
+    ann.send("/help");
+    let second = svc.tg.last_update_id();
+    svc.tg.deliver_again(second);
+    svc.tg.resume_delivery();
+    assert_eq!(ann.reply().await.text, en().help());
+
+    for id in [first, second] {
+        svc.tg
+            .wait_attempt(0, Duration::from_secs(10), "two deliveries", |a| {
+                a.update_id == id && svc.tg.attempts_for(id).len() >= 2
+            })
+            .await;
+        let attempts = svc.tg.attempts_for(id);
+        assert_eq!(attempts.len(), 2, "{attempts:#?}");
+        assert!(
+            attempts.iter().all(|a| a.status() == Some(200)),
+            "a duplicate is acknowledged, or Telegram would send it forever: {attempts:#?}"
+        );
+    }
+    let both = svc.tg.attempts_for(second);
+    assert_ne!(
+        both[0].connection, both[1].connection,
+        "the copies went on two connections"
+    );
+
+    tokio::time::sleep(QUIET).await;
+    let said = svc.tg.calls_to("sendMessage", ann.chat);
+    assert_eq!(said.len(), 2, "one answer per update: {said:#?}");
+    svc.stop().await;
+}
+
+/// The database goes away under the running bot (the proxy in front of it is cut: live
+/// connections dropped, new ones refused): the process stays alive (/healthz 200), /readyz
+/// turns 503, and the updates Telegram delivers meanwhile are refused with 5xx and none is
+/// answered. Once the database is back, /readyz is 200 again and every update Telegram resends
+/// is handled, each exactly once.
+#[tokio::test]
+async fn the_database_cut_then_restored() {
+    let Some(mut svc) = Service::webhook_behind_proxy().await else {
+        return;
+    };
+    svc.start().await;
+    let mut people: Vec<Person> = (0..3).map(|i| svc.person(5501 + i)).collect();
+    // Each chat known to the bot before the cut.
+    for p in &mut people {
+        p.send("/help");
+        assert_eq!(p.reply().await.text, en().help());
+    }
+
+    let proxy = svc.proxy.as_ref().unwrap();
+    proxy.cut().await;
+    svc.wait_status("/readyz", 503, Duration::from_secs(15))
+        .await;
+    assert_eq!(svc.get("/healthz").await.map(|(s, _)| s), Some(200));
+
+    let from_attempt = svc.tg.attempts().len();
+    let from_call = svc.tg.calls().len();
+    let mut ids = Vec::new();
+    for p in &mut people {
+        p.send("/help");
+        ids.push(svc.tg.last_update_id());
+    }
+    for &id in &ids {
+        svc.tg
+            .wait_attempt(
+                from_attempt,
+                Duration::from_secs(20),
+                &format!("update {id} refused with 5xx"),
+                |a| a.update_id == id && a.status().is_some_and(|s| s >= 500),
+            )
+            .await;
+    }
+    // Some more resends while it is down.
+    tokio::time::sleep(QUIET).await;
+    let during = svc.tg.attempts()[from_attempt..].to_vec();
+    assert!(
+        during.iter().all(|a| !a.delivered()),
+        "nothing is taken without the database: {during:#?}"
+    );
+    assert_eq!(svc.get("/healthz").await.map(|(s, _)| s), Some(200));
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(503));
+    let answered: Vec<_> = svc.tg.calls()[from_call..]
+        .iter()
+        .filter(|c| c.method == "sendMessage")
+        .map(|c| c.body.clone())
+        .collect();
+    assert!(answered.is_empty(), "{answered:#?}");
+
+    svc.proxy.as_ref().unwrap().restore().await;
+    svc.wait_status("/readyz", 200, Duration::from_secs(20))
+        .await;
+    for (p, &id) in people.iter_mut().zip(&ids) {
+        assert_eq!(p.reply().await.text, en().help());
+        svc.tg.wait_delivered(id, Duration::from_secs(10)).await;
+    }
+    tokio::time::sleep(QUIET).await;
+    for p in &people {
+        assert_eq!(
+            svc.tg.calls_to("sendMessage", p.chat).len(),
+            2,
+            "chat {}: each /help answered once",
+            p.chat
+        );
+    }
+    assert!(svc.tg.given_up().is_empty());
+    svc.stop().await;
+}
+
+/// SIGTERM with Ann's /meet panel on screen: the bot exits 0 without deleting the webhook (with
+/// several replicas that would cut the others off). While it is down Ann taps Organization;
+/// Telegram cannot deliver the tap and keeps trying. Started again on the same database, the
+/// bot takes the tap, the dialogue continues on the same panel, and Skip creates the meeting
+/// with the token saved before the restart.
+#[tokio::test]
+async fn sigterm_mid_dialogue_then_restart_continues() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5601);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+
+    svc.stop().await;
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+    assert_eq!(
+        svc.tg.webhook().map(|w| w.url),
+        Some(WEBHOOK_URL.to_owned()),
+        "the webhook stays set"
+    );
+
+    let from = svc.tg.attempts().len();
+    ann.press(&panel, "wr:ORGANIZATION");
+    let tap = svc.tg.last_update_id();
+    svc.tg
+        .wait_attempt(from, Duration::from_secs(5), "the tap not taken", |a| {
+            a.update_id == tap && !a.delivered()
+        })
+        .await;
+
+    svc.start().await;
+    let ask = ann.reply().await;
+    assert_eq!(ask.message_id, panel.message_id, "the same panel goes on");
+    assert!(
+        ask.text
+            .contains(en().waiting_room(WaitingRoomLevel::Organization)),
+        "{}",
+        ask.text
+    );
+    assert_eq!(ask.data(), ["skip", "cancel"]);
+    ann.press(&ask, "skip");
+    let done = ann.created().await;
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
+    let reqs = svc.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_ann");
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "ORGANIZATION"}));
+
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(
+        svc.tg.calls_to("sendMessage", ann.chat).len(),
+        2,
+        "the token's answer and the panel; everything after edits the panel, nothing twice"
+    );
+    svc.stop().await;
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+}
+
+/// SIGTERM while Ann's meeting is being created (Telemost takes 3 s): at once /readyz answers
+/// 503 and a new update posted to the webhook gets 503 (Telegram will resend it), while the
+/// creation in progress finishes and Ann gets her link; then the bot exits 0.
+#[tokio::test]
+async fn sigterm_lets_the_update_in_progress_finish_and_refuses_new_ones() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5701);
+    let mut bob = svc.person(5702);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+
+    svc.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "7", "join_url": "https://telemost.yandex.ru/j/77"}),
+        )
+        .after(Duration::from_secs(3)),
+    );
+    ann.press(&panel, "create");
+    svc.tm.wait_requests(1).await;
+    svc.sigterm();
+
+    svc.wait_status("/readyz", 503, Duration::from_secs(2))
+        .await;
+    svc.tg.pause_delivery();
+    bob.send("/help");
+    let update = svc.tg.take_queued().pop().unwrap();
+    assert_eq!(
+        webhook::post(&svc.hook_url(), update.to_string(), Some(SECRET)).await,
+        503
+    );
+
+    let done = ann.created().await;
+    assert_eq!(
+        done.text,
+        en().meeting_created(None, "https://telemost.yandex.ru/j/77")
+    );
+    let mut bot = svc.bot.take().unwrap();
+    let status = bot.exit_within(STOP).await;
+    let log = String::from_utf8_lossy(&bot.stderr()).into_owned();
+    assert_eq!(status.code(), Some(0), "stderr:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(
+        svc.tg.calls_to("sendMessage", bob.chat).is_empty(),
+        "the refused update was not handled"
+    );
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+}
+
+/// `/metrics` counts what happened: Ann saves a token, creates a meeting and a stream, Telegram
+/// delivers one update twice and refuses one reply with 429 once.
+#[tokio::test]
+async fn metrics_count_what_happened() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5801);
+    with_token(&mut ann, "y0_ann").await;
+
+    let panel = meet_panel(&mut ann).await;
+    let meet = svc.tg.last_update_id();
+    ann.press(&panel, "create");
+    ann.created().await;
+
+    ann.send("/stream Town hall");
+    let stream_panel = ann.reply().await;
+    ann.press(&stream_panel, "create");
+    ann.created().await;
+
+    // Telegram resends /meet; the bot drops it.
+    let from = svc.tg.attempts().len();
+    svc.tg.deliver_again(meet);
+    svc.tg
+        .wait_attempt(from, Duration::from_secs(5), "the resent /meet", |a| {
+            a.update_id == meet && a.delivered()
+        })
+        .await;
+
+    // One reply is refused with 429 and sent again a second later.
+    svc.tg.fail(
+        "sendMessage",
+        1,
+        429,
+        json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1",
+               "parameters": {"retry_after": 1}}),
+    );
+    ann.send("/help");
+    let refused = ann.reply_where(|r| r.text == en().help()).await;
+    let resent = ann.reply_where(|r| r.text == en().help()).await;
+    assert_eq!(refused.message_id, 0, "the fake refused the first");
+    assert_ne!(resent.message_id, 0);
+    let updates = 6.0;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let m = loop {
+        let m = svc.metrics().await;
+        let settled = m.get("telemost_bot_updates_waiting", &[]) == Some(0.0)
+            && m.get("telemost_bot_handler_seconds_count", &[]) >= Some(updates);
+        if settled || tokio::time::Instant::now() >= deadline {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let received = m.value("telemost_bot_updates_received_total", &[]);
+    assert!(
+        (updates..=updates + 1.0).contains(&received),
+        "{received} received (the duplicate may count)"
+    );
+    assert_eq!(m.value("telemost_bot_updates_duplicate_total", &[]), 1.0);
+    assert_eq!(m.value("telemost_bot_updates_waiting", &[]), 0.0);
+    assert!(m.value("telemost_bot_updates_oldest_waiting_seconds", &[]) >= 0.0);
+    let handled = m.value("telemost_bot_handler_seconds_count", &[]);
+    assert!(handled >= updates, "{handled} handler runs");
+    assert!(m.value("telemost_bot_handler_seconds_sum", &[]) > 0.0);
+    assert_eq!(
+        m.value("telemost_bot_handler_seconds_bucket", &[("le", "+Inf")]),
+        handled
+    );
+    assert_eq!(
+        m.value(
+            "telemost_bot_telemost_requests_total",
+            &[("endpoint", "create_conference"), ("status", "201")]
+        ),
+        2.0
+    );
+    assert_eq!(
+        m.value(
+            "telemost_bot_meetings_created_total",
+            &[("kind", "meeting")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        m.value("telemost_bot_meetings_created_total", &[("kind", "stream")]),
+        1.0
+    );
+    assert_eq!(
+        m.value("telemost_bot_telegram_errors_total", &[("code", "429")]),
+        1.0
+    );
+    svc.stop().await;
+}
+
+/// At the first start the bot asks Telegram what webhook is set (none) and sets it: the URL,
+/// its secret, the update kinds it handles and a `max_connections`. Started again with the same
+/// settings it only asks, and changes nothing; deliveries go on. Started with a new secret, it
+/// sets the webhook again and the new secret is the one Telegram then sends.
+#[tokio::test]
+async fn the_webhook_is_set_once_and_again_only_when_its_settings_change() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    svc.tg
+        .wait_call(0, "setWebhook at the first start", |c| {
+            c.method == "setWebhook"
+        })
+        .await;
+    let calls = svc.tg.calls();
+    let info = calls
+        .iter()
+        .position(|c| c.method == "getWebhookInfo")
+        .expect("getWebhookInfo at start");
+    let sets: Vec<_> = calls.iter().filter(|c| c.method == "setWebhook").collect();
+    assert_eq!(sets.len(), 1, "{sets:#?}");
+    let set = calls.iter().position(|c| c.method == "setWebhook").unwrap();
+    assert!(info < set, "it asks before it sets");
+    let body = &sets[0].body;
+    assert_eq!(body["url"], WEBHOOK_URL);
+    assert_eq!(body["secret_token"], SECRET);
+    let mut kinds: Vec<&str> = body["allowed_updates"]
+        .as_array()
+        .expect("allowed_updates is sent")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, KINDS);
+    let max_connections = body["max_connections"]
+        .as_u64()
+        .expect("max_connections is sent");
+    assert!((1..=100).contains(&max_connections), "{max_connections}");
+    let mut set_now = svc.tg.webhook().expect("the webhook is set");
+    if let Some(kinds) = set_now.allowed_updates.as_mut() {
+        kinds.sort();
+    }
+    assert_eq!(
+        set_now,
+        Webhook {
+            url: WEBHOOK_URL.to_owned(),
+            secret_token: Some(SECRET.to_owned()),
+            allowed_updates: Some(KINDS.iter().map(|k| k.to_string()).collect()),
+            max_connections,
+        }
+    );
+
+    let mut ann = svc.person(5901);
+    ann.send("/help");
+    assert_eq!(ann.reply().await.text, en().help());
+    svc.stop().await;
+
+    let from = svc.tg.calls().len();
+    svc.start().await;
+    svc.tg
+        .wait_call(from, "getWebhookInfo at the second start", |c| {
+            c.method == "getWebhookInfo"
+        })
+        .await;
+    ann.send("/help");
+    assert_eq!(ann.reply().await.text, en().help());
+    svc.tg
+        .assert_no_call(from, QUIET, |c| c.method == "setWebhook")
+        .await;
+    svc.stop().await;
+
+    svc.secret = "Rotated_secret-43".to_owned();
+    let from = svc.tg.calls().len();
+    svc.start().await;
+    svc.tg
+        .wait_call(from, "setWebhook with the new secret", |c| {
+            c.method == "setWebhook"
+        })
+        .await;
+    assert_eq!(svc.calls_of("setWebhook"), 2, "a new secret is set");
+    let last = svc
+        .tg
+        .calls()
+        .into_iter()
+        .rfind(|c| c.method == "setWebhook")
+        .unwrap();
+    assert_eq!(last.body["secret_token"], "Rotated_secret-43");
+    ann.send("/help");
+    assert_eq!(ann.reply().await.text, en().help());
+    assert_eq!(
+        webhook::post(&svc.hook_url(), "{}", Some(SECRET)).await,
+        401,
+        "the old secret no longer opens the door"
+    );
+    svc.stop().await;
+
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+    assert!(svc.tg.polls().is_empty(), "no getUpdates in webhook mode");
+}
+
+/// Polling mode on PostgreSQL: the bot deletes any webhook and polls, as with SQLite; /meet
+/// works end to end; health, readiness and metrics are served on `METRICS_LISTEN`.
+#[tokio::test]
+async fn polling_mode_on_postgres() {
+    let Some(mut svc) = Service::polling().await else {
+        return;
+    };
+    svc.start().await;
+    svc.tg.wait_polls(1, START).await;
+    assert!(
+        svc.calls_of("deleteWebhook") >= 1,
+        "as before, polling starts by deleting any webhook"
+    );
+    assert_eq!(svc.calls_of("setWebhook"), 0);
+
+    let mut ann = svc.person(6001);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+    ann.press(&panel, "wr:ADMINS");
+    let ask = ann.reply().await;
+    assert_eq!(ask.data(), ["skip", "cancel"]);
+    ann.press(&ask, "skip");
+    let done = ann.created().await;
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
+    let reqs = svc.tm.wait_requests(1).await;
+    assert_eq!(reqs[0].authorization, "OAuth y0_ann");
+    assert_eq!(reqs[0].body, json!({"waiting_room_level": "ADMINS"}));
+
+    assert_eq!(svc.get("/healthz").await.map(|(s, _)| s), Some(200));
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
+    let m = svc.metrics().await;
+    assert_eq!(
+        m.value(
+            "telemost_bot_meetings_created_total",
+            &[("kind", "meeting")]
+        ),
+        1.0
+    );
+    assert!(m.value("telemost_bot_updates_received_total", &[]) >= 4.0);
+    svc.stop().await;
+}
+
+/// Telegram delivers Ann's tap on her panel and her next message on two connections at the
+/// same moment: both are handled, the panel moves on and the message is answered.
+#[tokio::test]
+async fn a_press_and_a_message_of_one_chat_on_two_connections_at_once() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(6101);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+
+    svc.tg.pause_delivery();
+    ann.press(&panel, "wr:ADMINS");
+    let tap = svc.tg.last_update_id();
+    ann.send("/help");
+    let help = svc.tg.last_update_id();
+    svc.tg.resume_delivery();
+    let a = svc.tg.wait_delivered(tap, Duration::from_secs(10)).await;
+    let b = svc.tg.wait_delivered(help, Duration::from_secs(10)).await;
+    assert_ne!(a.connection, b.connection, "{a:?} {b:?}");
+
+    let first = ann.reply().await;
+    let second = ann.reply().await;
+    let (edit, message) = if first.message_id == panel.message_id {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert_eq!(edit.message_id, panel.message_id);
+    assert_eq!(edit.data(), ["skip", "cancel"]);
+    assert_eq!(message.text, en().help());
+    svc.stop().await;
+}
+
+/// With PostgreSQL and no `TOKEN_ENCRYPTION_KEY` (a key file beside a server database means
+/// nothing) the bot says so on one line and exits with 2.
+#[tokio::test]
+async fn postgres_without_an_encryption_key_exits_2() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tg = FakeTelegram::start().await;
+    let mut bot = BotProcess::spawn(
+        dir.path(),
+        &[
+            ("TELOXIDE_TOKEN", BOT_TOKEN.to_owned()),
+            ("TELOXIDE_API_URL", tg.url.clone()),
+            ("DATABASE_URL", db.url.clone()),
+        ],
+    );
+    let status = bot.exit_within(START).await;
+    let stderr = String::from_utf8_lossy(&bot.stderr()).into_owned();
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("TOKEN_ENCRYPTION_KEY"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !dir.path().read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".key")),
+        "no key file is made for a server database"
+    );
+}
+
+/// Webhook mode needs `WEBHOOK_SECRET`, 1 to 256 of `A-Za-z0-9_-`: missing, empty, too long or
+/// with other characters, the bot says so on one line and exits with 2. (No PostgreSQL needed.)
+#[tokio::test]
+async fn webhook_mode_without_a_valid_secret_exits_2() {
+    let too_long = "a".repeat(257);
+    for secret in [
+        None,
+        Some(""),
+        Some("has space"),
+        Some("ключ"),
+        Some(&*too_long),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![
+            ("TELOXIDE_TOKEN", BOT_TOKEN.to_owned()),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9/".to_owned()),
+            (
+                "DATABASE_URL",
+                dir.path().join("bot.db").to_string_lossy().into_owned(),
+            ),
+            ("WEBHOOK_URL", WEBHOOK_URL.to_owned()),
+            ("WEBHOOK_LISTEN", format!("127.0.0.1:{}", free_port())),
+        ];
+        if let Some(secret) = secret {
+            env.push(("WEBHOOK_SECRET", secret.to_owned()));
+        }
+        let mut bot = BotProcess::spawn(dir.path(), &env);
+        let status = bot.exit_within(START).await;
+        let stderr = String::from_utf8_lossy(&bot.stderr()).into_owned();
+        assert_eq!(
+            status.code(),
+            Some(2),
+            "secret {secret:?}; stderr:\n{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("WEBHOOK_SECRET"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+            assert!(
+                !stderr.contains(secret),
+                "the secret is not echoed: {stderr}"
+            );
+        }
+    }
+}
+
+/// A PostgreSQL server that cannot be reached: one line naming the host, never the password,
+/// and exit 2. (No PostgreSQL needed: nothing listens on the port.)
+#[tokio::test]
+async fn an_unreachable_database_exits_2_naming_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut bot = BotProcess::spawn(
+        dir.path(),
+        &[
+            ("TELOXIDE_TOKEN", BOT_TOKEN.to_owned()),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9/".to_owned()),
+            (
+                "DATABASE_URL",
+                format!("postgres://bot:hunter2-pass@127.0.0.1:{port}/bot"),
+            ),
+            ("TOKEN_ENCRYPTION_KEY", encryption_key()),
+        ],
+    );
+    let status = bot.exit_within(Duration::from_secs(60)).await;
+    let stderr = String::from_utf8_lossy(&bot.stderr()).into_owned();
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+// The harness itself: what the stories above rely on the fakes to do.
+
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+/// A webhook endpoint for the fake to deliver to: records each request's update id and secret
+/// header, and answers from `script` (update id → answers for its successive attempts: a status,
+/// or 0 for "hang past the fake's timeout"); 200 otherwise, after `delay`.
+#[derive(Clone, Default)]
+struct Endpoint {
+    /// (update id, secret header) of each request, in order.
+    seen: Shared<Vec<(i64, Option<String>)>>,
+    script: Shared<std::collections::HashMap<i64, Vec<u16>>>,
+    delay: Duration,
+}
+
+impl Endpoint {
+    async fn serve(self) -> String {
+        use axum::routing::post;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let app =
+            axum::Router::new().route(
+                "/hook",
+                post(
+                    |axum::extract::State(e): axum::extract::State<Endpoint>,
+                     headers: axum::http::HeaderMap,
+                     body: String| async move {
+                        let update: Value = serde_json::from_str(&body).unwrap();
+                        let id = update["update_id"].as_i64().unwrap();
+                        let secret = headers
+                            .get(webhook::SECRET_HEADER)
+                            .map(|v| v.to_str().unwrap().to_owned());
+                        e.seen.lock().unwrap().push((id, secret));
+                        let scripted =
+                            e.script.lock().unwrap().get_mut(&id).and_then(|answers| {
+                                (!answers.is_empty()).then(|| answers.remove(0))
+                            });
+                        match scripted {
+                            Some(0) => tokio::time::sleep(Duration::from_secs(5)).await,
+                            Some(status) => {
+                                return axum::http::StatusCode::from_u16(status).unwrap();
+                            }
+                            None => tokio::time::sleep(e.delay).await,
+                        }
+                        axum::http::StatusCode::OK
+                    },
+                ),
+            );
+        tokio::spawn(async move { axum::serve(listener, app.with_state(self)).await });
+        url
+    }
+}
+
+/// The fake keeps the webhook teloxide sets (multipart, as teloxide sends it) and reports it
+/// in getWebhookInfo; it delivers each update with the secret, resends after a 5xx and after a
+/// timeout, carries held-back updates on several connections at once, refuses getUpdates while
+/// a webhook is set, and forgets the webhook on deleteWebhook.
+#[tokio::test]
+async fn harness_the_fake_telegram_delivers_by_webhook_as_telegram_does() {
+    use teloxide::prelude::Requester;
+    use teloxide::types::AllowedUpdate;
+
+    let tg = FakeTelegram::start().await;
+    let endpoint = Endpoint {
+        delay: Duration::from_millis(200),
+        ..Endpoint::default()
+    };
+    let target = endpoint.clone().serve().await;
+    tg.deliver_to_with(
+        &target,
+        DeliveryOptions {
+            timeout: Duration::from_millis(500),
+            ..DeliveryOptions::default()
+        },
+    );
+    let bot = teloxide::Bot::new(BOT_TOKEN).set_api_url(tg.url.parse().unwrap());
+    let info = bot.get_webhook_info().await.unwrap();
+    assert!(info.url.is_none());
+
+    use teloxide::payloads::SetWebhookSetters;
+    bot.set_webhook(WEBHOOK_URL.parse().unwrap())
+        .secret_token(SECRET)
+        .max_connections(3)
+        .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+        .await
+        .unwrap();
+    assert_eq!(
+        tg.webhook(),
+        Some(Webhook {
+            url: WEBHOOK_URL.to_owned(),
+            secret_token: Some(SECRET.to_owned()),
+            allowed_updates: Some(vec!["message".to_owned(), "callback_query".to_owned()]),
+            max_connections: 3,
+        })
+    );
+    let info = bot.get_webhook_info().await.unwrap();
+    assert_eq!(
+        info.url.map(|u| u.to_string()),
+        Some(WEBHOOK_URL.to_owned())
+    );
+    assert_eq!(info.max_connections, Some(3));
+    assert_eq!(
+        info.allowed_updates,
+        Some(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+    );
+    assert_eq!(info.pending_update_count, 0);
+    assert!(
+        bot.get_updates().await.is_err(),
+        "no polling with a webhook"
+    );
+
+    let mut ann = Person::new(&tg, 1, 1, "en");
+    endpoint.script.lock().unwrap().insert(1, vec![500, 503]);
+    endpoint.script.lock().unwrap().insert(2, vec![0]);
+    ann.send("/help");
+    ann.send("/meet");
+    ann.send("/cancel");
+    for id in 1..=3 {
+        tg.wait_delivered(id, Duration::from_secs(5)).await;
+    }
+    let outcomes = |id| -> Vec<webhook::Outcome> {
+        tg.attempts_for(id).into_iter().map(|a| a.outcome).collect()
+    };
+    use webhook::Outcome::{Status, Timeout};
+    assert_eq!(outcomes(1), [Status(500), Status(503), Status(200)]);
+    assert_eq!(outcomes(2), [Timeout, Status(200)]);
+    assert_eq!(outcomes(3), [Status(200)]);
+    let seen = endpoint.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().all(|(_, s)| s.as_deref() == Some(SECRET)),
+        "{seen:?}"
+    );
+    let one = tg.attempts_for(1);
+    assert!(
+        one[1].started.duration_since(one[0].finished) >= Duration::from_millis(90),
+        "resent after a backoff"
+    );
+
+    // Held back, then let go: as many at once as max_connections (3) allows.
+    tg.pause_delivery();
+    for _ in 0..4 {
+        ann.send("/help");
+    }
+    tg.resume_delivery();
+    for id in 4..=7 {
+        tg.wait_delivered(id, Duration::from_secs(5)).await;
+    }
+    let burst: Vec<_> = (4..=7).map(|id| tg.attempts_for(id)[0].clone()).collect();
+    let connections: std::collections::BTreeSet<usize> =
+        burst.iter().map(|a| a.connection).collect();
+    assert_eq!(connections.len(), 3, "{burst:#?}");
+    assert!(burst[0].overlaps(&burst[1]) && burst[1].overlaps(&burst[2]));
+    assert!(
+        !burst[..3].iter().all(|a| a.overlaps(&burst[3])),
+        "the fourth waits for a free connection"
+    );
+
+    // The same update again, on purpose; and one taken out to post by hand.
+    tg.deliver_again(3);
+    tg.wait_attempt(0, Duration::from_secs(5), "3 again", |a| {
+        a.update_id == 3 && tg.attempts_for(3).len() == 2
+    })
+    .await;
+    tg.pause_delivery();
+    ann.send("/help");
+    let taken = tg.take_queued();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0]["update_id"], 8);
+    assert_eq!(
+        webhook::post(&target, taken[0].to_string(), None).await,
+        200
+    );
+    assert_eq!(endpoint.seen.lock().unwrap().last(), Some(&(8, None)));
+    tg.resume_delivery();
+    assert_eq!(tg.undelivered(), 0);
+
+    bot.delete_webhook().await.unwrap();
+    assert_eq!(tg.webhook(), None);
+    assert!(bot.get_updates().await.is_ok());
+}
+
+/// The proxy passes PostgreSQL through; cut, the connection it carried breaks and a new one is
+/// refused; restored, connections work again on the same address.
+#[tokio::test]
+async fn harness_the_proxy_cuts_and_restores_the_database() {
+    use sqlx::Connection;
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let proxy = PgProxy::start(db.server_addr()).await;
+    let url = db.url_via(proxy.addr());
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    conn.ping().await.unwrap();
+    assert_eq!(proxy.live(), 1);
+
+    proxy.cut().await;
+    assert!(conn.ping().await.is_err(), "the live connection is dropped");
+    let refused = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&url))
+        .await
+        .expect("refused at once, not hanging");
+    assert!(refused.is_err());
+
+    proxy.restore().await;
+    let mut again = sqlx::PgConnection::connect(&url).await.unwrap();
+    again.ping().await.unwrap();
+    let _ = again.close().await;
+    let _ = conn.close().await;
+}

@@ -1,0 +1,432 @@
+//! Webhook delivery by the fake Telegram, the way Telegram does it: once the bot has set a
+//! webhook (`setWebhook`), each update is POSTed as JSON to the bot with the secret it set in
+//! `X-Telegram-Bot-Api-Secret-Token`, over several connections at once (at most the webhook's
+//! `max_connections`), and sent again after an answer that is not 2xx, a refused connection or a
+//! timeout. Nothing keeps one chat's updates apart: a button press and a message of one chat may
+//! well be on two connections at the same time, as they can be with Telegram.
+//!
+//! Opt-in: `FakeTelegram::deliver_to(target)`. Until then the fake serves getUpdates as before,
+//! so the polling stories are unchanged. Every attempt is recorded (`attempts`), and tests can
+//! hold deliveries back (`pause_delivery`), take updates out of the queue to post them by hand
+//! (`take_queued`, `post`) or queue an update again on purpose (`deliver_again`).
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::telegram::FakeTelegram;
+
+/// The header Telegram puts the webhook's secret in.
+pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
+
+/// How the fake delivers.
+#[derive(Debug, Clone)]
+pub struct DeliveryOptions {
+    /// Connections opened at most (the webhook's `max_connections` may allow fewer).
+    pub connections: usize,
+    /// How long one attempt may take, its answer read, before it counts as timed out.
+    pub timeout: Duration,
+    /// The wait before a resend after the first failure; each further failure adds as much
+    /// again, up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Attempts at one update before the fake gives up on it, as Telegram eventually does.
+    pub max_attempts: u32,
+}
+
+impl Default for DeliveryOptions {
+    fn default() -> Self {
+        Self {
+            connections: 4,
+            timeout: Duration::from_secs(5),
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(300),
+            max_attempts: 500,
+        }
+    }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The bot answered with this HTTP status.
+    Status(u16),
+    /// No complete answer within `DeliveryOptions::timeout`.
+    Timeout,
+    /// No answer at all: the connection was refused or broken (the error, for messages).
+    Failed(String),
+}
+
+/// One POST of an update to the bot.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub update_id: i64,
+    /// Which of the fake's connections carried it (0-based).
+    pub connection: usize,
+    pub started: Instant,
+    pub finished: Instant,
+    pub outcome: Outcome,
+}
+
+impl Attempt {
+    /// Whether the bot took the update (a 2xx answer).
+    pub fn delivered(&self) -> bool {
+        matches!(self.outcome, Outcome::Status(s) if (200..300).contains(&s))
+    }
+
+    /// The status the bot answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self.outcome {
+            Outcome::Status(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this attempt and `other` were in flight at the same moment.
+    pub fn overlaps(&self, other: &Attempt) -> bool {
+        self.started < other.finished && other.started < self.finished
+    }
+}
+
+struct Queued {
+    update: Value,
+    id: i64,
+    due: tokio::time::Instant,
+    /// Failed attempts so far.
+    failures: u32,
+}
+
+/// The delivery state, kept in the fake's `Inner`.
+pub(super) struct Delivery {
+    target: String,
+    options: DeliveryOptions,
+    paused: bool,
+    queue: Vec<Queued>,
+    in_flight: usize,
+    attempts: Vec<Attempt>,
+    /// Updates the fake gave up on after `max_attempts`.
+    given_up: Vec<i64>,
+}
+
+impl Delivery {
+    /// Queues `update` (with its `update_id`) for delivery now.
+    pub(super) fn enqueue(&mut self, update: Value) {
+        let id = update["update_id"].as_i64().unwrap_or(0);
+        self.queue.push(Queued {
+            update,
+            id,
+            due: tokio::time::Instant::now(),
+            failures: 0,
+        });
+    }
+}
+
+enum Job {
+    Deliver {
+        update: Value,
+        id: i64,
+        failures: u32,
+        target: String,
+        secret: Option<String>,
+        timeout: Duration,
+    },
+    WaitUntil(tokio::time::Instant),
+}
+
+impl FakeTelegram {
+    /// Delivers every update pushed from now on by webhook to `target`
+    /// (`http://127.0.0.1:<port><path>`), with the default options.
+    pub fn deliver_to(&self, target: &str) {
+        self.deliver_to_with(target, DeliveryOptions::default());
+    }
+
+    /// Like `deliver_to`, with `options`. Updates pushed before and not yet taken by getUpdates
+    /// are not delivered (a test turns delivery on before the bot starts).
+    pub fn deliver_to_with(&self, target: &str, options: DeliveryOptions) {
+        let connections = options.connections;
+        {
+            let mut inner = self.inner.lock().unwrap();
+            assert!(inner.delivery.is_none(), "delivery is already on");
+            inner.delivery = Some(Delivery {
+                target: target.to_owned(),
+                options,
+                paused: false,
+                queue: Vec::new(),
+                in_flight: 0,
+                attempts: Vec::new(),
+                given_up: Vec::new(),
+            });
+        }
+        for index in 0..connections {
+            tokio::spawn(connection(self.clone(), index));
+        }
+    }
+
+    /// Holds deliveries back (those in flight finish); updates pushed meanwhile wait in the
+    /// queue until `resume_delivery`, which then sends them at once, several at a time.
+    pub fn pause_delivery(&self) {
+        self.with_delivery(|d| d.paused = true);
+    }
+
+    pub fn resume_delivery(&self) {
+        self.with_delivery(|d| d.paused = false);
+        self.wake_delivery.notify_waiters();
+    }
+
+    /// Takes every queued update out of the queue (it will not be delivered) and returns them,
+    /// oldest first: for a test to post them by hand (`post`).
+    pub fn take_queued(&self) -> Vec<Value> {
+        self.with_delivery(|d| {
+            let mut taken: Vec<Queued> = std::mem::take(&mut d.queue);
+            taken.sort_by_key(|q| q.id);
+            taken.into_iter().map(|q| q.update).collect()
+        })
+    }
+
+    /// Queues the update with `update_id` once more, unchanged: what Telegram does when it did
+    /// not see the bot's answer.
+    pub fn deliver_again(&self, update_id: i64) {
+        let update = self
+            .update(update_id)
+            .unwrap_or_else(|| panic!("no update {update_id} was pushed"));
+        self.with_delivery(|d| d.enqueue(update));
+        self.wake_delivery.notify_waiters();
+    }
+
+    /// Every delivery attempt so far, in the order they ended.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.with_delivery(|d| d.attempts.clone())
+    }
+
+    /// The attempts at delivering `update_id`, in order.
+    pub fn attempts_for(&self, update_id: i64) -> Vec<Attempt> {
+        self.attempts()
+            .into_iter()
+            .filter(|a| a.update_id == update_id)
+            .collect()
+    }
+
+    /// Updates queued or in flight: pushed but not yet taken by the bot.
+    pub fn undelivered(&self) -> usize {
+        self.with_delivery(|d| d.queue.len() + d.in_flight)
+    }
+
+    /// Updates the fake gave up on after `max_attempts`.
+    pub fn given_up(&self) -> Vec<i64> {
+        self.with_delivery(|d| d.given_up.clone())
+    }
+
+    /// Waits (at most `within`) for the first attempt at index `>= from` that satisfies `pred`;
+    /// returns its index and the attempt.
+    pub async fn wait_attempt(
+        &self,
+        from: usize,
+        within: Duration,
+        what: &str,
+        pred: impl Fn(&Attempt) -> bool,
+    ) -> (usize, Attempt) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.new_attempt.notified();
+            let attempts = self.attempts();
+            if let Some((i, a)) = attempts
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, a)| pred(a))
+            {
+                return (i, a.clone());
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "timed out after {within:?} waiting for {what}; attempts since: {:#?}",
+                    &attempts[from.min(attempts.len())..]
+                );
+            }
+        }
+    }
+
+    /// Waits (at most `within`) until the bot took `update_id` (answered 2xx); returns that
+    /// attempt.
+    pub async fn wait_delivered(&self, update_id: i64, within: Duration) -> Attempt {
+        self.wait_attempt(0, within, &format!("update {update_id} taken"), |a| {
+            a.update_id == update_id && a.delivered()
+        })
+        .await
+        .1
+    }
+
+    fn with_delivery<T>(&self, f: impl FnOnce(&mut Delivery) -> T) -> T {
+        let mut inner = self.inner.lock().unwrap();
+        let delivery = inner
+            .delivery
+            .as_mut()
+            .expect("webhook delivery is on (deliver_to)");
+        f(delivery)
+    }
+
+    /// The next update connection `index` should send, or until when it should wait.
+    fn next_job(&self, index: usize) -> Job {
+        let now = tokio::time::Instant::now();
+        let idle = Job::WaitUntil(now + Duration::from_millis(100));
+        let mut inner = self.inner.lock().unwrap();
+        let Some(webhook) = inner.webhook.clone() else {
+            return idle;
+        };
+        let Some(d) = inner.delivery.as_mut() else {
+            return idle;
+        };
+        let allowed = (d.options.connections as u64).min(webhook.max_connections);
+        if d.paused || index as u64 >= allowed {
+            return idle;
+        }
+        // The oldest update that is due goes first.
+        let next = d
+            .queue
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.due <= now)
+            .min_by_key(|(_, q)| q.id)
+            .map(|(i, _)| i);
+        match next {
+            Some(i) => {
+                let q = d.queue.swap_remove(i);
+                d.in_flight += 1;
+                Job::Deliver {
+                    update: q.update,
+                    id: q.id,
+                    failures: q.failures,
+                    target: d.target.clone(),
+                    secret: webhook.secret_token,
+                    timeout: d.options.timeout,
+                }
+            }
+            None => {
+                let soonest = d.queue.iter().map(|q| q.due).min();
+                Job::WaitUntil(soonest.map_or(now + Duration::from_millis(100), |due| {
+                    due.min(now + Duration::from_millis(100))
+                }))
+            }
+        }
+    }
+
+    /// Records an attempt's end; a failed update goes back into the queue after its backoff.
+    fn finish(&self, update: Value, id: i64, failures: u32, attempt: Attempt) {
+        {
+            let mut inner = self.inner.lock().unwrap();
+            let d = inner.delivery.as_mut().unwrap();
+            d.in_flight -= 1;
+            let delivered = attempt.delivered();
+            d.attempts.push(attempt);
+            if !delivered {
+                let failures = failures + 1;
+                if failures >= d.options.max_attempts {
+                    d.given_up.push(id);
+                } else {
+                    let backoff = (d.options.backoff * failures).min(d.options.max_backoff);
+                    d.queue.push(Queued {
+                        update,
+                        id,
+                        due: tokio::time::Instant::now() + backoff,
+                        failures,
+                    });
+                }
+            }
+        }
+        self.new_attempt.notify_waiters();
+        self.wake_delivery.notify_waiters();
+    }
+}
+
+/// One of the fake's connections to the bot: its own HTTP client, so its own keep-alive
+/// connection, taking the next due update whenever it is free.
+async fn connection(fake: FakeTelegram, index: usize) {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    loop {
+        let wake = fake.wake_delivery.notified();
+        match fake.next_job(index) {
+            Job::WaitUntil(until) => {
+                let _ = tokio::time::timeout_at(until, wake).await;
+            }
+            Job::Deliver {
+                update,
+                id,
+                failures,
+                target,
+                secret,
+                timeout,
+            } => {
+                let started = Instant::now();
+                let outcome = send(&client, &target, &update, secret.as_deref(), timeout).await;
+                let attempt = Attempt {
+                    update_id: id,
+                    connection: index,
+                    started,
+                    finished: Instant::now(),
+                    outcome,
+                };
+                fake.finish(update, id, failures, attempt);
+            }
+        }
+    }
+}
+
+async fn send(
+    client: &reqwest::Client,
+    target: &str,
+    update: &Value,
+    secret: Option<&str>,
+    timeout: Duration,
+) -> Outcome {
+    let mut request = client
+        .post(target)
+        .header("content-type", "application/json")
+        .body(update.to_string());
+    if let Some(secret) = secret {
+        request = request.header(SECRET_HEADER, secret);
+    }
+    let exchange = async {
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        response.bytes().await?;
+        Ok::<_, reqwest::Error>(status)
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Outcome::Timeout,
+        Ok(Ok(status)) => Outcome::Status(status),
+        Ok(Err(e)) => Outcome::Failed(error_chain(&e)),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// POSTs `body` to the webhook at `url` by hand, with `secret` in the secret header (none when
+/// `None`); returns the status (bounded: panics after 10 s without an answer).
+pub async fn post(url: &str, body: impl Into<reqwest::Body>, secret: Option<&str>) -> u16 {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(secret) = secret {
+        request = request.header(SECRET_HEADER, secret);
+    }
+    let response = tokio::time::timeout(Duration::from_secs(10), request.send())
+        .await
+        .unwrap_or_else(|_| panic!("no answer from {url} within 10 s"))
+        .unwrap_or_else(|e| panic!("POST {url}: {}", error_chain(&e)));
+    response.status().as_u16()
+}
