@@ -318,7 +318,8 @@ fn postgres_cpu() -> f64 {
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
         })
         .map(|pid| proc_stat(pid).cpu)
         .sum()
@@ -380,7 +381,11 @@ impl Setup {
     fn describe(&self) -> String {
         format!(
             "{}, {}",
-            if self.webhook { "webhook" } else { "long polling" },
+            if self.webhook {
+                "webhook"
+            } else {
+                "long polling"
+            },
             if self.postgres.is_some() {
                 "PostgreSQL"
             } else {
@@ -883,7 +888,10 @@ async fn main() {
         "\n| chats | meetings/s | p50 | p95 | p99 | CPU/meeting | vs floor | {}peak RSS | Bot API calls per meeting |",
         if pg { "PostgreSQL CPU/meeting | " } else { "" }
     );
-    println!("|---|---|---|---|---|---|---|---|---|{}", if pg { "---|" } else { "" });
+    println!(
+        "|---|---|---|---|---|---|---|---|---|{}",
+        if pg { "---|" } else { "" }
+    );
     let mut base = 1_000_000;
     for &n in &sizes {
         let mut runs = Vec::new();

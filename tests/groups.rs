@@ -12,7 +12,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use support::oauth::{FakeOAuth, granted};
 use support::telegram::chat_json;
 use support::{Options, Person, Reply, TestApp, en};
-use telemost_bot::storage::{Db, KeySource};
 
 const GROUP: i64 = -100_777;
 /// The group's admin.
@@ -63,16 +62,25 @@ async fn connect_group(app: &TestApp, token: &str) {
     );
 }
 
-/// The /connect codes in the database, as (group, admin, used).
+/// The /connect codes in the database, as (group, admin, used), oldest first.
 async fn connect_codes(app: &TestApp) -> Vec<(i64, i64, bool)> {
-    let options = SqliteConnectOptions::new().filename(app.db_path());
-    let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
-    let rows: Vec<(i64, i64, Option<i64>)> =
-        sqlx::query_as("SELECT group_id, admin_id, used_at FROM connect_codes ORDER BY rowid")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-    conn.close().await.unwrap();
+    const CODES: &str =
+        "SELECT group_id, admin_id, used_at FROM connect_codes ORDER BY expires_at, code";
+    let rows: Vec<(i64, i64, Option<i64>)> = match app.postgres_url() {
+        Some(url) => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            let rows = sqlx::query_as(CODES).fetch_all(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            rows
+        }
+        None => {
+            let options = SqliteConnectOptions::new().filename(app.db_path());
+            let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+            let rows = sqlx::query_as(CODES).fetch_all(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            rows
+        }
+    };
     rows.into_iter()
         .map(|(g, a, used)| (g, a, used.is_some()))
         .collect()
@@ -588,12 +596,7 @@ async fn a_token_sent_after_the_link_expired_is_not_the_groups() {
     assert_eq!(anna.reply().await.text, en().connect_prompt());
 
     // Time passes: the waiting state's deadline is in the past.
-    let db = Db::open(
-        app.db_path().to_str().unwrap(),
-        KeySource::FileBesideDatabase,
-    )
-    .await
-    .unwrap();
+    let db = app.side_db().await;
     let mut state: serde_json::Value =
         serde_json::from_str(&db.load_dialogue(ANNA, ANNA).await.unwrap().unwrap()).unwrap();
     state["until"] = serde_json::json!(1_700_000_000);

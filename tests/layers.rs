@@ -146,9 +146,6 @@ fn the_layers_under_the_bot_know_nothing_of_it() {
         &src.join("ops.rs"),
         &["crate::bot", "teloxide", "crate::telemost", "crate::oauth"],
     );
-    check(
-        &src.join("metrics.rs"),
-        &["crate::", "teloxide", "super::"],
-    );
+    check(&src.join("metrics.rs"), &["crate::", "teloxide", "super::"]);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }

@@ -696,12 +696,7 @@ async fn a_meeting_is_managed_with_the_token_that_created_it() {
     let done = group.reply_where(|r| r.text.contains("https://")).await;
 
     // The group gets a token of its own (stored directly: how is the /connect stories' business).
-    let db = telemost_bot::storage::Db::open(
-        app.db_path().to_str().unwrap(),
-        telemost_bot::storage::KeySource::FileBesideDatabase,
-    )
-    .await
-    .unwrap();
+    let db = app.side_db().await;
     db.set_token(
         GROUP,
         &telemost_bot::storage::Tokens::pasted(secrecy::SecretString::from("y0_group")),
@@ -823,6 +818,9 @@ async fn forged_presses_naming_another_chats_meeting_reach_no_api() {
 #[tokio::test]
 async fn an_unrecorded_meeting_is_explained_and_its_buttons_do_nothing() {
     let app = TestApp::start().await;
+    if app.on_postgres() {
+        return;
+    }
     let mut alice = app.private(7401, "en");
     app.with_token(&mut alice, "y0_alice").await;
     let options = SqliteConnectOptions::new().filename(app.db_path());

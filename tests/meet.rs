@@ -634,12 +634,7 @@ async fn an_interrupted_creation_does_not_wedge_the_dialogue() {
     alice.press(&panel, "wr:ADMINS");
     alice.reply().await;
     // What a crash mid-call leaves behind: the draft in Creating, ten minutes ago.
-    let db = telemost_bot::storage::Db::open(
-        app.db_path().to_str().unwrap(),
-        telemost_bot::storage::KeySource::FileBesideDatabase,
-    )
-    .await
-    .unwrap();
+    let db = app.side_db().await;
     let mut state: Value =
         serde_json::from_str(&db.load_dialogue(1401, 1401).await.unwrap().unwrap()).unwrap();
     state["step"] = json!("creating");

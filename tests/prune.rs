@@ -61,6 +61,9 @@ async fn after_start_what_is_no_longer_needed_is_gone_and_the_bot_carries_on() {
         ..Options::default()
     })
     .await;
+    if app.on_postgres() {
+        return;
+    }
     let mut alice = app.private(ALICE, "en");
     let mut bob = app.private(BOB, "en");
     app.with_token(&mut alice, "y0_alice").await;

@@ -162,6 +162,7 @@ mod tests {
 
     use super::Tokens;
     use crate::storage::StorageError;
+    use crate::storage::crypto::Cipher;
     use crate::storage::testing::{db, dbs, pasted};
 
     #[tokio::test]
@@ -216,6 +217,33 @@ mod tests {
                     .unwrap()
             );
             assert!(db.token(1).await.unwrap().is_none());
+            db.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn what_is_stored_is_sealed() {
+        for (_guard, db) in dbs().await {
+            let t = Tokens {
+                access: SecretString::from("y0_CANARY_access"),
+                refresh: Some(SecretString::from("1.CANARY_refresh")),
+                expires_at: None,
+            };
+            db.set_token(3, &t, Some(3)).await.unwrap();
+            let stored: Vec<(String, Option<String>)> = crate::storage::testing::fetch_all!(
+                db,
+                sqlx::query_as("SELECT token, refresh_token FROM chat_tokens")
+            );
+            let (access, refresh) = &stored[0];
+            assert!(
+                Cipher::is_sealed(access) && !access.contains("CANARY"),
+                "{access}"
+            );
+            let refresh = refresh.as_deref().unwrap();
+            assert!(
+                Cipher::is_sealed(refresh) && !refresh.contains("CANARY"),
+                "{refresh}"
+            );
             db.close().await;
         }
     }

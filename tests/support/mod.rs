@@ -114,6 +114,47 @@ pub struct TestApp {
     dir: tempfile::TempDir,
     running: Option<Running>,
     options: Options,
+    store: Store,
+}
+
+/// The database a `TestApp`'s bot keeps its data in: a SQLite file in the test's directory, or,
+/// when `TEST_DATABASE=postgres`, a PostgreSQL database of the test's own on the
+/// `TEST_POSTGRES_URL` server (`.ci/run` runs the stories both ways).
+enum Store {
+    Sqlite,
+    Postgres {
+        db: pg::PgDb,
+        /// The tokens' key (PostgreSQL has no key file), base64.
+        key: String,
+    },
+}
+
+impl Store {
+    async fn from_env() -> Self {
+        match std::env::var("TEST_DATABASE").as_deref() {
+            Ok("postgres") => {
+                let db = pg::fresh_database()
+                    .await
+                    .expect("TEST_DATABASE=postgres needs TEST_POSTGRES_URL");
+                let key = telemost_bot::storage::crypto::Key::generate();
+                Store::Postgres {
+                    db,
+                    key: secrecy::ExposeSecret::expose_secret(&key.to_base64()).to_owned(),
+                }
+            }
+            Ok("sqlite") | Err(_) => Store::Sqlite,
+            Ok(other) => panic!("TEST_DATABASE must be sqlite or postgres, not {other:?}"),
+        }
+    }
+
+    fn key(&self) -> Option<telemost_bot::storage::crypto::Key> {
+        match self {
+            Store::Sqlite => None,
+            Store::Postgres { key, .. } => {
+                Some(telemost_bot::storage::crypto::Key::from_base64(key).unwrap())
+            }
+        }
+    }
 }
 
 impl TestApp {
@@ -142,13 +183,45 @@ impl TestApp {
             dir,
             running: None,
             options,
+            store: Store::from_env().await,
         };
         app.boot().await;
         app
     }
 
+    /// The SQLite file the bot keeps its data in. A story about that file runs only on SQLite:
+    /// it checks `on_postgres` first.
     pub fn db_path(&self) -> PathBuf {
+        assert!(
+            !self.on_postgres(),
+            "a story reading the SQLite file checks on_postgres() first"
+        );
         self.dir.path().join("bot.db")
+    }
+
+    /// Whether the bot runs on PostgreSQL (`TEST_DATABASE=postgres`). A story about what only
+    /// SQLite has says it is skipped and returns.
+    pub fn on_postgres(&self) -> bool {
+        let pg = matches!(self.store, Store::Postgres { .. });
+        if pg {
+            eprintln!("skipped on PostgreSQL: this story is about the SQLite file");
+        }
+        pg
+    }
+
+    /// The bot's PostgreSQL database, when it runs on one.
+    pub fn postgres_url(&self) -> Option<&str> {
+        match &self.store {
+            Store::Sqlite => None,
+            Store::Postgres { db, .. } => Some(&db.url),
+        }
+    }
+
+    fn database_url(&self) -> String {
+        match &self.store {
+            Store::Sqlite => self.dir.path().join("bot.db").to_str().unwrap().to_owned(),
+            Store::Postgres { db, .. } => db.url.clone(),
+        }
     }
 
     /// The meetings the bot recorded for `chat`, newest first, once there are `n` of them. The
@@ -179,12 +252,13 @@ impl TestApp {
     /// A second handle on the bot's database (same file, same key file), for a test to read or
     /// write what the bot stores while it runs.
     pub async fn side_db(&self) -> telemost_bot::storage::Db {
-        telemost_bot::storage::Db::open(
-            self.db_path().to_str().unwrap(),
-            telemost_bot::storage::KeySource::FileBesideDatabase,
-        )
-        .await
-        .expect("the database opens beside the bot")
+        let keys = match self.store.key() {
+            Some(key) => telemost_bot::storage::KeySource::Given(key),
+            None => telemost_bot::storage::KeySource::FileBesideDatabase,
+        };
+        telemost_bot::storage::Db::open(&self.database_url(), keys)
+            .await
+            .expect("the database opens beside the bot")
     }
 
     fn config(&self) -> Config {
@@ -196,12 +270,12 @@ impl TestApp {
                 .telemost_url
                 .clone()
                 .unwrap_or_else(|| self.tm.base_url.clone()),
-            database_url: self.db_path().to_str().unwrap().to_owned(),
+            database_url: self.database_url(),
             telegram_rate_limit: self.options.telegram_rate_limit,
             max_concurrent_updates: self.options.max_concurrent_updates,
             history_days: self.options.history_days,
             telemost_retry: self.options.retry.clone(),
-            token_encryption_key: None,
+            token_encryption_key: self.store.key(),
             yandex: self.options.oauth_url.clone().map(|url| YandexApp {
                 client_id: OAUTH_CLIENT_ID.to_owned(),
                 client_secret: Some(SecretString::from(OAUTH_CLIENT_SECRET)),
