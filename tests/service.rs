@@ -1307,3 +1307,48 @@ async fn harness_the_proxy_cuts_and_restores_the_database() {
     let _ = again.close().await;
     let _ = conn.close().await;
 }
+
+/// The bot stored Ann's /meet (Telegram heard 200) and died before handling it: the next start
+/// handles it first, once, and a later start does not handle it again.
+#[tokio::test]
+async fn an_update_stored_and_not_handled_is_handled_at_the_next_start() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5901);
+    with_token(&mut ann, "y0_ann").await;
+    svc.stop().await;
+
+    // What the dead process left: the update in the inbox, not marked handled.
+    let key = telemost_bot::storage::crypto::Key::from_base64(&encryption_key()).unwrap();
+    let db =
+        telemost_bot::storage::Db::open(&svc.db.url, telemost_bot::storage::KeySource::Given(key))
+            .await
+            .unwrap();
+    let update = json!({"update_id": 900_001, "message": {
+        "message_id": 77, "date": 1_700_000_000,
+        "chat": {"id": ann.chat, "type": "private", "first_name": "Ann"},
+        "from": {"id": ann.chat, "is_bot": false, "first_name": "Ann", "language_code": "en"},
+        "text": "/meet", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
+    assert!(
+        db.receive_update(900_001, &update.to_string())
+            .await
+            .unwrap()
+    );
+    db.close().await;
+
+    svc.start().await;
+    let panel = ann.reply().await;
+    assert!(panel.has("create"), "{:?}", panel.buttons);
+    svc.stop().await;
+
+    svc.start().await;
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(
+        svc.tg.calls_to("sendMessage", ann.chat).len(),
+        2,
+        "the token's answer and one panel: the update was marked handled"
+    );
+    svc.stop().await;
+}

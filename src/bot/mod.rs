@@ -493,7 +493,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let task = match &config.webhook {
         Some(hook) => {
             let (route, listener) =
-                webhook::receive(hook, bot.clone(), db.clone(), stopping.clone());
+                webhook::receive(hook, bot.clone(), db.clone(), stopping.clone()).await?;
             app = app.map(|a| a.merge(route));
             tokio::spawn(dispatch(dispatcher, admission.bound(listener)))
         }

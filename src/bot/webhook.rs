@@ -28,7 +28,7 @@ use super::core::redacted;
 use crate::config::Webhook;
 use crate::metrics::UPDATES_DUPLICATE;
 use crate::ops::Stopping;
-use crate::storage::Db;
+use crate::storage::{Db, StorageError};
 
 /// How many connections Telegram may open to post updates at once.
 pub const MAX_CONNECTIONS: u8 = 40;
@@ -41,7 +41,7 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 const QUEUE: usize = 256;
 
 /// How many updates left unhandled by an earlier process are read back at once.
-const BACKLOG_BATCH: u32 = 500;
+const BACKLOG_PAGE: u32 = 500;
 
 /// What the webhook route needs.
 #[derive(Clone)]
@@ -53,17 +53,23 @@ struct Inbox {
 }
 
 /// The route Telegram posts to (at `config.url`'s path) and the listener the dispatcher takes
-/// its updates from. When the dispatcher starts, the listener makes sure the webhook is set
-/// (`ensure_webhook`) with the update kinds the dispatcher asked for.
-pub fn receive(
+/// its updates from: first what an earlier process stored and did not handle (read here, before
+/// the route takes any post, so nothing is queued twice), then what is posted. When the
+/// dispatcher starts, the listener makes sure the webhook is set (`ensure_webhook`) with the
+/// update kinds the dispatcher asked for.
+pub async fn receive(
     config: &Webhook,
     bot: Bot,
     db: Db,
     stopping: Stopping,
-) -> (
-    Router,
-    impl UpdateListener<Err = std::convert::Infallible> + 'static,
-) {
+) -> Result<
+    (
+        Router,
+        impl UpdateListener<Err = std::convert::Infallible> + 'static,
+    ),
+    StorageError,
+> {
+    let backlog = backlog(&db).await?;
     let (queue, updates) = mpsc::channel(QUEUE);
     let inbox = Inbox {
         db: db.clone(),
@@ -74,44 +80,47 @@ pub fn receive(
     let router = Router::new()
         .route(config.url.path(), post(on_post))
         .with_state(inbox);
-    // What an earlier process stored and did not handle goes first.
-    tokio::spawn(replay_backlog(db.clone(), queue));
+    // The backlog goes first, as the queue has room (a post waits meanwhile).
+    tokio::spawn(async move {
+        for update in backlog {
+            if queue.send(update).await.is_err() {
+                return;
+            }
+        }
+    });
     let config = config.clone();
     let on_start = move |allowed| {
         tokio::spawn(ensure_webhook(bot, db, config, allowed));
     };
-    (router, listener(updates, Box::new(on_start)))
+    Ok((router, listener(updates, Box::new(on_start))))
 }
 
-/// Feeds the updates stored and never handled into the queue, oldest first.
-async fn replay_backlog(db: Db, queue: mpsc::Sender<Update>) {
-    let backlog = match db.unhandled_updates(BACKLOG_BATCH).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the updates left unhandled");
-            return;
+/// The updates stored and never handled, oldest first.
+async fn backlog(db: &Db) -> Result<Vec<Update>, StorageError> {
+    let mut backlog = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = db.unhandled_updates(after, BACKLOG_PAGE).await?;
+        let Some(&(last, _)) = page.last() else {
+            break;
+        };
+        after = last;
+        for (id, payload) in page {
+            match serde_json::from_str::<Update>(&payload) {
+                Ok(update) => backlog.push(update),
+                // Stored only after it parsed, so only a later teloxide could fail here:
+                // nothing to handle, and it must not come back at every start.
+                Err(_) => db.update_handled(id).await?,
+            }
         }
-    };
+    }
     if !backlog.is_empty() {
         tracing::info!(
             count = backlog.len(),
-            "handling updates an earlier run received"
+            "handling the updates an earlier run received and did not handle"
         );
     }
-    for (id, payload) in backlog {
-        match serde_json::from_str::<Update>(&payload) {
-            Ok(update) => {
-                if queue.send(update).await.is_err() {
-                    return;
-                }
-            }
-            Err(_) => {
-                // Stored only after it parsed, so this is a newer teloxide's loss: nothing to
-                // handle, and it must not come back at every start.
-                let _ = db.update_handled(id).await;
-            }
-        }
-    }
+    Ok(backlog)
 }
 
 async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> StatusCode {

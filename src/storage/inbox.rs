@@ -41,13 +41,14 @@ impl Db {
         Ok(())
     }
 
-    /// Updates received and not yet handled, oldest first (at most `limit`): what a process
-    /// stopped before handling.
-    pub async fn unhandled_updates(&self, limit: u32) -> Result<Vec<(i64, String)>> {
+    /// Updates received and not yet handled, with ids above `after`, oldest first (at most
+    /// `limit`): what a process stopped before handling.
+    pub async fn unhandled_updates(&self, after: i64, limit: u32) -> Result<Vec<(i64, String)>> {
         Ok(reading!(self, c => sqlx::query_as(
-            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL
-             ORDER BY update_id LIMIT $1",
+            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL AND update_id > $1
+             ORDER BY update_id LIMIT $2",
         )
+        .bind(after)
         .bind(i64::from(limit))
         .fetch_all(c)
         .await?))
@@ -99,12 +100,17 @@ mod tests {
             );
             assert!(db.receive_update(5, "{\"b\":2}").await.unwrap());
             assert_eq!(
-                db.unhandled_updates(10).await.unwrap(),
+                db.unhandled_updates(0, 10).await.unwrap(),
                 vec![(5, "{\"b\":2}".to_owned()), (7, "{\"a\":1}".to_owned())]
+            );
+            assert_eq!(
+                db.unhandled_updates(5, 10).await.unwrap(),
+                vec![(7, "{\"a\":1}".to_owned())],
+                "the next page"
             );
             db.update_handled(5).await.unwrap();
             assert_eq!(
-                db.unhandled_updates(10).await.unwrap(),
+                db.unhandled_updates(0, 10).await.unwrap(),
                 vec![(7, "{\"a\":1}".to_owned())]
             );
             assert!(
