@@ -114,10 +114,13 @@ macro_rules! reading {
                 let $c = &mut *conn;
                 $body
             }
-            $crate::storage::Backend::Postgres(pool) => {
+            // Boxed: a PostgreSQL statement's future is large, and every handler awaiting a
+            // query would otherwise carry its size, on SQLite too.
+            $crate::storage::Backend::Postgres(pool) => Box::pin(async {
                 let $c = pool;
-                $body
-            }
+                Ok::<_, $crate::storage::StorageError>($body)
+            })
+            .await?,
         }
     };
 }
@@ -131,10 +134,11 @@ macro_rules! writing {
                 let $c = &mut *conn;
                 $body
             }
-            $crate::storage::Backend::Postgres(pool) => {
+            $crate::storage::Backend::Postgres(pool) => Box::pin(async {
                 let $c = pool;
-                $body
-            }
+                Ok::<_, $crate::storage::StorageError>($body)
+            })
+            .await?,
         }
     };
 }
@@ -152,10 +156,11 @@ macro_rules! transaction {
                         .await?;
                 $body
             }
-            $crate::storage::Backend::Postgres(pool) => {
+            $crate::storage::Backend::Postgres(pool) => Box::pin(async {
                 let mut $tx = pool.begin().await?;
                 $body
-            }
+            })
+            .await,
         }
     };
 }
