@@ -14,16 +14,14 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use teloxide::stop::StopToken;
 use teloxide::types::{AllowedUpdate, Update, UpdateId, UpdateKind};
 use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Told of each update handled (or dropped), by id; the update's place is given back once it
-/// has been told.
-pub type OnDone = Box<dyn Fn(UpdateId) -> BoxFuture<'static, ()> + Send + Sync>;
+/// Told of each update handled (or dropped), by id.
+pub type OnDone = Box<dyn Fn(UpdateId) + Send + Sync>;
 
 /// The places for updates taken and not yet handled.
 pub struct Admission {
@@ -47,31 +45,19 @@ impl Admission {
         })
     }
 
-    /// Update `id` is handled: whoever must know is told, then its place goes to the next one.
-    pub async fn finish(&self, id: UpdateId) {
-        if let Some(tell) = &self.on_done
-            && self.is_taken(id)
-        {
-            tell(id).await;
-        }
-        self.done(id);
-    }
-
-    fn is_taken(&self, id: UpdateId) -> bool {
-        self.taken
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&id)
-    }
-
-    /// Gives update `id`'s place back, telling no one (what `finish` ends with; alone, for a
-    /// handler that panicked or was cancelled). An id never admitted (an update dispatched
+    /// Update `id` is handled (or was dropped, or its handler panicked): its place goes to the
+    /// next one, and whoever must know is told. An id never admitted (an update dispatched
     /// directly, in tests) is nothing to give back.
     pub fn done(&self, id: UpdateId) {
-        self.taken
+        let was_taken = self
+            .taken
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&id);
+            .remove(&id)
+            .is_some();
+        if was_taken && let Some(tell) = &self.on_done {
+            tell(id);
+        }
     }
 
     /// How many updates are taken and not yet done, and how long the oldest has waited.
@@ -136,7 +122,7 @@ where
                     Ok(update) => {
                         drop(place);
                         if let Some(tell) = &admission.on_done {
-                            tokio::spawn(tell(update.id));
+                            tell(update.id);
                         }
                     }
                     Err(_) => drop(place),

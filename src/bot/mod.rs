@@ -209,15 +209,13 @@ fn in_lanes(
         let done = Done(Arc::clone(&admission), update.id);
         let Some(mut turn) = lanes.enter(chat.map(|c| c.0)) else {
             // Too many of this chat's updates are waiting already (see `lanes`).
-            let admission = Arc::clone(&admission);
-            tokio::spawn(async move { admission.finish(done.1).await });
+            drop(done);
             return futures_util::future::Either::Left(std::future::ready(ControlFlow::Break(Ok(
                 (),
             ))));
         };
         let t = lang_of(update.from());
         let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
-        let admission = Arc::clone(&admission);
         let work = tokio::spawn(async move {
             let _done = done;
             turn.ready().await;
@@ -263,7 +261,6 @@ fn in_lanes(
                 Outbox::in_topic_of(&update, apology).await;
             }
             metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
-            admission.finish(update.id).await;
             result
         });
         futures_util::future::Either::Right(async move {
@@ -349,6 +346,8 @@ pub struct Running {
     stopping: Stopping,
     /// The webhook and probes' listener, when there is one.
     http: Option<JoinHandle<()>>,
+    /// Webhook mode: marks stored updates handled.
+    handled: Option<webhook::Handled>,
 }
 
 impl Running {
@@ -364,6 +363,9 @@ impl Running {
         }
         self.pruning.abort();
         let _ = (&mut self.pruning).await;
+        if let Some(handled) = self.handled.take() {
+            handled.finish().await;
+        }
         self.db.close().await;
         if let Some(http) = self.http.take() {
             http.abort();
@@ -439,21 +441,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let stopping = Stopping::default();
     let bound = config.max_concurrent_updates * WAITING_PER_SLOT;
     // A stored webhook update is marked handled once handled, so a restart does not replay it.
-    let admission = match &config.webhook {
-        Some(_) => {
-            let db = db.clone();
-            Admission::telling(
-                bound,
-                Some(Box::new(move |id| {
-                    let db = db.clone();
-                    Box::pin(async move {
-                        if let Err(e) = db.update_handled(i64::from(id.0)).await {
-                            tracing::warn!(error = %e, "could not mark an update handled");
-                        }
-                    })
-                })),
-            )
-        }
+    let handled = config
+        .webhook
+        .as_ref()
+        .map(|_| webhook::Handled::spawn(db.clone()));
+    let admission = match &handled {
+        Some(handled) => Admission::telling(bound, Some(Box::new(handled.marker()))),
         None => Admission::new(bound),
     };
     let routes = in_lanes(
@@ -531,6 +524,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         pruning,
         stopping,
         http,
+        handled,
     })
 }
 

@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use teloxide::prelude::*;
 use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
-use teloxide::types::AllowedUpdate;
+use teloxide::types::{AllowedUpdate, UpdateId};
 use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
@@ -28,7 +28,7 @@ use super::core::redacted;
 use crate::config::Webhook;
 use crate::metrics::UPDATES_DUPLICATE;
 use crate::ops::Stopping;
-use crate::storage::{Db, StorageError};
+use crate::storage::{Db, HANDLED_AT_ONCE, StorageError};
 
 /// How many connections Telegram may open to post updates at once.
 pub const MAX_CONNECTIONS: u8 = 40;
@@ -156,6 +156,64 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     // replays it), so a closed queue is no failure.
     let _ = inbox.queue.send(update).await;
     StatusCode::OK
+}
+
+/// Marks stored updates handled, off the handlers' path: each id handled goes into a queue, and
+/// one task writes what has gathered in one statement (under load, many at once; alone, at
+/// once). A process killed before a mark is written handles that update again at its next
+/// start, as it would one killed while handling it.
+pub struct Handled {
+    queue: mpsc::UnboundedSender<Mark>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+enum Mark {
+    Handled(i64),
+    /// Write what came before, then end.
+    Finish,
+}
+
+impl Handled {
+    pub fn spawn(db: Db) -> Self {
+        let (queue, mut marks) = mpsc::unbounded_channel::<Mark>();
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(HANDLED_AT_ONCE);
+            loop {
+                if marks.recv_many(&mut batch, HANDLED_AT_ONCE).await == 0 {
+                    return;
+                }
+                let finish = batch.iter().any(|m| matches!(m, Mark::Finish));
+                let ids: Vec<i64> = batch
+                    .drain(..)
+                    .filter_map(|m| match m {
+                        Mark::Handled(id) => Some(id),
+                        Mark::Finish => None,
+                    })
+                    .collect();
+                if let Err(e) = db.updates_handled(&ids).await {
+                    tracing::warn!(error = %e, count = ids.len(), "could not mark updates handled; they will be handled again at the next start");
+                }
+                if finish {
+                    return;
+                }
+            }
+        });
+        Self { queue, task }
+    }
+
+    /// What tells it an update was handled.
+    pub fn marker(&self) -> impl Fn(UpdateId) + Send + Sync + 'static {
+        let queue = self.queue.clone();
+        move |id| {
+            let _ = queue.send(Mark::Handled(i64::from(id.0)));
+        }
+    }
+
+    /// Writes what is queued so far, then ends (called once the dispatcher has stopped).
+    pub async fn finish(self) {
+        let _ = self.queue.send(Mark::Finish);
+        let _ = self.task.await;
+    }
 }
 
 /// Compares the secrets in constant time for equal lengths (the length is no secret: Telegram

@@ -7,6 +7,9 @@ use secrecy::SecretString;
 
 use super::{Db, Result, reading, unix_now, writing};
 
+/// How many updates `updates_handled` marks in one statement.
+pub const HANDLED_AT_ONCE: usize = 64;
+
 /// The `meta` key of the webhook's settings as last set (sealed: they hold its secret).
 const WEBHOOK: &str = "webhook";
 
@@ -29,15 +32,29 @@ impl Db {
 
     /// Update `update_id` is handled: its text is dropped, its id kept (see `prune`).
     pub async fn update_handled(&self, update_id: i64) -> Result<()> {
-        writing!(self, c => sqlx::query(
+        self.updates_handled(&[update_id]).await
+    }
+
+    /// `update_handled` for several at once, in one statement (at most `HANDLED_AT_ONCE`).
+    pub async fn updates_handled(&self, ids: &[i64]) -> Result<()> {
+        assert!(ids.len() <= HANDLED_AT_ONCE, "{} ids at once", ids.len());
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // Only numbered placeholders go into the text: the ids are bound.
+        let placeholders: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = format!(
             "UPDATE inbox SET handled_at = $1, payload = NULL
-             WHERE update_id = $2 AND handled_at IS NULL",
-        )
-        .bind(unix_now())
-        .bind(update_id)
-        .execute(c)
-        .await?
-        .rows_affected());
+             WHERE handled_at IS NULL AND update_id IN ({})",
+            placeholders.join(", ")
+        );
+        writing!(self, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(unix_now());
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(c).await?.rows_affected()
+        });
         Ok(())
     }
 
@@ -109,6 +126,9 @@ mod tests {
                 "the next page"
             );
             db.update_handled(5).await.unwrap();
+            db.receive_update(8, "{}").await.unwrap();
+            db.receive_update(9, "{}").await.unwrap();
+            db.updates_handled(&[8, 9]).await.unwrap();
             assert_eq!(
                 db.unhandled_updates(0, 10).await.unwrap(),
                 vec![(7, "{\"a\":1}".to_owned())]

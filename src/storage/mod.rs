@@ -34,6 +34,7 @@ use thiserror::Error;
 
 pub use connect_codes::Redeemed;
 use crypto::{Cipher, CryptoError, Key};
+pub use inbox::HANDLED_AT_ONCE;
 pub use meetings::MeetingRecord;
 pub use prune::{PRUNE_AFTER_SECS, Pruned, Retention};
 pub use settings::ChatSettings;
@@ -93,7 +94,7 @@ pub struct Db {
 
 enum Backend {
     Sqlite(sqlite::Sqlite),
-    Postgres(sqlx::PgPool),
+    Postgres(Box<postgres::Postgres>),
 }
 
 impl std::fmt::Debug for Db {
@@ -105,7 +106,8 @@ impl std::fmt::Debug for Db {
 const KEY_CHECK: &str = "key_check";
 
 /// Runs `$body` with `$c` bound to a connection for one read: SQLite's reading connection, or
-/// the PostgreSQL pool. `$body` is compiled once per backend, so it may read rows of either.
+/// a PostgreSQL connection (kept for reuse only if `$body` succeeded). `$body` is compiled once
+/// per backend, so it may read rows of either.
 macro_rules! reading {
     ($db:expr, $c:ident => $body:expr) => {
         match $db.backend() {
@@ -116,11 +118,21 @@ macro_rules! reading {
             }
             // Boxed: a PostgreSQL statement's future is large, and every handler awaiting a
             // query would otherwise carry its size, on SQLite too.
-            $crate::storage::Backend::Postgres(pool) => Box::pin(async {
-                let $c = pool;
-                Ok::<_, $crate::storage::StorageError>($body)
-            })
-            .await?,
+            $crate::storage::Backend::Postgres(pg) => {
+                Box::pin(async {
+                    let mut conn = pg.take().await?;
+                    let out = async {
+                        let $c = &mut *conn;
+                        Ok::<_, $crate::storage::StorageError>($body)
+                    }
+                    .await;
+                    if out.is_ok() {
+                        conn.keep();
+                    }
+                    out
+                })
+                .await?
+            }
         }
     };
 }
@@ -134,11 +146,21 @@ macro_rules! writing {
                 let $c = &mut *conn;
                 $body
             }
-            $crate::storage::Backend::Postgres(pool) => Box::pin(async {
-                let $c = pool;
-                Ok::<_, $crate::storage::StorageError>($body)
-            })
-            .await?,
+            $crate::storage::Backend::Postgres(pg) => {
+                Box::pin(async {
+                    let mut conn = pg.take().await?;
+                    let out = async {
+                        let $c = &mut *conn;
+                        Ok::<_, $crate::storage::StorageError>($body)
+                    }
+                    .await;
+                    if out.is_ok() {
+                        conn.keep();
+                    }
+                    out
+                })
+                .await?
+            }
         }
     };
 }
@@ -156,11 +178,21 @@ macro_rules! transaction {
                         .await?;
                 $body
             }
-            $crate::storage::Backend::Postgres(pool) => Box::pin(async {
-                let mut $tx = pool.begin().await?;
-                $body
-            })
-            .await,
+            $crate::storage::Backend::Postgres(pg) => {
+                Box::pin(async {
+                    let mut conn = pg.take().await?;
+                    let out = async {
+                        let mut $tx = sqlx::Connection::begin(&mut *conn).await?;
+                        $body
+                    }
+                    .await;
+                    if out.is_ok() {
+                        conn.keep();
+                    }
+                    out
+                })
+                .await
+            }
         }
     };
 }
@@ -189,7 +221,10 @@ impl Db {
             let KeySource::Given(key) = keys else {
                 return Err(StorageError::KeyRequired);
             };
-            (Backend::Postgres(postgres::open(url).await?), key)
+            (
+                Backend::Postgres(Box::new(postgres::Postgres::open(url).await?)),
+                key,
+            )
         } else {
             let (db, key) = sqlite::Sqlite::open(url, keys).await?;
             (Backend::Sqlite(db), key)
@@ -285,7 +320,7 @@ impl Db {
     pub async fn close(&self) {
         match self.backend() {
             Backend::Sqlite(s) => s.close().await,
-            Backend::Postgres(pool) => pool.close().await,
+            Backend::Postgres(pg) => pg.close().await,
         }
     }
 }
