@@ -100,8 +100,11 @@ pub enum ConfigError {
          `openssl rand -base64 32` and keep it apart from the database's backups)"
     )]
     KeyRequired,
-    #[error("WEBHOOK_URL must be an https:// URL (Telegram posts only over HTTPS), not {0:?}")]
-    BadWebhookUrl(String),
+    #[error(
+        "WEBHOOK_URL must be an https:// URL (Telegram posts only over HTTPS) whose path has only \
+         letters, digits and / - _ . ~, and is not /healthz, /readyz or /metrics"
+    )]
+    BadWebhookUrl,
     #[error(
         "WEBHOOK_SECRET is required with WEBHOOK_URL: 1 to 256 characters of A-Z, a-z, 0-9, _ \
          and - (e.g. from `openssl rand -hex 32`)"
@@ -186,10 +189,16 @@ impl Config {
         let webhook = match non_empty("WEBHOOK_URL") {
             None => None,
             Some(v) => {
+                // The path is served as it is: plain characters only, and none of the probes'.
+                let plain = |path: &str| {
+                    path.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b))
+                        && !["/healthz", "/readyz", "/metrics"].contains(&path)
+                };
                 let url = reqwest::Url::parse(v.trim())
                     .ok()
-                    .filter(|u| u.scheme() == "https")
-                    .ok_or_else(|| ConfigError::BadWebhookUrl(v.clone()))?;
+                    .filter(|u| u.scheme() == "https" && plain(u.path()))
+                    .ok_or(ConfigError::BadWebhookUrl)?;
                 let secret = get("WEBHOOK_SECRET").ok_or(ConfigError::MissingWebhookSecret)?;
                 let secret = secret.trim();
                 let valid = (1..=256).contains(&secret.len())
@@ -421,7 +430,13 @@ mod tests {
                 "{bad}"
             );
         }
-        for bad in ["http://bot.example.org/hook", "not a url"] {
+        for bad in [
+            "http://bot.example.org/hook",
+            "not a url",
+            "https://bot.example.org/metrics",
+            "https://bot.example.org/{id}",
+            "https://bot.example.org/:hook",
+        ] {
             assert_eq!(
                 cfg(&[
                     ("TELOXIDE_TOKEN", "t"),
@@ -429,7 +444,8 @@ mod tests {
                     ("WEBHOOK_SECRET", "s")
                 ])
                 .unwrap_err(),
-                ConfigError::BadWebhookUrl(bad.into())
+                ConfigError::BadWebhookUrl,
+                "{bad}"
             );
         }
         assert!(matches!(

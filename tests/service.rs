@@ -1332,7 +1332,7 @@ async fn an_update_stored_and_not_handled_is_handled_at_the_next_start() {
         "from": {"id": ann.chat, "is_bot": false, "first_name": "Ann", "language_code": "en"},
         "text": "/meet", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
     assert!(
-        db.receive_update(900_001, &update.to_string())
+        db.receive_update(900_001, &update.to_string(), 1, 0)
             .await
             .unwrap()
     );

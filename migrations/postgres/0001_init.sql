@@ -81,7 +81,9 @@ CREATE TABLE inbox (
     update_id   BIGINT PRIMARY KEY,
     payload     TEXT,
     received_at BIGINT NOT NULL,
-    handled_at  BIGINT
+    handled_at  BIGINT,
+    taken_by    BIGINT NOT NULL,
+    lease_until BIGINT NOT NULL
 );
 
 CREATE INDEX inbox_unhandled ON inbox (update_id) WHERE handled_at IS NULL;

@@ -348,6 +348,10 @@ pub struct Running {
     http: Option<JoinHandle<()>>,
     /// Webhook mode: marks stored updates handled.
     handled: Option<webhook::Handled>,
+    /// Webhook mode: keeps this process's leases on stored updates, and takes over what others
+    /// left.
+    keeping: Option<JoinHandle<()>>,
+    taker: i64,
 }
 
 impl Running {
@@ -363,8 +367,15 @@ impl Running {
         }
         self.pruning.abort();
         let _ = (&mut self.pruning).await;
+        if let Some(keeping) = self.keeping.take() {
+            keeping.abort();
+        }
         if let Some(handled) = self.handled.take() {
             handled.finish().await;
+            // What is still unhandled (the grace ran out) is another process's to take at once.
+            if let Err(e) = self.db.release_leases(self.taker).await {
+                tracing::warn!(error = %e, "could not give up the leases on stored updates");
+            }
         }
         self.db.close().await;
         if let Some(http) = self.http.take() {
@@ -445,6 +456,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .webhook
         .as_ref()
         .map(|_| webhook::Handled::spawn(db.clone()));
+    // This process, as the holder of leases on the webhook updates it stores.
+    let taker = webhook::process_id();
+    let mut keeping = None;
     let admission = match &handled {
         Some(handled) => Admission::telling(bound, Some(Box::new(handled.marker()))),
         None => Admission::new(bound),
@@ -485,8 +499,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     });
     let task = match &config.webhook {
         Some(hook) => {
-            let (route, listener) =
-                webhook::receive(hook, bot.clone(), db.clone(), stopping.clone()).await?;
+            let (route, listener, keeper) =
+                webhook::receive(hook, bot.clone(), db.clone(), stopping.clone(), taker);
+            keeping = Some(keeper);
             app = app.map(|a| a.merge(route));
             tokio::spawn(dispatch(dispatcher, admission.bound(listener)))
         }
@@ -525,6 +540,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         stopping,
         http,
         handled,
+        keeping,
+        taker,
     })
 }
 

@@ -9,6 +9,7 @@
 //! URL, one stopping must not cut the others off.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -28,7 +29,7 @@ use super::core::redacted;
 use crate::config::Webhook;
 use crate::metrics::UPDATES_DUPLICATE;
 use crate::ops::Stopping;
-use crate::storage::{Db, HANDLED_AT_ONCE, StorageError};
+use crate::storage::{Db, HANDLED_AT_ONCE, unix_now};
 
 /// How many connections Telegram may open to post updates at once.
 pub const MAX_CONNECTIONS: u8 = 40;
@@ -40,8 +41,17 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// the rest).
 const QUEUE: usize = 256;
 
-/// How many updates left unhandled by an earlier process are read back at once.
+/// How many updates a dead process left are claimed at once.
 const BACKLOG_PAGE: u32 = 500;
+
+/// How long this process holds the updates it stored (renewed every `RENEW_EVERY` while it
+/// runs): a process that died leaves them to another after at most this long.
+const LEASE_SECS: i64 = 60;
+const RENEW_EVERY: Duration = Duration::from_secs(20);
+
+/// An update left unhandled this long (its process died and nothing took it over) is dropped
+/// rather than acted on: its user has long moved on.
+const STALE_SECS: i64 = 3600;
 
 /// What the webhook route needs.
 #[derive(Clone)]
@@ -50,77 +60,116 @@ struct Inbox {
     secret: Arc<SecretString>,
     stopping: Stopping,
     queue: mpsc::Sender<Update>,
+    /// This process, as the holder of leases on the updates it stores.
+    taker: i64,
+    /// Set once what dead processes left is queued: posts wait (503) until then, so a chat's
+    /// older updates go before its newer ones.
+    ready: Arc<AtomicBool>,
 }
 
-/// The route Telegram posts to (at `config.url`'s path) and the listener the dispatcher takes
-/// its updates from: first what an earlier process stored and did not handle (read here, before
-/// the route takes any post, so nothing is queued twice), then what is posted. When the
-/// dispatcher starts, the listener makes sure the webhook is set (`ensure_webhook`) with the
-/// update kinds the dispatcher asked for.
-pub async fn receive(
+/// A number for this process, as the holder of leases: random enough that two processes (or a
+/// process and its restart) never share one.
+pub fn process_id() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    (h.finish() >> 1) as i64
+}
+
+/// The route Telegram posts to (at `config.url`'s path), the listener the dispatcher takes its
+/// updates from, and the task that keeps this process's leases and takes over what dead
+/// processes left (first at once: posts wait until that is queued, so a chat's older updates go
+/// first). When the dispatcher starts, the listener makes sure the webhook is set
+/// (`ensure_webhook`) with the update kinds the dispatcher asked for.
+pub fn receive(
     config: &Webhook,
     bot: Bot,
     db: Db,
     stopping: Stopping,
-) -> Result<
-    (
-        Router,
-        impl UpdateListener<Err = std::convert::Infallible> + 'static,
-    ),
-    StorageError,
-> {
-    let backlog = backlog(&db).await?;
+    taker: i64,
+) -> (
+    Router,
+    impl UpdateListener<Err = std::convert::Infallible> + 'static,
+    tokio::task::JoinHandle<()>,
+) {
     let (queue, updates) = mpsc::channel(QUEUE);
+    let ready = Arc::new(AtomicBool::new(false));
     let inbox = Inbox {
         db: db.clone(),
         secret: Arc::new(config.secret.clone()),
         stopping,
         queue: queue.clone(),
+        taker,
+        ready: Arc::clone(&ready),
     };
     let router = Router::new()
         .route(config.url.path(), post(on_post))
         .with_state(inbox);
-    // The backlog goes first, as the queue has room (a post waits meanwhile).
-    tokio::spawn(async move {
-        for update in backlog {
-            if queue.send(update).await.is_err() {
-                return;
-            }
-        }
-    });
+    let keeper = tokio::spawn(keep_leases(db.clone(), taker, queue, ready));
     let config = config.clone();
     let on_start = move |allowed| {
         tokio::spawn(ensure_webhook(bot, db, config, allowed));
     };
-    Ok((router, listener(updates, Box::new(on_start))))
+    (router, listener(updates, Box::new(on_start)), keeper)
 }
 
-/// The updates stored and never handled, oldest first.
-async fn backlog(db: &Db) -> Result<Vec<Update>, StorageError> {
-    let mut backlog = Vec::new();
-    let mut after = 0;
+/// Every `RENEW_EVERY`: renews this process's leases and queues what dead processes left.
+async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>, ready: Arc<AtomicBool>) {
+    let mut ticks = tokio::time::interval(RENEW_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let page = db.unhandled_updates(after, BACKLOG_PAGE).await?;
-        let Some(&(last, _)) = page.last() else {
-            break;
-        };
-        after = last;
-        for (id, payload) in page {
-            match serde_json::from_str::<Update>(&payload) {
-                Ok(update) => backlog.push(update),
-                // Stored only after it parsed, so only a later teloxide could fail here:
-                // nothing to handle, and it must not come back at every start.
-                Err(_) => db.update_handled(id).await?,
+        ticks.tick().await;
+        let now = unix_now();
+        if let Err(e) = db.renew_leases(taker, now + LEASE_SECS).await {
+            tracing::warn!(error = %e, "could not renew the leases on stored updates");
+        }
+        loop {
+            let claimed = db
+                .claim_abandoned(taker, now, now + LEASE_SECS, now - STALE_SECS, BACKLOG_PAGE)
+                .await;
+            let (page, dropped) = match claimed {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not look for updates left unhandled");
+                    break;
+                }
+            };
+            if dropped > 0 {
+                tracing::info!(
+                    count = dropped,
+                    "dropped updates left unhandled for over an hour"
+                );
+            }
+            if page.is_empty() {
+                break;
+            }
+            tracing::info!(
+                count = page.len(),
+                "handling updates a stopped process left"
+            );
+            for (id, payload) in page {
+                match serde_json::from_str::<Update>(&payload) {
+                    Ok(update) => {
+                        if queue.send(update).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Stored only after it parsed, so only a later teloxide could fail here:
+                    // nothing to handle, and it must not come back.
+                    Err(_) => {
+                        let _ = db.update_handled(id).await;
+                    }
+                }
             }
         }
+        ready.store(true, Ordering::SeqCst);
     }
-    if !backlog.is_empty() {
-        tracing::info!(
-            count = backlog.len(),
-            "handling the updates an earlier run received and did not handle"
-        );
-    }
-    Ok(backlog)
 }
 
 async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -131,7 +180,7 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     if !same_secret(given, inbox.secret.expose_secret().as_bytes()) {
         return StatusCode::UNAUTHORIZED;
     }
-    if inbox.stopping.is_set() {
+    if inbox.stopping.is_set() || !inbox.ready.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     let Ok(update) = serde_json::from_slice::<Update>(&body) else {
@@ -141,7 +190,12 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
         return StatusCode::BAD_REQUEST;
     };
     let id = i64::from(update.id.0);
-    match inbox.db.receive_update(id, payload).await {
+    let lease = unix_now() + LEASE_SECS;
+    match inbox
+        .db
+        .receive_update(id, payload, inbox.taker, lease)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => {
             metrics::counter!(UPDATES_DUPLICATE).increment(1);
@@ -152,8 +206,9 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
             return StatusCode::INTERNAL_SERVER_ERROR;
         }
     }
-    // Stored: from here it is handled even if this process stops before it (the next start
-    // replays it), so a closed queue is no failure.
+    // Stored: from here it is handled even if this process stops before it (another process,
+    // or the next start, takes it over when the lease runs out), so a closed queue is no
+    // failure.
     let _ = inbox.queue.send(update).await;
     StatusCode::OK
 }
@@ -309,11 +364,12 @@ pub async fn ensure_webhook(bot: Bot, db: Db, config: Webhook, allowed: Vec<Allo
     loop {
         match set_if_different(&bot, &db, &config, &allowed, &want).await {
             Ok(true) => {
-                tracing::info!(url = %config.url, "webhook set");
+                // The host only: operators sometimes put a secret in the path.
+                tracing::info!(host = ?config.url.host_str(), "webhook set");
                 return;
             }
             Ok(false) => {
-                tracing::info!(url = %config.url, "webhook already set as configured");
+                tracing::info!(host = ?config.url.host_str(), "webhook already set as configured");
                 return;
             }
             Err(e) => {

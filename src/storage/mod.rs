@@ -119,7 +119,7 @@ macro_rules! reading {
             // Boxed: a PostgreSQL statement's future is large, and every handler awaiting a
             // query would otherwise carry its size, on SQLite too.
             $crate::storage::Backend::Postgres(pg) => {
-                Box::pin(async {
+                pg.bounded(Box::pin(async {
                     let mut conn = pg.take().await?;
                     let out = async {
                         let $c = &mut *conn;
@@ -130,7 +130,7 @@ macro_rules! reading {
                         conn.keep();
                     }
                     out
-                })
+                }))
                 .await?
             }
         }
@@ -147,7 +147,7 @@ macro_rules! writing {
                 $body
             }
             $crate::storage::Backend::Postgres(pg) => {
-                Box::pin(async {
+                pg.bounded(Box::pin(async {
                     let mut conn = pg.take().await?;
                     let out = async {
                         let $c = &mut *conn;
@@ -158,7 +158,7 @@ macro_rules! writing {
                         conn.keep();
                     }
                     out
-                })
+                }))
                 .await?
             }
         }
@@ -178,8 +178,10 @@ macro_rules! transaction {
                         .await?;
                 $body
             }
+            // `$body` commits, or rolls back before it returns early: a connection is kept only
+            // after an operation that succeeded, and must not come back mid-transaction.
             $crate::storage::Backend::Postgres(pg) => {
-                Box::pin(async {
+                pg.bounded(Box::pin(async {
                     let mut conn = pg.take().await?;
                     let out = async {
                         let mut $tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -190,7 +192,7 @@ macro_rules! transaction {
                         conn.keep();
                     }
                     out
-                })
+                }))
                 .await
             }
         }

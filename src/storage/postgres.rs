@@ -30,6 +30,11 @@ const MAX_CONNECTIONS: usize = 16;
 /// is down is refused (and resent by Telegram) instead of held.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long one operation may take in all, its statements included: a connection the network
+/// silently lost would otherwise hang it for as long as the kernel takes to notice. Its
+/// connection is closed, not reused.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub(super) struct Postgres {
     options: PgConnectOptions,
     idle: Mutex<Vec<PgConnection>>,
@@ -132,12 +137,24 @@ impl Postgres {
         })
     }
 
-    /// Waits for the operations in progress and closes every connection; later operations
-    /// fail with `Closed`.
+    /// `operation`, failing if it takes over `OPERATION_TIMEOUT` (its connection is then
+    /// dropped with it, not reused).
+    pub(super) async fn bounded<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(OPERATION_TIMEOUT, operation)
+            .await
+            .unwrap_or(Err(StorageError::Sql(sqlx::Error::PoolTimedOut)))
+    }
+
+    /// Waits (at most `OPERATION_TIMEOUT`) for the operations in progress and closes every
+    /// connection; later operations fail with `Closed`.
     pub(super) async fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         // Every slot back means no operation is in progress.
-        if let Ok(all) = self.slots.acquire_many(MAX_CONNECTIONS as u32).await {
+        let all = self.slots.acquire_many(MAX_CONNECTIONS as u32);
+        if let Ok(Ok(all)) = tokio::time::timeout(OPERATION_TIMEOUT, all).await {
             all.forget();
         }
         self.slots.close();

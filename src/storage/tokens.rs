@@ -103,6 +103,9 @@ impl Db {
                 None => false,
             };
             if !same {
+                // Ended here, not left for sqlx to roll back later: the connection goes back to
+                // be reused, and must not keep the row locked meanwhile.
+                tx.rollback().await?;
                 return Ok(false);
             }
             let (access, refresh) = self.seal_tokens(chat_id, new);
