@@ -105,14 +105,14 @@ impl std::fmt::Debug for Db {
 
 const KEY_CHECK: &str = "key_check";
 
-/// Runs `$body` with `$c` bound to a connection for one read: SQLite's reading connection, or
-/// a PostgreSQL connection (kept for reuse only if `$body` succeeded). `$body` is compiled once
-/// per backend, so it may read rows of either.
-macro_rules! reading {
-    ($db:expr, $c:ident => $body:expr) => {
+/// Runs `$body` with `$c` bound to a connection for one statement: SQLite's reading connection
+/// (`reading!`) or its writing one (`writing!`), or a PostgreSQL connection (kept for reuse only
+/// if `$body` succeeded). `$body` is compiled once per backend, so it may read rows of either.
+macro_rules! on_connection {
+    ($db:expr, $sqlite:ident, $c:ident => $body:expr) => {
         match $db.backend() {
             $crate::storage::Backend::Sqlite(s) => {
-                let mut conn = s.reader().await?;
+                let mut conn = s.$sqlite().await?;
                 let $c = &mut *conn;
                 $body
             }
@@ -137,31 +137,17 @@ macro_rules! reading {
     };
 }
 
-/// Like `reading!`, for one statement that writes.
+/// `on_connection!` for one statement that only reads.
+macro_rules! reading {
+    ($db:expr, $c:ident => $body:expr) => {
+        $crate::storage::on_connection!($db, reader, $c => $body)
+    };
+}
+
+/// `on_connection!` for one statement that writes.
 macro_rules! writing {
     ($db:expr, $c:ident => $body:expr) => {
-        match $db.backend() {
-            $crate::storage::Backend::Sqlite(s) => {
-                let mut conn = s.writer().await?;
-                let $c = &mut *conn;
-                $body
-            }
-            $crate::storage::Backend::Postgres(pg) => {
-                pg.bounded(Box::pin(async {
-                    let mut conn = pg.take().await?;
-                    let out = async {
-                        let $c = &mut *conn;
-                        Ok::<_, $crate::storage::StorageError>($body)
-                    }
-                    .await;
-                    if out.is_ok() {
-                        conn.keep();
-                    }
-                    out
-                }))
-                .await?
-            }
-        }
+        $crate::storage::on_connection!($db, writer, $c => $body)
     };
 }
 
@@ -199,7 +185,7 @@ macro_rules! transaction {
     };
 }
 
-pub(crate) use {reading, transaction, writing};
+pub(crate) use {on_connection, reading, transaction, writing};
 
 /// Now, in unix seconds: the timestamps stored here and the deadlines compared with them.
 pub fn unix_now() -> i64 {
