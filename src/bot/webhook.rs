@@ -9,7 +9,6 @@
 //! URL, one stopping must not cut the others off.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -62,9 +61,6 @@ struct Inbox {
     queue: mpsc::Sender<Update>,
     /// This process, as the holder of leases on the updates it stores.
     taker: i64,
-    /// Set once what dead processes left is queued: posts wait (503) until then, so a chat's
-    /// older updates go before its newer ones.
-    ready: Arc<AtomicBool>,
 }
 
 /// A number for this process, as the holder of leases: random enough that two processes (or a
@@ -84,8 +80,8 @@ pub fn process_id() -> i64 {
 
 /// The route Telegram posts to (at `config.url`'s path), the listener the dispatcher takes its
 /// updates from, and the task that keeps this process's leases and takes over what dead
-/// processes left (first at once: posts wait until that is queued, so a chat's older updates go
-/// first). When the dispatcher starts, the listener makes sure the webhook is set
+/// processes left (at once, then every `RENEW_EVERY`; what it takes over is queued beside new
+/// posts, so after a crash a chat's older update may come after a newer one). When the dispatcher starts, the listener makes sure the webhook is set
 /// (`ensure_webhook`) with the update kinds the dispatcher asked for.
 pub fn receive(
     config: &Webhook,
@@ -99,19 +95,17 @@ pub fn receive(
     tokio::task::JoinHandle<()>,
 ) {
     let (queue, updates) = mpsc::channel(QUEUE);
-    let ready = Arc::new(AtomicBool::new(false));
     let inbox = Inbox {
         db: db.clone(),
         secret: Arc::new(config.secret.clone()),
         stopping,
         queue: queue.clone(),
         taker,
-        ready: Arc::clone(&ready),
     };
     let router = Router::new()
         .route(config.url.path(), post(on_post))
         .with_state(inbox);
-    let keeper = tokio::spawn(keep_leases(db.clone(), taker, queue, ready));
+    let keeper = tokio::spawn(keep_leases(db.clone(), taker, queue));
     let config = config.clone();
     let on_start = move |allowed| {
         tokio::spawn(ensure_webhook(bot, db, config, allowed));
@@ -120,7 +114,7 @@ pub fn receive(
 }
 
 /// Every `RENEW_EVERY`: renews this process's leases and queues what dead processes left.
-async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>, ready: Arc<AtomicBool>) {
+async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>) {
     let mut ticks = tokio::time::interval(RENEW_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -168,7 +162,6 @@ async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>, ready: Arc
                 }
             }
         }
-        ready.store(true, Ordering::SeqCst);
     }
 }
 
@@ -180,7 +173,7 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     if !same_secret(given, inbox.secret.expose_secret().as_bytes()) {
         return StatusCode::UNAUTHORIZED;
     }
-    if inbox.stopping.is_set() || !inbox.ready.load(Ordering::SeqCst) {
+    if inbox.stopping.is_set() {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     let Ok(update) = serde_json::from_slice::<Update>(&body) else {
