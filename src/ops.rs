@@ -18,12 +18,20 @@ use crate::storage::Db;
 /// How long `/readyz` waits for the database before it says not ready.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Whether the process is stopping: from then on it is not ready, and takes no new work.
+/// A moment in the process's life, set once: `Stopping` (from then on it is not ready and takes
+/// no new work) or `Started` (until then it is not ready either).
 #[derive(Clone, Default)]
-pub struct Stopping(Arc<AtomicBool>);
+pub struct Flag(Arc<AtomicBool>);
 
-impl Stopping {
-    pub fn start(&self) {
+impl Flag {
+    /// A flag already set.
+    pub fn set_already() -> Self {
+        let flag = Self::default();
+        flag.set();
+        flag
+    }
+
+    pub fn set(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 
@@ -32,11 +40,17 @@ impl Stopping {
     }
 }
 
+pub type Stopping = Flag;
+pub type Started = Flag;
+
 /// What the probes read.
 #[derive(Clone)]
 pub struct Probes {
     pub db: Db,
     pub stopping: Stopping,
+    /// Set when the process takes work (in webhook mode, once what stopped processes left is
+    /// queued).
+    pub started: Started,
     pub metrics: PrometheusHandle,
     /// Sets the gauges read at each scrape (how many updates wait, and for how long).
     pub before_scrape: Arc<dyn Fn() + Send + Sync>,
@@ -54,6 +68,9 @@ pub fn router(probes: Probes) -> Router {
 async fn ready(State(p): State<Probes>) -> impl IntoResponse {
     if p.stopping.is_set() {
         return (StatusCode::SERVICE_UNAVAILABLE, "stopping\n");
+    }
+    if !p.started.is_set() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "starting\n");
     }
     match tokio::time::timeout(PING_TIMEOUT, p.db.ping()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready\n"),

@@ -43,7 +43,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::metrics::{HANDLER_SECONDS, UPDATES_OLDEST_WAITING, UPDATES_WAITING};
 use crate::oauth::YandexOAuth;
-use crate::ops::{self, Probes, Stopping};
+use crate::ops::{self, Probes, Started, Stopping};
 use crate::storage::{Db, KeySource, StorageError};
 use crate::telemost::TelemostClient;
 use admission::Admission;
@@ -359,7 +359,7 @@ impl Running {
     /// process or later), stops taking updates, lets the handlers in flight finish (for at most
     /// `SHUTDOWN_GRACE`), stops pruning, closes the database.
     pub async fn shutdown(mut self) {
-        self.stopping.start();
+        self.stopping.set();
         let stop = self.stop_dispatching();
         if tokio::time::timeout(SHUTDOWN_GRACE, stop).await.is_err() {
             tracing::warn!("handlers still busy after {SHUTDOWN_GRACE:?}; stopping anyway");
@@ -450,6 +450,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
     let stopping = Stopping::default();
+    // In webhook mode, not before what stopped processes left is queued (see `webhook`).
+    let started = match config.webhook {
+        Some(_) => Started::default(),
+        None => Started::set_already(),
+    };
     let bound = config.max_concurrent_updates * WAITING_PER_SLOT;
     // A stored webhook update is marked handled once handled, so a restart does not replay it.
     let handled = config
@@ -489,6 +494,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ops::router(Probes {
             db: db.clone(),
             stopping: stopping.clone(),
+            started: started.clone(),
             metrics: crate::metrics::install(),
             before_scrape: Arc::new(move || {
                 let (waiting, oldest) = backlog.backlog();
@@ -499,8 +505,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     });
     let task = match &config.webhook {
         Some(hook) => {
-            let (route, listener, keeper) =
-                webhook::receive(hook, bot.clone(), db.clone(), stopping.clone(), taker);
+            let (route, listener, keeper) = webhook::receive(
+                hook,
+                bot.clone(),
+                db.clone(),
+                (stopping.clone(), started),
+                taker,
+            );
             keeping = Some(keeper);
             app = app.map(|a| a.merge(route));
             tokio::spawn(dispatch(dispatcher, admission.bound(listener)))

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use super::core::redacted;
 use crate::config::Webhook;
 use crate::metrics::UPDATES_DUPLICATE;
-use crate::ops::Stopping;
+use crate::ops::{Started, Stopping};
 use crate::storage::{Db, HANDLED_AT_ONCE, unix_now};
 
 /// How many connections Telegram may open to post updates at once.
@@ -58,6 +58,9 @@ struct Inbox {
     db: Db,
     secret: Arc<SecretString>,
     stopping: Stopping,
+    /// Set once what stopped processes left is queued: posts wait (503, and `/readyz` says
+    /// so) until then, so a chat's older updates go before its newer ones.
+    started: Started,
     queue: mpsc::Sender<Update>,
     /// This process, as the holder of leases on the updates it stores.
     taker: i64,
@@ -80,14 +83,15 @@ pub fn process_id() -> i64 {
 
 /// The route Telegram posts to (at `config.url`'s path), the listener the dispatcher takes its
 /// updates from, and the task that keeps this process's leases and takes over what dead
-/// processes left (at once, then every `RENEW_EVERY`; what it takes over is queued beside new
-/// posts, so after a crash a chat's older update may come after a newer one). When the dispatcher starts, the listener makes sure the webhook is set
+/// processes left: at once (posts wait, and the process is not ready, until that is queued, so
+/// a chat's older updates go first), then every `RENEW_EVERY` (what it finds then is queued
+/// beside new posts). When the dispatcher starts, the listener makes sure the webhook is set
 /// (`ensure_webhook`) with the update kinds the dispatcher asked for.
 pub fn receive(
     config: &Webhook,
     bot: Bot,
     db: Db,
-    stopping: Stopping,
+    (stopping, started): (Stopping, Started),
     taker: i64,
 ) -> (
     Router,
@@ -99,13 +103,14 @@ pub fn receive(
         db: db.clone(),
         secret: Arc::new(config.secret.clone()),
         stopping,
+        started: started.clone(),
         queue: queue.clone(),
         taker,
     };
     let router = Router::new()
         .route(config.url.path(), post(on_post))
         .with_state(inbox);
-    let keeper = tokio::spawn(keep_leases(db.clone(), taker, queue));
+    let keeper = tokio::spawn(keep_leases(db.clone(), taker, queue, started));
     let config = config.clone();
     let on_start = move |allowed| {
         tokio::spawn(ensure_webhook(bot, db, config, allowed));
@@ -114,7 +119,7 @@ pub fn receive(
 }
 
 /// Every `RENEW_EVERY`: renews this process's leases and queues what dead processes left.
-async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>) {
+async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>, started: Started) {
     let mut ticks = tokio::time::interval(RENEW_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -162,6 +167,7 @@ async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>) {
                 }
             }
         }
+        started.set();
     }
 }
 
@@ -173,7 +179,7 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     if !same_secret(given, inbox.secret.expose_secret().as_bytes()) {
         return StatusCode::UNAUTHORIZED;
     }
-    if inbox.stopping.is_set() {
+    if inbox.stopping.is_set() || !inbox.started.is_set() {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     let Ok(update) = serde_json::from_slice::<Update>(&body) else {
