@@ -1352,3 +1352,119 @@ async fn an_update_stored_and_not_handled_is_handled_at_the_next_start() {
     );
     svc.stop().await;
 }
+
+/// Replicas of the bot on one database (the groundwork of running several): each its own
+/// directory and listener, the rest of the environment as `svc`'s.
+fn spawn_replicas(svc: &Service, n: usize) -> Vec<(SocketAddr, BotProcess)> {
+    (0..n)
+        .map(|i| {
+            let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let dir = svc.dir.path().join(format!("replica-{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut env = svc.env();
+            env.retain(|(name, _)| *name != "WEBHOOK_LISTEN");
+            env.push(("WEBHOOK_LISTEN", listen.to_string()));
+            (listen, BotProcess::spawn(&dir, &env))
+        })
+        .collect()
+}
+
+/// Waits until `GET /readyz` on `listen` answers 200.
+async fn wait_ready(http: &reqwest::Client, listen: SocketAddr, bot: &BotProcess) {
+    let deadline = tokio::time::Instant::now() + START;
+    loop {
+        let status = http
+            .get(format!("http://{listen}/readyz"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        if status.as_ref().is_ok_and(|s| *s == 200) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{listen} not ready within {START:?}; stderr:\n{}",
+            String::from_utf8_lossy(&bot.stderr())
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Three replicas started at the same moment on an empty database: the migrations are applied
+/// once (sqlx's advisory lock), every replica becomes ready, and each stops cleanly.
+#[tokio::test]
+async fn three_replicas_started_together_on_an_empty_database_all_become_ready() {
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let mut replicas = spawn_replicas(&svc, 3);
+    for (listen, bot) in &replicas {
+        wait_ready(&svc.http, *listen, bot).await;
+    }
+    let mut conn = svc.db.connect().await;
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(applied.len(), files, "each migration once: {applied:?}");
+    for (_, bot) in &mut replicas {
+        bot.sigterm();
+        let status = bot.exit_within(STOP).await;
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&bot.stderr())
+        );
+    }
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+}
+
+/// Telegram resends an update to the load balancer, which passes the copy to another replica
+/// while the first is still at it: both answer 200, and Ann hears back once.
+#[tokio::test]
+async fn the_same_update_posted_to_two_replicas_is_handled_once() {
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let mut replicas = spawn_replicas(&svc, 2);
+    for (listen, bot) in &replicas {
+        wait_ready(&svc.http, *listen, bot).await;
+    }
+    let ann = 5951_i64;
+    let update = json!({"update_id": 700_001, "message": {
+        "message_id": 11, "date": 1_700_000_000,
+        "chat": {"id": ann, "type": "private", "first_name": "Ann"},
+        "from": {"id": ann, "is_bot": false, "first_name": "Ann", "language_code": "en"},
+        "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
+    let post = |listen: SocketAddr| {
+        svc.http
+            .post(format!("http://{listen}{HOOK_PATH}"))
+            .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+            .json(&update)
+            .timeout(Duration::from_secs(10))
+            .send()
+    };
+    let (a, b) = tokio::join!(post(replicas[0].0), post(replicas[1].0));
+    assert_eq!(a.unwrap().status().as_u16(), 200);
+    assert_eq!(b.unwrap().status().as_u16(), 200);
+
+    let (_, help) = svc
+        .tg
+        .wait_call(0, "Ann's answer", |c| {
+            c.method == "sendMessage" && c.chat_id() == Some(ann)
+        })
+        .await;
+    assert_eq!(help.text(), en().help());
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(svc.tg.calls_to("sendMessage", ann).len(), 1, "one answer");
+    for (_, bot) in &mut replicas {
+        bot.sigterm();
+        assert_eq!(bot.exit_within(STOP).await.code(), Some(0));
+    }
+}
