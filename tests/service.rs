@@ -1468,3 +1468,53 @@ async fn the_same_update_posted_to_two_replicas_is_handled_once() {
         assert_eq!(bot.exit_within(STOP).await.code(), Some(0));
     }
 }
+
+/// One of two replicas is stopped (a rolling deploy): it does not delete the webhook, and the
+/// other goes on answering what is posted to it.
+#[tokio::test]
+async fn a_stopped_replica_leaves_the_webhook_and_the_other_keeps_answering() {
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let mut replicas = spawn_replicas(&svc, 2);
+    for (listen, bot) in &replicas {
+        wait_ready(&svc.http, *listen, bot).await;
+    }
+    let (_, mut stopped) = replicas.remove(0);
+    stopped.sigterm();
+    assert_eq!(stopped.exit_within(STOP).await.code(), Some(0));
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+    assert_eq!(
+        svc.tg.webhook().map(|w| w.url),
+        Some(WEBHOOK_URL.to_owned()),
+        "the webhook stays set"
+    );
+
+    let (listen, mut running) = replicas.remove(0);
+    let ann = 5961_i64;
+    let update = json!({"update_id": 710_001, "message": {
+        "message_id": 12, "date": 1_700_000_000,
+        "chat": {"id": ann, "type": "private", "first_name": "Ann"},
+        "from": {"id": ann, "is_bot": false, "first_name": "Ann", "language_code": "en"},
+        "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
+    let answered = svc
+        .http
+        .post(format!("http://{listen}{HOOK_PATH}"))
+        .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+        .json(&update)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status().as_u16(), 200);
+    let (_, help) = svc
+        .tg
+        .wait_call(0, "Ann's answer", |c| {
+            c.method == "sendMessage" && c.chat_id() == Some(ann)
+        })
+        .await;
+    assert_eq!(help.text(), en().help());
+    running.sigterm();
+    assert_eq!(running.exit_within(STOP).await.code(), Some(0));
+    assert_eq!(svc.calls_of("deleteWebhook"), 0);
+}
