@@ -1356,6 +1356,15 @@ async fn an_update_stored_and_not_handled_is_handled_at_the_next_start() {
 /// Replicas of the bot on one database (the groundwork of running several): each its own
 /// directory and listener, the rest of the environment as `svc`'s.
 fn spawn_replicas(svc: &Service, n: usize) -> Vec<(SocketAddr, BotProcess)> {
+    spawn_replicas_with(svc, n, &[])
+}
+
+/// Like `spawn_replicas`, with more of the environment.
+fn spawn_replicas_with(
+    svc: &Service,
+    n: usize,
+    more: &[(&'static str, String)],
+) -> Vec<(SocketAddr, BotProcess)> {
     (0..n)
         .map(|i| {
             let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
@@ -1364,6 +1373,7 @@ fn spawn_replicas(svc: &Service, n: usize) -> Vec<(SocketAddr, BotProcess)> {
             let mut env = svc.env();
             env.retain(|(name, _)| *name != "WEBHOOK_LISTEN");
             env.push(("WEBHOOK_LISTEN", listen.to_string()));
+            env.extend(more.iter().cloned());
             (listen, BotProcess::spawn(&dir, &env))
         })
         .collect()
@@ -1517,4 +1527,87 @@ async fn a_stopped_replica_leaves_the_webhook_and_the_other_keeps_answering() {
     running.sigterm();
     assert_eq!(running.exit_within(STOP).await.code(), Some(0));
     assert_eq!(svc.calls_of("deleteWebhook"), 0);
+}
+
+/// A group's token from a Yandex login is about to expire when three members each ask for a
+/// meeting at the same moment, each on another replica: Yandex is asked to refresh it once, and
+/// all three get their links with the fresh token.
+#[tokio::test]
+async fn three_replicas_refresh_an_expiring_token_once() {
+    use support::oauth::{FakeOAuth, granted};
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let oauth = FakeOAuth::start().await;
+    oauth.then_refresh(granted("y0_fresh", "1.next"));
+    // Slow enough that the three replicas' refreshes would overlap if nothing held them apart.
+    oauth.set_refresh_delay(Duration::from_millis(700));
+    let group = -100_5971_i64;
+    {
+        let key = telemost_bot::storage::crypto::Key::from_base64(&encryption_key()).unwrap();
+        let db = telemost_bot::storage::Db::open(
+            &svc.db.url,
+            telemost_bot::storage::KeySource::Given(key),
+        )
+        .await
+        .unwrap();
+        let tokens = telemost_bot::storage::Tokens {
+            access: "y0_expiring".to_owned().into(),
+            refresh: Some("1.refresh".to_owned().into()),
+            expires_at: Some(telemost_bot::storage::unix_now() + 60),
+        };
+        db.set_token(group, &tokens, Some(1)).await.unwrap();
+        db.close().await;
+    }
+    let mut replicas = spawn_replicas_with(
+        &svc,
+        3,
+        &[
+            ("YANDEX_CLIENT_ID", "test-client".to_owned()),
+            ("YANDEX_CLIENT_SECRET", "test-secret".to_owned()),
+            ("YANDEX_OAUTH_URL", oauth.url.clone()),
+        ],
+    );
+    for (listen, bot) in &replicas {
+        wait_ready(&svc.http, *listen, bot).await;
+    }
+    let members = [5972_i64, 5973, 5974];
+    let posts = replicas
+        .iter()
+        .zip(members)
+        .enumerate()
+        .map(|(i, ((listen, _), member))| {
+            let update = json!({"update_id": 720_001 + i as i64, "message": {
+            "message_id": 20 + i as i64, "date": 1_700_000_000,
+            "chat": {"id": group, "type": "supergroup", "title": "Team"},
+            "from": {"id": member, "is_bot": false, "first_name": "M", "language_code": "en"},
+            "text": "/meet now",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
+            svc.http
+                .post(format!("http://{listen}{HOOK_PATH}"))
+                .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+                .json(&update)
+                .timeout(Duration::from_secs(10))
+                .send()
+        });
+    for answered in futures_util::future::join_all(posts).await {
+        assert_eq!(answered.unwrap().status().as_u16(), 200);
+    }
+    let requests = svc.tm.wait_requests(3).await;
+    for r in &requests {
+        assert_eq!(
+            r.authorization, "OAuth y0_fresh",
+            "every meeting with the fresh token"
+        );
+    }
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(
+        oauth.token_forms("refresh_token").len(),
+        1,
+        "one refresh for the three replicas"
+    );
+    for (_, bot) in &mut replicas {
+        bot.sigterm();
+        assert_eq!(bot.exit_within(STOP).await.code(), Some(0));
+    }
 }

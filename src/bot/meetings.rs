@@ -163,7 +163,12 @@ impl Ctx {
             Arc::clone(refreshing.entry(owner).or_default())
         };
         let turn = lock.lock().await;
-        let result = self.refresh_in_turn(owner, stale, due).await;
+        // And one per owner across processes sharing the database: a refresh token is used once.
+        let result = self
+            .db
+            .exclusively(refresh_lock(owner), self.refresh_in_turn(owner, stale, due))
+            .await
+            .and_then(|r| r);
         drop(turn);
         drop(lock);
         // Forget the owner's lock once nobody holds or waits for it.
@@ -238,4 +243,11 @@ pub fn created_text(
         ),
         None => t.meeting_created(topic, &conference.join_url),
     }
+}
+
+/// The lock held, across processes, while `owner`'s token is refreshed: a key of its own among
+/// the database's advisory locks.
+fn refresh_lock(owner: i64) -> i64 {
+    const REFRESH: i64 = 0x7265_6672_0000_0000; // "refr"
+    owner ^ REFRESH
 }

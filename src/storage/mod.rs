@@ -297,6 +297,38 @@ impl Db {
         Ok(())
     }
 
+    /// Runs `work` while holding lock `key` for every process on this database (PostgreSQL's
+    /// advisory lock; SQLite's database has one process, whose own locks suffice). A process
+    /// that dies holding it lets it go with its connection.
+    pub async fn exclusively<T>(
+        &self,
+        key: i64,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T> {
+        match self.backend() {
+            Backend::Sqlite(_) => Ok(work.await),
+            Backend::Postgres(pg) => {
+                let mut conn = pg.take().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await?;
+                let out = work.await;
+                // Kept for reuse only once the lock is given back; otherwise closing the
+                // connection gives it back.
+                if sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await
+                    .is_ok()
+                {
+                    conn.keep();
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Whether the database answers (the readiness probe).
     pub async fn ping(&self) -> Result<()> {
         reading!(self, c => sqlx::query("SELECT 1").execute(c).await?.rows_affected());
