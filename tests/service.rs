@@ -1326,11 +1326,7 @@ async fn an_update_stored_and_not_handled_is_handled_at_the_next_start() {
         telemost_bot::storage::Db::open(&svc.db.url, telemost_bot::storage::KeySource::Given(key))
             .await
             .unwrap();
-    let update = json!({"update_id": 900_001, "message": {
-        "message_id": 77, "date": 1_700_000_000,
-        "chat": {"id": ann.chat, "type": "private", "first_name": "Ann"},
-        "from": {"id": ann.chat, "is_bot": false, "first_name": "Ann", "language_code": "en"},
-        "text": "/meet", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
+    let update = command_update(900_001, ann.chat, ann.chat, "/meet");
     assert!(
         db.receive_update(900_001, &update.to_string(), 1, 0)
             .await
@@ -1351,6 +1347,36 @@ async fn an_update_stored_and_not_handled_is_handled_at_the_next_start() {
         "the token's answer and one panel: the update was marked handled"
     );
     svc.stop().await;
+}
+
+/// An update carrying command `text` from `from` in `chat` (private when they are the same, else
+/// a supergroup), as Telegram posts it.
+fn command_update(update_id: i64, chat: i64, from: i64, text: &str) -> Value {
+    let chat_json = if chat == from {
+        json!({"id": chat, "type": "private", "first_name": "Ann"})
+    } else {
+        json!({"id": chat, "type": "supergroup", "title": "Team"})
+    };
+    let command = text.split_whitespace().next().unwrap_or(text);
+    json!({"update_id": update_id, "message": {
+        "message_id": update_id % 100_000, "date": 1_700_000_000, "chat": chat_json,
+        "from": {"id": from, "is_bot": false, "first_name": "Ann", "language_code": "en"},
+        "text": text,
+        "entities": [{"type": "bot_command", "offset": 0, "length": command.len()}]}})
+}
+
+/// Posts `update` to the webhook of the replica listening on `listen`, as Telegram does; the
+/// HTTP status it answered.
+async fn post_update(http: &reqwest::Client, listen: SocketAddr, update: &Value) -> u16 {
+    http.post(format!("http://{listen}{HOOK_PATH}"))
+        .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+        .json(update)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("the replica answers")
+        .status()
+        .as_u16()
 }
 
 /// Replicas of the bot on one database (the groundwork of running several): each its own
@@ -1447,22 +1473,12 @@ async fn the_same_update_posted_to_two_replicas_is_handled_once() {
         wait_ready(&svc.http, *listen, bot).await;
     }
     let ann = 5951_i64;
-    let update = json!({"update_id": 700_001, "message": {
-        "message_id": 11, "date": 1_700_000_000,
-        "chat": {"id": ann, "type": "private", "first_name": "Ann"},
-        "from": {"id": ann, "is_bot": false, "first_name": "Ann", "language_code": "en"},
-        "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
-    let post = |listen: SocketAddr| {
-        svc.http
-            .post(format!("http://{listen}{HOOK_PATH}"))
-            .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
-            .json(&update)
-            .timeout(Duration::from_secs(10))
-            .send()
-    };
-    let (a, b) = tokio::join!(post(replicas[0].0), post(replicas[1].0));
-    assert_eq!(a.unwrap().status().as_u16(), 200);
-    assert_eq!(b.unwrap().status().as_u16(), 200);
+    let update = command_update(700_001, ann, ann, "/help");
+    let (a, b) = tokio::join!(
+        post_update(&svc.http, replicas[0].0, &update),
+        post_update(&svc.http, replicas[1].0, &update)
+    );
+    assert_eq!((a, b), (200, 200));
 
     let (_, help) = svc
         .tg
@@ -1502,21 +1518,8 @@ async fn a_stopped_replica_leaves_the_webhook_and_the_other_keeps_answering() {
 
     let (listen, mut running) = replicas.remove(0);
     let ann = 5961_i64;
-    let update = json!({"update_id": 710_001, "message": {
-        "message_id": 12, "date": 1_700_000_000,
-        "chat": {"id": ann, "type": "private", "first_name": "Ann"},
-        "from": {"id": ann, "is_bot": false, "first_name": "Ann", "language_code": "en"},
-        "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
-    let answered = svc
-        .http
-        .post(format!("http://{listen}{HOOK_PATH}"))
-        .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
-        .json(&update)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answered.status().as_u16(), 200);
+    let update = command_update(710_001, ann, ann, "/help");
+    assert_eq!(post_update(&svc.http, listen, &update).await, 200);
     let (_, help) = svc
         .tg
         .wait_call(0, "Ann's answer", |c| {
@@ -1572,26 +1575,17 @@ async fn three_replicas_refresh_an_expiring_token_once() {
         wait_ready(&svc.http, *listen, bot).await;
     }
     let members = [5972_i64, 5973, 5974];
+    let updates: Vec<Value> = members
+        .iter()
+        .enumerate()
+        .map(|(i, &member)| command_update(720_001 + i as i64, group, member, "/meet now"))
+        .collect();
     let posts = replicas
         .iter()
-        .zip(members)
-        .enumerate()
-        .map(|(i, ((listen, _), member))| {
-            let update = json!({"update_id": 720_001 + i as i64, "message": {
-            "message_id": 20 + i as i64, "date": 1_700_000_000,
-            "chat": {"id": group, "type": "supergroup", "title": "Team"},
-            "from": {"id": member, "is_bot": false, "first_name": "M", "language_code": "en"},
-            "text": "/meet now",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}});
-            svc.http
-                .post(format!("http://{listen}{HOOK_PATH}"))
-                .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
-                .json(&update)
-                .timeout(Duration::from_secs(10))
-                .send()
-        });
-    for answered in futures_util::future::join_all(posts).await {
-        assert_eq!(answered.unwrap().status().as_u16(), 200);
+        .zip(&updates)
+        .map(|((listen, _), update)| post_update(&svc.http, *listen, update));
+    for status in futures_util::future::join_all(posts).await {
+        assert_eq!(status, 200);
     }
     let requests = svc.tm.wait_requests(3).await;
     for r in &requests {
