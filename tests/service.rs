@@ -1328,7 +1328,7 @@ async fn an_update_stored_and_not_handled_is_handled_at_the_next_start() {
             .unwrap();
     let update = command_update(900_001, ann.chat, ann.chat, "/meet");
     assert!(
-        db.receive_update(900_001, &update.to_string(), 1, 0)
+        db.receive_update(900_001, Some(ann.chat), &update.to_string(), 1, 0)
             .await
             .unwrap()
     );

@@ -17,6 +17,7 @@ mod outbox;
 mod panel;
 mod perm;
 mod prune;
+mod queues;
 mod settings;
 pub mod state;
 mod store;
@@ -348,6 +349,8 @@ pub struct Running {
     http: Option<JoinHandle<()>>,
     /// Webhook mode: marks stored updates handled.
     handled: Option<webhook::Handled>,
+    /// Webhook mode: the chats' queues this process works through.
+    chats: Option<Arc<queues::Chats>>,
     /// Webhook mode: keeps this process's leases on stored updates, and takes over what others
     /// left.
     keeping: Option<JoinHandle<()>>,
@@ -364,6 +367,9 @@ impl Running {
         if tokio::time::timeout(SHUTDOWN_GRACE, stop).await.is_err() {
             tracing::warn!("handlers still busy after {SHUTDOWN_GRACE:?}; stopping anyway");
             self.task.abort();
+        }
+        if let Some(chats) = self.chats.take() {
+            chats.finish().await;
         }
         self.pruning.abort();
         let _ = (&mut self.pruning).await;
@@ -464,9 +470,25 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     // This process, as the holder of leases on the webhook updates it stores.
     let taker = webhook::process_id();
     let mut keeping = None;
-    let admission = match &handled {
-        Some(handled) => Admission::telling(bound, Some(Box::new(handled.marker()))),
-        None => Admission::new(bound),
+    let mut intake = config
+        .webhook
+        .as_ref()
+        .map(|_| webhook::Intake::new(db.clone(), taker, stopping.clone()));
+    let chats = intake.as_ref().map(|i| Arc::clone(&i.chats));
+    let admission = match (&handled, &chats) {
+        (Some(handled), Some(chats)) => {
+            let (mark, chats) = (handled.marker(), Arc::clone(chats));
+            // A chat's worker marks its updates itself, before taking the next.
+            Admission::telling(
+                bound,
+                Some(Box::new(move |id| {
+                    if !chats.handled(id) {
+                        mark(id)
+                    }
+                })),
+            )
+        }
+        _ => Admission::new(bound),
     };
     let routes = in_lanes(
         schema(),
@@ -503,20 +525,21 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             }),
         })
     });
-    let task = match &config.webhook {
-        Some(hook) => {
+    let task = match (&config.webhook, intake.take()) {
+        (Some(hook), Some(intake)) => {
             let (route, listener, keeper) = webhook::receive(
                 hook,
                 bot.clone(),
                 db.clone(),
                 (stopping.clone(), started),
                 taker,
+                intake,
             );
             keeping = Some(keeper);
             app = app.map(|a| a.merge(route));
             tokio::spawn(dispatch(dispatcher, admission.bound(listener)))
         }
-        None => {
+        _ => {
             // Polling and a webhook exclude each other; a leftover webhook would starve us of
             // updates.
             if let Err(e) = bot.delete_webhook().await {
@@ -551,6 +574,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         stopping,
         http,
         handled,
+        chats,
         keeping,
         taker,
     })

@@ -4,6 +4,10 @@
 //! what is left), and a resend of one already stored is dropped. The updates then go through the
 //! same admission, lanes and handlers as polled ones, as an `UpdateListener`.
 //!
+//! An update with a chat then waits its turn in the chat's queue (see `queues`), so that a
+//! chat's updates go one at a time, in order, whichever process received them; one with no chat
+//! goes to the dispatcher at once.
+//!
 //! The webhook itself is set at start only when Telegram's differs from ours (the same settings
 //! from a second process change nothing), and never deleted: with several processes behind one
 //! URL, one stopping must not cut the others off.
@@ -25,6 +29,7 @@ use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
 use super::core::redacted;
+use super::queues::{Chats, LEASE_SECS};
 use crate::config::Webhook;
 use crate::metrics::UPDATES_DUPLICATE;
 use crate::ops::{Started, Stopping};
@@ -43,10 +48,9 @@ const QUEUE: usize = 256;
 /// How many updates a dead process left are claimed at once.
 const BACKLOG_PAGE: u32 = 500;
 
-/// How long this process holds the updates it stored (renewed every `RENEW_EVERY` while it
-/// runs): a process that died leaves them to another after at most this long.
-const LEASE_SECS: i64 = 60;
-const RENEW_EVERY: Duration = Duration::from_secs(20);
+/// How often this process renews its leases (see `queues::LEASE_SECS`) and looks for what dead
+/// processes left.
+const RENEW_EVERY: Duration = Duration::from_secs(2);
 
 /// An update left unhandled this long (its process died and nothing took it over) is dropped
 /// rather than acted on: its user has long moved on.
@@ -62,8 +66,28 @@ struct Inbox {
     /// so) until then, so a chat's older updates go before its newer ones.
     started: Started,
     queue: mpsc::Sender<Update>,
+    chats: Arc<Chats>,
     /// This process, as the holder of leases on the updates it stores.
     taker: i64,
+}
+
+/// Where received updates go: the chats' queues, and the dispatcher's.
+pub struct Intake {
+    pub chats: Arc<Chats>,
+    queue: mpsc::Sender<Update>,
+    updates: mpsc::Receiver<Update>,
+}
+
+impl Intake {
+    pub fn new(db: Db, taker: i64, stopping: Stopping) -> Self {
+        let (queue, updates) = mpsc::channel(QUEUE);
+        let chats = Chats::new(db, taker, queue.clone(), stopping);
+        Self {
+            chats,
+            queue,
+            updates,
+        }
+    }
 }
 
 /// A number for this process, as the holder of leases: random enough that two processes (or a
@@ -93,24 +117,30 @@ pub fn receive(
     db: Db,
     (stopping, started): (Stopping, Started),
     taker: i64,
+    intake: Intake,
 ) -> (
     Router,
     impl UpdateListener<Err = std::convert::Infallible> + 'static,
     tokio::task::JoinHandle<()>,
 ) {
-    let (queue, updates) = mpsc::channel(QUEUE);
+    let Intake {
+        chats,
+        queue,
+        updates,
+    } = intake;
     let inbox = Inbox {
         db: db.clone(),
         secret: Arc::new(config.secret.clone()),
         stopping,
         started: started.clone(),
         queue: queue.clone(),
+        chats: Arc::clone(&chats),
         taker,
     };
     let router = Router::new()
         .route(config.url.path(), post(on_post))
         .with_state(inbox);
-    let keeper = tokio::spawn(keep_leases(db.clone(), taker, queue, started));
+    let keeper = tokio::spawn(keep_leases(db.clone(), taker, (queue, chats), started));
     let config = config.clone();
     let on_start = move |allowed| {
         tokio::spawn(ensure_webhook(bot, db, config, allowed));
@@ -118,8 +148,14 @@ pub fn receive(
     (router, listener(updates, Box::new(on_start)), keeper)
 }
 
-/// Every `RENEW_EVERY`: renews this process's leases and queues what dead processes left.
-async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>, started: Started) {
+/// Every `RENEW_EVERY`: renews this process's leases, queues the updates with no chat that dead
+/// processes left, and kicks the chats with updates waiting and nobody at them.
+async fn keep_leases(
+    db: Db,
+    taker: i64,
+    (queue, chats): (mpsc::Sender<Update>, Arc<Chats>),
+    started: Started,
+) {
     let mut ticks = tokio::time::interval(RENEW_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -167,6 +203,13 @@ async fn keep_leases(db: Db, taker: i64, queue: mpsc::Sender<Update>, started: S
                 }
             }
         }
+        let waiting = chats.kick_waiting().await;
+        if waiting > 0 && !started.is_set() {
+            tracing::info!(
+                count = waiting,
+                "handling the chats' updates a stopped process left"
+            );
+        }
         started.set();
     }
 }
@@ -189,10 +232,11 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
         return StatusCode::BAD_REQUEST;
     };
     let id = i64::from(update.id.0);
+    let chat = update.chat().map(|c| c.id.0);
     let lease = unix_now() + LEASE_SECS;
     match inbox
         .db
-        .receive_update(id, payload, inbox.taker, lease)
+        .receive_update(id, chat, payload, inbox.taker, lease)
         .await
     {
         Ok(true) => {}
@@ -208,7 +252,12 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     // Stored: from here it is handled even if this process stops before it (another process,
     // or the next start, takes it over when the lease runs out), so a closed queue is no
     // failure.
-    let _ = inbox.queue.send(update).await;
+    match chat {
+        Some(chat) => inbox.chats.kick(chat),
+        None => {
+            let _ = inbox.queue.send(update).await;
+        }
+    }
     StatusCode::OK
 }
 

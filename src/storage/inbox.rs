@@ -2,9 +2,20 @@
 //! so none is lost if the process stops before handling it, and its `update_id` is remembered
 //! for a day after, so Telegram's resend of an update already taken is recognised and dropped.
 //! What a user wrote is sealed with the tokens' key (a message may carry a token) and kept only
-//! until it is handled. The process that stored an update holds a lease on it, renewed while it
-//! runs; one whose lease ran out (its process died) is claimed by another process, or by the
-//! next start. Also what the webhook was last set to.
+//! until it is handled. Also what the webhook was last set to.
+//!
+//! Who handles what, when several processes share the database:
+//! - A chat's updates are a queue. One process at a time holds the chat's turn (table
+//!   `chat_turns`, a lease it renews while it works) and handles the chat's unhandled updates
+//!   lowest `update_id` first, whichever process stored them. Taking a turn is one upsert that
+//!   succeeds only on a free or expired turn: PostgreSQL locks the row it conflicts on, so of
+//!   two processes taking at once one wins. Letting go is one delete that succeeds only while
+//!   the chat has nothing unhandled, so an update stored while the holder was finishing is
+//!   never left behind: either the delete sees it (and the holder goes on), or it came after the
+//!   delete, and its own process takes the turn.
+//! - An update with no chat (an inline query) needs no order: the process that stored it holds a
+//!   lease on it. One whose lease ran out (its process died) is claimed by another process, or
+//!   by the next start.
 
 use secrecy::SecretString;
 
@@ -22,11 +33,13 @@ pub const HANDLED_AT_ONCE: usize = 64;
 const WEBHOOK: &str = "webhook";
 
 impl Db {
-    /// Stores update `update_id` (its JSON, `payload`, sealed) unless it was received before,
-    /// leased to process `taker` until `lease_until`. Returns whether it is new.
+    /// Stores update `update_id` of `chat` (its JSON, `payload`, sealed) unless it was received
+    /// before, leased to process `taker` until `lease_until` (which matters for updates with no
+    /// chat; a chat's go by its turn). Returns whether it is new.
     pub async fn receive_update(
         &self,
         update_id: i64,
+        chat: Option<i64>,
         payload: &str,
         taker: i64,
         lease_until: i64,
@@ -36,11 +49,12 @@ impl Db {
             &SecretString::from(payload.to_owned()),
         );
         let added = writing!(self, c => sqlx::query(
-            "INSERT INTO inbox (update_id, payload, received_at, taken_by, lease_until)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO inbox (update_id, chat_id, payload, received_at, taken_by, lease_until)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (update_id) DO NOTHING",
         )
         .bind(update_id)
+        .bind(chat)
         .bind(&sealed)
         .bind(unix_now())
         .bind(taker)
@@ -51,10 +65,20 @@ impl Db {
         Ok(added == 1)
     }
 
-    /// Extends the leases of process `taker`'s updates not yet handled to `until`.
+    /// Extends the leases of process `taker` (on its chats' turns, and on its updates with no
+    /// chat not yet handled) to `until`.
     pub async fn renew_leases(&self, taker: i64, until: i64) -> Result<()> {
         writing!(self, c => sqlx::query(
-            "UPDATE inbox SET lease_until = $1 WHERE taken_by = $2 AND handled_at IS NULL",
+            "UPDATE chat_turns SET lease_until = $1 WHERE taken_by = $2",
+        )
+        .bind(until)
+        .bind(taker)
+        .execute(c)
+        .await?
+        .rows_affected());
+        writing!(self, c => sqlx::query(
+            "UPDATE inbox SET lease_until = $1
+             WHERE taken_by = $2 AND handled_at IS NULL AND chat_id IS NULL",
         )
         .bind(until)
         .bind(taker)
@@ -64,16 +88,127 @@ impl Db {
         Ok(())
     }
 
-    /// Gives up process `taker`'s leases (it is stopping): another process may claim what it
-    /// did not handle at once.
+    /// Gives up process `taker`'s leases and turns (it is stopping): another process may take
+    /// what it did not handle at once.
     pub async fn release_leases(&self, taker: i64) -> Result<()> {
+        writing!(self, c => sqlx::query("DELETE FROM chat_turns WHERE taken_by = $1")
+            .bind(taker)
+            .execute(c)
+            .await?
+            .rows_affected());
         self.renew_leases(taker, 0).await
     }
 
-    /// Claims for process `taker` (until `lease_until`) the updates not handled whose lease ran
-    /// out before `now`, oldest first, at most `limit`: what a process that died left. Those
-    /// received before `stale_before` are dropped instead (marked handled): the user has long
-    /// moved on. Two processes claiming at once never get the same update.
+    /// Takes `chat`'s turn for process `taker` until `lease_until`, if no other process holds
+    /// it (or its lease ran out before `now`). Returns whether it is `taker`'s now.
+    pub async fn take_chat(
+        &self,
+        chat: i64,
+        taker: i64,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool> {
+        let taken = writing!(self, c => sqlx::query(
+            "INSERT INTO chat_turns (chat_id, taken_by, lease_until) VALUES ($1, $2, $3)
+             ON CONFLICT (chat_id) DO UPDATE
+                 SET taken_by = excluded.taken_by, lease_until = excluded.lease_until
+                 WHERE chat_turns.lease_until < $4 OR chat_turns.taken_by = excluded.taken_by",
+        )
+        .bind(chat)
+        .bind(taker)
+        .bind(lease_until)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(taken == 1)
+    }
+
+    /// The next update of `chat` to handle (the lowest unhandled one), opened, while `taker`
+    /// holds the chat's turn: `None` when there is none, or when the turn went to another
+    /// process (this one was frozen past its lease).
+    pub async fn next_of_chat(&self, chat: i64, taker: i64) -> Result<Option<(i64, String)>> {
+        let next: Option<(i64, Option<String>)> = reading!(self, c => sqlx::query_as(
+            "SELECT i.update_id, i.payload FROM inbox i
+             JOIN chat_turns t ON t.chat_id = i.chat_id AND t.taken_by = $2
+             WHERE i.chat_id = $1 AND i.handled_at IS NULL
+             ORDER BY i.update_id LIMIT 1",
+        )
+        .bind(chat)
+        .bind(taker)
+        .fetch_optional(c)
+        .await?);
+        match next {
+            Some((id, Some(sealed))) => {
+                let payload = self.cipher.open(&payload_context(id), &sealed)?;
+                Ok(Some((
+                    id,
+                    secrecy::ExposeSecret::expose_secret(&payload).to_owned(),
+                )))
+            }
+            // Not handled yet has its payload; a row without one is no update to handle.
+            Some((id, None)) => {
+                self.update_handled(id).await?;
+                Box::pin(self.next_of_chat(chat, taker)).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Gives up `taker`'s turn on `chat` if the chat has nothing left to handle. Returns whether
+    /// it did; `false` means updates came meanwhile, and the holder goes on (or that the turn
+    /// was not `taker`'s any more).
+    pub async fn let_chat_go(&self, chat: i64, taker: i64) -> Result<bool> {
+        let gone = writing!(self, c => sqlx::query(
+            "DELETE FROM chat_turns WHERE chat_id = $1 AND taken_by = $2
+               AND NOT EXISTS (
+                   SELECT 1 FROM inbox WHERE chat_id = $1 AND handled_at IS NULL)",
+        )
+        .bind(chat)
+        .bind(taker)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(gone == 1)
+    }
+
+    /// Gives up `taker`'s turn on `chat`, whatever is left (it is stopping): another process
+    /// takes the chat at once.
+    pub async fn drop_chat(&self, chat: i64, taker: i64) -> Result<()> {
+        writing!(self, c => sqlx::query(
+            "DELETE FROM chat_turns WHERE chat_id = $1 AND taken_by = $2",
+        )
+        .bind(chat)
+        .bind(taker)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Chats with updates to handle and no live turn (nobody took them, or their holder died
+    /// and its lease ran out before `now`), oldest update first, at most `limit`.
+    pub async fn chats_waiting(&self, now: i64, limit: u32) -> Result<Vec<i64>> {
+        let chats: Vec<i64> = reading!(self, c => sqlx::query_scalar(
+            "SELECT i.chat_id FROM inbox i
+             LEFT JOIN chat_turns t ON t.chat_id = i.chat_id
+             WHERE i.handled_at IS NULL AND i.chat_id IS NOT NULL
+               AND (t.chat_id IS NULL OR t.lease_until < $1)
+             GROUP BY i.chat_id
+             ORDER BY MIN(i.update_id) LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await?);
+        Ok(chats)
+    }
+
+    /// Claims for process `taker` (until `lease_until`) the updates with no chat not handled
+    /// whose lease ran out before `now`, oldest first, at most `limit`: what a process that died
+    /// left. Those received before `stale_before` (of any chat whose turn is not held) are
+    /// dropped instead (marked handled): the user has long moved on. Two processes claiming at
+    /// once never get the same update.
     pub async fn claim_abandoned(
         &self,
         taker: i64,
@@ -84,7 +219,9 @@ impl Db {
     ) -> Result<(Vec<(i64, String)>, u64)> {
         let dropped = writing!(self, c => sqlx::query(
             "UPDATE inbox SET handled_at = $1, payload = NULL
-             WHERE handled_at IS NULL AND lease_until < $1 AND received_at < $2",
+             WHERE handled_at IS NULL AND lease_until < $1 AND received_at < $2
+               AND NOT EXISTS (SELECT 1 FROM chat_turns t
+                               WHERE t.chat_id = inbox.chat_id AND t.lease_until >= $1)",
         )
         .bind(now)
         .bind(stale_before)
@@ -95,9 +232,10 @@ impl Db {
         // another process claimed meanwhile is left to it.
         let mut claimed: Vec<(i64, String)> = writing!(self, c => sqlx::query_as(
             "UPDATE inbox SET taken_by = $1, lease_until = $2
-             WHERE handled_at IS NULL AND lease_until < $3
+             WHERE handled_at IS NULL AND lease_until < $3 AND chat_id IS NULL
                AND update_id IN (
-                   SELECT update_id FROM inbox WHERE handled_at IS NULL AND lease_until < $3
+                   SELECT update_id FROM inbox
+                   WHERE handled_at IS NULL AND lease_until < $3 AND chat_id IS NULL
                    ORDER BY update_id LIMIT $4)
              RETURNING update_id, payload",
         )
@@ -195,12 +333,12 @@ mod tests {
         for (_guard, db) in dbs().await {
             let far = i64::MAX;
             assert!(
-                db.receive_update(7, "{\"a\":\"y0_tok\"}", A, far)
+                db.receive_update(7, None, "{\"a\":\"y0_tok\"}", A, far)
                     .await
                     .unwrap()
             );
             assert!(
-                !db.receive_update(7, "{}", B, far).await.unwrap(),
+                !db.receive_update(7, None, "{}", B, far).await.unwrap(),
                 "a resend"
             );
             let stored: Vec<Option<String>> =
@@ -212,11 +350,11 @@ mod tests {
                 fetch_all!(db, sqlx::query_scalar("SELECT payload FROM inbox"));
             assert_eq!(stored, [None], "dropped once handled");
             assert!(
-                !db.receive_update(7, "{}", B, far).await.unwrap(),
+                !db.receive_update(7, None, "{}", B, far).await.unwrap(),
                 "a handled update is still known"
             );
-            db.receive_update(8, "{}", A, far).await.unwrap();
-            db.receive_update(9, "{}", A, far).await.unwrap();
+            db.receive_update(8, None, "{}", A, far).await.unwrap();
+            db.receive_update(9, None, "{}", A, far).await.unwrap();
             db.updates_handled(&[8, 9]).await.unwrap();
             let (claimed, _) = db.claim_abandoned(B, far, far, 0, 10).await.unwrap();
             assert!(claimed.is_empty(), "nothing unhandled: {claimed:?}");
@@ -238,10 +376,10 @@ mod tests {
     async fn what_a_dead_process_left_is_claimed_once_when_its_lease_runs_out() {
         for (_guard, db) in dbs().await {
             // A stored 5 and 6 and was renewing; it died at NOW, its leases running to NOW + 60.
-            db.receive_update(6, "{\"six\":6}", A, NOW + 60)
+            db.receive_update(6, None, "{\"six\":6}", A, NOW + 60)
                 .await
                 .unwrap();
-            db.receive_update(5, "{\"five\":5}", A, NOW + 60)
+            db.receive_update(5, None, "{\"five\":5}", A, NOW + 60)
                 .await
                 .unwrap();
             let (early, _) = db
@@ -287,7 +425,7 @@ mod tests {
     #[tokio::test]
     async fn an_abandoned_update_too_old_to_matter_is_dropped_not_claimed() {
         for (_guard, db) in dbs().await {
-            db.receive_update(5, "{}", A, 0).await.unwrap();
+            db.receive_update(5, None, "{}", A, 0).await.unwrap();
             let received: Vec<i64> =
                 fetch_all!(db, sqlx::query_scalar("SELECT received_at FROM inbox"));
             let (claimed, dropped) = db
@@ -301,6 +439,89 @@ mod tests {
                 .await
                 .unwrap();
             assert!(none.is_empty() && dropped == 0, "dropped means handled");
+            db.close().await;
+        }
+    }
+
+    /// Two processes and one chat: whichever stored an update, the chat's turn holder handles
+    /// its updates lowest first; the other cannot take the turn meanwhile; letting go fails
+    /// while anything is left; a dead holder's chat is offered once its lease ran out.
+    #[tokio::test]
+    async fn a_chats_updates_go_in_order_through_one_turn() {
+        const CHAT: i64 = -100;
+        for (_guard, db) in dbs().await {
+            // Stored out of order, by both processes.
+            db.receive_update(12, Some(CHAT), "twelve", A, NOW + 10)
+                .await
+                .unwrap();
+            db.receive_update(11, Some(CHAT), "eleven", B, NOW + 10)
+                .await
+                .unwrap();
+            db.receive_update(13, Some(7), "other chat", B, NOW + 10)
+                .await
+                .unwrap();
+            assert_eq!(db.chats_waiting(NOW, 10).await.unwrap(), [CHAT, 7]);
+            assert!(db.take_chat(CHAT, A, NOW, NOW + 10).await.unwrap());
+            assert!(
+                !db.take_chat(CHAT, B, NOW + 1, NOW + 11).await.unwrap(),
+                "A holds it"
+            );
+            assert_eq!(db.chats_waiting(NOW, 10).await.unwrap(), [7]);
+            assert!(
+                db.next_of_chat(CHAT, B).await.unwrap().is_none(),
+                "not B's turn"
+            );
+            let next = db.next_of_chat(CHAT, A).await.unwrap();
+            assert_eq!(next, Some((11, "eleven".to_owned())), "lowest first");
+            db.update_handled(11).await.unwrap();
+            assert!(
+                !db.let_chat_go(CHAT, A).await.unwrap(),
+                "12 is still to handle"
+            );
+            let next = db.next_of_chat(CHAT, A).await.unwrap();
+            assert_eq!(next, Some((12, "twelve".to_owned())));
+            db.update_handled(12).await.unwrap();
+            assert!(db.next_of_chat(CHAT, A).await.unwrap().is_none());
+            assert!(db.let_chat_go(CHAT, A).await.unwrap());
+            assert!(db.take_chat(CHAT, B, NOW, NOW + 10).await.unwrap(), "free");
+
+            // B dies holding chat 7's turn with an update in it.
+            assert!(db.take_chat(7, B, NOW, NOW + 10).await.unwrap());
+            assert!(db.chats_waiting(NOW + 5, 10).await.unwrap().is_empty());
+            assert_eq!(db.chats_waiting(NOW + 11, 10).await.unwrap(), [7]);
+            assert!(!db.take_chat(7, A, NOW + 5, NOW + 15).await.unwrap());
+            assert!(db.take_chat(7, A, NOW + 11, NOW + 21).await.unwrap());
+            // A renews; B wakes up and finds the turn gone.
+            db.renew_leases(A, NOW + 40).await.unwrap();
+            assert!(!db.take_chat(7, B, NOW + 30, NOW + 40).await.unwrap());
+            assert!(db.next_of_chat(7, B).await.unwrap().is_none());
+            assert_eq!(
+                db.next_of_chat(7, A).await.unwrap(),
+                Some((13, "other chat".to_owned()))
+            );
+            // A stops: its turns go at once.
+            db.release_leases(A).await.unwrap();
+            assert_eq!(db.chats_waiting(NOW + 30, 10).await.unwrap(), [7]);
+            // Updates with a chat are not claimed as abandoned ones: they go by turns.
+            let (claimed, _) = db
+                .claim_abandoned(B, NOW + 30, NOW + 40, 0, 10)
+                .await
+                .unwrap();
+            assert!(claimed.is_empty(), "{claimed:?}");
+            db.close().await;
+        }
+    }
+
+    /// Many takers at once on one free chat: exactly one gets the turn.
+    #[tokio::test]
+    async fn of_many_taking_a_chat_at_once_one_wins() {
+        for (_guard, db) in dbs().await {
+            let takes = (0..8_i64).map(|taker| {
+                let db = db.clone();
+                async move { db.take_chat(5, taker, NOW, NOW + 10).await.unwrap() }
+            });
+            let won = futures_util::future::join_all(takes).await;
+            assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
             db.close().await;
         }
     }

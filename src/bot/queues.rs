@@ -1,0 +1,197 @@
+//! Webhook mode: each chat's updates one at a time, in `update_id` order, whichever process
+//! received them, when several processes share the database.
+//!
+//! An update with a chat is only stored when it arrives (see `webhook`); then its process
+//! *kicks* the chat. A kick makes this process try to take the chat's turn (see
+//! `storage::inbox`): if another process holds it, that one will find the update in its queue;
+//! if not, this process becomes the chat's worker and hands the chat's stored updates to the
+//! dispatcher one by one, lowest first, marking each handled before taking the next. A process
+//! that dies or freezes loses the turn when its lease runs out, and another process's regular
+//! look for waiting chats (`Chats::kick_waiting`) takes the chat over within seconds.
+//!
+//! The in-memory `lanes` still run under this (they keep polling mode in order); here they only
+//! ever see one update of a chat at a time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use teloxide::types::{Update, UpdateId};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ops::Stopping;
+use crate::storage::{Db, unix_now};
+
+/// How long a chat's turn (and a stored update with no chat) stays with its process without
+/// being renewed: a dead process's chats are taken over after at most this long.
+pub const LEASE_SECS: i64 = 10;
+
+/// How many waiting chats one look takes on.
+const WAITING_PAGE: u32 = 500;
+
+/// The chats this process works through, and the updates it handed to the dispatcher.
+pub struct Chats {
+    db: Db,
+    taker: i64,
+    queue: mpsc::Sender<Update>,
+    stopping: Stopping,
+    /// Each chat this process is working through, with whether it was kicked again meanwhile.
+    working: Mutex<HashMap<i64, bool>>,
+    /// The updates handed to the dispatcher, each with who waits for it to be handled.
+    handed: Mutex<HashMap<UpdateId, oneshot::Sender<()>>>,
+}
+
+impl Chats {
+    pub fn new(db: Db, taker: i64, queue: mpsc::Sender<Update>, stopping: Stopping) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            taker,
+            queue,
+            stopping,
+            working: Mutex::default(),
+            handed: Mutex::default(),
+        })
+    }
+
+    /// `chat` has an update stored: work through its queue unless another process is at it.
+    pub fn kick(self: &Arc<Self>, chat: i64) {
+        if self.stopping.is_set() {
+            return;
+        }
+        {
+            let mut working = self.working.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(again) = working.get_mut(&chat) {
+                // Its worker looks again before it ends.
+                *again = true;
+                return;
+            }
+            working.insert(chat, false);
+        }
+        tokio::spawn(Arc::clone(self).work(chat));
+    }
+
+    /// Kicks the chats with updates waiting and no live turn: those whose process died, and
+    /// those left when a kick could not reach the database. Returns how many there were.
+    pub async fn kick_waiting(self: &Arc<Self>) -> usize {
+        match self.db.chats_waiting(unix_now(), WAITING_PAGE).await {
+            Ok(chats) => {
+                for chat in &chats {
+                    self.kick(*chat);
+                }
+                chats.len()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for chats with updates waiting");
+                0
+            }
+        }
+    }
+
+    /// Update `id` was handled (or dropped): tells its chat's worker. `false` when it was no
+    /// chat worker's (an update with no chat).
+    pub fn handled(&self, id: UpdateId) -> bool {
+        let waiter = self
+            .handed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        match waiter {
+            Some(tx) => {
+                let _ = tx.send(());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The dispatcher has stopped: the updates handed to it and not handled stay stored (for
+    /// another process, or the next start), and the workers give their chats up. Waits a little
+    /// for them to have done so.
+    pub async fn finish(&self) {
+        self.handed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        for _ in 0..100 {
+            if self
+                .working
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn work(self: Arc<Self>, chat: i64) {
+        loop {
+            self.work_through(chat).await;
+            let mut working = self.working.lock().unwrap_or_else(PoisonError::into_inner);
+            match working.get_mut(&chat) {
+                Some(again) if *again && !self.stopping.is_set() => *again = false,
+                _ => {
+                    working.remove(&chat);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Takes `chat`'s turn, hands its updates to the dispatcher one by one until none is left,
+    /// and gives the turn up. Returns at once if another process holds it. A database error
+    /// ends it early; the chat is then found again by `kick_waiting`.
+    async fn work_through(&self, chat: i64) {
+        let now = unix_now();
+        match self
+            .db
+            .take_chat(chat, self.taker, now, now + LEASE_SECS)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, chat_id = chat, "could not take a chat's turn");
+                return;
+            }
+        }
+        if let Err(e) = self.hand_out(chat).await {
+            tracing::warn!(error = %e, chat_id = chat, "stopped working through a chat's updates");
+            // Left to another process (or to this one's next look) at once.
+            let _ = self.db.drop_chat(chat, self.taker).await;
+        }
+    }
+
+    async fn hand_out(&self, chat: i64) -> Result<(), crate::storage::StorageError> {
+        loop {
+            if self.stopping.is_set() {
+                return self.db.drop_chat(chat, self.taker).await;
+            }
+            let Some((id, payload)) = self.db.next_of_chat(chat, self.taker).await? else {
+                if self.db.let_chat_go(chat, self.taker).await? {
+                    return Ok(());
+                }
+                // More came meanwhile (or the turn went to another process, and the next look
+                // says so).
+                continue;
+            };
+            // Stored only after it parsed, so only a later teloxide could fail here: nothing to
+            // handle, and it must not come back.
+            let Ok(update) = serde_json::from_str::<Update>(&payload) else {
+                self.db.update_handled(id).await?;
+                continue;
+            };
+            let (tx, handled) = oneshot::channel();
+            self.handed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(update.id, tx);
+            if self.queue.send(update).await.is_err() || handled.await.is_err() {
+                // The dispatcher stopped (the process is stopping) before handling it: it stays
+                // stored, for another process or the next start.
+                return self.db.drop_chat(chat, self.taker).await;
+            }
+            self.db.update_handled(id).await?;
+        }
+    }
+}
