@@ -1237,10 +1237,11 @@ async fn harness_the_fake_telegram_delivers_by_webhook_as_telegram_does() {
         "resent after a backoff"
     );
 
-    // Held back, then let go: as many at once as max_connections (3) allows.
+    // Held back, then let go: as many at once as max_connections (3) allows (four people: one
+    // chat's messages go one after another).
     tg.pause_delivery();
-    for _ in 0..4 {
-        ann.send("/help");
+    for user in 11..15 {
+        Person::new(&tg, user, user, "en").send("/help");
     }
     tg.resume_delivery();
     for id in 4..=7 {
@@ -1604,4 +1605,213 @@ async fn three_replicas_refresh_an_expiring_token_once() {
         bot.sigterm();
         assert_eq!(bot.exit_within(STOP).await.code(), Some(0));
     }
+}
+
+/// Replicas behind a round-robin load balancer, ready: the fake Telegram delivers to each in
+/// turn.
+async fn replicas_behind_balancer(
+    svc: &Service,
+    n: usize,
+    more: &[(&'static str, String)],
+) -> Vec<(SocketAddr, BotProcess)> {
+    let replicas = spawn_replicas_with(svc, n, more);
+    for (listen, bot) in &replicas {
+        wait_ready(&svc.http, *listen, bot).await;
+    }
+    let targets: Vec<String> = replicas
+        .iter()
+        .map(|(listen, _)| format!("http://{listen}{HOOK_PATH}"))
+        .collect();
+    svc.tg.deliver_across(&targets);
+    replicas
+}
+
+/// Story 1 of issue 13. Ann taps Create (Telemost is slow), then sends `/meet Topic k` and taps
+/// a waiting room on that panel, 24 times, all at once; the load balancer spreads the 49
+/// updates over three replicas, in whatever order they arrive. They are handled one at a time
+/// in `update_id` order: each panel comes after the one before, each tap finds its own panel
+/// live (out of order it would be stale), and the dialogue ends on the last topic.
+#[tokio::test]
+async fn a_chats_updates_spread_over_three_replicas_are_handled_in_order() {
+    const TOPICS: i64 = 24;
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    // Off: 24 messages in one chat would otherwise take Telegram's per-chat pace (a story of
+    // its own).
+    let replicas =
+        replicas_behind_balancer(&svc, 3, &[("TELEGRAM_RATE_LIMIT", "off".to_owned())]).await;
+    let mut ann = svc.person(6201);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+    svc.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "7", "join_url": "https://telemost.yandex.ru/j/77"}),
+        )
+        .after(Duration::from_secs(4)),
+    );
+
+    // Ann's messages and taps take ids from the fake's message counter (2 per topic, plus the
+    // Create tap); the panels the bot sends next take the ones after, in the order it sends
+    // them (the link replaces the first panel in place).
+    let create = ann.press(&panel, "create");
+    let first_update = svc.tg.last_update_id();
+    // A replica is at the Create: everything after arrives while it waits for Telemost.
+    svc.tm.wait_requests(1).await;
+    let reserved: Vec<i64> = (0..2 * TOPICS).map(|_| svc.tg.next_message_id()).collect();
+    let last_reserved = *reserved.last().unwrap();
+    let mut taps = Vec::new();
+    for k in 1..=TOPICS {
+        let message_id = reserved[(2 * (k - 1)) as usize];
+        let chat = json!({"id": ann.chat, "type": "private", "first_name": "Ann"});
+        let from = json!({"id": ann.user, "is_bot": false, "first_name": "Ann",
+                          "language_code": "en"});
+        let text = format!("/meet Topic {k}");
+        svc.tg.push_update(json!({"message": {
+            "message_id": message_id, "date": 1_700_000_000, "chat": chat, "from": from,
+            "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}));
+        let query = format!("q{}", reserved[(2 * (k - 1) + 1) as usize]);
+        let panel_k = last_reserved + k;
+        svc.tg.push_update(json!({"callback_query": {
+            "id": query, "from": from, "chat_instance": "ci", "data": "wr:ADMINS",
+            "message": {"message_id": panel_k, "date": 1_700_000_000, "chat": chat,
+                        "from": support::telegram::bot_user(), "text": "panel"}}}));
+        taps.push((k, query, panel_k));
+    }
+    let last_update = svc.tg.last_update_id();
+
+    // Every tap is answered without a notice: each found its panel live.
+    for (k, query, _) in &taps {
+        let notice = tokio::time::timeout(Duration::from_secs(60), ann.answer_to(query))
+            .await
+            .unwrap_or_else(|_| panic!("tap {k} unanswered"));
+        assert_eq!(notice, "", "tap {k} was refused");
+    }
+    assert_eq!(ann.answer_to(&create).await, "");
+    let panels: Vec<(i64, String)> = svc
+        .tg
+        .calls_to("sendMessage", ann.chat)
+        .into_iter()
+        .filter(|c| c.text().contains("Topic "))
+        .map(|c| (c.sent_id.unwrap(), c.text().to_owned()))
+        .collect();
+    assert_eq!(panels.len(), TOPICS as usize, "{panels:#?}");
+    for (k, (id, text)) in (1..=TOPICS).zip(&panels) {
+        assert_eq!(
+            *id,
+            last_reserved + k,
+            "panel {k} out of order: {panels:#?}"
+        );
+        assert!(text.contains(&format!("Topic {k}")), "{k}: {text}");
+    }
+    for (k, _, panel_k) in &taps {
+        // The tap is answered first, then the panel moves on.
+        svc.tg
+            .wait_call_within(
+                0,
+                Duration::from_secs(10),
+                &format!("tap {k}'s edit"),
+                |c| {
+                    c.method == "editMessageText"
+                        && c.body["message_id"] == *panel_k
+                        && c.body["reply_markup"].to_string().contains("\"skip\"")
+                },
+            )
+            .await;
+    }
+    let links: Vec<_> = svc
+        .tg
+        .calls()
+        .into_iter()
+        .filter(|c| c.text().contains("https://telemost.yandex.ru/j/77"))
+        .collect();
+    assert_eq!(links.len(), 1, "one link: {links:#?}");
+
+    // Spread over the replicas, as the balancer posted them.
+    let targets: std::collections::BTreeSet<String> = svc
+        .tg
+        .attempts()
+        .into_iter()
+        .filter(|a| (first_update..=last_update).contains(&a.update_id) && a.delivered())
+        .map(|a| a.target)
+        .collect();
+    assert_eq!(targets.len(), 3, "{targets:?}");
+    // The dialogue ended where the last update left it.
+    let mut conn = svc.db.connect().await;
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM dialogues WHERE chat_id = $1 AND user_id = $1")
+            .bind(ann.chat)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(state.contains(&format!("Topic {TOPICS}")), "{state}");
+    drop(replicas);
+}
+
+/// Story 3 of issue 13. Ann taps Create; the replica at it is killed (`kill -9`) while Telemost
+/// is slow to answer. The other replica takes Ann's chat over once the dead one's lease runs
+/// out and finishes the creation: one link, one meeting recorded, and Ann's next message is
+/// answered.
+#[tokio::test]
+async fn a_replica_killed_mid_create_is_taken_over_and_makes_one_meeting() {
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let mut replicas = replicas_behind_balancer(&svc, 2, &[]).await;
+    let (a, b) = (replicas[0].0, replicas[1].0);
+    // Only A is reached for now, so A is the one at Ann's chat.
+    svc.tg.deliver_across(&[format!("http://{a}{HOOK_PATH}")]);
+    let mut ann = svc.person(6301);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+    svc.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "7", "join_url": "https://telemost.yandex.ru/j/77"}),
+        )
+        .after(Duration::from_secs(60)),
+    );
+    ann.press(&panel, "create");
+    svc.tm.wait_requests(1).await;
+    replicas[0].1.sigkill();
+    let killed = std::time::Instant::now();
+    // The balancer notices A is gone.
+    svc.tg.deliver_across(&[format!("http://{b}{HOOK_PATH}")]);
+
+    let (_, done) = svc
+        .tg
+        .wait_call_within(0, Duration::from_secs(40), "the link, from B", |c| {
+            c.chat_id() == Some(ann.chat) && c.text().contains(&join_url(1))
+        })
+        .await;
+    eprintln!(
+        "taken over and created {:?} after the kill",
+        killed.elapsed()
+    );
+    assert_eq!(done.text(), en().meeting_created(None, &join_url(1)));
+    ann.skip_past();
+    ann.send("/help");
+    let help = ann.reply().await;
+    assert_eq!(help.text, en().help());
+    tokio::time::sleep(QUIET).await;
+
+    let links = svc
+        .tg
+        .calls()
+        .into_iter()
+        .filter(|c| c.text().contains("https://telemost.yandex.ru/j/"))
+        .count();
+    assert_eq!(links, 1, "told once");
+    let mut conn = svc.db.connect().await;
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meetings")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 1);
+    // Telemost heard two requests: the one whose answer died with A, and B's. (Its API has no
+    // idempotency key: had it made a room for the first, that room would be unused.)
+    assert_eq!(svc.tm.requests().len(), 2);
+    let log = String::from_utf8_lossy(&replicas[1].1.stderr()).into_owned();
+    assert!(!log.contains("panicked"), "{log}");
 }

@@ -19,7 +19,7 @@
 //! after a typed answer a fresh panel is sent below it. Buttons on any other message are stale.
 
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, User};
+use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, UpdateId, User};
 
 use super::callback::Press;
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
@@ -83,7 +83,7 @@ async fn start(
     // A note (a topic refused) is worth a look before creating: the panel shows it.
     if instant && draft.request().is_some() && note.is_none() {
         // `/meet now`: zero taps, straight to the links.
-        return Box::pin(create(&bot, &dialogue, ctx, user, draft, None)).await;
+        return Box::pin(create(&bot, &dialogue, ctx, user, draft, None, None)).await;
     }
     present(&bot, &dialogue, t, draft, note.as_deref(), None).await
 }
@@ -158,6 +158,7 @@ pub async fn receive_draft_text(
     dialogue: BotDialogue,
     mut d: Draft,
     ctx: Arc<Ctx>,
+    update: Update,
 ) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
@@ -207,12 +208,16 @@ pub async fn receive_draft_text(
         Step::Cohosts => match Cohosts::parse(text) {
             Ok(cohosts) => {
                 d.cohosts = Some(cohosts);
-                create(&bot, &dialogue, &ctx, user, d, None).await
+                create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
             }
             Err(e) => present(&bot, &dialogue, t, d, Some(&t.invalid_input(&e)), None).await,
         },
         Step::WaitingRoom | Step::StreamAccess => {
             present(&bot, &dialogue, t, d, Some(t.use_buttons()), None).await
+        }
+        // The cohosts that started the creation, handled again: carry on (see `Draft`).
+        Step::Creating if d.creation_taken_over_by(update.id.0) => {
+            create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
         }
         Step::Creating if d.creation_interrupted() => {
             d.resume_after_interruption();
@@ -233,12 +238,27 @@ pub async fn on_press(
     mut d: Draft,
     cb: Press,
     ctx: Arc<Ctx>,
+    update: Update,
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
     let notice = |text: &'static str| bot.answer(&q, Some(text));
     let pressed_on = q.message.as_ref().map(|m| m.id());
     if d.panel.map(MessageId) != pressed_on || pressed_on.is_none() {
         return Ok(notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await?);
+    }
+    if d.creation_taken_over_by(update.id.0) {
+        // This press started the creation and is handled again: carry on (see `Draft`).
+        bot.answer(&q, None).await?;
+        return create(
+            &bot,
+            &dialogue,
+            &ctx,
+            &q.from,
+            d,
+            pressed_on,
+            Some(update.id),
+        )
+        .await;
     }
     if d.creation_interrupted() {
         bot.answer(&q, None).await?;
@@ -270,6 +290,7 @@ pub async fn on_press(
     // The press is answered (the user's spinner stops) while the step goes ahead: the link does
     // not wait for the answer's round trip. A failed answer costs only the spinner.
     let pressed = q.from.clone();
+    let by = Some(update.id);
     let answer_bot = Arc::clone(&bot);
     let act = async move {
         match cb {
@@ -285,10 +306,10 @@ pub async fn on_press(
                 .await?;
                 Ok(())
             }
-            Press::Create => create(&bot, &dialogue, &ctx, &pressed, d, pressed_on).await,
+            Press::Create => create(&bot, &dialogue, &ctx, &pressed, d, pressed_on, by).await,
             Press::Skip if d.step == Step::Cohosts => {
                 d.cohosts = None;
-                create(&bot, &dialogue, &ctx, &pressed, d, pressed_on).await
+                create(&bot, &dialogue, &ctx, &pressed, d, pressed_on, by).await
             }
             Press::WaitingRoom(level) => {
                 d.waiting_room = level;
@@ -379,7 +400,7 @@ async fn advance(
 }
 
 /// Creates the meeting from the draft and shows the links, or the reason it failed with the
-/// draft kept so the user can fix it and try again.
+/// draft kept so the user can fix it and try again. `by`: the update that asked for it.
 async fn create(
     bot: &TgBot,
     dialogue: &BotDialogue,
@@ -387,6 +408,7 @@ async fn create(
     user: &User,
     mut d: Draft,
     panel: Option<MessageId>,
+    by: Option<UpdateId>,
 ) -> HandlerResult {
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
@@ -411,6 +433,7 @@ async fn create(
     let resume_at = d.step;
     d.step = Step::Creating;
     d.creating_since = Some(crate::storage::unix_now());
+    d.creating_for = by.map(|u| u.0);
     // Saved before the call, so a second tap on Create is refused instead of creating twice.
     dialogue.update(State::Draft(d.clone())).await?;
     let call = ctx.create_meeting(owner, &token, &request);
@@ -438,11 +461,13 @@ async fn create(
             // The database failed (refreshing the token): nothing was created.
             d.step = resume_at;
             d.creating_since = None;
+            d.creating_for = None;
             dialogue.update(State::Draft(d)).await?;
             return Err(e.into());
         }
     };
     d.creating_since = None;
+    d.creating_for = None;
     match created {
         Ok(conference) => {
             // The links first: the meeting exists whatever happens to our bookkeeping.

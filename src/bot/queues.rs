@@ -25,6 +25,9 @@ use crate::storage::{Db, unix_now};
 /// being renewed: a dead process's chats are taken over after at most this long.
 pub const LEASE_SECS: i64 = 10;
 
+/// How many times marking an update handled is tried again (over about a minute).
+const MARK_TRIES: u32 = 35;
+
 /// How many waiting chats one look takes on.
 const WAITING_PAGE: u32 = 500;
 
@@ -191,7 +194,27 @@ impl Chats {
                 // stored, for another process or the next start.
                 return self.db.drop_chat(chat, self.taker).await;
             }
-            self.db.update_handled(id).await?;
+            self.mark_handled(id).await?;
+        }
+    }
+
+    /// Marks update `id` handled, trying again for a while if the database fails: given up
+    /// unmarked, the update would be handled (and its user answered) a second time. The turn
+    /// stays this process's meanwhile (its lease is renewed apart).
+    async fn mark_handled(&self, id: i64) -> Result<(), crate::storage::StorageError> {
+        let mut wait = std::time::Duration::from_millis(100);
+        let mut tries = 0;
+        loop {
+            match self.db.update_handled(id).await {
+                Ok(()) => return Ok(()),
+                Err(e) if tries >= MARK_TRIES || self.stopping.is_set() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, update_id = id, "could not mark an update handled; trying again");
+                    tries += 1;
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(std::time::Duration::from_secs(2));
+                }
+            }
         }
     }
 }

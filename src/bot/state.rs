@@ -66,6 +66,11 @@ pub struct Draft {
     /// restart interrupted.
     #[serde(default)]
     pub creating_since: Option<i64>,
+    /// The update (`update_id`) whose handling started the creation. Handled again, it means
+    /// the process handling it died mid-call and another took it over (see `bot::queues`): the
+    /// creation goes on rather than being refused as one already under way.
+    #[serde(default)]
+    pub creating_for: Option<u32>,
     /// What a meeting is about (`/meet <topic>`).
     #[serde(default)]
     pub topic: Option<Topic>,
@@ -119,6 +124,7 @@ impl Draft {
             auto_summary: false,
             suggestions: Vec::new(),
             creating_since: None,
+            creating_for: None,
             topic: None,
         }
     }
@@ -131,9 +137,15 @@ impl Draft {
                 .is_none_or(|at| crate::storage::unix_now() - at > CREATING_STALE_SECS)
     }
 
+    /// Whether update `update_id` is the one that started this draft's creation, handled again.
+    pub fn creation_taken_over_by(&self, update_id: u32) -> bool {
+        self.step == Step::Creating && self.creating_for == Some(update_id)
+    }
+
     /// Back to the first step after an interrupted creation, keeping the choices.
     pub fn resume_after_interruption(&mut self) {
         self.creating_since = None;
+        self.creating_for = None;
         self.step = match &self.stream {
             Some(s) if s.title.is_none() => Step::Title,
             _ => Step::WaitingRoom,

@@ -75,6 +75,12 @@ impl BotProcess {
         assert!(status.success());
     }
 
+    /// `kill -9`: the process dies at once, in the middle of whatever it was doing.
+    pub fn sigkill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Waits (without blocking the fakes) for the process to exit.
     pub async fn exit_within(&mut self, within: Duration) -> ExitStatus {
         let deadline = Instant::now() + within;

@@ -2,8 +2,12 @@
 //! webhook (`setWebhook`), each update is POSTed as JSON to the bot with the secret it set in
 //! `X-Telegram-Bot-Api-Secret-Token`, over several connections at once (at most the webhook's
 //! `max_connections`), and sent again after an answer that is not 2xx, a refused connection or a
-//! timeout. Nothing keeps one chat's updates apart: a button press and a message of one chat may
-//! well be on two connections at the same time, as they can be with Telegram.
+//! timeout. Telegram keeps a queue per chat for messages and one per user for button presses:
+//! the next update of a queue goes only once the one before was taken (or given up on), but a
+//! button press and a message of one chat may well be on two connections at the same time.
+//!
+//! Several replicas behind a load balancer: `deliver_across` spreads the attempts over their
+//! addresses in turn (round-robin, no stickiness), so a resend may reach another replica.
 //!
 //! Opt-in: `FakeTelegram::deliver_to(target)`. Until then the fake serves getUpdates as before,
 //! so the polling stories are unchanged. Every attempt is recorded (`attempts`), and tests can
@@ -61,6 +65,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub update_id: i64,
+    /// Where it was posted.
+    pub target: String,
     /// Which of the fake's connections carried it (0-based).
     pub connection: usize,
     pub started: Instant,
@@ -88,6 +94,17 @@ impl Attempt {
     }
 }
 
+/// The queue an update waits in at Telegram: messages by chat, button presses by user; `None`
+/// for the rest (inline queries), which wait for nothing.
+fn queue_of(update: &Value) -> Option<(&'static str, i64)> {
+    if let Some(chat) = update["message"]["chat"]["id"].as_i64() {
+        return Some(("chat", chat));
+    }
+    update["callback_query"]["from"]["id"]
+        .as_i64()
+        .map(|user| ("user", user))
+}
+
 struct Queued {
     update: Value,
     id: i64,
@@ -98,7 +115,11 @@ struct Queued {
 
 /// The delivery state, kept in the fake's `Inner`.
 pub(super) struct Delivery {
-    target: String,
+    /// The replicas' addresses, taken in turn.
+    targets: Vec<String>,
+    next_target: usize,
+    /// Each Telegram queue with an update in flight (or waiting to be resent): that update.
+    busy: std::collections::HashMap<(&'static str, i64), i64>,
     options: DeliveryOptions,
     paused: bool,
     queue: Vec<Queued>,
@@ -148,7 +169,9 @@ impl FakeTelegram {
             let mut inner = self.inner.lock().unwrap();
             assert!(inner.delivery.is_none(), "delivery is already on");
             inner.delivery = Some(Delivery {
-                target: target.to_owned(),
+                targets: vec![target.to_owned()],
+                next_target: 0,
+                busy: Default::default(),
                 options,
                 paused: false,
                 queue: Vec::new(),
@@ -160,6 +183,14 @@ impl FakeTelegram {
         for index in 0..connections {
             tokio::spawn(connection(self.clone(), index));
         }
+    }
+
+    /// From now on, spreads deliveries over `targets` in turn, as a round-robin load balancer
+    /// in front of several replicas does.
+    pub fn deliver_across(&self, targets: &[String]) {
+        assert!(!targets.is_empty());
+        self.with_delivery(|d| d.targets = targets.to_vec());
+        self.wake_delivery.notify_waiters();
     }
 
     /// Holds deliveries back (those in flight finish); updates pushed meanwhile wait in the
@@ -280,23 +311,31 @@ impl FakeTelegram {
         if d.paused || index as u64 >= allowed {
             return idle;
         }
-        // The oldest update that is due goes first.
+        // The oldest update that is due, and first in its Telegram queue, goes first.
         let next = d
             .queue
             .iter()
             .enumerate()
             .filter(|(_, q)| q.due <= now)
+            .filter(|(_, q)| {
+                queue_of(&q.update).is_none_or(|k| d.busy.get(&k).is_none_or(|id| *id == q.id))
+            })
             .min_by_key(|(_, q)| q.id)
             .map(|(i, _)| i);
         match next {
             Some(i) => {
                 let q = d.queue.swap_remove(i);
+                if let Some(key) = queue_of(&q.update) {
+                    d.busy.insert(key, q.id);
+                }
                 d.in_flight += 1;
+                let target = d.targets[d.next_target % d.targets.len()].clone();
+                d.next_target += 1;
                 Job::Deliver {
                     update: q.update,
                     id: q.id,
                     failures: q.failures,
-                    target: d.target.clone(),
+                    target,
                     secret: webhook.secret_token,
                     timeout: d.options.timeout,
                 }
@@ -316,12 +355,15 @@ impl FakeTelegram {
             let mut inner = self.inner.lock().unwrap();
             let d = inner.delivery.as_mut().unwrap();
             d.in_flight -= 1;
+            let key = queue_of(&update);
             let delivered = attempt.delivered();
             d.attempts.push(attempt);
+            let mut done = delivered;
             if !delivered {
                 let failures = failures + 1;
                 if failures >= d.options.max_attempts {
                     d.given_up.push(id);
+                    done = true;
                 } else {
                     let backoff = (d.options.backoff * failures).min(d.options.max_backoff);
                     d.queue.push(Queued {
@@ -331,6 +373,13 @@ impl FakeTelegram {
                         failures,
                     });
                 }
+            }
+            // The queue's next update may go.
+            if done
+                && let Some(key) = key
+                && d.busy.get(&key) == Some(&id)
+            {
+                d.busy.remove(&key);
             }
         }
         self.new_attempt.notify_waiters();
@@ -364,6 +413,7 @@ async fn connection(fake: FakeTelegram, index: usize) {
                 let outcome = send(&client, &target, &update, secret.as_deref(), timeout).await;
                 let attempt = Attempt {
                     update_id: id,
+                    target: target.clone(),
                     connection: index,
                     started,
                     finished: Instant::now(),
