@@ -1,6 +1,8 @@
 //! Removing what the bot no longer needs (see `Db::prune`): abandoned dialogues, spent /connect
 //! codes, remembered cohosts beyond those the cohosts step shows, and meetings older than
 //! `HISTORY_DAYS`. Runs once shortly after start, then every hour, until `Running::shutdown`.
+//! Processes sharing a database prune one at a time: one that finds another at it skips its
+//! turn.
 
 use std::time::Duration;
 
@@ -14,6 +16,9 @@ use crate::storage::{Db, Retention, StorageError, unix_now};
 const FIRST_AFTER: Duration = Duration::from_secs(1);
 /// How often pruning runs after the first.
 const EVERY: Duration = Duration::from_secs(3600);
+
+/// The lock (across processes sharing the database) held while pruning.
+const PRUNE_LOCK: i64 = 0x7072_756e_6500_0000; // "prune"
 
 /// What a bot keeping `history_days` days of meetings keeps: as many remembered cohosts per chat
 /// as the cohosts step offers.
@@ -33,7 +38,11 @@ pub fn spawn_pruning(db: Db, retention: Retention) -> JoinHandle<()> {
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match db.prune(unix_now(), &retention).await {
+            let pruned = db
+                .if_free(PRUNE_LOCK, db.prune(unix_now(), &retention))
+                .await
+                .and_then(|done| done.unwrap_or(Ok(Default::default())));
+            match pruned {
                 Ok(pruned) if pruned.is_empty() => {}
                 Ok(pruned) => tracing::info!(
                     dialogues = pruned.dialogues,

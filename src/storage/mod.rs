@@ -329,6 +329,39 @@ impl Db {
         }
     }
 
+    /// Runs `work` if no process on this database holds lock `key`, holding it meanwhile;
+    /// `None` when another holds it (the work is theirs this time). SQLite: always runs.
+    pub async fn if_free<T>(
+        &self,
+        key: i64,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<Option<T>> {
+        match self.backend() {
+            Backend::Sqlite(_) => Ok(Some(work.await)),
+            Backend::Postgres(pg) => {
+                let mut conn = pg.take().await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                if !got {
+                    conn.keep();
+                    return Ok(None);
+                }
+                let out = work.await;
+                if sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await
+                    .is_ok()
+                {
+                    conn.keep();
+                }
+                Ok(Some(out))
+            }
+        }
+    }
+
     /// Whether the database answers (the readiness probe).
     pub async fn ping(&self) -> Result<()> {
         reading!(self, c => sqlx::query("SELECT 1").execute(c).await?.rows_affected());

@@ -352,4 +352,25 @@ mod tests {
             db.close().await;
         }
     }
+
+    /// Work that one process at a time should do (pruning): skipped by a process that finds
+    /// another at it (PostgreSQL), always done on SQLite's one process.
+    #[tokio::test]
+    async fn work_for_one_process_at_a_time_is_skipped_while_another_is_at_it() {
+        const KEY: i64 = 42;
+        for (_guard, db) in dbs().await {
+            let shared = db.backend_name() == "PostgreSQL";
+            let inner = db
+                .exclusively(KEY, async { db.if_free(KEY, async { 1 }).await.unwrap() })
+                .await
+                .unwrap();
+            assert_eq!(inner.is_none(), shared, "{}", db.backend_name());
+            assert_eq!(
+                db.if_free(KEY, async { 2 }).await.unwrap(),
+                Some(2),
+                "free again"
+            );
+            db.close().await;
+        }
+    }
 }
