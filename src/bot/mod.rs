@@ -342,6 +342,8 @@ pub struct Running {
     db: Db,
     /// Removes data no longer needed (see `prune`).
     pruning: JoinHandle<()>,
+    /// Polls Yandex for the logins in progress (see `login`).
+    logins: login::Polling,
     /// Set first when stopping: readiness fails and webhook posts are refused from then on.
     stopping: Stopping,
     /// The webhook and probes' listener, when there is one.
@@ -367,6 +369,7 @@ impl Running {
         }
         self.pruning.abort();
         let _ = (&mut self.pruning).await;
+        self.logins.stop().await;
         if let Some(keeping) = self.keeping.take() {
             keeping.abort();
         }
@@ -445,7 +448,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             )
         }),
         oauth_time_unit: config.oauth_time_unit,
-        logins: Default::default(),
+        login_due: Default::default(),
         refreshing: Default::default(),
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
@@ -463,6 +466,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .map(|_| webhook::Handled::spawn(db.clone()));
     // This process, as the holder of leases on the webhook updates it stores.
     let taker = webhook::process_id();
+    let logins = login::spawn_polling(outbox.clone(), Arc::clone(&ctx), taker);
     let mut keeping = None;
     let admission = match &handled {
         Some(handled) => Admission::telling(bound, Some(Box::new(handled.marker()))),
@@ -548,6 +552,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         task,
         db,
         pruning,
+        logins,
         stopping,
         http,
         handled,
