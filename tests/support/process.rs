@@ -75,6 +75,15 @@ impl BotProcess {
         assert!(status.success());
     }
 
+    /// Kills the process with SIGKILL, as when it dies (no chance to clean up), and waits for
+    /// it to be gone.
+    pub fn sigkill(&mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+
     /// Waits (without blocking the fakes) for the process to exit.
     pub async fn exit_within(&mut self, within: Duration) -> ExitStatus {
         let deadline = Instant::now() + within;
