@@ -184,34 +184,36 @@ async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receive
     let mut polls = JoinSet::new();
     loop {
         while polls.try_join_next().is_some() {}
+        // A claim writes: it is made only when a login can be claimed.
+        let Ok(mut due) = next_due(&ctx).await else {
+            break;
+        };
         let room = AT_ONCE.saturating_sub(polls.len());
         let now = now_ms();
-        match ctx
-            .db
-            .claim_logins(taker, now, now.saturating_add(millis(LEASE)), room)
-            .await
-        {
-            Ok(claimed) => {
-                for login in claimed {
-                    polls.spawn(poll(bot.clone(), Arc::clone(&ctx), login));
+        if room > 0 && due.is_some_and(|at| at <= now) {
+            let lease_until = now.saturating_add(millis(LEASE));
+            match ctx.db.claim_logins(taker, now, lease_until, room).await {
+                Ok(claimed) => {
+                    for login in claimed {
+                        polls.spawn(poll(bot.clone(), Arc::clone(&ctx), login));
+                    }
                 }
-            }
-            Err(StorageError::Closed) => break,
-            Err(e) => tracing::warn!(error = %e, "could not look for logins to poll"),
-        }
-        let wait = if polls.len() >= AT_ONCE {
-            // Full: a poll ending wakes us.
-            TICK
-        } else {
-            match ctx.db.next_login_due().await {
-                Ok(Some(at)) => {
-                    Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0))
-                        .clamp(LEAST_WAIT, TICK)
-                }
-                Ok(None) => TICK,
                 Err(StorageError::Closed) => break,
-                Err(_) => TICK,
+                Err(e) => tracing::warn!(error = %e, "could not claim logins to poll"),
             }
+            let Ok(next) = next_due(&ctx).await else {
+                break;
+            };
+            due = next;
+        }
+        let wait = match due {
+            // Full: a poll ending wakes us.
+            _ if polls.len() >= AT_ONCE => TICK,
+            Some(at) => {
+                Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0))
+                    .clamp(LEAST_WAIT, TICK)
+            }
+            None => TICK,
         };
         tokio::select! {
             _ = stopping.changed() => break,
@@ -227,6 +229,19 @@ async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receive
     match ctx.db.release_logins(taker).await {
         Ok(()) | Err(StorageError::Closed) => {}
         Err(e) => tracing::warn!(error = %e, "could not give up the leases on logins"),
+    }
+}
+
+/// When the next login can be claimed (see `Db::next_login_due`); `Err` once the database is
+/// closed. A failure to tell is logged, and taken as "nothing due", to look again a `TICK` later.
+async fn next_due(ctx: &Ctx) -> Result<Option<i64>, ()> {
+    match ctx.db.next_login_due().await {
+        Ok(due) => Ok(due),
+        Err(StorageError::Closed) => Err(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look for logins to poll");
+            Ok(None)
+        }
     }
 }
 
