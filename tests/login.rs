@@ -604,3 +604,84 @@ async fn two_meetings_at_once_refresh_the_token_once() {
     );
     app.stop().await;
 }
+
+/// The bot is restarted (as SIGTERM and a new start do) while it polls Yandex for Ann's login:
+/// the login is in the database, so the new bot goes on polling it with the same device code,
+/// and when Ann allows access after the restart, the token is stored and she is told once.
+#[tokio::test]
+async fn a_login_survives_a_restart_of_the_bot() {
+    let (mut app, oauth) = login_app().await;
+    let mut ann = app.private(6030, "en");
+    start_login(&mut ann).await;
+    oauth
+        .wait_token_forms("device_code", 2, Duration::from_secs(5))
+        .await;
+    app.restart().await;
+    let restarted = std::time::Instant::now();
+    let before = polls(&oauth).len();
+    // Polling goes on in the new bot, Yandex still saying "pending".
+    let after = oauth
+        .wait_token_forms("device_code", before + 2, Duration::from_secs(5))
+        .await;
+    assert!(after.last().unwrap().at > restarted);
+
+    oauth.then_poll(granted("y0_after_restart", "1.after_restart"));
+    assert_eq!(ann.reply().await.text, en().login_done());
+    let granted_at = app.tg.calls_to("sendMessage", ann.chat).last().unwrap().at;
+    tokio::time::sleep(QUIET).await;
+    let sent: Vec<String> = app
+        .tg
+        .calls_to("sendMessage", ann.chat)
+        .iter()
+        .map(|c| c.text().to_owned())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            en().login_started(USER_CODE, 5),
+            en().login_done().to_owned()
+        ],
+        "the code once, before the restart; told once after"
+    );
+    let polls = polls(&oauth);
+    for p in &polls {
+        assert_eq!(p.fields, poll_fields(), "the same device code throughout");
+    }
+    let late: Vec<&Form> = polls
+        .iter()
+        .filter(|p| p.at > granted_at + Duration::from_millis(10))
+        .collect();
+    assert!(late.is_empty(), "polls after the grant: {late:#?}");
+    let tokens = stored(&app, ann.chat).await.expect("the tokens are stored");
+    assert_eq!(tokens.access.expose_secret(), "y0_after_restart");
+    assert_eq!(
+        tokens.refresh.as_ref().map(|r| r.expose_secret()),
+        Some("1.after_restart")
+    );
+    app.stop().await;
+}
+
+/// Ann sends /forget while the bot polls for her login: the login is dropped with the token, so
+/// when Yandex would grant, nothing is polled, stored or said any more.
+#[tokio::test]
+async fn forget_drops_a_login_in_progress() {
+    let (app, oauth) = login_app().await;
+    let mut ann = app.private(6031, "en");
+    start_login(&mut ann).await;
+    oauth
+        .wait_token_forms("device_code", 2, Duration::from_secs(5))
+        .await;
+    ann.send("/forget");
+    assert_eq!(ann.reply().await.text, en().token_none_to_forget());
+    oauth.then_poll(granted("y0_forgotten", "1.forgotten"));
+    let forgot_at = app.tg.calls_to("sendMessage", ann.chat).last().unwrap().at;
+    tokio::time::sleep(QUIET).await;
+    let late: Vec<Form> = polls(&oauth)
+        .into_iter()
+        .filter(|p| p.at > forgot_at + Duration::from_millis(10))
+        .collect();
+    assert!(late.is_empty(), "polls after /forget: {late:#?}");
+    assert!(stored(&app, ann.chat).await.is_none());
+    assert_eq!(app.tg.calls_to("sendMessage", ann.chat).len(), 2);
+    app.stop().await;
+}

@@ -1815,3 +1815,136 @@ async fn a_replica_killed_mid_create_is_taken_over_and_makes_one_meeting() {
     let log = String::from_utf8_lossy(&replicas[1].1.stderr()).into_owned();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+// Story 6 (issue 13): a /login outlives the replica that was polling it.
+
+/// A replica of `svc`'s bot in a directory of its own (`name`), listening on a port of its own,
+/// with `more` added to the environment.
+fn spawn_login_replica(
+    svc: &Service,
+    name: &str,
+    more: &[(&'static str, String)],
+) -> (SocketAddr, BotProcess) {
+    let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let dir = svc.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut env = svc.env();
+    env.retain(|(name, _)| *name != "WEBHOOK_LISTEN");
+    env.push(("WEBHOOK_LISTEN", listen.to_string()));
+    env.extend(more.iter().cloned());
+    (listen, BotProcess::spawn(&dir, &env))
+}
+
+/// The variables that turn /login on against `oauth`.
+fn yandex_env(oauth: &support::oauth::FakeOAuth) -> Vec<(&'static str, String)> {
+    vec![
+        ("YANDEX_CLIENT_ID", "test-client".to_owned()),
+        ("YANDEX_CLIENT_SECRET", "test-secret".to_owned()),
+        ("YANDEX_OAUTH_URL", oauth.url.clone()),
+    ]
+}
+
+/// Two replicas in webhook mode on one PostgreSQL, each reaching Yandex through a fake of its
+/// own (so the story knows which replica polled). Ann's /login is posted to replica A, and A
+/// dies (SIGKILL) in the middle of a poll, holding the login's lease. Then Ann allows access.
+/// Replica B, which could not poll while A's lease ran, takes the login over once the lease ran
+/// out (not before), gets the grant, stores the token, and Ann is told exactly once.
+#[tokio::test]
+async fn a_login_survives_the_death_of_the_replica_polling_it() {
+    use support::oauth::{FakeOAuth, USER_CODE, granted};
+    /// How long a process holds a login it claimed (src/bot/login.rs).
+    const LEASE: Duration = Duration::from_secs(15);
+    /// Yandex's polling interval here is 1 s: this is a few of them.
+    const LOGIN_QUIET: Duration = Duration::from_secs(3);
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let oauth_a = FakeOAuth::start().await;
+    let oauth_b = FakeOAuth::start().await;
+    // A's polls hang (past its own timeout), so that A is killed mid-poll, holding the lease.
+    oauth_a.set_poll_delay(Duration::from_secs(60));
+    let (listen_a, mut replica_a) = spawn_login_replica(&svc, "login-a", &yandex_env(&oauth_a));
+    let (listen_b, mut replica_b) = spawn_login_replica(&svc, "login-b", &yandex_env(&oauth_b));
+    wait_ready(&svc.http, listen_a, &replica_a).await;
+    wait_ready(&svc.http, listen_b, &replica_b).await;
+
+    let ann = 5981_i64;
+    let login = command_update(730_001, ann, ann, "/login");
+    assert_eq!(post_update(&svc.http, listen_a, &login).await, 200);
+    let (_, started) = svc
+        .tg
+        .wait_call(0, "the login code", |c| {
+            c.method == "sendMessage" && c.chat_id() == Some(ann)
+        })
+        .await;
+    assert_eq!(started.text(), en().login_started(USER_CODE, 5));
+    assert_eq!(
+        oauth_a.forms()[0].path,
+        "/device/code",
+        "A asked Yandex for the code"
+    );
+    // Either replica may take a turn; wait for one of A's (bounded), then kill A during it.
+    let a_polls = oauth_a
+        .wait_token_forms("device_code", 1, Duration::from_secs(30))
+        .await;
+    replica_a.sigkill();
+    let a_polled_at = a_polls[0].at;
+    let b_polls_before = oauth_b.token_forms("device_code").len();
+
+    // Ann allows access on Yandex's page.
+    oauth_b.then_poll(granted("y0_replica_login", "1.replica_login"));
+    let done_text = en().login_done();
+    let (_, done) = svc
+        .tg
+        .wait_call_within(0, LEASE * 3, "the login done", |c| {
+            c.method == "sendMessage" && c.chat_id() == Some(ann) && c.text() == done_text
+        })
+        .await;
+    assert_eq!(done.text(), done_text);
+    let b_polls = oauth_b.token_forms("device_code");
+    let taken_over = &b_polls[b_polls_before];
+    assert!(
+        taken_over.at >= a_polled_at + LEASE - Duration::from_secs(1),
+        "B polled only once A's lease ran out: {:?} after A's poll",
+        taken_over.at - a_polled_at
+    );
+    assert_eq!(
+        taken_over.fields.get("code").map(String::as_str),
+        Some("device-code-secret"),
+        "with the device code A stored"
+    );
+
+    tokio::time::sleep(LOGIN_QUIET).await;
+    let told: Vec<String> = svc
+        .tg
+        .calls_to("sendMessage", ann)
+        .iter()
+        .map(|c| c.text().to_owned())
+        .collect();
+    assert_eq!(
+        told,
+        [en().login_started(USER_CODE, 5), done_text.to_owned()],
+        "the code, then told once"
+    );
+    assert_eq!(
+        oauth_b.token_forms("device_code").len(),
+        b_polls_before + 1,
+        "one poll by B, the one granted; none after"
+    );
+    assert_eq!(oauth_a.token_forms("device_code").len(), a_polls.len());
+
+    let key = telemost_bot::storage::crypto::Key::from_base64(&encryption_key()).unwrap();
+    let db =
+        telemost_bot::storage::Db::open(&svc.db.url, telemost_bot::storage::KeySource::Given(key))
+            .await
+            .unwrap();
+    let tokens = db.token(ann).await.unwrap().expect("the token is stored");
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&tokens.access),
+        "y0_replica_login"
+    );
+    db.close().await;
+
+    replica_b.sigterm();
+    assert_eq!(replica_b.exit_within(STOP).await.code(), Some(0));
+}

@@ -95,9 +95,11 @@ pub async fn token(
     Ok(())
 }
 
-/// `/forget` in a private chat (in a group it is `/disconnect`).
+/// `/forget` in a private chat (in a group it is `/disconnect`). A login in progress is dropped
+/// too, so that no token arrives after it.
 pub async fn forget(bot: TgBot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
+    ctx.db.cancel_login(msg.chat.id.0).await?;
     let text = if ctx.db.forget_token(msg.chat.id.0).await? {
         t.token_forgotten()
     } else {
@@ -117,7 +119,8 @@ pub async fn cancel(
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
-    let login = ctx.stop_login(msg.chat.id);
+    // Logins are started, and stored, in private chats only.
+    let login = msg.chat.is_private() && ctx.db.cancel_login(msg.chat.id.0).await?;
     let text = match state {
         State::Idle | State::Unavailable if login => t.login_cancelled(),
         State::Idle | State::Unavailable => t.nothing_to_cancel(),

@@ -1,15 +1,13 @@
 //! What every handler is handed and returns: the context (database, Telemost, Yandex OAuth, the
-//! logins being polled), the Telegram handle, the handler error, the user's language, and
+//! login poller's wake-up), the Telegram handle, the handler error, the user's language, and
 //! Telegram errors with the bot token cut out. Below every feature; uses none of them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::prelude::*;
 use teloxide::types::User;
 use thiserror::Error;
-use tokio::task::AbortHandle;
 
 use super::outbox::Outbox;
 use super::texts::{Lang, Texts};
@@ -37,25 +35,11 @@ pub struct Ctx {
     pub oauth: Option<YandexOAuth>,
     /// One "second" of the device flow's intervals (tests shorten it).
     pub oauth_time_unit: Duration,
-    /// Device logins being polled, by the private chat they were started in.
-    pub logins: std::sync::Mutex<HashMap<i64, AbortHandle>>,
+    /// Wakes this process's login poller when /login stored a login (see `login`).
+    pub login_due: tokio::sync::Notify,
     /// One refresh per token owner at a time: a refresh token is used once (Yandex issues a new
     /// one with the new access token), so a second refresh of the same token would fail.
     pub refreshing: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl Ctx {
-    /// Stops the login being polled for `chat`; whether there was one.
-    pub fn stop_login(&self, chat: ChatId) -> bool {
-        let handle = self.logins.lock().ok().and_then(|mut l| l.remove(&chat.0));
-        match handle {
-            Some(h) if !h.is_finished() => {
-                h.abort();
-                true
-            }
-            _ => false,
-        }
-    }
 }
 
 /// The user's texts, by their Telegram language.

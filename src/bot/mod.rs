@@ -343,6 +343,8 @@ pub struct Running {
     db: Db,
     /// Removes data no longer needed (see `prune`).
     pruning: JoinHandle<()>,
+    /// Polls Yandex for the logins in progress (see `login`).
+    logins: login::Polling,
     /// Set first when stopping: readiness fails and webhook posts are refused from then on.
     stopping: Stopping,
     /// The webhook and probes' listener, when there is one.
@@ -373,6 +375,7 @@ impl Running {
         }
         self.pruning.abort();
         let _ = (&mut self.pruning).await;
+        self.logins.stop().await;
         if let Some(keeping) = self.keeping.take() {
             keeping.abort();
         }
@@ -451,7 +454,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             )
         }),
         oauth_time_unit: config.oauth_time_unit,
-        logins: Default::default(),
+        login_due: Default::default(),
         refreshing: Default::default(),
     });
     let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
@@ -469,6 +472,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .map(|_| webhook::Handled::spawn(db.clone()));
     // This process, as the holder of leases on the webhook updates it stores.
     let taker = webhook::process_id();
+    let logins = login::spawn_polling(outbox.clone(), Arc::clone(&ctx), taker);
     let mut keeping = None;
     let mut intake = config
         .webhook
@@ -571,6 +575,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         task,
         db,
         pruning,
+        logins,
         stopping,
         http,
         handled,

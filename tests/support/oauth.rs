@@ -36,6 +36,8 @@ struct Inner {
     expires_in: u64,
     /// How long a refresh takes to be answered.
     refresh_delay: std::time::Duration,
+    /// How long a device-code poll takes to be answered (recorded at once).
+    poll_delay: std::time::Duration,
 }
 
 #[derive(Clone, Default)]
@@ -93,6 +95,11 @@ impl FakeOAuth {
     /// Makes every refresh take `delay` before it is answered (a slow Yandex).
     pub fn set_refresh_delay(&self, delay: std::time::Duration) {
         self.inner.lock().unwrap().refresh_delay = delay;
+    }
+
+    /// Makes every device-code poll take `delay` before it is answered (a Yandex that hangs).
+    pub fn set_poll_delay(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().poll_delay = delay;
     }
 
     pub fn set_expires_in(&self, secs: u64) {
@@ -195,7 +202,7 @@ async fn token(State(fake): State<FakeOAuth>, body: axum::body::Bytes) -> Respon
         match grant.as_str() {
             "device_code" => (
                 inner.polls.pop_front().unwrap_or_else(pending),
-                Default::default(),
+                inner.poll_delay,
             ),
             // A refresh token works once: the next refresh with it is refused, as Yandex does.
             "refresh_token" => (

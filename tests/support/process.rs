@@ -75,9 +75,12 @@ impl BotProcess {
         assert!(status.success());
     }
 
-    /// `kill -9`: the process dies at once, in the middle of whatever it was doing.
+    /// Kills the process with SIGKILL, as when it dies (no chance to clean up), and waits for
+    /// it to be gone.
     pub fn sigkill(&mut self) {
-        let _ = self.child.kill();
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+        assert!(status.success());
         let _ = self.child.wait();
     }
 
