@@ -15,7 +15,10 @@
 //! Telegram post each update to the bot's webhook (with its secret, again after a non-2xx answer)
 //! instead of long polling; `--postgres postgres://…/db` runs the bot on a new database made on
 //! that server for each start (and dropped after) and adds PostgreSQL's CPU per meeting (every
-//! `postgres` process on the machine, from /proc).
+//! `postgres` process on the machine, from /proc). `--replicas K` (webhook mode on PostgreSQL)
+//! starts K processes on that one database, each on a listener of its own, and the fake
+//! Telegram posts the updates to them in turn, as a round-robin load balancer would; CPU is then
+//! the sum over the replicas, and peak RSS the largest of them.
 //!
 //! `--flood U,C` instead measures a backlog: U updates from C chats (a /token, then /meet now
 //! again and again) queued at the fake Telegram before the bot starts, as after downtime; it
@@ -75,7 +78,9 @@ struct FakeTg {
 /// How the fake Telegram posts updates in webhook mode: each at once on a connection of the
 /// pool, posted again after a non-2xx answer or a failure, as Telegram does.
 struct Delivery {
-    url: String,
+    /// One per replica, taken in turn.
+    urls: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
     secret: String,
     http: reqwest::Client,
 }
@@ -84,10 +89,14 @@ struct Delivery {
 const SECRET: &str = "bench-secret";
 
 impl FakeTg {
-    fn webhook(listen: &str) -> Self {
+    fn webhook(listens: &[String]) -> Self {
         Self {
             deliver_to: Some(Arc::new(Delivery {
-                url: format!("http://{listen}/hook"),
+                urls: listens
+                    .iter()
+                    .map(|listen| format!("http://{listen}/hook"))
+                    .collect(),
+                next: Default::default(),
                 secret: SECRET.to_owned(),
                 http: reqwest::Client::new(),
             })),
@@ -104,9 +113,10 @@ impl FakeTg {
             let d = Arc::clone(d);
             tokio::spawn(async move {
                 loop {
+                    let turn = d.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let sent = d
                         .http
-                        .post(&d.url)
+                        .post(&d.urls[turn % d.urls.len()])
                         .header("X-Telegram-Bot-Api-Secret-Token", &d.secret)
                         .json(&update)
                         .send()
@@ -336,16 +346,30 @@ fn clock_ticks() -> f64 {
 }
 
 struct Proc {
+    /// The bot's process (the first replica's).
     child: Child,
+    /// The other replicas.
+    more: Vec<Child>,
     _dir: tempfile::TempDir,
     /// The PostgreSQL database made for this run: (server URL, name), dropped with it.
     pg: Option<(String, String)>,
 }
 
+impl Proc {
+    fn pids(&self) -> Vec<u32> {
+        std::iter::once(&self.child)
+            .chain(&self.more)
+            .map(Child::id)
+            .collect()
+    }
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in std::iter::once(&mut self.child).chain(&mut self.more) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         if let Some((server, name)) = self.pg.take() {
             // A runtime of its own: this runs inside the benchmark's.
             let _ = std::thread::spawn(move || {
@@ -375,12 +399,19 @@ impl Drop for Proc {
 struct Setup {
     webhook: bool,
     postgres: Option<String>,
+    /// Processes sharing the database (webhook mode on PostgreSQL); 1 otherwise.
+    replicas: usize,
 }
 
 impl Setup {
     fn describe(&self) -> String {
         format!(
-            "{}, {}",
+            "{}{}, {}",
+            if self.replicas > 1 {
+                format!("{} replicas, ", self.replicas)
+            } else {
+                String::new()
+            },
             if self.webhook {
                 "webhook"
             } else {
@@ -404,8 +435,7 @@ async fn spawn(binary: &Path, f: &Fakes, rate_limit: bool) -> Proc {
 
 async fn spawn_with(binary: &Path, f: &Fakes, rate_limit: bool, env: &[(&str, &str)]) -> Proc {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(binary);
-    cmd.env_clear();
+    let mut common: Vec<(String, String)> = Vec::new();
     let mut pg = None;
     match &f.setup.postgres {
         Some(server) => {
@@ -424,21 +454,53 @@ async fn spawn_with(binary: &Path, f: &Fakes, rate_limit: bool, env: &[(&str, &s
                 .await
                 .unwrap();
             let (base, _) = server.rsplit_once('/').expect("a postgres:// URL");
-            cmd.env("DATABASE_URL", format!("{base}/{name}"))
-                .env("TOKEN_ENCRYPTION_KEY", BENCH_KEY);
+            common.push(("DATABASE_URL".into(), format!("{base}/{name}")));
+            common.push(("TOKEN_ENCRYPTION_KEY".into(), BENCH_KEY.into()));
             pg = Some((server.clone(), name));
         }
         None => {
-            cmd.env("DATABASE_URL", dir.path().join("bench.db"));
+            let file = dir.path().join("bench.db");
+            common.push(("DATABASE_URL".into(), file.display().to_string()));
         }
     }
-    if let Some(listen) = &f.listen {
-        cmd.env("WEBHOOK_URL", "https://bench.invalid/hook")
-            .env("WEBHOOK_SECRET", SECRET)
-            .env("WEBHOOK_LISTEN", listen);
+    let listens: Vec<Option<&String>> = if f.listens.is_empty() {
+        vec![None]
+    } else {
+        f.listens.iter().map(Some).collect()
+    };
+    let mut children = listens.into_iter().map(|listen| {
+        let mut cmd = Command::new(binary);
+        cmd.env_clear().envs(common.iter().map(|(k, v)| (k, v)));
+        if let Some(listen) = listen {
+            cmd.env("WEBHOOK_URL", "https://bench.invalid/hook")
+                .env("WEBHOOK_SECRET", SECRET)
+                .env("WEBHOOK_LISTEN", listen);
+        }
+        start(cmd, dir.path(), f, rate_limit, env, binary)
+    });
+    let child = children.next().expect("one process at least");
+    let more = children.collect();
+    for listen in &f.listens {
+        wait_ready(listen).await;
     }
-    let child = cmd
-        .current_dir(dir.path())
+    Proc {
+        child,
+        more,
+        _dir: dir,
+        pg,
+    }
+}
+
+/// Starts one process of the bot with `cmd`'s environment and the fakes'.
+fn start(
+    mut cmd: Command,
+    dir: &Path,
+    f: &Fakes,
+    rate_limit: bool,
+    env: &[(&str, &str)],
+    binary: &Path,
+) -> Child {
+    cmd.current_dir(dir)
         .env("TELOXIDE_TOKEN", "1:bench")
         .env("TELOXIDE_API_URL", format!("{}/", f.tg_url))
         .env("TELEMOST_API_URL", format!("{}/v1/telemost-api", f.tm_url))
@@ -449,12 +511,25 @@ async fn spawn_with(binary: &Path, f: &Fakes, rate_limit: bool, env: &[(&str, &s
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    Proc {
-        child,
-        _dir: dir,
-        pg,
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
+}
+
+/// Waits until the replica listening on `listen` answers `/readyz` with 200 (at most a minute).
+async fn wait_ready(listen: &str) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let ready = http
+            .get(format!("http://{listen}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    panic!("the replica on {listen} was not ready within a minute");
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<Shown>, what: &str) -> Shown {
@@ -491,7 +566,15 @@ struct Run {
 
 /// N chats set a token, then all at once: /meet, a waiting room button, "create without
 /// cohosts" (`full`), or /meet and Create (`!full`).
-async fn run_bot(tg: &FakeTg, pid: u32, chats: usize, base: i64, full: bool) -> Run {
+async fn run_bot(tg: &FakeTg, pids: &[u32], chats: usize, base: i64, full: bool) -> Run {
+    // Every replica's CPU, and the largest peak RSS.
+    let stat = || {
+        let stats: Vec<ProcStat> = pids.iter().map(|p| proc_stat(*p)).collect();
+        (
+            stats.iter().map(|s| s.cpu).sum::<f64>(),
+            stats.iter().map(|s| s.peak_kb).max().unwrap_or(0),
+        )
+    };
     let mut rxs: Vec<(i64, mpsc::UnboundedReceiver<Shown>)> = (0..chats as i64)
         .map(|i| (base + i, tg.subscribe(base + i)))
         .collect();
@@ -509,7 +592,7 @@ async fn run_bot(tg: &FakeTg, pid: u32, chats: usize, base: i64, full: bool) -> 
         ready.push(s.await.unwrap());
     }
     tg.take_counts();
-    let before = proc_stat(pid);
+    let (cpu_before, _) = stat();
     let pg_before = postgres_cpu();
     let start = Instant::now();
     let drivers = ready.into_iter().map(|(chat, mut rx)| {
@@ -546,17 +629,17 @@ async fn run_bot(tg: &FakeTg, pid: u32, chats: usize, base: i64, full: bool) -> 
     let wall = start.elapsed();
     // Let trailing calls (answers to button presses) land before counting.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let after = proc_stat(pid);
+    let (cpu_after, peak_kb) = stat();
     let pg_after = postgres_cpu();
     latencies.sort();
     Run {
         chats,
         wall,
         latencies,
-        cpu: after.cpu - before.cpu,
+        cpu: cpu_after - cpu_before,
         pg_cpu: pg_after - pg_before,
         calls: tg.take_counts(),
-        peak_kb: after.peak_kb,
+        peak_kb,
     }
 }
 
@@ -626,20 +709,27 @@ struct Fakes {
     tg: FakeTg,
     tg_url: String,
     tm_url: String,
-    /// Webhook mode: the address the bot listens on.
-    listen: Option<String>,
+    /// Webhook mode: the address each replica listens on.
+    listens: Vec<String>,
     setup: Setup,
 }
 
 async fn fakes(delay: Duration, setup: &Setup) -> Fakes {
-    let listen = setup.webhook.then(|| {
-        // A free port for the bot's listener.
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().to_string()
-    });
-    let tg = match &listen {
-        Some(addr) => FakeTg::webhook(addr),
-        None => FakeTg::default(),
+    let listens: Vec<String> = if setup.webhook {
+        (0..setup.replicas.max(1))
+            .map(|_| {
+                // A free port for a replica's listener.
+                let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                probe.local_addr().unwrap().to_string()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let tg = if setup.webhook {
+        FakeTg::webhook(&listens)
+    } else {
+        FakeTg::default()
     };
     let tg_url = serve(
         Router::new()
@@ -661,7 +751,7 @@ async fn fakes(delay: Duration, setup: &Setup) -> Fakes {
         tg,
         tg_url,
         tm_url,
-        listen,
+        listens,
         setup: setup.clone(),
     }
 }
@@ -835,7 +925,15 @@ async fn main() {
     let setup = Setup {
         webhook: arg("--mode").as_deref() == Some("webhook"),
         postgres: arg("--postgres"),
+        replicas: arg("--replicas")
+            .and_then(|s| s.parse().ok())
+            .filter(|&k| k > 0)
+            .unwrap_or(1),
     };
+    assert!(
+        setup.replicas == 1 || (setup.webhook && setup.postgres.is_some()),
+        "--replicas needs --mode webhook and --postgres"
+    );
     println!(
         "machine: {cpus} CPUs; fakes in-process on loopback; Telemost delay {delay:?}; \
          medians of {repeat} run(s); the bot on {}",
@@ -896,7 +994,7 @@ async fn main() {
     for &n in &sizes {
         let mut runs = Vec::new();
         for _ in 0..repeat {
-            runs.push(run_bot(&tg, proc.child.id(), n, base, full).await);
+            runs.push(run_bot(&tg, &proc.pids(), n, base, full).await);
             base += n as i64 + 1;
         }
         let r = Summary::of(&runs);
@@ -936,7 +1034,7 @@ async fn main() {
     let tg = f.tg.clone();
     let proc = spawn(&bot, &f, true).await;
     wait_first_poll(&tg).await;
-    let r = run_bot(&tg, proc.child.id(), 100, 5_000_000, full).await;
+    let r = run_bot(&tg, &proc.pids(), 100, 5_000_000, full).await;
     println!(
         "\nrate limiter on, 100 chats at once: all links after {:.1} s (p50 {}, p99 {})",
         r.wall.as_secs_f64(),

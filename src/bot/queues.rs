@@ -19,7 +19,7 @@ use teloxide::types::{Update, UpdateId};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ops::Stopping;
-use crate::storage::{Db, unix_now};
+use crate::storage::{Db, LetGo, unix_now};
 
 /// How long a chat's turn (and a stored update with no chat) stays with its process without
 /// being renewed: a dead process's chats are taken over after at most this long.
@@ -171,12 +171,17 @@ impl Chats {
                 return self.db.drop_chat(chat, self.taker).await;
             }
             let Some((id, payload)) = self.db.next_of_chat(chat, self.taker).await? else {
-                if self.db.let_chat_go(chat, self.taker).await? {
-                    return Ok(());
+                match self.db.let_chat_go(chat, self.taker).await? {
+                    LetGo::MoreCame => continue,
+                    LetGo::Gone => return Ok(()),
+                    LetGo::NotHeld => {
+                        tracing::warn!(
+                            chat_id = chat,
+                            "a chat's turn went to another process while this one held it"
+                        );
+                        return Ok(());
+                    }
                 }
-                // More came meanwhile (or the turn went to another process, and the next look
-                // says so).
-                continue;
             };
             // Stored only after it parsed, so only a later teloxide could fail here: nothing to
             // handle, and it must not come back.

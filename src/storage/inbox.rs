@@ -32,6 +32,17 @@ pub const HANDLED_AT_ONCE: usize = 64;
 /// The `meta` key of the webhook's settings as last set (sealed: they hold its secret).
 const WEBHOOK: &str = "webhook";
 
+/// What became of a turn `Db::let_chat_go` was to give up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetGo {
+    /// Given up: the chat had nothing left.
+    Gone,
+    /// Kept: updates came meanwhile, and the holder goes on.
+    MoreCame,
+    /// Not the caller's any more (it was frozen past its lease, and another process took it).
+    NotHeld,
+}
+
 impl Db {
     /// Stores update `update_id` of `chat` (its JSON, `payload`, sealed) unless it was received
     /// before, leased to process `taker` until `lease_until` (which matters for updates with no
@@ -155,10 +166,8 @@ impl Db {
         }
     }
 
-    /// Gives up `taker`'s turn on `chat` if the chat has nothing left to handle. Returns whether
-    /// it did; `false` means updates came meanwhile, and the holder goes on (or that the turn
-    /// was not `taker`'s any more).
-    pub async fn let_chat_go(&self, chat: i64, taker: i64) -> Result<bool> {
+    /// Gives up `taker`'s turn on `chat` if the chat has nothing left to handle.
+    pub async fn let_chat_go(&self, chat: i64, taker: i64) -> Result<LetGo> {
         let gone = writing!(self, c => sqlx::query(
             "DELETE FROM chat_turns WHERE chat_id = $1 AND taken_by = $2
                AND NOT EXISTS (
@@ -169,7 +178,20 @@ impl Db {
         .execute(c)
         .await?
         .rows_affected());
-        Ok(gone == 1)
+        if gone == 1 {
+            return Ok(LetGo::Gone);
+        }
+        let holder: Option<i64> = reading!(self, c => sqlx::query_scalar(
+            "SELECT taken_by FROM chat_turns WHERE chat_id = $1",
+        )
+        .bind(chat)
+        .fetch_optional(c)
+        .await?);
+        Ok(if holder == Some(taker) {
+            LetGo::MoreCame
+        } else {
+            LetGo::NotHeld
+        })
     }
 
     /// Gives up `taker`'s turn on `chat`, whatever is left (it is stopping): another process
@@ -321,6 +343,7 @@ impl Db {
 mod tests {
     use secrecy::ExposeSecret;
 
+    use super::LetGo;
     use crate::storage::testing::{dbs, fetch_all};
 
     const NOW: i64 = 1_800_000_000;
@@ -474,15 +497,17 @@ mod tests {
             let next = db.next_of_chat(CHAT, A).await.unwrap();
             assert_eq!(next, Some((11, "eleven".to_owned())), "lowest first");
             db.update_handled(11).await.unwrap();
-            assert!(
-                !db.let_chat_go(CHAT, A).await.unwrap(),
+            assert_eq!(
+                db.let_chat_go(CHAT, A).await.unwrap(),
+                LetGo::MoreCame,
                 "12 is still to handle"
             );
+            assert_eq!(db.let_chat_go(CHAT, B).await.unwrap(), LetGo::NotHeld);
             let next = db.next_of_chat(CHAT, A).await.unwrap();
             assert_eq!(next, Some((12, "twelve".to_owned())));
             db.update_handled(12).await.unwrap();
             assert!(db.next_of_chat(CHAT, A).await.unwrap().is_none());
-            assert!(db.let_chat_go(CHAT, A).await.unwrap());
+            assert_eq!(db.let_chat_go(CHAT, A).await.unwrap(), LetGo::Gone);
             assert!(db.take_chat(CHAT, B, NOW, NOW + 10).await.unwrap(), "free");
 
             // B dies holding chat 7's turn with an update in it.

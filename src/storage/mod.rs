@@ -35,7 +35,7 @@ use thiserror::Error;
 
 pub use connect_codes::Redeemed;
 use crypto::{Cipher, CryptoError, Key};
-pub use inbox::HANDLED_AT_ONCE;
+pub use inbox::{HANDLED_AT_ONCE, LetGo};
 pub use logins::{Claimed, Login};
 pub use meetings::MeetingRecord;
 pub use prune::{PRUNE_AFTER_SECS, Pruned, Retention};
