@@ -1,6 +1,7 @@
 //! Removing what the bot no longer needs (see `Db::prune`): abandoned dialogues, spent /connect
-//! codes, remembered cohosts beyond those the cohosts step shows, and meetings older than
-//! `HISTORY_DAYS`. Runs once shortly after start, then every hour, until `Running::shutdown`.
+//! codes, remembered cohosts beyond those the cohosts step shows, meetings older than
+//! `HISTORY_DAYS`, handled webhook updates and idle flood-limit buckets. Runs once shortly after
+//! start, then every hour, until `Running::shutdown`.
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub fn spawn_pruning(db: Db, retention: Retention) -> JoinHandle<()> {
                     cohosts = pruned.cohosts,
                     meetings = pruned.meetings,
                     updates = pruned.updates,
+                    flood_buckets = pruned.flood_buckets,
                     history_days = retention.history_days,
                     "removed data no longer needed"
                 ),
