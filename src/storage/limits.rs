@@ -53,9 +53,10 @@ pub struct ChatScope {
 pub struct Bucket {
     /// Messages that may go at once as of `at_ms`; below zero, how many are owed.
     pub level: f64,
-    /// When `level` was last brought up to date (unix ms, or any one clock's ms).
+    /// When `level` holds (unix ms, or any one clock's ms); later than now when a message was
+    /// taken for a later time.
     pub at_ms: i64,
-    /// Nothing counted in this scope goes before this (same clock).
+    /// Nothing goes in this scope before this (same clock).
     pub paused_until: i64,
 }
 
@@ -77,19 +78,21 @@ impl Bucket {
         }
     }
 
-    /// Takes one message as of `now_ms` when it `counts` here (else only a pause holds it up);
-    /// returns how long it must wait.
-    pub fn take(&mut self, rate: Rate, now_ms: i64, counts: bool) -> Duration {
-        let from = now_ms.max(self.paused_until);
-        let mut wait = Duration::from_millis((from - now_ms) as u64);
+    /// Takes one message that may not go before `not_before_ms` (nor before a pause ends) when
+    /// it `counts` here; one that does not only waits out a pause. Returns how long from `now_ms`
+    /// it must wait. A message counted here is counted for when it will go: not before the time
+    /// the level holds for, so it queues behind those taken earlier (and a clock behind the last
+    /// writer's adds no token).
+    pub fn take(&mut self, rate: Rate, now_ms: i64, not_before_ms: i64, counts: bool) -> Duration {
+        let mut from = now_ms.max(not_before_ms).max(self.paused_until);
+        let mut owed = 0.0;
         if counts {
+            from = from.max(self.at_ms);
             self.refill(rate, from);
             self.level -= 1.0;
-            if self.level < 0.0 {
-                wait += Duration::from_secs_f64(-self.level / rate.per_sec);
-            }
+            owed = (-self.level / rate.per_sec).max(0.0);
         }
-        wait
+        Duration::from_millis((from - now_ms) as u64) + Duration::from_secs_f64(owed)
     }
 
     /// Holds the scope's messages until `until_ms`, unless a longer pause is set already.
@@ -101,23 +104,29 @@ impl Bucket {
     pub fn is_idle(&self, rate: Rate, now_ms: i64) -> bool {
         let mut refilled = *self;
         refilled.refill(rate, now_ms);
-        refilled.level >= rate.burst && self.paused_until <= now_ms
+        refilled.level >= rate.burst && self.at_ms <= now_ms && self.paused_until <= now_ms
     }
 }
 
 /// Reserves one message in the bot's bucket (`overall`) and, when it goes to a chat, in the
-/// chat's: how long it must wait, the longest of the scopes' waits.
+/// chat's: how long it must wait.
+///
+/// The bot's token is taken now; the chat's for when the bot's turn comes, which is when the
+/// message goes unless the chat's own limit holds it longer. So a chat's messages keep to its
+/// limit when they leave, however long the bot's queue held each of them up. (The other way
+/// round, the bot's bucket would run ahead to one chat's turn and hold every other chat back.)
 pub fn reserve(
     overall: (&mut Bucket, Rate),
     chat: Option<(&mut Bucket, ChatScope)>,
     now_ms: i64,
 ) -> Duration {
     let (bucket, rate) = overall;
-    let wait = bucket.take(rate, now_ms, true);
-    match chat {
-        Some((bucket, scope)) => wait.max(bucket.take(scope.rate, now_ms, scope.counts)),
-        None => wait,
-    }
+    let wait = bucket.take(rate, now_ms, now_ms, true);
+    let Some((bucket, scope)) = chat else {
+        return wait;
+    };
+    let turn = now_ms + wait.as_nanos().div_ceil(1_000_000) as i64;
+    wait.max(bucket.take(scope.rate, now_ms, turn, scope.counts))
 }
 
 /// Locks the bot's row (made full if missing) and reads it.
@@ -279,13 +288,20 @@ mod tests {
     #[test]
     fn a_bucket_bursts_then_spreads_and_refills() {
         let mut b = Bucket::full(ONE_A_SECOND, NOW);
-        let waits: Vec<Duration> = (0..5).map(|_| b.take(ONE_A_SECOND, NOW, true)).collect();
+        let waits: Vec<Duration> = (0..5)
+            .map(|_| b.take(ONE_A_SECOND, NOW, NOW, true))
+            .collect();
         assert_eq!(waits, [ms(0), ms(0), ms(0), ms(1000), ms(2000)]);
         assert!(!b.is_idle(ONE_A_SECOND, NOW + 4000));
         assert!(b.is_idle(ONE_A_SECOND, NOW + 5000), "full again: {b:?}");
         // An edit waits for nothing but a pause, and takes nothing.
-        assert_eq!(b.take(ONE_A_SECOND, NOW, false), ms(0));
+        assert_eq!(b.take(ONE_A_SECOND, NOW, NOW, false), ms(0));
         assert_eq!(b.level, -2.0);
+        // A message that cannot go for 1.5 s anyway (the bot's queue) is counted for then: in
+        // the chat it goes a second after the one before, and the next one a second later.
+        assert_eq!(b.take(ONE_A_SECOND, NOW, NOW + 1500, true), ms(3000));
+        assert_eq!((b.level, b.at_ms), (-1.5, NOW + 1500));
+        assert_eq!(b.take(ONE_A_SECOND, NOW, NOW, true), ms(4000));
     }
 
     #[test]
@@ -294,8 +310,10 @@ mod tests {
         b.pause(NOW + 2000);
         b.pause(NOW + 1000);
         assert_eq!(b.paused_until, NOW + 2000, "never shortened");
-        assert_eq!(b.take(ONE_A_SECOND, NOW, false), ms(2000));
-        let waits: Vec<Duration> = (0..4).map(|_| b.take(ONE_A_SECOND, NOW, true)).collect();
+        assert_eq!(b.take(ONE_A_SECOND, NOW, NOW, false), ms(2000));
+        let waits: Vec<Duration> = (0..4)
+            .map(|_| b.take(ONE_A_SECOND, NOW, NOW, true))
+            .collect();
         assert_eq!(waits, [ms(2000), ms(2000), ms(2000), ms(3000)]);
         assert!(!b.is_idle(ONE_A_SECOND, NOW + 1000));
     }
@@ -304,12 +322,13 @@ mod tests {
     fn a_clock_behind_the_last_writers_adds_nothing() {
         let mut b = Bucket::full(ONE_A_SECOND, NOW);
         for _ in 0..3 {
-            b.take(ONE_A_SECOND, NOW, true);
+            b.take(ONE_A_SECOND, NOW, NOW, true);
         }
-        // Another process, 50 ms behind, then the first again half a second later.
-        assert_eq!(b.take(ONE_A_SECOND, NOW - 50, true), ms(1000));
+        // Another process, 50 ms behind: its token comes a second after the first one's now.
+        assert_eq!(b.take(ONE_A_SECOND, NOW - 50, NOW - 50, true), ms(1050));
         assert_eq!(b.at_ms, NOW);
-        assert_eq!(b.take(ONE_A_SECOND, NOW + 500, true), ms(1500));
+        // The first again, half a second later.
+        assert_eq!(b.take(ONE_A_SECOND, NOW + 500, NOW + 500, true), ms(1500));
     }
 
     #[tokio::test]
