@@ -1948,3 +1948,221 @@ async fn a_login_survives_the_death_of_the_replica_polling_it() {
     replica_b.sigterm();
     assert_eq!(replica_b.exit_within(STOP).await.code(), Some(0));
 }
+
+/// Issue 13: Telegram's flood limits hold for the bot, not for each replica. Thirty users each
+/// ask three replicas on one PostgreSQL for /help ten times, each user's updates spread over the
+/// three: 300 replies, each delivered once, and together they keep to the limits the outbox
+/// keeps, which three replicas each counting alone would triple. The bot: a burst of 30, then 30
+/// a second, so at most 30 + 30·T in any T seconds (the first second holds up to 60, any longer
+/// stretch about 30 a second). A private chat: a burst of 3, then one a second. Then Telegram
+/// answers a reply to Ann with 429 "retry after 2": no replica sends to Ann before the two
+/// seconds have passed, Bob is answered meanwhile, and Ann gets each of her replies once.
+#[tokio::test]
+async fn three_replicas_keep_to_telegrams_flood_limits_together() {
+    /// Sends the fake recorded as arriving closer together than their tokens by this much are
+    /// not counted against the limits: the way from a replica's timer to the fake's clock takes
+    /// a few milliseconds, and up to a tenth of a second more now and then on a 2-core machine
+    /// running three replicas, PostgreSQL and the fakes (a late reply, then its next on time).
+    const JITTER: Duration = Duration::from_millis(250);
+    const USERS: i64 = 30;
+    const EACH: i64 = 10;
+    const RETRY_AFTER: Duration = Duration::from_secs(2);
+
+    /// Fails unless every run of `times` (sorted) from one to another holds at most `burst` plus
+    /// `per_sec` for each second between them (and `JITTER`): a token bucket's bound.
+    fn assert_kept_to(times: &[std::time::Instant], per_sec: f64, burst: f64, what: &str) {
+        for (i, first) in times.iter().enumerate() {
+            for (j, last) in times.iter().enumerate().skip(i) {
+                let span = (*last - *first + JITTER).as_secs_f64();
+                let count = (j - i + 1) as f64;
+                if count > burst + per_sec * span {
+                    let from_first: Vec<u128> =
+                        times.iter().map(|t| (*t - times[0]).as_millis()).collect();
+                    panic!(
+                        "{what}: {count} sends within {:?}; all, in ms from the first: \
+                         {from_first:?}",
+                        *last - *first
+                    );
+                }
+            }
+        }
+    }
+
+    /// The successful sendMessage calls to `chat` (to every chat when `None`) since call `from`.
+    fn sent(tg: &FakeTelegram, from: usize, chat: Option<i64>) -> Vec<support::telegram::Call> {
+        tg.calls()
+            .into_iter()
+            .skip(from)
+            .filter(|c| c.method == "sendMessage" && c.sent_id.is_some())
+            .filter(|c| chat.is_none_or(|chat| c.chat_id() == Some(chat)))
+            .collect()
+    }
+
+    /// Waits (at most `within`) until `n` messages were sent since call `from`.
+    async fn wait_sent(svc: &Service, from: usize, n: usize, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let got = sent(&svc.tg, from, None).len();
+            if got >= n {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{got} of {n} messages sent within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let mut replicas = spawn_replicas_with(&svc, 3, &[("TELEGRAM_RATE_LIMIT", "on".to_owned())]);
+    for (listen, bot) in &replicas {
+        wait_ready(&svc.http, *listen, bot).await;
+    }
+    let users: Vec<i64> = (0..USERS).map(|u| 5_981_000 + u).collect();
+    let start = svc.tg.calls().len();
+    // Each user's k-th update goes to replica (k + user) mod 3: every chat is served by all three.
+    let listens: Vec<SocketAddr> = replicas.iter().map(|(listen, _)| *listen).collect();
+    let mut posts = Vec::new();
+    for k in 0..EACH {
+        for (u, &user) in users.iter().enumerate() {
+            let update = command_update(740_000 + k * USERS + u as i64, user, user, "/help");
+            posts.push((listens[(k as usize + u) % 3], update));
+        }
+    }
+    // Posted one after another, as Telegram's connections would: 300 at once would leave this
+    // 2-core machine too busy to send the first replies when the replicas send them.
+    for (listen, update) in &posts {
+        assert_eq!(post_update(&svc.http, *listen, update).await, 200);
+    }
+    // At 30 a second, 300 replies take ten seconds; without the limits, a fraction of one.
+    wait_sent(
+        &svc,
+        start,
+        (USERS * EACH) as usize,
+        Duration::from_secs(60),
+    )
+    .await;
+    tokio::time::sleep(QUIET).await;
+
+    let all = sent(&svc.tg, start, None);
+    assert_eq!(all.len(), (USERS * EACH) as usize, "each reply once");
+    for &user in &users {
+        let replies = sent(&svc.tg, start, Some(user));
+        assert_eq!(
+            replies.len(),
+            EACH as usize,
+            "user {user}: one reply per /help"
+        );
+        assert!(replies.iter().all(|c| c.text() == en().help()));
+        let times: Vec<_> = replies.iter().map(|c| c.at).collect();
+        assert_kept_to(&times, 1.0, 3.0, &format!("chat {user}"));
+    }
+    let times: Vec<_> = all.iter().map(|c| c.at).collect();
+    let per_second: Vec<usize> = times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && **u - *t < Duration::from_secs(1))
+                .count()
+        })
+        .collect();
+    eprintln!(
+        "300 replies over {:?}; most in one second: {}",
+        times[times.len() - 1] - times[0],
+        per_second.iter().max().unwrap()
+    );
+    assert_kept_to(&times, 30.0, 30.0, "the bot");
+    assert!(
+        svc.tg
+            .calls()
+            .iter()
+            .skip(start)
+            .all(|c| c.method != "sendMessage" || c.sent_id.is_some()),
+        "none refused"
+    );
+
+    // Telegram refuses the next reply, Ann's, with 429 "retry after 2".
+    let (ann, bob) = (users[0], users[1]);
+    let from = svc.tg.calls().len();
+    svc.tg.fail(
+        "sendMessage",
+        1,
+        429,
+        json!({"ok": false, "error_code": 429,
+               "description": "Too Many Requests: retry after 2",
+               "parameters": {"retry_after": 2}}),
+    );
+    let update = command_update(749_001, ann, ann, "/help");
+    assert_eq!(post_update(&svc.http, replicas[0].0, &update).await, 200);
+    let (_, refused) = svc
+        .tg
+        .wait_call(from, "Ann's refused reply", |c| c.method == "sendMessage")
+        .await;
+    assert_eq!((refused.chat_id(), refused.sent_id), (Some(ann), None));
+    // Once replica 0 has recorded the pause, Ann writes to the other two, and Bob to replica 0.
+    let mut conn = svc.db.connect().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let paused: Option<i64> =
+            sqlx::query_scalar("SELECT paused_until FROM flood_limits WHERE scope = $1")
+                .bind(ann)
+                .fetch_optional(&mut conn)
+                .await
+                .unwrap();
+        if paused.is_some_and(|p| p > 0) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the pause was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for (n, replica) in [1, 2].into_iter().enumerate() {
+        let update = command_update(749_002 + n as i64, ann, ann, "/help");
+        assert_eq!(
+            post_update(&svc.http, replicas[replica].0, &update).await,
+            200
+        );
+    }
+    let update = command_update(749_010, bob, bob, "/help");
+    assert_eq!(post_update(&svc.http, replicas[0].0, &update).await, 200);
+
+    wait_sent(&svc, from, 4, Duration::from_secs(15)).await;
+    tokio::time::sleep(QUIET).await;
+    let to_ann = sent(&svc.tg, from, Some(ann));
+    assert_eq!(
+        to_ann.len(),
+        3,
+        "each of Ann's three replies once: {to_ann:#?}"
+    );
+    for reply in &to_ann {
+        assert!(
+            reply.at >= refused.at + RETRY_AFTER,
+            "a reply to Ann {:?} after the 429",
+            reply.at - refused.at
+        );
+    }
+    let to_bob = sent(&svc.tg, from, Some(bob));
+    assert_eq!(to_bob.len(), 1);
+    assert!(
+        to_bob[0].at < refused.at + RETRY_AFTER,
+        "the pause held Ann's chat only"
+    );
+    assert_eq!(sent(&svc.tg, from, None).len(), 4, "nothing else");
+
+    for (_, bot) in &mut replicas {
+        bot.sigterm();
+        let status = bot.exit_within(STOP).await;
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&bot.stderr())
+        );
+    }
+}

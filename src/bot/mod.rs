@@ -457,7 +457,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         login_due: Default::default(),
         refreshing: Default::default(),
     });
-    let outbox: TgBot = Arc::new(Outbox::new(bot.clone(), config.telegram_rate_limit));
+    let outbox = Outbox::new(bot.clone(), config.telegram_rate_limit);
+    // Other processes may send for the bot too (PostgreSQL): the flood limits are kept there.
+    let outbox: TgBot = Arc::new(match db.is_shared() {
+        true => outbox.shared_through(db.clone()),
+        false => outbox,
+    });
     let stopping = Stopping::default();
     // In webhook mode, not before what stopped processes left is queued (see `webhook`).
     let started = match config.webhook {

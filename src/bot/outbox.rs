@@ -1,20 +1,31 @@
 //! Everything the bot says goes out through the `Outbox`, as Telegram HTML (see `texts`), cut to
 //! fit (`fit`). It keeps to Telegram's flood limits (about one message a second per chat with
 //! short bursts, 20 a minute in a group, 30 a second in all) without adding latency below them,
-//! and when Telegram answers 429 anyway, it waits the `retry_after` Telegram asked for (up to a
-//! minute) and sends again, a few times.
+//! and when Telegram answers 429 anyway, it pauses that scope (the chat, or the whole bot for a
+//! request naming no chat) for the `retry_after` Telegram asked for (up to a minute) and sends
+//! again, a few times.
+//!
+//! The limits hold for the bot, not for one process. With SQLite there is one process, and the
+//! buckets live in its memory (no database write per message). When several processes may share
+//! the database (PostgreSQL), `start` has the buckets and pauses kept there
+//! (`Outbox::shared_through`, see `storage::limits`), so every process waits for the others'
+//! messages and for a 429 any of them got; a send the database cannot serve then is paced by this
+//! process's own buckets instead, never held back or dropped for it. The bucket maths is the same
+//! either way (`storage::Bucket`).
 //!
 //! teloxide's `Throttle` adaptor does much of this too, resends after a 429 included. We keep our
 //! own because of how it does it: `Throttle` queues every request in one background worker of
 //! this process and, on any 429, freezes the whole bot (every chat) for the `retry_after`, with no
-//! cap on how long; its limits are a sliding window with no per-chat burst. Here the limits are a
-//! reservation taken by the sender itself (no queue, no worker task to keep alive or shut down), a
-//! 429 delays only the request that got it, and an absurd `retry_after` is not waited out.
+//! cap on how long; its limits are a sliding window with no per-chat burst, and one process's.
+//! Here the limits are a reservation taken by the sender itself (no queue, no worker task to keep
+//! alive or shut down), a 429 pauses only its own scope, and an absurd `retry_after` is not
+//! waited out.
 
 use crate::metrics::{FLOOD_WAIT_SECONDS, TELEGRAM_ERRORS};
+use crate::storage::{self, Bucket, ChatScope, Db, OVERALL_SCOPE, Rate, unix_now_ms};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use teloxide::RequestError;
@@ -51,19 +62,38 @@ fn topic_of(update: &Update) -> Option<(ChatId, ThreadId)> {
 const MAX_RESENDS: u32 = 3;
 /// A `retry_after` longer than this is not waited out: the user would have given up.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How long a reservation in the database may take before the message is paced by this
+/// process's buckets instead (it takes a millisecond or two).
+const SHARED_LIMITS_WAIT: Duration = Duration::from_secs(2);
 
 pub struct Outbox {
     bot: Bot,
-    limiter: Option<Mutex<Limiter>>,
+    pacing: Pacing,
 }
 
 impl Outbox {
-    /// `limited: false` sends as fast as asked: for benchmarks against a fake Bot API only.
+    /// Keeps to the flood limits in this process alone. `limited: false` sends as fast as
+    /// asked: for benchmarks against a fake Bot API only.
     pub fn new(bot: Bot, limited: bool) -> Self {
         Self {
             bot,
-            limiter: limited.then(|| Mutex::new(Limiter::default())),
+            pacing: match limited {
+                true => Pacing::Local(Mutex::default()),
+                false => Pacing::Off,
+            },
         }
+    }
+
+    /// Keeps the flood limits (if kept at all) in `db`, for every process sending through it.
+    pub fn shared_through(self, db: Db) -> Self {
+        let pacing = match self.pacing {
+            Pacing::Off => Pacing::Off,
+            _ => Pacing::Shared {
+                db,
+                fallback: Mutex::default(),
+            },
+        };
+        Self { pacing, ..self }
     }
 
     /// Runs `handling` (the handling of `update`) so that whatever it sends to the update's
@@ -85,19 +115,58 @@ impl Outbox {
         &self.bot
     }
 
-    async fn pace(&self, chat: Option<ChatId>) {
-        let wait = match &self.limiter {
-            Some(l) => l
-                .lock()
-                .map(|mut l| l.reserve(chat, Instant::now()))
-                .unwrap_or_default(),
-            None => Duration::ZERO,
-        };
-        if self.limiter.is_some() {
-            metrics::histogram!(FLOOD_WAIT_SECONDS).record(wait.as_secs_f64());
+    /// Waits until `paced` may go.
+    async fn pace(&self, paced: Paced) {
+        if matches!(self.pacing, Pacing::Off) {
+            return;
         }
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        // The wait counts from when the reservation was asked for: the time it took (a lock
+        // in the database held by another process, say) is part of it.
+        let asked = tokio::time::Instant::now();
+        let wait = self.pacing.reserve(paced).await;
+        metrics::histogram!(FLOOD_WAIT_SECONDS).record(wait.as_secs_f64());
+        tokio::time::sleep_until(asked + wait).await;
+    }
+
+    /// Paces `request` as `paced` says (not at all when `None`) and runs it; after a 429, pauses
+    /// its scope as Telegram says, waits, and runs it again (a few times).
+    async fn deliver<T, F, Fut>(
+        &self,
+        paced: Option<Paced>,
+        mut request: F,
+    ) -> Result<T, RequestError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, RequestError>>,
+    {
+        if let Some(p) = paced {
+            self.pace(p).await;
+        }
+        let mut resends = 0;
+        loop {
+            let result = request().await;
+            if let Err(e) = &result {
+                metrics::counter!(TELEGRAM_ERRORS, "code" => error_code(e)).increment(1);
+            }
+            match result {
+                Err(RequestError::RetryAfter(after))
+                    if resends < MAX_RESENDS && after.duration() <= MAX_RETRY_AFTER =>
+                {
+                    resends += 1;
+                    tracing::warn!(wait = ?after.duration(), "Telegram asked to slow down; resending after the wait");
+                    metrics::histogram!(FLOOD_WAIT_SECONDS).record(after.duration().as_secs_f64());
+                    if let Some(p) = paced {
+                        // Every sender to that scope waits too, in every process.
+                        self.pacing.pause(p, after.duration()).await;
+                    }
+                    tokio::time::sleep(after.duration()).await;
+                    if let Some(p) = paced {
+                        // The resend counts as a message too, behind any queued meanwhile.
+                        self.pace(p).await;
+                    }
+                }
+                other => return other,
+            }
         }
     }
 
@@ -109,8 +178,7 @@ impl Outbox {
     ) -> Result<Message, RequestError> {
         let text = fit(text.into());
         let topic = Self::topic_for(chat);
-        self.pace(Some(chat)).await;
-        resend_on_429(|| {
+        self.deliver(Some(Paced::Message(chat)), || {
             let mut req = self
                 .bot
                 .send_message(chat, text.clone())
@@ -134,9 +202,7 @@ impl Outbox {
         markup: InlineKeyboardMarkup,
     ) -> Result<(), RequestError> {
         let text = fit(text.into());
-        // Edits count towards the overall limit, not the per-chat one: they add no message.
-        self.pace(None).await;
-        resend_on_429(|| {
+        self.deliver(Some(Paced::Edit(chat)), || {
             self.bot
                 .edit_message_text(chat, id, text.clone())
                 .parse_mode(ParseMode::Html)
@@ -155,8 +221,7 @@ impl Outbox {
         markup: InlineKeyboardMarkup,
     ) -> Result<(), RequestError> {
         let text = fit(text.into());
-        self.pace(None).await;
-        resend_on_429(|| {
+        self.deliver(Some(Paced::Bot), || {
             self.bot
                 .edit_message_text_inline(inline_message_id, text.clone())
                 .parse_mode(ParseMode::Html)
@@ -173,7 +238,8 @@ impl Outbox {
         query: &CallbackQuery,
         text: Option<&str>,
     ) -> Result<(), RequestError> {
-        resend_on_429(|| {
+        // Neither an answer nor a deletion adds a message: they are not paced.
+        self.deliver(None, || {
             let req = self.bot.answer_callback_query(query.id.clone());
             match text {
                 Some(t) => req.text(t).send(),
@@ -185,35 +251,9 @@ impl Outbox {
     }
 
     pub async fn delete(&self, chat: ChatId, id: MessageId) -> Result<(), RequestError> {
-        resend_on_429(|| self.bot.delete_message(chat, id).send())
+        self.deliver(None, || self.bot.delete_message(chat, id).send())
             .await
             .map(|_| ())
-    }
-}
-
-/// Runs `request`, and after a 429 waits as Telegram says and runs it again (a few times).
-async fn resend_on_429<T, F, Fut>(mut request: F) -> Result<T, RequestError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, RequestError>>,
-{
-    let mut resends = 0;
-    loop {
-        let result = request().await;
-        if let Err(e) = &result {
-            metrics::counter!(TELEGRAM_ERRORS, "code" => error_code(e)).increment(1);
-        }
-        match result {
-            Err(RequestError::RetryAfter(after))
-                if resends < MAX_RESENDS && after.duration() <= MAX_RETRY_AFTER =>
-            {
-                resends += 1;
-                tracing::warn!(wait = ?after.duration(), "Telegram asked to slow down; resending after the wait");
-                metrics::histogram!(FLOOD_WAIT_SECONDS).record(after.duration().as_secs_f64());
-                tokio::time::sleep(after.duration()).await;
-            }
-            other => return other,
-        }
     }
 }
 
@@ -237,21 +277,6 @@ fn error_code(e: &RequestError) -> String {
     }
 }
 
-/// A token bucket: `burst` messages at once, then `rate` a second. Reserving may take the level
-/// below zero; the caller then waits until its token would have arrived, so concurrent senders
-/// queue fairly without a lock held across the wait.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    level: f64,
-    at: Instant,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Rate {
-    per_sec: f64,
-    burst: f64,
-}
-
 const OVERALL: Rate = Rate {
     per_sec: 30.0,
     burst: 30.0,
@@ -265,71 +290,168 @@ const GROUP_CHAT: Rate = Rate {
     burst: 3.0,
 };
 
-impl Bucket {
-    fn full(rate: Rate, now: Instant) -> Self {
-        Self {
-            level: rate.burst,
-            at: now,
-        }
-    }
-
-    fn refill(&mut self, rate: Rate, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.level = (self.level + elapsed * rate.per_sec).min(rate.burst);
-        self.at = now;
-    }
-
-    fn reserve(&mut self, rate: Rate, now: Instant) -> Duration {
-        self.refill(rate, now);
-        self.level -= 1.0;
-        if self.level >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-self.level / rate.per_sec)
-        }
+/// A chat's limit: a private chat's (a user's id, positive) or a group's.
+fn rate_of(chat: ChatId) -> Rate {
+    if chat.is_user() {
+        PRIVATE_CHAT
+    } else {
+        GROUP_CHAT
     }
 }
 
-#[derive(Debug, Default)]
+/// What a request counts against, and what a 429 on it pauses.
+#[derive(Debug, Clone, Copy)]
+enum Paced {
+    /// A new message: counts in its chat and in the bot's limit.
+    Message(ChatId),
+    /// An edit: counts in the bot's limit only (it adds no message), and waits out a pause on
+    /// its chat.
+    Edit(ChatId),
+    /// A request naming no chat (an inline message's edit): the bot's limit alone.
+    Bot,
+}
+
+impl Paced {
+    fn chat(self) -> Option<ChatScope> {
+        let (chat, counts) = match self {
+            Paced::Message(chat) => (chat, true),
+            Paced::Edit(chat) => (chat, false),
+            Paced::Bot => return None,
+        };
+        Some(ChatScope {
+            id: chat.0,
+            rate: rate_of(chat),
+            counts,
+        })
+    }
+
+    /// The scope a 429 on it pauses.
+    fn scope(self) -> i64 {
+        self.chat().map_or(OVERALL_SCOPE, |c| c.id)
+    }
+}
+
+/// Where the buckets are kept.
+enum Pacing {
+    /// Nowhere: sends go as fast as asked.
+    Off,
+    /// In this process's memory.
+    Local(Mutex<Limiter>),
+    /// In the database, for every process on it; in memory for a send it cannot serve.
+    Shared { db: Db, fallback: Mutex<Limiter> },
+}
+
+impl Pacing {
+    /// Reserves `paced`'s place: how long it must wait.
+    async fn reserve(&self, paced: Paced) -> Duration {
+        let fallback = match self {
+            Pacing::Off => return Duration::ZERO,
+            Pacing::Local(limiter) => limiter,
+            Pacing::Shared { db, fallback } => {
+                let reserved = db.reserve_message(OVERALL, paced.chat(), unix_now_ms());
+                let failure = match tokio::time::timeout(SHARED_LIMITS_WAIT, reserved).await {
+                    Ok(Ok(wait)) => return wait,
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => format!("no answer within {SHARED_LIMITS_WAIT:?}"),
+                };
+                tracing::warn!(error = %failure, "the shared flood limits failed; this message is paced by this process's alone");
+                fallback
+            }
+        };
+        let mut limiter = lock(fallback);
+        let now = limiter.now_ms();
+        limiter.reserve(paced.chat(), now)
+    }
+
+    /// Pauses `paced`'s scope for `retry_after` (from now).
+    async fn pause(&self, paced: Paced, retry_after: Duration) {
+        // One millisecond more: the clocks here count whole milliseconds, rounded down.
+        let pause = retry_after.as_millis() as i64 + 1;
+        let local = match self {
+            Pacing::Off => return,
+            Pacing::Local(limiter) => limiter,
+            Pacing::Shared { db, fallback } => {
+                let paused = db.pause_scope(paced.scope(), unix_now_ms() + pause);
+                let failure = match tokio::time::timeout(SHARED_LIMITS_WAIT, paused).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(_) => Some(format!("no answer within {SHARED_LIMITS_WAIT:?}")),
+                };
+                if let Some(failure) = failure {
+                    tracing::warn!(error = %failure, "Telegram's pause could not be shared with the other processes");
+                }
+                // Kept here too, for the sends the database cannot serve meanwhile.
+                fallback
+            }
+        };
+        let mut limiter = lock(local);
+        let now = limiter.now_ms();
+        limiter.pause(paced, now + pause, now);
+    }
+}
+
+fn lock(limiter: &Mutex<Limiter>) -> MutexGuard<'_, Limiter> {
+    limiter.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The buckets of one process: the bot's, and each chat's it sent to lately. Its clock counts
+/// milliseconds from its creation (monotonic, unlike the shared buckets' unix time, which
+/// processes must agree on).
+#[derive(Debug)]
 struct Limiter {
+    origin: Instant,
     overall: Option<Bucket>,
     chats: HashMap<i64, Bucket>,
 }
 
+impl Default for Limiter {
+    fn default() -> Self {
+        Self {
+            origin: Instant::now(),
+            overall: None,
+            chats: HashMap::new(),
+        }
+    }
+}
+
 impl Limiter {
-    /// Reserves a slot for one message (in `chat`, when it adds a message to one) and returns how
-    /// long to wait before sending it.
-    fn reserve(&mut self, chat: Option<ChatId>, now: Instant) -> Duration {
+    fn now_ms(&self) -> i64 {
+        self.origin.elapsed().as_millis() as i64
+    }
+
+    /// Reserves a place for one message (see `storage::reserve`) at `now_ms`: how long it must
+    /// wait.
+    fn reserve(&mut self, chat: Option<ChatScope>, now_ms: i64) -> Duration {
         let overall = self
             .overall
-            .get_or_insert_with(|| Bucket::full(OVERALL, now))
-            .reserve(OVERALL, now);
+            .get_or_insert_with(|| Bucket::full(OVERALL, now_ms));
         let Some(chat) = chat else {
-            return overall;
-        };
-        let rate = if chat.is_user() {
-            PRIVATE_CHAT
-        } else {
-            GROUP_CHAT
+            return storage::reserve((overall, OVERALL), None, now_ms);
         };
         if self.chats.len() >= 10_000 {
             // Forget chats whose buckets are full again: they are as good as new.
-            self.chats.retain(|id, b| {
-                let rate = if ChatId(*id).is_user() {
-                    PRIVATE_CHAT
-                } else {
-                    GROUP_CHAT
-                };
-                b.refill(rate, now);
-                b.level < rate.burst
-            });
+            self.chats
+                .retain(|id, b| !b.is_idle(rate_of(ChatId(*id)), now_ms));
         }
-        let per_chat = self
+        let in_chat = self
             .chats
-            .entry(chat.0)
-            .or_insert_with(|| Bucket::full(rate, now))
-            .reserve(rate, now);
-        overall.max(per_chat)
+            .entry(chat.id)
+            .or_insert_with(|| Bucket::full(chat.rate, now_ms));
+        storage::reserve((overall, OVERALL), Some((in_chat, chat)), now_ms)
+    }
+
+    /// Holds `paced`'s scope until `until_ms` (it is `now` now).
+    fn pause(&mut self, paced: Paced, until_ms: i64, now: i64) {
+        let bucket = match paced.chat() {
+            Some(chat) => self
+                .chats
+                .entry(chat.id)
+                .or_insert_with(|| Bucket::full(chat.rate, now)),
+            None => self
+                .overall
+                .get_or_insert_with(|| Bucket::full(OVERALL, now)),
+        };
+        bucket.pause(until_ms);
     }
 }
 
@@ -397,12 +519,14 @@ fn open_tags(html: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn message(chat: i64) -> Option<ChatScope> {
+        Paced::Message(ChatId(chat)).chat()
+    }
+
     #[test]
     fn a_burst_in_one_chat_is_spread_out() {
         let mut l = Limiter::default();
-        let t0 = Instant::now();
-        let chat = Some(ChatId(7));
-        let waits: Vec<Duration> = (0..5).map(|_| l.reserve(chat, t0)).collect();
+        let waits: Vec<Duration> = (0..5).map(|_| l.reserve(message(7), 0)).collect();
         assert_eq!(
             &waits[..3],
             &[Duration::ZERO; 3],
@@ -411,30 +535,100 @@ mod tests {
         assert_eq!(waits[3], Duration::from_secs(1));
         assert_eq!(waits[4], Duration::from_secs(2));
         // Another chat is not held up by the first one.
-        assert_eq!(l.reserve(Some(ChatId(8)), t0), Duration::ZERO);
+        assert_eq!(l.reserve(message(8), 0), Duration::ZERO);
+        // An edit adds no message to the chat.
+        assert_eq!(l.reserve(Paced::Edit(ChatId(7)).chat(), 0), Duration::ZERO);
         // After a quiet while the chat may burst again.
-        let later = t0 + Duration::from_secs(10);
-        assert_eq!(l.reserve(chat, later), Duration::ZERO);
+        assert_eq!(l.reserve(message(7), 10_000), Duration::ZERO);
     }
 
     #[test]
     fn groups_get_twenty_a_minute() {
         let mut l = Limiter::default();
-        let t0 = Instant::now();
-        let group = Some(ChatId(-100_123));
-        let waits: Vec<Duration> = (0..4).map(|_| l.reserve(group, t0)).collect();
+        let waits: Vec<Duration> = (0..4).map(|_| l.reserve(message(-100_123), 0)).collect();
         assert_eq!(waits[3], Duration::from_secs(3));
     }
 
     #[test]
     fn overall_thirty_a_second() {
         let mut l = Limiter::default();
-        let t0 = Instant::now();
-        let waits: Vec<Duration> = (0..31)
-            .map(|i| l.reserve(Some(ChatId(i + 1)), t0))
-            .collect();
+        let waits: Vec<Duration> = (0..31).map(|i| l.reserve(message(i + 1), 0)).collect();
         assert!(waits[..30].iter().all(|w| w.is_zero()));
         assert!(waits[30] > Duration::ZERO && waits[30] <= Duration::from_millis(34));
+    }
+
+    #[test]
+    fn a_429_pauses_its_chat_or_with_no_chat_the_bot() {
+        let mut l = Limiter::default();
+        let ann = ChatId(7);
+        l.pause(Paced::Message(ann), 2000, 0);
+        assert_eq!(l.reserve(message(7), 0), Duration::from_secs(2));
+        assert_eq!(
+            l.reserve(Paced::Edit(ann).chat(), 500),
+            Duration::from_millis(1500),
+            "an edit in the chat waits too"
+        );
+        assert_eq!(
+            l.reserve(message(8), 500),
+            Duration::ZERO,
+            "not another chat"
+        );
+        assert_eq!(l.reserve(Paced::Bot.chat(), 500), Duration::ZERO);
+        // An inline message's edit names no chat: its 429 holds the bot.
+        l.pause(Paced::Bot, 1500, 500);
+        assert_eq!(l.reserve(message(8), 500), Duration::from_secs(1));
+        assert_eq!(l.reserve(message(7), 500), Duration::from_millis(1500));
+    }
+
+    /// Two processes' outboxes on one database (a SQLite file here; PostgreSQL in production,
+    /// where `start` chooses this): each counts the other's messages and honours its pauses.
+    #[tokio::test]
+    async fn shared_limits_count_every_process_and_their_pauses() {
+        let (_dir, db) = crate::storage::testing::db().await;
+        let shared = || Pacing::Shared {
+            db: db.clone(),
+            fallback: Mutex::default(),
+        };
+        let (a, b) = (shared(), shared());
+        let ann = Paced::Message(ChatId(7));
+        assert_eq!(a.reserve(ann).await, Duration::ZERO);
+        assert_eq!(b.reserve(ann).await, Duration::ZERO);
+        assert_eq!(a.reserve(ann).await, Duration::ZERO);
+        let fourth = b.reserve(ann).await;
+        assert!(
+            fourth > Duration::from_millis(500) && fourth <= Duration::from_secs(1),
+            "Ann's burst is spent, whoever spent it: {fourth:?}"
+        );
+        let bob = Paced::Message(ChatId(8));
+        a.pause(bob, Duration::from_secs(5)).await;
+        let held = b.reserve(bob).await;
+        assert!(
+            held > Duration::from_secs(4) && held <= Duration::from_millis(5001),
+            "{held:?}"
+        );
+        db.close().await;
+    }
+
+    /// The database failing does not hold a message up or lose it: this process's own buckets
+    /// pace it.
+    #[tokio::test]
+    async fn without_the_database_each_process_paces_by_itself() {
+        let (_dir, db) = crate::storage::testing::db().await;
+        db.close().await;
+        let pacing = Pacing::Shared {
+            db,
+            fallback: Mutex::default(),
+        };
+        let ann = Paced::Message(ChatId(7));
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            waits.push(pacing.reserve(ann).await);
+        }
+        assert_eq!(&waits[..3], &[Duration::ZERO; 3]);
+        assert!(waits[3] > Duration::from_millis(500), "{waits:?}");
+        pacing.pause(Paced::Bot, Duration::from_secs(3)).await;
+        let held = pacing.reserve(Paced::Message(ChatId(8))).await;
+        assert!(held > Duration::from_secs(2), "{held:?}");
     }
 
     #[test]

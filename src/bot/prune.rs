@@ -1,8 +1,8 @@
 //! Removing what the bot no longer needs (see `Db::prune`): abandoned dialogues, spent /connect
-//! codes, remembered cohosts beyond those the cohosts step shows, and meetings older than
-//! `HISTORY_DAYS`. Runs once shortly after start, then every hour, until `Running::shutdown`.
-//! Processes sharing a database prune one at a time: one that finds another at it skips its
-//! turn.
+//! codes, remembered cohosts beyond those the cohosts step shows, meetings older than
+//! `HISTORY_DAYS`, handled webhook updates and idle flood-limit buckets. Runs once shortly after
+//! start, then every hour, until `Running::shutdown`. Processes sharing a database prune one at
+//! a time: one that finds another at it skips its turn.
 
 use std::time::Duration;
 
@@ -50,6 +50,7 @@ pub fn spawn_pruning(db: Db, retention: Retention) -> JoinHandle<()> {
                     cohosts = pruned.cohosts,
                     meetings = pruned.meetings,
                     updates = pruned.updates,
+                    flood_buckets = pruned.flood_buckets,
                     history_days = retention.history_days,
                     "removed data no longer needed"
                 ),

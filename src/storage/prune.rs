@@ -1,6 +1,7 @@
 //! Removing what is no longer needed: abandoned dialogues, spent /connect codes, cohosts beyond
 //! what each chat keeps, and meetings older than the history kept.
 
+use super::limits::{BUCKETS_KEPT_SECS, OVERALL_SCOPE};
 use super::{Db, Result, transaction};
 
 /// What `Db::prune` keeps. Dialogues and /connect codes are kept for a day (`PRUNE_AFTER_SECS`)
@@ -22,6 +23,8 @@ pub struct Pruned {
     pub meetings: u64,
     /// Webhook updates handled over a day ago (see `inbox`).
     pub updates: u64,
+    /// Chats' flood-limit buckets untouched for an hour (see `limits`).
+    pub flood_buckets: u64,
 }
 
 impl Pruned {
@@ -39,8 +42,8 @@ impl Db {
     /// a day (finished ones are deleted when they end, so these were abandoned), /connect codes
     /// expired or used over a day ago, each chat's remembered cohosts beyond its
     /// `keep_cohosts` most recently used, meetings created over `history_days` days ago, and
-    /// webhook updates handled over a day ago.
-    /// One transaction: all or nothing.
+    /// webhook updates handled over a day ago, and chats' flood-limit buckets untouched for an
+    /// hour. One transaction: all or nothing.
     pub async fn prune(&self, now: i64, policy: &Retention) -> Result<Pruned> {
         let stale = now - PRUNE_AFTER_SECS;
         let history_from = now - i64::from(policy.history_days) * 24 * 3600;
@@ -83,6 +86,17 @@ impl Db {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // Full again long since, so as good as none; a reservation that locked one first
+            // refilled it, and it stays.
+            let flood_buckets = sqlx::query(
+                "DELETE FROM flood_limits
+                 WHERE scope <> $1 AND refilled_ms < $2 AND paused_until < $2",
+            )
+            .bind(OVERALL_SCOPE)
+            .bind((now - BUCKETS_KEPT_SECS) * 1000)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             tx.commit().await?;
             Ok(Pruned {
                 dialogues,
@@ -90,6 +104,7 @@ impl Db {
                 cohosts,
                 meetings,
                 updates,
+                flood_buckets,
             })
         })
     }
