@@ -170,36 +170,36 @@ impl Chats {
             if self.stopping.is_set() {
                 return self.db.drop_chat(chat, self.taker).await;
             }
-            let Some((id, payload)) = self.db.next_of_chat(chat, self.taker).await? else {
-                match self.db.let_chat_go(chat, self.taker).await? {
-                    LetGo::MoreCame => continue,
-                    LetGo::Gone => return Ok(()),
-                    LetGo::NotHeld => {
-                        tracing::warn!(
-                            chat_id = chat,
-                            "a chat's turn went to another process while this one held it"
-                        );
-                        return Ok(());
+            if let Some((id, payload)) = self.db.next_of_chat(chat, self.taker).await? {
+                // Stored only after it parsed, so only a later teloxide could fail here:
+                // nothing to handle, and it must not come back.
+                if let Ok(update) = serde_json::from_str::<Update>(&payload) {
+                    let (tx, handled) = oneshot::channel();
+                    self.handed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(update.id, tx);
+                    if self.queue.send(update).await.is_err() || handled.await.is_err() {
+                        // The dispatcher stopped (the process is stopping) before handling
+                        // it: it stays stored, for another process or the next start.
+                        return self.db.drop_chat(chat, self.taker).await;
                     }
                 }
-            };
-            // Stored only after it parsed, so only a later teloxide could fail here: nothing to
-            // handle, and it must not come back.
-            let Ok(update) = serde_json::from_str::<Update>(&payload) else {
-                self.db.update_handled(id).await?;
-                continue;
-            };
-            let (tx, handled) = oneshot::channel();
-            self.handed
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(update.id, tx);
-            if self.queue.send(update).await.is_err() || handled.await.is_err() {
-                // The dispatcher stopped (the process is stopping) before handling it: it stays
-                // stored, for another process or the next start.
-                return self.db.drop_chat(chat, self.taker).await;
+                self.mark_handled(id).await?;
             }
-            self.mark_handled(id).await?;
+            // Most often nothing else came meanwhile: let go at once (one statement), and look
+            // for the next update only when that says there is one.
+            match self.db.let_chat_go(chat, self.taker).await? {
+                LetGo::MoreCame => continue,
+                LetGo::Gone => return Ok(()),
+                LetGo::NotHeld => {
+                    tracing::warn!(
+                        chat_id = chat,
+                        "a chat's turn went to another process while this one held it"
+                    );
+                    return Ok(());
+                }
+            }
         }
     }
 
