@@ -7,6 +7,8 @@
 //! curl -d '/meet' '127.0.0.1:8090/say?chat=1&user=1&lang=en'      # a user types
 //! curl '127.0.0.1:8090/calls'                                     # what the bot did
 //! curl -X POST '127.0.0.1:8090/admin?chat=-100&user=1'             # make user 1 a group admin
+//! curl -X POST '127.0.0.1:8090/deliver?to=http://127.0.0.1:9101/hook,http://127.0.0.1:9102/hook'
+//!                                  # webhook mode: post updates to these replicas, in turn
 //! curl -d 'create' '127.0.0.1:8090/press?chat=1&user=1&message=1002'
 //! curl -d '{"error":"x"}' '127.0.0.1:8090/telemost?status=401'   # script Telemost's next answer
 //! curl -d '{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":2}}' \
@@ -30,6 +32,8 @@ use support::{Answer, FakeTelegram, FakeTelemost, Person};
 struct Fakes {
     tg: FakeTelegram,
     tm: FakeTelemost,
+    /// Whether webhook delivery is on.
+    delivering: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -53,7 +57,12 @@ async fn main() {
         .route("/telemost", post(script_telemost))
         .route("/telegram", post(fail_telegram))
         .route("/admin", post(make_admin))
-        .with_state(Fakes { tg, tm });
+        .route("/deliver", post(deliver))
+        .with_state(Fakes {
+            tg,
+            tm,
+            delivering: Default::default(),
+        });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:8090")
         .await
         .unwrap();
@@ -111,6 +120,23 @@ async fn script_telemost(State(f): State<Fakes>, Query(p): Params, body: String)
 async fn make_admin(State(f): State<Fakes>, Query(p): Params) -> String {
     f.tg.set_admin(num(&p, "chat", 0), num(&p, "user", 0), true);
     "admin\n".into()
+}
+
+/// Webhook mode from now on: updates are posted to the URLs in `to` (comma-separated), in turn,
+/// once the bot has set its webhook.
+async fn deliver(State(f): State<Fakes>, Query(p): Params) -> String {
+    let targets: Vec<String> = p
+        .get("to")
+        .map(|to| to.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let Some(first) = targets.first() else {
+        return "give ?to=url[,url…]\n".into();
+    };
+    if !f.delivering.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        f.tg.deliver_to(first);
+    }
+    f.tg.deliver_across(&targets);
+    format!("delivering to {}\n", targets.join(", "))
 }
 
 async fn fail_telegram(State(f): State<Fakes>, Query(p): Params, body: String) -> String {
