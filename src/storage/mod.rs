@@ -309,28 +309,8 @@ impl Db {
         key: i64,
         work: impl std::future::Future<Output = T>,
     ) -> Result<T> {
-        match self.backend() {
-            Backend::Sqlite(_) => Ok(work.await),
-            Backend::Postgres(pg) => {
-                let mut conn = pg.take().await?;
-                sqlx::query("SELECT pg_advisory_lock($1)")
-                    .bind(key)
-                    .execute(&mut *conn)
-                    .await?;
-                let out = work.await;
-                // Kept for reuse only once the lock is given back; otherwise closing the
-                // connection gives it back.
-                if sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(key)
-                    .execute(&mut *conn)
-                    .await
-                    .is_ok()
-                {
-                    conn.keep();
-                }
-                Ok(out)
-            }
-        }
+        let out = self.holding(key, true, work).await?;
+        Ok(out.expect("a lock waited for is always taken"))
     }
 
     /// Runs `work` if no process on this database holds lock `key`, holding it meanwhile;
@@ -340,19 +320,36 @@ impl Db {
         key: i64,
         work: impl std::future::Future<Output = T>,
     ) -> Result<Option<T>> {
+        self.holding(key, false, work).await
+    }
+
+    /// `exclusively` (`wait`) or `if_free`.
+    async fn holding<T>(
+        &self,
+        key: i64,
+        wait: bool,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<Option<T>> {
         match self.backend() {
             Backend::Sqlite(_) => Ok(Some(work.await)),
             Backend::Postgres(pg) => {
                 let mut conn = pg.take().await?;
-                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                let take = if wait {
+                    "SELECT TRUE FROM pg_advisory_lock($1)"
+                } else {
+                    "SELECT pg_try_advisory_lock($1)"
+                };
+                let taken: bool = sqlx::query_scalar(take)
                     .bind(key)
                     .fetch_one(&mut *conn)
                     .await?;
-                if !got {
+                if !taken {
                     conn.keep();
                     return Ok(None);
                 }
                 let out = work.await;
+                // Kept for reuse only once the lock is given back; otherwise closing the
+                // connection gives it back.
                 if sqlx::query("SELECT pg_advisory_unlock($1)")
                     .bind(key)
                     .execute(&mut *conn)
