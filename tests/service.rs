@@ -2166,3 +2166,65 @@ async fn three_replicas_keep_to_telegrams_flood_limits_together() {
         );
     }
 }
+
+/// Issue 13: a replica frozen (`SIGSTOP`, a paused VM) in the middle of Ann's Create loses her
+/// chat to the other replica, which makes the meeting. Thawed, the frozen one wakes up inside
+/// the same Create, with Telemost's late answer or a timeout: it says nothing more to Ann and
+/// records nothing. One link, one meeting, and the link is not overwritten.
+#[tokio::test]
+async fn a_replica_frozen_mid_create_says_nothing_once_thawed() {
+    let Some(svc) = Service::webhook().await else {
+        return;
+    };
+    let replicas = replicas_behind_balancer(&svc, 2, &[]).await;
+    let (a, b) = (replicas[0].0, replicas[1].0);
+    svc.tg.deliver_across(&[format!("http://{a}{HOOK_PATH}")]);
+    let mut ann = svc.person(6401);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+    svc.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "7", "join_url": "https://telemost.yandex.ru/j/77"}),
+        )
+        .after(Duration::from_secs(4)),
+    );
+    ann.press(&panel, "create");
+    svc.tm.wait_requests(1).await;
+    replicas[0].1.freeze();
+    svc.tg.deliver_across(&[format!("http://{b}{HOOK_PATH}")]);
+
+    let (at, link) = svc
+        .tg
+        .wait_call_within(0, Duration::from_secs(40), "the link, from B", |c| {
+            c.chat_id() == Some(ann.chat) && c.text().contains(&join_url(1))
+        })
+        .await;
+    assert_eq!(link.text(), en().meeting_created(None, &join_url(1)));
+    // Telemost's answer to A is long due; A wakes up to it.
+    replicas[0].1.thaw();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let after: Vec<String> = svc.tg.calls()[at + 1..]
+        .iter()
+        .filter(|c| c.chat_id() == Some(ann.chat))
+        .map(|c| format!("{} {}", c.method, c.body))
+        .collect();
+    assert!(after.is_empty(), "A said more after B's link: {after:#?}");
+    let mut conn = svc.db.connect().await;
+    let recorded: Vec<String> = sqlx::query_scalar("SELECT join_url FROM meetings")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(recorded, [join_url(1)]);
+    let log = String::from_utf8_lossy(&replicas[0].1.stderr()).into_owned();
+    assert!(
+        log.contains("took this chat over") || log.contains("taken over"),
+        "{log}"
+    );
+    // Both go on: a new update of Ann's reaches A, which holds the chat again if it takes it.
+    svc.tg.deliver_across(&[format!("http://{a}{HOOK_PATH}")]);
+    ann.skip_past();
+    ann.send("/help");
+    assert_eq!(ann.reply().await.text, en().help());
+}

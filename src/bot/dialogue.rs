@@ -466,6 +466,20 @@ async fn create(
             return Err(e.into());
         }
     };
+    // Frozen past its turn's lease (see `bot::queues`), this process may have had the creation
+    // taken over by another, which made the meeting and showed it: then this result is dropped
+    // (its room stays unused) rather than shown a second time.
+    let now = dialogue.current().await?;
+    let ours = matches!(&now, State::Draft(cur) if cur.step == Step::Creating
+        && cur.creating_since == d.creating_since
+        && cur.creating_for == d.creating_for);
+    if !ours {
+        tracing::info!(
+            chat_id = chat.0,
+            "a creation was taken over by another process meanwhile; dropping this one's result"
+        );
+        return Ok(());
+    }
     d.creating_since = None;
     d.creating_for = None;
     match created {

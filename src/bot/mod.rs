@@ -194,6 +194,7 @@ fn in_lanes(
     bot: TgBot,
     at_once: usize,
     admission: Arc<Admission>,
+    fence: Option<Arc<dyn outbox::Fence>>,
 ) -> UpdateHandler<HandlerError> {
     let description = routes.description().clone();
     let sig = routes.sig().clone();
@@ -217,6 +218,8 @@ fn in_lanes(
         };
         let t = lang_of(update.from());
         let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
+        // Webhook mode: a chat's update came through its turn, and is said only while held.
+        let fence = fence.clone().zip(chat);
         let work = tokio::spawn(async move {
             let _done = done;
             turn.ready().await;
@@ -225,7 +228,13 @@ fn in_lanes(
             let _slot = slots.acquire().await;
             let started = std::time::Instant::now();
             // Whatever the handler sends to this chat goes into the topic the update came from.
-            let mut handling = std::pin::pin!(Outbox::in_topic_of(&update, routes.dispatch(deps)));
+            let handling = Outbox::in_topic_of(&update, routes.dispatch(deps));
+            let mut handling = std::pin::pin!(match fence {
+                Some((fence, chat)) => {
+                    futures_util::future::Either::Left(Outbox::fenced(fence, chat.0, handling))
+                }
+                None => futures_util::future::Either::Right(handling),
+            });
             // A panic is caught where it happens; the handler is then dropped, never polled
             // again, so what it left half-done is not observed.
             let handled = std::future::poll_fn(|cx| {
@@ -504,6 +513,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         outbox.clone(),
         config.max_concurrent_updates,
         Arc::clone(&admission),
+        chats
+            .as_ref()
+            .map(|c| Arc::clone(c) as Arc<dyn outbox::Fence>),
     );
     let dispatcher = Dispatcher::builder(bot.clone(), routes)
         .dependencies(dptree::deps![ctx, db.clone(), outbox])
@@ -656,6 +668,7 @@ mod tests {
             bot.clone(),
             1,
             Admission::new(1),
+            None,
         );
         let result = panicking.dispatch(dptree::deps![update.clone()]).await;
         assert!(
@@ -667,6 +680,7 @@ mod tests {
             bot,
             1,
             Admission::new(1),
+            None,
         );
         let result = fine.dispatch(dptree::deps![update]).await;
         assert!(matches!(result, ControlFlow::Break(Ok(()))));

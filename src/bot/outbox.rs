@@ -25,7 +25,7 @@ use crate::metrics::{FLOOD_WAIT_SECONDS, TELEGRAM_ERRORS};
 use crate::storage::{self, Bucket, ChatScope, Db, OVERALL_SCOPE, Rate, unix_now_ms};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use teloxide::RequestError;
@@ -40,6 +40,16 @@ tokio::task_local! {
     /// The forum topic the update being handled came from, with its chat: every message sent
     /// to that chat while handling it goes into that topic (see `Outbox::in_topic_of`).
     static TOPIC: Option<(ChatId, ThreadId)>;
+    /// Webhook mode: who says whether this process still holds the chat of the update being
+    /// handled (see `Outbox::fenced`).
+    static FENCE: (Arc<dyn Fence>, i64);
+}
+
+/// Whether this process still holds a chat's turn (see `bot::queues`). A process frozen past
+/// its lease (a paused VM, a stopped container) may wake up mid-update after another process
+/// took the chat over and handled that update again; it must then say nothing more there.
+pub trait Fence: Send + Sync {
+    fn holds(&self, chat: i64) -> futures_util::future::BoxFuture<'_, bool>;
 }
 
 /// The forum topic an update was posted in: a message in a topic, or a button pressed under
@@ -102,6 +112,34 @@ impl Outbox {
         TOPIC.scope(topic_of(update), handling).await
     }
 
+    /// Runs `handling` (of an update of `chat`, handed out by its turn in `fence`) so that
+    /// nothing is sent once the turn is lost.
+    pub async fn fenced<T>(
+        fence: Arc<dyn Fence>,
+        chat: i64,
+        handling: impl Future<Output = T>,
+    ) -> T {
+        FENCE.scope((fence, chat), handling).await
+    }
+
+    /// Fails when the update being handled came through a chat's turn this process no longer
+    /// holds: whatever it would say, the process now at the chat says.
+    async fn check_fence() -> Result<(), RequestError> {
+        let Ok((fence, chat)) = FENCE.try_with(|(f, c)| (Arc::clone(f), *c)) else {
+            return Ok(());
+        };
+        if fence.holds(chat).await {
+            return Ok(());
+        }
+        tracing::info!(
+            chat_id = chat,
+            "not sending: another process took this chat over while this one was held up"
+        );
+        Err(RequestError::Io(Arc::new(std::io::Error::other(
+            "this process no longer holds the chat",
+        ))))
+    }
+
     /// The topic a message to `chat` goes into: the current update's, if it is in `chat`.
     fn topic_for(chat: ChatId) -> Option<ThreadId> {
         TOPIC
@@ -142,6 +180,7 @@ impl Outbox {
         if let Some(p) = paced {
             self.pace(p).await;
         }
+        Self::check_fence().await?;
         let mut resends = 0;
         loop {
             let result = request().await;

@@ -13,11 +13,15 @@
 //! ever see one update of a chat at a time.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::future::BoxFuture;
 
 use teloxide::types::{Update, UpdateId};
 use tokio::sync::{mpsc, oneshot};
 
+use super::outbox::Fence;
 use crate::ops::Stopping;
 use crate::storage::{Db, LetGo, unix_now};
 
@@ -41,6 +45,38 @@ pub struct Chats {
     working: Mutex<HashMap<i64, bool>>,
     /// The updates handed to the dispatcher, each with who waits for it to be handled.
     handed: Mutex<HashMap<UpdateId, oneshot::Sender<()>>>,
+    /// When this process's leases were last renewed (unix seconds).
+    renewed: AtomicI64,
+    /// The chats whose turns this process took, each with when, and whether a renewal since
+    /// found the turn gone (another process took it while this one was held up).
+    held: Mutex<HashMap<i64, (std::time::Instant, bool)>>,
+}
+
+/// While the leases were renewed lately, the turns are surely still this process's; past this
+/// long without a renewal (the process was frozen, or cut off from the database), the database
+/// is asked before anything is said.
+const SURE_FOR_SECS: i64 = LEASE_SECS / 2;
+
+impl Fence for Chats {
+    fn holds(&self, chat: i64) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            let lost = self
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&chat)
+                .is_some_and(|(_, lost)| *lost);
+            if lost {
+                return false;
+            }
+            if unix_now() - self.renewed.load(Ordering::Relaxed) < SURE_FOR_SECS {
+                return true;
+            }
+            // A database that cannot say leaves the message to be sent: saying a thing twice
+            // is better than saying nothing.
+            self.db.holds_chat(chat, self.taker).await.unwrap_or(true)
+        })
+    }
 }
 
 impl Chats {
@@ -52,7 +88,25 @@ impl Chats {
             stopping,
             working: Mutex::default(),
             handed: Mutex::default(),
+            renewed: AtomicI64::new(unix_now()),
+            held: Mutex::default(),
         })
+    }
+
+    /// Renews this process's leases (every few seconds): the turns it took before that and
+    /// which are no longer its own are marked lost, and nothing more is said in those chats.
+    pub async fn renew(&self) -> Result<(), crate::storage::StorageError> {
+        let (asked, now) = (std::time::Instant::now(), unix_now());
+        let held = self.db.renew_leases(self.taker, now + LEASE_SECS).await?;
+        let mut ours = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        for (chat, (taken, lost)) in ours.iter_mut() {
+            if *taken < asked && !held.contains(chat) {
+                *lost = true;
+            }
+        }
+        drop(ours);
+        self.renewed.store(now, Ordering::Relaxed);
+        Ok(())
     }
 
     /// `chat` has an update stored: work through its queue unless another process is at it.
@@ -151,7 +205,12 @@ impl Chats {
             .take_chat(chat, self.taker, now, now + LEASE_SECS)
             .await
         {
-            Ok(true) => {}
+            Ok(true) => {
+                self.held
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(chat, (std::time::Instant::now(), false));
+            }
             Ok(false) => return,
             Err(e) => {
                 tracing::warn!(error = %e, chat_id = chat, "could not take a chat's turn");
@@ -163,6 +222,10 @@ impl Chats {
             // Left to another process (or to this one's next look) at once.
             let _ = self.db.drop_chat(chat, self.taker).await;
         }
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&chat);
     }
 
     async fn hand_out(&self, chat: i64) -> Result<(), crate::storage::StorageError> {

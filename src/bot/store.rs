@@ -55,6 +55,15 @@ impl BotDialogue {
         Ok(owner.filter(|&o| o != self.user))
     }
 
+    /// This member's dialogue as it is now (another update, or another process, may have
+    /// changed it since this update's was loaded).
+    pub async fn current(&self) -> Result<State, StorageError> {
+        Ok(match self.db.load_dialogue(self.chat.0, self.user).await? {
+            Some(json) => serde_json::from_str(&json).unwrap_or(State::Idle),
+            None => State::Idle,
+        })
+    }
+
     async fn load(db: Db, chat: ChatId, user: i64) -> Self {
         let state = match db.load_dialogue(chat.0, user).await {
             Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_else(|e| {

@@ -161,7 +161,7 @@ async fn keep_leases(
     loop {
         ticks.tick().await;
         let now = unix_now();
-        if let Err(e) = db.renew_leases(taker, now + LEASE_SECS).await {
+        if let Err(e) = chats.renew().await {
             tracing::warn!(error = %e, "could not renew the leases on stored updates");
         }
         loop {

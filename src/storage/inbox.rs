@@ -77,16 +77,15 @@ impl Db {
     }
 
     /// Extends the leases of process `taker` (on its chats' turns, and on its updates with no
-    /// chat not yet handled) to `until`.
-    pub async fn renew_leases(&self, taker: i64, until: i64) -> Result<()> {
-        writing!(self, c => sqlx::query(
-            "UPDATE chat_turns SET lease_until = $1 WHERE taken_by = $2",
+    /// chat not yet handled) to `until`. Returns the chats whose turns it holds.
+    pub async fn renew_leases(&self, taker: i64, until: i64) -> Result<Vec<i64>> {
+        let held: Vec<i64> = writing!(self, c => sqlx::query_scalar(
+            "UPDATE chat_turns SET lease_until = $1 WHERE taken_by = $2 RETURNING chat_id",
         )
         .bind(until)
         .bind(taker)
-        .execute(c)
-        .await?
-        .rows_affected());
+        .fetch_all(c)
+        .await?);
         writing!(self, c => sqlx::query(
             "UPDATE inbox SET lease_until = $1
              WHERE taken_by = $2 AND handled_at IS NULL AND chat_id IS NULL",
@@ -96,7 +95,7 @@ impl Db {
         .execute(c)
         .await?
         .rows_affected());
-        Ok(())
+        Ok(held)
     }
 
     /// Gives up process `taker`'s leases and turns (it is stopping): another process may take
@@ -107,7 +106,7 @@ impl Db {
             .execute(c)
             .await?
             .rows_affected());
-        self.renew_leases(taker, 0).await
+        self.renew_leases(taker, 0).await.map(drop)
     }
 
     /// Takes `chat`'s turn for process `taker` until `lease_until`, if no other process holds
@@ -181,17 +180,22 @@ impl Db {
         if gone == 1 {
             return Ok(LetGo::Gone);
         }
+        Ok(if self.holds_chat(chat, taker).await? {
+            LetGo::MoreCame
+        } else {
+            LetGo::NotHeld
+        })
+    }
+
+    /// Whether process `taker` holds `chat`'s turn.
+    pub async fn holds_chat(&self, chat: i64, taker: i64) -> Result<bool> {
         let holder: Option<i64> = reading!(self, c => sqlx::query_scalar(
             "SELECT taken_by FROM chat_turns WHERE chat_id = $1",
         )
         .bind(chat)
         .fetch_optional(c)
         .await?);
-        Ok(if holder == Some(taker) {
-            LetGo::MoreCame
-        } else {
-            LetGo::NotHeld
-        })
+        Ok(holder == Some(taker))
     }
 
     /// Gives up `taker`'s turn on `chat`, whatever is left (it is stopping): another process

@@ -84,6 +84,23 @@ impl BotProcess {
         let _ = self.child.wait();
     }
 
+    /// Freezes the process (`SIGSTOP`), as a paused VM or container would be: it holds its
+    /// connections and does nothing until `thaw`.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// `SIGCONT`: the frozen process goes on where it stopped.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args([which, &pid]).status().unwrap();
+        assert!(status.success());
+    }
+
     /// Waits (without blocking the fakes) for the process to exit.
     pub async fn exit_within(&mut self, within: Duration) -> ExitStatus {
         let deadline = Instant::now() + within;
