@@ -194,7 +194,7 @@ fn in_lanes(
     bot: TgBot,
     at_once: usize,
     admission: Arc<Admission>,
-    fence: Option<Arc<dyn outbox::Fence>>,
+    fence: Option<Arc<dyn queues::Fence>>,
 ) -> UpdateHandler<HandlerError> {
     let description = routes.description().clone();
     let sig = routes.sig().clone();
@@ -515,7 +515,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         Arc::clone(&admission),
         chats
             .as_ref()
-            .map(|c| Arc::clone(c) as Arc<dyn outbox::Fence>),
+            .map(|c| Arc::clone(c) as Arc<dyn queues::Fence>),
     );
     let dispatcher = Dispatcher::builder(bot.clone(), routes)
         .dependencies(dptree::deps![ctx, db.clone(), outbox])

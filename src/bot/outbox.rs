@@ -21,6 +21,7 @@
 //! alive or shut down), a 429 pauses only its own scope, and an absurd `retry_after` is not
 //! waited out.
 
+use super::queues::Fence;
 use crate::metrics::{FLOOD_WAIT_SECONDS, TELEGRAM_ERRORS};
 use crate::storage::{self, Bucket, ChatScope, Db, OVERALL_SCOPE, Rate, unix_now_ms};
 use std::collections::HashMap;
@@ -43,13 +44,6 @@ tokio::task_local! {
     /// Webhook mode: who says whether this process still holds the chat of the update being
     /// handled (see `Outbox::fenced`).
     static FENCE: (Arc<dyn Fence>, i64);
-}
-
-/// Whether this process still holds a chat's turn (see `bot::queues`). A process frozen past
-/// its lease (a paused VM, a stopped container) may wake up mid-update after another process
-/// took the chat over and handled that update again; it must then say nothing more there.
-pub trait Fence: Send + Sync {
-    fn holds(&self, chat: i64) -> futures_util::future::BoxFuture<'_, bool>;
 }
 
 /// The forum topic an update was posted in: a message in a topic, or a button pressed under

@@ -21,7 +21,6 @@ use futures_util::future::BoxFuture;
 use teloxide::types::{Update, UpdateId};
 use tokio::sync::{mpsc, oneshot};
 
-use super::outbox::Fence;
 use crate::ops::Stopping;
 use crate::storage::{Db, LetGo, unix_now};
 
@@ -50,6 +49,13 @@ pub struct Chats {
     /// The chats whose turns this process took, each with when, and whether a renewal since
     /// found the turn gone (another process took it while this one was held up).
     held: Mutex<HashMap<i64, (std::time::Instant, bool)>>,
+}
+
+/// Whether this process still holds a chat's turn. A process frozen past its lease (a paused
+/// VM, a stopped container) may wake up mid-update after another process took the chat over
+/// and handled that update again; it must then say nothing more there (the outbox asks).
+pub trait Fence: Send + Sync {
+    fn holds(&self, chat: i64) -> BoxFuture<'_, bool>;
 }
 
 /// While the leases were renewed lately, the turns are surely still this process's; past this
