@@ -1016,7 +1016,8 @@ async fn the_bot_asks_only_for_the_updates_it_handles() {
             "callback_query",
             "chosen_inline_result",
             "inline_query",
-            "message"
+            "message",
+            "my_chat_member"
         ]
     );
     app.stop().await;

@@ -39,11 +39,12 @@ const START: Duration = Duration::from_secs(30);
 /// How long it may take to exit after SIGTERM (its own limit for handlers is 8 s).
 const STOP: Duration = Duration::from_secs(15);
 /// The update kinds the bot handles, which it asks Telegram for.
-const KINDS: [&str; 4] = [
+const KINDS: [&str; 5] = [
     "callback_query",
     "chosen_inline_result",
     "inline_query",
     "message",
+    "my_chat_member",
 ];
 
 /// `TOKEN_ENCRYPTION_KEY`: 32 bytes, base64.

@@ -9,6 +9,7 @@ pub mod dialogue;
 mod groups;
 mod history;
 mod inline;
+mod lifecycle;
 mod lanes;
 mod login;
 mod manage;
@@ -173,6 +174,13 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         });
 
     dptree::entry()
+        // A chat's life (see `lifecycle`): a group upgraded, the bot removed or blocked.
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message| lifecycle::is_migration(&m))
+                .endpoint(lifecycle::on_migration),
+        )
+        .branch(Update::filter_my_chat_member().endpoint(lifecycle::on_my_membership))
         .branch(messages)
         .branch(callbacks)
         .branch(Update::filter_inline_query().endpoint(inline::on_query))
@@ -248,6 +256,11 @@ fn in_lanes(
                 Some(ControlFlow::Break(Err(HandlerError::Storage(e)))) => {
                     (Err(HandlerError::Storage(e)), true)
                 }
+                // A user who blocked the bot: noted once, at info (see `lifecycle`), not an
+                // error of ours.
+                Some(ControlFlow::Break(Err(HandlerError::Telegram(
+                    teloxide::RequestError::Api(teloxide::ApiError::BotBlocked),
+                )))) => (Ok(()), false),
                 Some(ControlFlow::Break(result)) => (result, false),
                 // Updates no branch takes (edits, channel posts, stickers in groups…): dropped
                 // quietly. teloxide's default handler would log the whole update, user text
@@ -466,7 +479,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         login_due: Default::default(),
         refreshing: Default::default(),
     });
-    let outbox = Outbox::new(bot.clone(), config.telegram_rate_limit);
+    let outbox = Outbox::new(bot.clone(), config.telegram_rate_limit)
+        .telling(Arc::new(lifecycle::Events(db.clone())));
     // Other processes may send for the bot too (PostgreSQL): the flood limits are kept there.
     let outbox: TgBot = Arc::new(match db.is_shared() {
         true => outbox.shared_through(db.clone()),

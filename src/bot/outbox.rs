@@ -29,7 +29,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use teloxide::RequestError;
+use teloxide::{ApiError, RequestError};
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextInlineSetters, EditMessageTextSetters,
     SendMessageSetters,
@@ -73,6 +73,17 @@ const SHARED_LIMITS_WAIT: Duration = Duration::from_secs(2);
 pub struct Outbox {
     bot: Bot,
     pacing: Pacing,
+    /// Told when a send finds its chat changed under the bot.
+    events: Option<Arc<dyn ChatEvents>>,
+}
+
+/// What a send may learn about its chat, for whoever keeps the chats' data (see
+/// `bot::lifecycle`).
+pub trait ChatEvents: Send + Sync {
+    /// Group `from` became supergroup `to` (a send to `from` was refused saying so).
+    fn migrated(&self, from: ChatId, to: ChatId) -> futures_util::future::BoxFuture<'_, ()>;
+    /// The user of private chat `chat` blocked the bot (a send was refused with 403).
+    fn blocked(&self, chat: ChatId) -> futures_util::future::BoxFuture<'_, ()>;
 }
 
 impl Outbox {
@@ -85,6 +96,15 @@ impl Outbox {
                 true => Pacing::Local(Mutex::default()),
                 false => Pacing::Off,
             },
+            events: None,
+        }
+    }
+
+    /// Tells `events` what sends learn about their chats.
+    pub fn telling(self, events: Arc<dyn ChatEvents>) -> Self {
+        Self {
+            events: Some(events),
+            ..self
         }
     }
 
@@ -203,6 +223,8 @@ impl Outbox {
         }
     }
 
+    /// Sends `text` to `chat`. A group upgraded to a supergroup is followed once to its new id
+    /// (and whoever keeps the chats' data is told); a user who blocked the bot is reported.
     pub async fn send(
         &self,
         chat: ChatId,
@@ -210,16 +232,37 @@ impl Outbox {
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<Message, RequestError> {
         let text = fit(text.into());
+        let sent = self.send_once(chat, &text, markup.as_ref()).await;
+        match (&sent, &self.events) {
+            (Err(RequestError::MigrateToChatId(to)), Some(events)) => {
+                let to = *to;
+                events.migrated(chat, to).await;
+                self.send_once(to, &text, markup.as_ref()).await
+            }
+            (Err(RequestError::Api(ApiError::BotBlocked)), Some(events)) => {
+                events.blocked(chat).await;
+                sent
+            }
+            _ => sent,
+        }
+    }
+
+    async fn send_once(
+        &self,
+        chat: ChatId,
+        text: &str,
+        markup: Option<&InlineKeyboardMarkup>,
+    ) -> Result<Message, RequestError> {
         let topic = Self::topic_for(chat);
         self.deliver(Some(Paced::Message(chat)), || {
             let mut req = self
                 .bot
-                .send_message(chat, text.clone())
+                .send_message(chat, text.to_owned())
                 .parse_mode(ParseMode::Html);
             if let Some(thread) = topic {
                 req = req.message_thread_id(thread);
             }
-            match markup.clone() {
+            match markup.cloned() {
                 Some(m) => req.reply_markup(m).send(),
                 None => req.send(),
             }

@@ -66,6 +66,10 @@ pub(super) struct Inner {
     faults: HashMap<String, VecDeque<(u16, Value)>>,
     /// (chat, user) pairs getChatMember reports as administrators; everyone else is a member.
     admins: Vec<(i64, i64)>,
+    /// Basic groups upgraded to supergroups: old id → new id. Sends to the old id are refused.
+    upgraded: HashMap<i64, i64>,
+    /// Private chats whose user blocked the bot: sends there are refused with 403.
+    blocked: std::collections::HashSet<i64>,
     /// The webhook as the bot last set it; `None` until setWebhook, and after deleteWebhook.
     pub(super) webhook: Option<Webhook>,
     /// Webhook delivery, when a test turned it on.
@@ -161,6 +165,54 @@ impl FakeTelegram {
         let mut inner = self.inner.lock().unwrap();
         inner.next_message_id += 1;
         inner.next_message_id
+    }
+
+    /// Basic group `old` becomes supergroup `new`, as Telegram does it: the service messages in
+    /// both chats (`migrate_to_chat_id` in the old, `migrate_from_chat_id` in the new, by
+    /// `by`; none when `by` is `None`, as if the bot missed them), and from then on a send to
+    /// the old id is refused, naming the new one.
+    pub fn upgrade_group(&self, old: i64, new: i64, by: Option<i64>) {
+        self.inner.lock().unwrap().upgraded.insert(old, new);
+        let Some(by) = by else {
+            return;
+        };
+        let from = json!({"id": by, "is_bot": false, "first_name": format!("User{by}")});
+        let old_chat = json!({"id": old, "type": "group", "title": "Team"});
+        let new_chat = json!({"id": new, "type": "supergroup", "title": "Team"});
+        for (chat, field, value) in [
+            (old_chat, "migrate_to_chat_id", new),
+            (new_chat, "migrate_from_chat_id", old),
+        ] {
+            let mut message = json!({"message_id": self.next_message_id(), "date": 1_700_000_000,
+                                     "chat": chat, "from": from});
+            message[field] = json!(value);
+            self.push_update(json!({"message": message}));
+        }
+    }
+
+    /// The bot's own membership of `chat` changed to `status` (`member`, `left`, `kicked`), by
+    /// `by`: the `my_chat_member` update Telegram sends. In a private chat, `kicked` is the user
+    /// blocking the bot (sends there are refused from then on) and `member` unblocking it.
+    pub fn set_my_membership(&self, chat: Value, by: i64, status: &str) {
+        let id = chat["id"].as_i64().unwrap_or(0);
+        if chat["type"] == "private" {
+            let mut inner = self.inner.lock().unwrap();
+            match status {
+                "kicked" => inner.blocked.insert(id),
+                _ => inner.blocked.remove(&id),
+            };
+        }
+        let from = json!({"id": by, "is_bot": false, "first_name": format!("User{by}")});
+        self.push_update(json!({"my_chat_member": {
+            "chat": chat, "from": from, "date": 1_700_000_000,
+            "old_chat_member": {"user": bot_user(), "status": "member"},
+            "new_chat_member": {"user": bot_user(), "status": status, "until_date": 0}}}));
+    }
+
+    /// The user of private chat `chat` blocks the bot without the bot hearing of it (the
+    /// `my_chat_member` update lost): sends there are refused with 403.
+    pub fn block_silently(&self, chat: i64) {
+        self.inner.lock().unwrap().blocked.insert(chat);
     }
 
     /// Makes `user` an administrator of `chat` (or takes it back).
@@ -371,11 +423,26 @@ async fn handle(
         // Like Telegram, refuse HTML that does not parse (a stray `<` or `&` loses the message).
         let bad_html =
             body["parse_mode"] == "HTML" && body["text"].as_str().is_some_and(|t| !html_parses(t));
+        let chat = body["chat_id"].as_i64().unwrap_or(0);
+        let sends = matches!(method.as_str(), "sendMessage" | "editMessageText");
         let fault = if bad_html {
             Some((
                 400,
                 json!({"ok": false, "error_code": 400,
                        "description": "Bad Request: can't parse entities"}),
+            ))
+        } else if let Some(new) = inner.upgraded.get(&chat).filter(|_| sends) {
+            Some((
+                400,
+                json!({"ok": false, "error_code": 400,
+                       "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                       "parameters": {"migrate_to_chat_id": new}}),
+            ))
+        } else if sends && inner.blocked.contains(&chat) {
+            Some((
+                403,
+                json!({"ok": false, "error_code": 403,
+                       "description": "Forbidden: bot was blocked by the user"}),
             ))
         } else {
             inner.faults.get_mut(&method).and_then(VecDeque::pop_front)
