@@ -13,6 +13,7 @@
 //! and flags as `bool`. Each backend has its own migrations (`migrations/sqlite`,
 //! `migrations/postgres`) making the same tables.
 
+mod chats;
 mod connect_codes;
 pub mod crypto;
 mod dialogues;
@@ -34,6 +35,7 @@ use secrecy::SecretString;
 use sqlx::Row;
 use thiserror::Error;
 
+pub use chats::{Carried, Forgot, Moved};
 pub use connect_codes::Redeemed;
 use crypto::{Cipher, CryptoError, Key};
 pub use inbox::{HANDLED_AT_ONCE, LetGo};

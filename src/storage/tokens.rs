@@ -30,13 +30,13 @@ pub(super) fn access_context(chat_id: i64) -> String {
     format!("chat/{chat_id}/access")
 }
 
-fn refresh_context(chat_id: i64) -> String {
+pub(super) fn refresh_context(chat_id: i64) -> String {
     format!("chat/{chat_id}/refresh")
 }
 
 impl Db {
     /// `tokens` sealed for `chat_id`'s row: (access, refresh).
-    fn seal_tokens(&self, chat_id: i64, tokens: &Tokens) -> (String, Option<String>) {
+    pub(super) fn seal_tokens(&self, chat_id: i64, tokens: &Tokens) -> (String, Option<String>) {
         let access = self.cipher.seal(&access_context(chat_id), &tokens.access);
         let refresh = tokens
             .refresh
