@@ -216,7 +216,7 @@ async fn removed_from_a_group_the_bot_forgets_its_token_and_dialogues() {
     db.save_settings(
         GROUP,
         &ChatSettings {
-            admins_only: true,
+            waiting_room: "ADMINS".into(),
             ..ChatSettings::default()
         },
     )
@@ -233,7 +233,11 @@ async fn removed_from_a_group_the_bot_forgets_its_token_and_dialogues() {
     .await;
     let db = app.side_db().await;
     assert!(db.load_dialogue(GROUP, BORIS).await.unwrap().is_none());
-    assert!(db.settings(GROUP).await.unwrap().admins_only, "settings stay");
+    assert_eq!(
+        db.settings(GROUP).await.unwrap().waiting_room,
+        "ADMINS",
+        "settings stay"
+    );
     db.close().await;
 
     // Added back: /meet asks for a token again.
@@ -259,11 +263,16 @@ async fn a_user_who_blocks_the_bot_has_their_login_stopped() {
     app.with_token(&mut ann, "y0_ann").await;
     ann.send("/login");
     ann.reply().await;
-    oauth.wait_token_forms("device_code", 1).await;
+    oauth
+        .wait_token_forms("device_code", 1, Duration::from_secs(10))
+        .await;
     app.tg
         .set_my_membership(support::telegram::chat_json(ANN), ANN, "kicked");
     let db = app.side_db().await;
-    until("the block noted", async || db.is_blocked(ANN).await.unwrap()).await;
+    until("the block noted", async || {
+        db.is_blocked(ANN).await.unwrap()
+    })
+    .await;
     db.close().await;
     // Yandex would grant now; nobody asks any more.
     oauth.then_poll(granted("y0_late", "1:r"));
@@ -276,12 +285,19 @@ async fn a_user_who_blocks_the_bot_has_their_login_stopped() {
     assert_eq!(stored_access(&app, ANN).await.as_deref(), Some("y0_ann"));
     let after = app.tg.calls_to("sendMessage", ANN).len();
     tokio::time::sleep(QUIET).await;
-    assert_eq!(app.tg.calls_to("sendMessage", ANN).len(), after, "said nothing");
+    assert_eq!(
+        app.tg.calls_to("sendMessage", ANN).len(),
+        after,
+        "said nothing"
+    );
 
     app.tg
         .set_my_membership(support::telegram::chat_json(ANN), ANN, "member");
     let db = app.side_db().await;
-    until("the unblock noted", async || !db.is_blocked(ANN).await.unwrap()).await;
+    until("the unblock noted", async || {
+        !db.is_blocked(ANN).await.unwrap()
+    })
+    .await;
     db.close().await;
     app.stop().await;
 }
@@ -296,7 +312,10 @@ async fn a_reply_refused_because_the_user_blocked_the_bot_is_noted() {
     let mut ann = app.private(ANN, "en");
     ann.send("/help");
     let db = app.side_db().await;
-    until("the block noted", async || db.is_blocked(ANN).await.unwrap()).await;
+    until("the block noted", async || {
+        db.is_blocked(ANN).await.unwrap()
+    })
+    .await;
     db.close().await;
     app.stop().await;
 }

@@ -63,7 +63,7 @@ pub async fn on_my_membership(change: ChatMemberUpdated, ctx: Arc<Ctx>) -> Handl
 
 async fn move_chat(db: &Db, from: ChatId, to: ChatId) -> Result<(), crate::storage::StorageError> {
     let moved = db.move_chat(from.0, to.0).await?;
-    if moved.any() {
+    if !moved.is_empty() {
         tracing::info!(
             from = from.0,
             to = to.0,

@@ -29,13 +29,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use teloxide::{ApiError, RequestError};
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextInlineSetters, EditMessageTextSetters,
     SendMessageSetters,
 };
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode, ThreadId, UpdateKind};
+use teloxide::{ApiError, RequestError};
 
 tokio::task_local! {
     /// The forum topic the update being handled came from, with its chat: every message sent
