@@ -9,6 +9,8 @@
 //! curl -X POST '127.0.0.1:8090/admin?chat=-100&user=1'             # make user 1 a group admin
 //! curl -X POST '127.0.0.1:8090/deliver?to=http://127.0.0.1:9101/hook,http://127.0.0.1:9102/hook'
 //!                                  # webhook mode: post updates to these replicas, in turn
+//! curl -X POST '127.0.0.1:8090/upgrade?old=-42&new=-100042&by=1'    # a group becomes a supergroup
+//! curl -X POST '127.0.0.1:8090/membership?chat=1&status=kicked'      # user 1 blocks the bot
 //! curl -d 'create' '127.0.0.1:8090/press?chat=1&user=1&message=1002'
 //! curl -d '{"error":"x"}' '127.0.0.1:8090/telemost?status=401'   # script Telemost's next answer
 //! curl -d '{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":2}}' \
@@ -58,6 +60,8 @@ async fn main() {
         .route("/telegram", post(fail_telegram))
         .route("/admin", post(make_admin))
         .route("/deliver", post(deliver))
+        .route("/upgrade", post(upgrade))
+        .route("/membership", post(membership))
         .with_state(Fakes {
             tg,
             tm,
@@ -120,6 +124,25 @@ async fn script_telemost(State(f): State<Fakes>, Query(p): Params, body: String)
 async fn make_admin(State(f): State<Fakes>, Query(p): Params) -> String {
     f.tg.set_admin(num(&p, "chat", 0), num(&p, "user", 0), true);
     "admin\n".into()
+}
+
+/// Group `old` becomes supergroup `new` (`by` posts the service messages; none without it).
+async fn upgrade(State(f): State<Fakes>, Query(p): Params) -> String {
+    let by = p.get("by").and_then(|v| v.parse().ok());
+    f.tg.upgrade_group(num(&p, "old", 0), num(&p, "new", 0), by);
+    "upgraded\n".into()
+}
+
+/// The bot's membership of `chat` becomes `status` (`kicked`, `left`, `member`).
+async fn membership(State(f): State<Fakes>, Query(p): Params) -> String {
+    let chat = num(&p, "chat", 1);
+    let status = p.get("status").map_or("kicked", String::as_str);
+    f.tg.set_my_membership(
+        support::telegram::chat_json(chat),
+        num(&p, "by", chat.abs()),
+        status,
+    );
+    format!("{status}\n")
 }
 
 /// Webhook mode from now on: updates are posted to the URLs in `to` (comma-separated), in turn,
