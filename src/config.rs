@@ -116,6 +116,30 @@ pub enum ConfigError {
     BadListen { name: &'static str, value: String },
 }
 
+/// Where the data is: what `migrate` needs, and the bot too.
+#[derive(Debug)]
+pub struct Database {
+    /// `DATABASE_URL`.
+    pub url: String,
+    /// `TOKEN_ENCRYPTION_KEY`; `None` means the key file beside the database.
+    pub key: Option<Key>,
+}
+
+impl Database {
+    /// Reads `DATABASE_URL` and `TOKEN_ENCRYPTION_KEY` through `get`.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let url = non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let key = non_empty("TOKEN_ENCRYPTION_KEY")
+            .map(|k| Key::from_base64(&k).map_err(|_| ConfigError::BadEncryptionKey))
+            .transpose()?;
+        if crate::storage::is_postgres(&url) && key.is_none() {
+            return Err(ConfigError::KeyRequired);
+        }
+        Ok(Self { url, key })
+    }
+}
+
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -135,8 +159,7 @@ impl Config {
             Some(v) => parse_url("TELEMOST_API_URL", &v)?.to_string(),
             None => telemost::DEFAULT_BASE_URL.to_owned(),
         };
-        let database_url =
-            non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+
         let telegram_rate_limit = match non_empty("TELEGRAM_RATE_LIMIT").as_deref().map(str::trim) {
             None | Some("on") => true,
             Some("off") => false,
@@ -160,9 +183,6 @@ impl Config {
                 .filter(|n| (1..=36_500).contains(n))
                 .ok_or(ConfigError::BadHistoryDays(v))?,
         };
-        let token_encryption_key = non_empty("TOKEN_ENCRYPTION_KEY")
-            .map(|k| Key::from_base64(&k).map_err(|_| ConfigError::BadEncryptionKey))
-            .transpose()?;
         let client_secret =
             non_empty("YANDEX_CLIENT_SECRET").map(|s| SecretString::from(s.trim().to_owned()));
         let yandex = match non_empty("YANDEX_CLIENT_ID") {
@@ -177,9 +197,10 @@ impl Config {
             None if client_secret.is_some() => return Err(ConfigError::SecretWithoutClientId),
             None => None,
         };
-        if crate::storage::is_postgres(&database_url) && token_encryption_key.is_none() {
-            return Err(ConfigError::KeyRequired);
-        }
+        let Database {
+            url: database_url,
+            key: token_encryption_key,
+        } = Database::from_lookup(&get)?;
         let listen = |name: &'static str, value: String| {
             value
                 .trim()

@@ -5,7 +5,9 @@
 //! - [`bot`]: the Telegram side, composing the two.
 //! - [`config`]: the environment, read once.
 
+pub mod admin;
 pub mod bot;
+pub mod cli;
 pub mod config;
 pub mod metrics;
 pub mod oauth;

@@ -1,17 +1,22 @@
-//! Wiring only: configuration, logging, the bot, and signals.
+//! Wiring only: the command line and configuration, logging, the bot or a subcommand, and
+//! signals.
 
 use std::process::ExitCode;
 
-use telemost_bot::{bot, config::Config};
+use telemost_bot::cli::{self, Command};
+use telemost_bot::config::{Config, Database};
+use telemost_bot::{admin, bot};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before the command line, whose settings fall back to the environment.
     let dotenv = dotenvy::dotenv();
+    // `--help` and `--version` end here (0), as does a malformed command line (2).
+    let (cli, values) = cli::parse();
+    let filter = values.get("RUST_LOG").map_or("info", String::as_str);
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
     if let Err(e) = &dotenv
@@ -20,13 +25,46 @@ async fn main() -> ExitCode {
         eprintln!("telemost-bot: could not read .env: {e}");
         return ExitCode::from(2);
     }
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
+    let lookup = |name: &str| values.get(name).cloned();
+    // A bad value: one line, exit 2, whichever command.
+    let config = || {
+        Config::from_lookup(lookup).map_err(|e| {
             eprintln!("telemost-bot: {e}");
-            return ExitCode::from(2);
-        }
+            ExitCode::from(2)
+        })
     };
+    let outcome = match cli.command {
+        None => {
+            return match config() {
+                Ok(config) => run(config).await,
+                Err(code) => code,
+            };
+        }
+        Some(Command::Migrate) => match Database::from_lookup(lookup) {
+            Ok(db) => admin::migrate(db).await,
+            Err(e) => {
+                eprintln!("telemost-bot: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Some(Command::Check) => match config() {
+            Ok(config) => admin::check(config).await,
+            Err(code) => return code,
+        },
+        Some(Command::Webhook(what)) => match config() {
+            Ok(config) => admin::webhook(config, what).await,
+            Err(code) => return code,
+        },
+    };
+    match outcome {
+        admin::Outcome::Done => ExitCode::SUCCESS,
+        admin::Outcome::Failed => ExitCode::FAILURE,
+        admin::Outcome::BadSetup => ExitCode::from(2),
+    }
+}
+
+/// Runs the bot until SIGINT or SIGTERM.
+async fn run(config: Config) -> ExitCode {
     let mut running = match bot::start(config).await {
         Ok(r) => r,
         Err(e) => {

@@ -59,6 +59,22 @@ use state::State;
 pub use store::BotDialogue;
 use texts::Lang;
 
+/// The update kinds `schema` handles, which the bot asks Telegram for (the dispatcher derives
+/// the same list from `schema` when it runs; `tests/cli.rs` checks the two agree).
+pub const UPDATE_KINDS: [teloxide::types::AllowedUpdate; 5] = {
+    use teloxide::types::AllowedUpdate::*;
+    [
+        Message,
+        CallbackQuery,
+        InlineQuery,
+        ChosenInlineResult,
+        MyChatMember,
+    ]
+};
+
+/// How many connections Telegram may open to post updates at once.
+pub use webhook::MAX_CONNECTIONS;
+
 /// The whole update handling: every route in one place. `in_lanes` runs it for each update.
 pub fn schema() -> UpdateHandler<HandlerError> {
     use dptree::case;
