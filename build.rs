@@ -33,7 +33,12 @@ fn main() {
         let branch = std::fs::read_to_string(&head)
             .ok()
             .and_then(|h| h.trim().strip_prefix("ref: ").map(str::to_owned));
-        for path in std::iter::once(Some(head)).chain([branch.and_then(|b| git_path(&b))]) {
+        let watched = [
+            Some(head),
+            branch.and_then(|b| git_path(&b)),
+            git_path("packed-refs"),
+        ];
+        for path in watched {
             if let Some(path) = path.filter(|p| std::path::Path::new(p).exists()) {
                 println!("cargo:rerun-if-changed={path}");
             }

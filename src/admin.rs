@@ -126,8 +126,13 @@ pub async fn webhook(config: Config, what: crate::cli::WebhookCommand) -> Outcom
     };
     let done = match what {
         WebhookCommand::Info => bot.get_webhook_info().await.map(|info| {
+            // The host only: operators sometimes put a secret in the path.
             match &info.url {
-                Some(url) => println!("url: {url}"),
+                Some(url) => println!(
+                    "url: {}://{}/… (path not shown)",
+                    url.scheme(),
+                    url.host_str().unwrap_or("?")
+                ),
                 None => println!("url: none (the bot uses long polling)"),
             }
             println!("updates waiting: {}", info.pending_update_count);

@@ -37,8 +37,9 @@ pub struct Cli {
 pub enum Command {
     /// Apply the database migrations and exit (an init step before replicas start).
     Migrate,
-    /// Check the configuration, reach the database, Telegram and Telemost, say what was found
-    /// (never a secret); exit 0 when all is well, 1 otherwise.
+    /// Check the configuration, reach the database (applying its migrations, as a start
+    /// would), Telegram and Telemost, say what was found (never a secret); exit 0 when all is
+    /// well, 1 otherwise.
     Check,
     /// Show, set or remove the Telegram webhook.
     #[command(subcommand)]

@@ -30,6 +30,16 @@ async fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the binary runs")
 }
 
+/// `bot::UPDATE_KINDS` as the Bot API names them, sorted.
+fn update_kinds() -> Vec<String> {
+    let mut kinds: Vec<String> = telemost_bot::bot::UPDATE_KINDS
+        .iter()
+        .filter_map(|k| serde_json::to_value(k).ok()?.as_str().map(str::to_owned))
+        .collect();
+    kinds.sort();
+    kinds
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -240,24 +250,17 @@ async fn webhook_set_info_and_delete() {
     let mut kinds = hook.allowed_updates.unwrap();
     kinds.sort();
     // What the bot, running, asks Telegram for: the dispatcher's own list.
-    let mut asked = telemost_bot::bot::UPDATE_KINDS
-        .iter()
-        .map(|k| {
-            serde_json::to_value(k)
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect::<Vec<_>>();
-    asked.sort();
-    assert_eq!(kinds, asked);
+    assert_eq!(kinds, update_kinds());
     assert!(!text(&set.stdout).contains("s3cret-value"));
 
     let info = run(dir.path(), &["webhook", "info"], &env).await;
     assert_eq!(info.status.code(), Some(0));
     let said = text(&info.stdout);
-    assert!(said.contains("url: https://bot.example.org/hook"), "{said}");
+    assert!(said.contains("url: https://bot.example.org/"), "{said}");
+    assert!(
+        !said.contains("/hook"),
+        "the path may hold a secret: {said}"
+    );
     assert!(!said.contains("s3cret-value"));
 
     let delete = run(dir.path(), &["webhook", "delete"], &env).await;
@@ -292,17 +295,6 @@ async fn the_update_kinds_set_are_those_the_bot_asks_for() {
     let polls = tg.wait_polls(1, Duration::from_secs(30)).await;
     let mut asked = polls[0].allowed_updates.clone().expect("kinds asked for");
     asked.sort();
-    let mut kinds = telemost_bot::bot::UPDATE_KINDS
-        .iter()
-        .map(|k| {
-            serde_json::to_value(k)
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect::<Vec<_>>();
-    kinds.sort();
-    assert_eq!(asked, kinds);
+    assert_eq!(asked, update_kinds());
     drop(bot);
 }

@@ -1750,6 +1750,31 @@ async fn a_chats_updates_spread_over_three_replicas_are_handled_in_order() {
     drop(replicas);
 }
 
+/// Ann (`user`) taps Create with only the first replica reached, so it is the one at her chat,
+/// and Telemost answers after `slow`: returns once the first replica's request reached Telemost.
+async fn creating_on_the_first(
+    svc: &Service,
+    replicas: &[(SocketAddr, BotProcess)],
+    user: i64,
+    slow: Duration,
+) -> Person {
+    let a = replicas[0].0;
+    svc.tg.deliver_across(&[format!("http://{a}{HOOK_PATH}")]);
+    let mut ann = svc.person(user);
+    with_token(&mut ann, "y0_ann").await;
+    let panel = meet_panel(&mut ann).await;
+    svc.tm.then(
+        Answer::json(
+            201,
+            json!({"id": "7", "join_url": "https://telemost.yandex.ru/j/77"}),
+        )
+        .after(slow),
+    );
+    ann.press(&panel, "create");
+    svc.tm.wait_requests(1).await;
+    ann
+}
+
 /// Story 3 of issue 13. Ann taps Create; the replica at it is killed (`kill -9`) while Telemost
 /// is slow to answer. The other replica takes Ann's chat over once the dead one's lease runs
 /// out and finishes the creation: one link, one meeting recorded, and Ann's next message is
@@ -1760,21 +1785,8 @@ async fn a_replica_killed_mid_create_is_taken_over_and_makes_one_meeting() {
         return;
     };
     let mut replicas = replicas_behind_balancer(&svc, 2, &[]).await;
-    let (a, b) = (replicas[0].0, replicas[1].0);
-    // Only A is reached for now, so A is the one at Ann's chat.
-    svc.tg.deliver_across(&[format!("http://{a}{HOOK_PATH}")]);
-    let mut ann = svc.person(6301);
-    with_token(&mut ann, "y0_ann").await;
-    let panel = meet_panel(&mut ann).await;
-    svc.tm.then(
-        Answer::json(
-            201,
-            json!({"id": "7", "join_url": "https://telemost.yandex.ru/j/77"}),
-        )
-        .after(Duration::from_secs(60)),
-    );
-    ann.press(&panel, "create");
-    svc.tm.wait_requests(1).await;
+    let b = replicas[1].0;
+    let mut ann = creating_on_the_first(&svc, &replicas, 6301, Duration::from_secs(60)).await;
     replicas[0].1.sigkill();
     let killed = std::time::Instant::now();
     // The balancer notices A is gone.
@@ -2179,19 +2191,7 @@ async fn a_replica_frozen_mid_create_says_nothing_once_thawed() {
     };
     let replicas = replicas_behind_balancer(&svc, 2, &[]).await;
     let (a, b) = (replicas[0].0, replicas[1].0);
-    svc.tg.deliver_across(&[format!("http://{a}{HOOK_PATH}")]);
-    let mut ann = svc.person(6401);
-    with_token(&mut ann, "y0_ann").await;
-    let panel = meet_panel(&mut ann).await;
-    svc.tm.then(
-        Answer::json(
-            201,
-            json!({"id": "7", "join_url": "https://telemost.yandex.ru/j/77"}),
-        )
-        .after(Duration::from_secs(4)),
-    );
-    ann.press(&panel, "create");
-    svc.tm.wait_requests(1).await;
+    let mut ann = creating_on_the_first(&svc, &replicas, 6401, Duration::from_secs(4)).await;
     replicas[0].1.freeze();
     svc.tg.deliver_across(&[format!("http://{b}{HOOK_PATH}")]);
 

@@ -470,7 +470,8 @@ async fn create(
     // taken over by another, which made the meeting and showed it: then this result is dropped
     // (its room stays unused) rather than shown a second time.
     let now = dialogue.current().await?;
-    let ours = matches!(&now, State::Draft(cur) if cur.step == Step::Creating
+    let ours = !super::outbox::Outbox::turn_lost().await
+        && matches!(&now, State::Draft(cur) if cur.step == Step::Creating
         && cur.creating_since == d.creating_since
         && cur.creating_for == d.creating_for);
     if !ours {

@@ -275,19 +275,21 @@ async fn poll(bot: TgBot, ctx: Arc<Ctx>, claimed: Claimed) {
             Err(e) => Err(e),
         }
     };
-    match ctx.db.finish_login(&claimed).await {
-        Ok(true) => {}
+    let finished = match ctx.db.finish_login(&claimed).await {
+        Ok(Some(finished)) => finished,
         // Cancelled, replaced by a new /login, or taken over by another process meanwhile.
-        Ok(false) => return,
+        Ok(None) => return,
         Err(e) => {
             tracing::warn!(error = %e, "could not finish a Yandex login; it is polled again");
             return;
         }
-    }
+    };
     let user: Option<User> = serde_json::from_str(&login.starter).ok();
     let t = lang_of(user.as_ref());
     let result = match (outcome, &user) {
-        (Ok(grant), Some(user)) => store(&bot, &ctx, chat, user, login.group_id, grant).await,
+        // The group as it is now, not as when the login was claimed: it may have been
+        // upgraded to a supergroup meanwhile.
+        (Ok(grant), Some(user)) => store(&bot, &ctx, chat, user, finished.group_id, grant).await,
         (Ok(_), None) => {
             tracing::error!("a Yandex login's user could not be read back; token not stored");
             bot.send(chat, t.login_failed(), None)

@@ -244,6 +244,7 @@ fn in_lanes(
         let (routes, slots, bot) = (Arc::clone(&routes), Arc::clone(&slots), Arc::clone(&bot));
         // Webhook mode: a chat's update came through its turn, and is said only while held.
         let fence = fence.clone().zip(chat);
+        let apology_fence = fence.clone();
         let work = tokio::spawn(async move {
             let _done = done;
             turn.ready().await;
@@ -297,7 +298,11 @@ fn in_lanes(
                         let _ = bot.send(chat, t.internal_error(), None).await;
                     }
                 };
-                Outbox::in_topic_of(&update, apology).await;
+                let apology = Outbox::in_topic_of(&update, apology);
+                match apology_fence {
+                    Some((fence, chat)) => Outbox::fenced(fence, chat.0, apology).await,
+                    None => apology.await,
+                }
             }
             metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
             result

@@ -136,6 +136,12 @@ impl Outbox {
         FENCE.scope((fence, chat), handling).await
     }
 
+    /// Whether the update being handled came through a chat's turn this process no longer
+    /// holds (see `bot::queues`): what it would do there, the process now at the chat does.
+    pub async fn turn_lost() -> bool {
+        Self::check_fence().await.is_err()
+    }
+
     /// Fails when the update being handled came through a chat's turn this process no longer
     /// holds: whatever it would say, the process now at the chat says.
     async fn check_fence() -> Result<(), RequestError> {

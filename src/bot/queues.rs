@@ -46,6 +46,9 @@ pub struct Chats {
     handed: Mutex<HashMap<UpdateId, oneshot::Sender<()>>>,
     /// When this process's leases were last renewed (unix seconds).
     renewed: AtomicI64,
+    /// Set when the dispatcher has stopped: a handler still running past the shutdown grace
+    /// holds nothing any more.
+    closed: std::sync::atomic::AtomicBool,
     /// The chats whose turns this process took, each with when, and whether a renewal since
     /// found the turn gone (another process took it while this one was held up).
     held: Mutex<HashMap<i64, (std::time::Instant, bool)>>,
@@ -66,6 +69,9 @@ const SURE_FOR_SECS: i64 = LEASE_SECS / 2;
 impl Fence for Chats {
     fn holds(&self, chat: i64) -> BoxFuture<'_, bool> {
         Box::pin(async move {
+            if self.closed.load(Ordering::Relaxed) {
+                return false;
+            }
             let lost = self
                 .held
                 .lock()
@@ -78,9 +84,14 @@ impl Fence for Chats {
             if unix_now() - self.renewed.load(Ordering::Relaxed) < SURE_FOR_SECS {
                 return true;
             }
-            // A database that cannot say leaves the message to be sent: saying a thing twice
+            // Renewed here, if still this process's (even past its lease: nobody took it);
+            // a database that cannot say leaves the message to be sent: saying a thing twice
             // is better than saying nothing.
-            self.db.holds_chat(chat, self.taker).await.unwrap_or(true)
+            let until = unix_now() + LEASE_SECS;
+            self.db
+                .keep_chat(chat, self.taker, until)
+                .await
+                .unwrap_or(true)
         })
     }
 }
@@ -95,22 +106,36 @@ impl Chats {
             working: Mutex::default(),
             handed: Mutex::default(),
             renewed: AtomicI64::new(unix_now()),
+            closed: Default::default(),
             held: Mutex::default(),
         })
     }
 
     /// Renews this process's leases (every few seconds): the turns it took before that and
     /// which are no longer its own are marked lost, and nothing more is said in those chats.
+    /// A turn it holds with no worker at the chat (one that ended on a database error before
+    /// it could give the turn up) is given up now, for any process to take.
     pub async fn renew(&self) -> Result<(), crate::storage::StorageError> {
         let (asked, now) = (std::time::Instant::now(), unix_now());
         let held = self.db.renew_leases(self.taker, now + LEASE_SECS).await?;
-        let mut ours = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        for (chat, (taken, lost)) in ours.iter_mut() {
-            if *taken < asked && !held.contains(chat) {
-                *lost = true;
+        let orphans: Vec<i64> = {
+            // A chat is in `working` before its turn is taken, until after it is given up.
+            let working = self.working.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut ours = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            for (chat, (taken, lost)) in ours.iter_mut() {
+                if *taken < asked && !held.contains(chat) {
+                    *lost = true;
+                }
             }
+            held.iter()
+                .filter(|chat| !working.contains_key(chat))
+                .copied()
+                .collect()
+        };
+        for chat in orphans {
+            tracing::info!(chat_id = chat, "giving up a chat's turn nobody here is at");
+            self.db.drop_chat(chat, self.taker).await?;
         }
-        drop(ours);
         self.renewed.store(now, Ordering::Relaxed);
         Ok(())
     }
@@ -170,6 +195,7 @@ impl Chats {
     /// another process, or the next start), and the workers give their chats up. Waits a little
     /// for them to have done so.
     pub async fn finish(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         self.handed
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -289,6 +315,33 @@ impl Chats {
                     wait = (wait * 2).min(std::time::Duration::from_secs(2));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testing::dbs;
+
+    /// A turn this process holds with no worker at the chat (the worker ended on a database
+    /// error before it could give the turn up) is given up at the next renewal, so the chat's
+    /// waiting update is offered to any process again, not left behind a renewed lease.
+    #[tokio::test]
+    async fn a_turn_nobody_here_is_at_is_given_up_at_the_next_renewal() {
+        for (_guard, db) in dbs().await {
+            let (queue, _updates) = mpsc::channel(4);
+            let chats = Chats::new(db.clone(), 1, queue, Stopping::default());
+            let now = unix_now();
+            db.receive_update(9, Some(77), "{}", 1, now + LEASE_SECS)
+                .await
+                .unwrap();
+            assert!(db.take_chat(77, 1, now, now + LEASE_SECS).await.unwrap());
+            assert!(db.chats_waiting(now, 10).await.unwrap().is_empty(), "held");
+            chats.renew().await.unwrap();
+            assert_eq!(db.chats_waiting(now, 10).await.unwrap(), [77]);
+            assert!(!db.holds_chat(77, 1).await.unwrap());
+            db.close().await;
         }
     }
 }

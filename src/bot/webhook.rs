@@ -140,7 +140,12 @@ pub fn receive(
     let router = Router::new()
         .route(config.url.path(), post(on_post))
         .with_state(inbox);
-    let keeper = tokio::spawn(keep_leases(db.clone(), taker, (queue, chats), started));
+    // Apart, so that renewing never waits behind a full dispatcher queue.
+    let renewing = renew_leases(Arc::clone(&chats));
+    let keeping = keep_leases(db.clone(), taker, (queue, chats), started);
+    let keeper = tokio::spawn(async move {
+        tokio::join!(renewing, keeping);
+    });
     let config = config.clone();
     let on_start = move |allowed| {
         tokio::spawn(ensure_webhook(bot, db, config, allowed));
@@ -148,8 +153,20 @@ pub fn receive(
     (router, listener(updates, Box::new(on_start)), keeper)
 }
 
-/// Every `RENEW_EVERY`: renews this process's leases, queues the updates with no chat that dead
-/// processes left, and kicks the chats with updates waiting and nobody at them.
+/// Every `RENEW_EVERY`: renews this process's leases (see `Chats::renew`).
+async fn renew_leases(chats: Arc<Chats>) {
+    let mut ticks = tokio::time::interval(RENEW_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = chats.renew().await {
+            tracing::warn!(error = %e, "could not renew the leases on stored updates");
+        }
+    }
+}
+
+/// Every `RENEW_EVERY`: queues the updates with no chat that dead processes left, and kicks the
+/// chats with updates waiting and nobody at them.
 async fn keep_leases(
     db: Db,
     taker: i64,
@@ -161,9 +178,6 @@ async fn keep_leases(
     loop {
         ticks.tick().await;
         let now = unix_now();
-        if let Err(e) = chats.renew().await {
-            tracing::warn!(error = %e, "could not renew the leases on stored updates");
-        }
         loop {
             let claimed = db
                 .claim_abandoned(taker, now, now + LEASE_SECS, now - STALE_SECS, BACKLOG_PAGE)

@@ -699,4 +699,30 @@ mod tests {
             db.close().await;
         }
     }
+
+    /// A login polled while its group was upgraded finishes with the group's new id: the token
+    /// it brings goes to the supergroup, not to the id that no longer exists.
+    #[tokio::test]
+    async fn a_login_finished_after_the_upgrade_names_the_new_group() {
+        for (_guard, db) in dbs().await {
+            const FROM: i64 = -4_242;
+            const TO: i64 = -1_000_000_004_242;
+            let login = Login {
+                chat_id: 31,
+                starter: "{}".into(),
+                group_id: Some(FROM),
+                device_code: SecretString::from("dc".to_owned()),
+                interval_secs: 5,
+                next_poll_at: 0,
+                expires_at: i64::MAX,
+            };
+            db.start_login(&login).await.unwrap();
+            let claimed = db.claim_logins(1, 1_000, 60_000, 10).await.unwrap();
+            assert_eq!(claimed[0].login.group_id, Some(FROM), "as claimed");
+            db.move_chat(FROM, TO).await.unwrap();
+            let finished = db.finish_login(&claimed[0]).await.unwrap().unwrap();
+            assert_eq!(finished.group_id, Some(TO));
+            db.close().await;
+        }
+    }
 }

@@ -11,8 +11,9 @@
 //!   succeeds only on a free or expired turn: PostgreSQL locks the row it conflicts on, so of
 //!   two processes taking at once one wins. Letting go is one delete that succeeds only while
 //!   the chat has nothing unhandled, so an update stored while the holder was finishing is
-//!   never left behind: either the delete sees it (and the holder goes on), or it came after the
-//!   delete, and its own process takes the turn.
+//!   not left behind: either the delete sees it (and the holder goes on), or it came after the
+//!   delete, and its own process takes the turn (or, if another process's attempt came in
+//!   between and failed, the regular look for waiting chats takes it within seconds).
 //! - An update with no chat (an inline query) needs no order: the process that stored it holds a
 //!   lease on it. One whose lease ran out (its process died) is claimed by another process, or
 //!   by the next start.
@@ -196,6 +197,21 @@ impl Db {
         .fetch_optional(c)
         .await?);
         Ok(holder == Some(taker))
+    }
+
+    /// Extends `taker`'s turn on `chat` to `until` if it is still `taker`'s (even past its lease,
+    /// if nobody took it meanwhile). Returns whether it was.
+    pub async fn keep_chat(&self, chat: i64, taker: i64, until: i64) -> Result<bool> {
+        let kept = writing!(self, c => sqlx::query(
+            "UPDATE chat_turns SET lease_until = $1 WHERE chat_id = $2 AND taken_by = $3",
+        )
+        .bind(until)
+        .bind(chat)
+        .bind(taker)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(kept == 1)
     }
 
     /// Gives up `taker`'s turn on `chat`, whatever is left (it is stopping): another process

@@ -49,6 +49,14 @@ pub struct Claimed {
 
 type Row = (i64, String, Option<i64>, String, i64, i64, i64, i64);
 
+/// A login `finish_login` removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finished {
+    /// The group it was for, as it stands now (a group upgraded to a supergroup meanwhile is
+    /// named by its new id).
+    pub group_id: Option<i64>,
+}
+
 impl Db {
     /// Stores `login`, replacing any login of its chat (whose holder, if any, loses it).
     pub async fn start_login(&self, login: &Login) -> Result<()> {
@@ -188,19 +196,19 @@ impl Db {
     }
 
     /// The holder of `claimed` is done with the login (granted, denied, expired): it is
-    /// removed. Returns whether it was: only then may the caller act on the outcome (store the
-    /// token, tell the user), so that happens once.
-    pub async fn finish_login(&self, claimed: &Claimed) -> Result<bool> {
-        let done = writing!(self, c => sqlx::query(
-            "DELETE FROM logins WHERE chat_id = $1 AND taken_by = $2 AND lease_until = $3",
+    /// removed. Returns what was removed, if it was: only then may the caller act on the outcome
+    /// (store the token, tell the user), so that happens once.
+    pub async fn finish_login(&self, claimed: &Claimed) -> Result<Option<Finished>> {
+        let done: Option<(Option<i64>,)> = writing!(self, c => sqlx::query_as(
+            "DELETE FROM logins WHERE chat_id = $1 AND taken_by = $2 AND lease_until = $3
+             RETURNING group_id",
         )
         .bind(claimed.login.chat_id)
         .bind(claimed.taker)
         .bind(claimed.lease_until)
-        .execute(c)
-        .await?
-        .rows_affected());
-        Ok(done > 0)
+        .fetch_optional(c)
+        .await?);
+        Ok(done.map(|(group_id,)| Finished { group_id }))
     }
 
     /// Gives up process `taker`'s leases (it is stopping): another process, or the next start,
@@ -301,15 +309,21 @@ mod tests {
                 !db.reschedule_login(got, NOW + 17_000, 10).await.unwrap(),
                 "a lease is given up once"
             );
-            assert!(!db.finish_login(got).await.unwrap(), "nor finished after");
+            assert!(
+                db.finish_login(got).await.unwrap().is_none(),
+                "nor finished after"
+            );
             assert!(claim(&db, B, NOW + 15_999).await.is_empty());
             let second = claim(&db, B, NOW + 16_000).await;
             assert_eq!(chats(&second), [7], "any process takes the next turn");
             assert_eq!(second[0].login.interval_secs, 10);
             assert_eq!(second[0].login.next_poll_at, NOW + 16_000);
 
-            assert!(db.finish_login(&second[0]).await.unwrap());
-            assert!(!db.finish_login(&second[0]).await.unwrap(), "finished once");
+            assert!(db.finish_login(&second[0]).await.unwrap().is_some());
+            assert!(
+                db.finish_login(&second[0]).await.unwrap().is_none(),
+                "finished once"
+            );
             assert!(claim(&db, A, NOW + 100_000).await.is_empty());
             assert_eq!(db.next_login_due().await.unwrap(), None);
             db.close().await;
@@ -333,8 +347,8 @@ mod tests {
                     .await
                     .unwrap()
             );
-            assert!(!db.finish_login(&by_a[0]).await.unwrap());
-            assert!(db.finish_login(&by_b[0]).await.unwrap());
+            assert!(db.finish_login(&by_a[0]).await.unwrap().is_none());
+            assert!(db.finish_login(&by_b[0]).await.unwrap().is_some());
             db.close().await;
         }
     }
@@ -368,7 +382,7 @@ mod tests {
             second.group_id = Some(-100_0001);
             db.start_login(&second).await.unwrap();
             assert!(!db.reschedule_login(&old[0], NOW + 5_000, 5).await.unwrap());
-            assert!(!db.finish_login(&old[0]).await.unwrap());
+            assert!(db.finish_login(&old[0]).await.unwrap().is_none());
             let new = claim(&db, A, NOW + 1_000).await;
             assert_eq!(chats(&new), [7], "one login per chat");
             assert_eq!(new[0].login.device_code.expose_secret(), "second");
@@ -376,7 +390,10 @@ mod tests {
 
             assert!(db.cancel_login(7).await.unwrap());
             assert!(!db.cancel_login(7).await.unwrap());
-            assert!(!db.finish_login(&new[0]).await.unwrap(), "cancelled first");
+            assert!(
+                db.finish_login(&new[0]).await.unwrap().is_none(),
+                "cancelled first"
+            );
             assert!(claim(&db, B, NOW + 100_000).await.is_empty());
             db.close().await;
         }
