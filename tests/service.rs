@@ -2211,7 +2211,12 @@ async fn a_replica_frozen_mid_create_says_nothing_once_thawed() {
         .filter(|c| c.chat_id() == Some(ann.chat))
         .map(|c| format!("{} {}", c.method, c.body))
         .collect();
-    assert!(after.is_empty(), "A said more after B's link: {after:#?}");
+    assert!(
+        after.is_empty(),
+        "A said more after B's link: {after:#?}\nA's log:\n{}\nB's log:\n{}",
+        String::from_utf8_lossy(&replicas[0].1.stderr()),
+        String::from_utf8_lossy(&replicas[1].1.stderr())
+    );
     let mut conn = svc.db.connect().await;
     let recorded: Vec<String> = sqlx::query_scalar("SELECT join_url FROM meetings")
         .fetch_all(&mut conn)

@@ -61,10 +61,11 @@ pub trait Fence: Send + Sync {
     fn holds(&self, chat: i64) -> BoxFuture<'_, bool>;
 }
 
-/// While the leases were renewed lately, the turns are surely still this process's; past this
-/// long without a renewal (the process was frozen, or cut off from the database), the database
-/// is asked before anything is said.
-const SURE_FOR_SECS: i64 = LEASE_SECS / 2;
+/// While the last renewal's leases run (less a margin for the clock's whole seconds), the
+/// turns are surely still this process's: nobody may take a turn before its lease runs out.
+/// Past that (the process was frozen, or cut off from the database), the database is asked
+/// before anything is said.
+const SURE_FOR_SECS: i64 = LEASE_SECS - 2;
 
 impl Fence for Chats {
     fn holds(&self, chat: i64) -> BoxFuture<'_, bool> {
@@ -84,14 +85,17 @@ impl Fence for Chats {
             if unix_now() - self.renewed.load(Ordering::Relaxed) < SURE_FOR_SECS {
                 return true;
             }
-            // Renewed here, if still this process's (even past its lease: nobody took it);
-            // a database that cannot say leaves the message to be sent: saying a thing twice
-            // is better than saying nothing.
+            // Renewed here, if still this process's (even past its lease: nobody took it).
+            // A database that cannot say leaves nothing to be said: the lease has run out, and
+            // another process may be at the chat.
             let until = unix_now() + LEASE_SECS;
-            self.db
-                .keep_chat(chat, self.taker, until)
-                .await
-                .unwrap_or(true)
+            match self.db.keep_chat(chat, self.taker, until).await {
+                Ok(kept) => kept,
+                Err(e) => {
+                    tracing::warn!(error = %e, chat_id = chat, "could not tell whether a chat's turn is still this process's; not sending");
+                    false
+                }
+            }
         })
     }
 }
