@@ -250,6 +250,15 @@ impl Service {
         Person::new(&self.tg, id, id, "en")
     }
 
+    /// The bot's first message to `chat` (waiting for it, as `what`).
+    async fn first_message_to(&self, chat: i64, what: &str) -> (usize, support::telegram::Call) {
+        self.tg
+            .wait_call(0, what, |c| {
+                c.method == "sendMessage" && c.chat_id() == Some(chat)
+            })
+            .await
+    }
+
     fn calls_of(&self, method: &str) -> usize {
         self.tg
             .calls()
@@ -1482,12 +1491,7 @@ async fn the_same_update_posted_to_two_replicas_is_handled_once() {
     );
     assert_eq!((a, b), (200, 200));
 
-    let (_, help) = svc
-        .tg
-        .wait_call(0, "Ann's answer", |c| {
-            c.method == "sendMessage" && c.chat_id() == Some(ann)
-        })
-        .await;
+    let (_, help) = svc.first_message_to(ann, "Ann's answer").await;
     assert_eq!(help.text(), en().help());
     tokio::time::sleep(QUIET).await;
     assert_eq!(svc.tg.calls_to("sendMessage", ann).len(), 1, "one answer");
@@ -1522,12 +1526,7 @@ async fn a_stopped_replica_leaves_the_webhook_and_the_other_keeps_answering() {
     let ann = 5961_i64;
     let update = command_update(710_001, ann, ann, "/help");
     assert_eq!(post_update(&svc.http, listen, &update).await, 200);
-    let (_, help) = svc
-        .tg
-        .wait_call(0, "Ann's answer", |c| {
-            c.method == "sendMessage" && c.chat_id() == Some(ann)
-        })
-        .await;
+    let (_, help) = svc.first_message_to(ann, "Ann's answer").await;
     assert_eq!(help.text(), en().help());
     running.sigterm();
     assert_eq!(running.exit_within(STOP).await.code(), Some(0));
@@ -1884,12 +1883,7 @@ async fn a_login_survives_the_death_of_the_replica_polling_it() {
     let ann = 5981_i64;
     let login = command_update(730_001, ann, ann, "/login");
     assert_eq!(post_update(&svc.http, listen_a, &login).await, 200);
-    let (_, started) = svc
-        .tg
-        .wait_call(0, "the login code", |c| {
-            c.method == "sendMessage" && c.chat_id() == Some(ann)
-        })
-        .await;
+    let (_, started) = svc.first_message_to(ann, "the login code").await;
     assert_eq!(started.text(), en().login_started(USER_CODE, 5));
     assert_eq!(
         oauth_a.forms()[0].path,
