@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{
-    DEFAULT_DATABASE_URL, DEFAULT_HISTORY_DAYS, DEFAULT_MAX_CONCURRENT_UPDATES,
+    DEFAULT_DATABASE_URL, DEFAULT_HISTORY_DAYS, DEFAULT_MAX_CONCURRENT_UPDATES, DEFAULT_TIMEZONE,
     DEFAULT_WEBHOOK_LISTEN,
 };
 
@@ -107,6 +107,9 @@ pub struct Settings {
     #[arg(long, env = "HISTORY_DAYS", global = true,
           default_value = DEFAULT_HISTORY_DAYS.to_string())]
     history_days: Option<String>,
+    /// The IANA time zone of chats that have not chosen one in /settings (scheduled meetings).
+    #[arg(long, env = "DEFAULT_TIMEZONE", global = true, default_value = DEFAULT_TIMEZONE)]
+    default_timezone: Option<String>,
     /// The public https:// URL Telegram posts updates to; turns webhook mode on [default:
     /// unset, long polling].
     #[arg(long, env = "WEBHOOK_URL", global = true)]

@@ -15,6 +15,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://telemost-bot.db";
 pub const DEFAULT_MAX_CONCURRENT_UPDATES: usize = 256;
 /// Days a meeting stays in /history unless `HISTORY_DAYS` says otherwise.
 pub const DEFAULT_HISTORY_DAYS: u32 = 365;
+/// The time zone of a chat that has not chosen one, unless `DEFAULT_TIMEZONE` says otherwise.
+pub const DEFAULT_TIMEZONE: &str = "Europe/Moscow";
 /// Where the webhook is served unless `WEBHOOK_LISTEN` says otherwise.
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8080";
 
@@ -54,6 +56,11 @@ pub struct Config {
     /// `METRICS_LISTEN`: where the probes and metrics are served in polling mode (in webhook
     /// mode they are on the webhook's listener).
     pub metrics_listen: Option<SocketAddr>,
+    /// `DEFAULT_TIMEZONE`: the IANA time zone of chats that have not chosen one in /settings.
+    pub default_timezone: jiff::tz::TimeZone,
+    /// What time it is, for scheduled meetings; not an environment variable (tests move a
+    /// manual clock).
+    pub clock: crate::clock::Clock,
 }
 
 /// Webhook mode's settings.
@@ -93,6 +100,11 @@ pub enum ConfigError {
     BadConcurrency(String),
     #[error("HISTORY_DAYS must be a whole number of days from 1 to 36500, not {0:?}")]
     BadHistoryDays(String),
+    #[error(
+        "DEFAULT_TIMEZONE must be an IANA time zone name such as Europe/Moscow or Asia/Yekaterinburg, \
+         not {0:?}"
+    )]
+    BadTimezone(String),
     #[error("{name} is not a valid http(s) URL: {value:?}")]
     BadUrl { name: &'static str, value: String },
     #[error(
@@ -183,6 +195,10 @@ impl Config {
                 .filter(|n| (1..=36_500).contains(n))
                 .ok_or(ConfigError::BadHistoryDays(v))?,
         };
+        let default_timezone = {
+            let name = non_empty("DEFAULT_TIMEZONE").unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned());
+            jiff::tz::TimeZone::get(name.trim()).map_err(|_| ConfigError::BadTimezone(name))?
+        };
         let client_secret =
             non_empty("YANDEX_CLIENT_SECRET").map(|s| SecretString::from(s.trim().to_owned()));
         let yandex = match non_empty("YANDEX_CLIENT_ID") {
@@ -261,6 +277,8 @@ impl Config {
             oauth_time_unit: Duration::from_secs(1),
             webhook,
             metrics_listen,
+            default_timezone,
+            clock: crate::clock::Clock::system(),
         })
     }
 }

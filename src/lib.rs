@@ -8,9 +8,11 @@
 pub mod admin;
 pub mod bot;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod metrics;
 pub mod oauth;
+pub mod schedule;
 pub mod ops;
 pub mod storage;
 pub mod telemost;

@@ -93,6 +93,8 @@ pub struct Options {
     pub max_concurrent_updates: usize,
     /// `HISTORY_DAYS`.
     pub history_days: u32,
+    /// The bot's clock: the system's unless a story moves time itself.
+    pub clock: telemost_bot::clock::Clock,
 }
 
 impl Default for Options {
@@ -104,6 +106,7 @@ impl Default for Options {
             oauth_url: None,
             max_concurrent_updates: telemost_bot::config::DEFAULT_MAX_CONCURRENT_UPDATES,
             history_days: telemost_bot::config::DEFAULT_HISTORY_DAYS,
+            clock: telemost_bot::clock::Clock::system(),
         }
     }
 }
@@ -286,6 +289,9 @@ impl TestApp {
             oauth_time_unit: Duration::from_millis(20),
             webhook: None,
             metrics_listen: None,
+            default_timezone: jiff::tz::TimeZone::get(telemost_bot::config::DEFAULT_TIMEZONE)
+                .unwrap(),
+            clock: self.options.clock.clone(),
         }
     }
 
