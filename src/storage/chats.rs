@@ -5,6 +5,7 @@
 
 use secrecy::SecretString;
 
+use super::schedules::adding_key;
 use super::tokens::{Tokens, access_context, refresh_context};
 use super::{Db, Result, reading, transaction, unix_now};
 
@@ -37,6 +38,8 @@ pub struct Moved {
     pub connect_codes: u64,
     /// Logins in progress now for the new chat.
     pub logins: u64,
+    /// Scheduled meetings now the new chat's.
+    pub schedules: u64,
 }
 
 impl Moved {
@@ -53,6 +56,8 @@ pub struct Forgot {
     pub connect_codes: u64,
     /// Logins in progress for the chat (after a /connect link).
     pub logins: u64,
+    /// Its scheduled meetings.
+    pub schedules: u64,
 }
 
 impl Forgot {
@@ -67,15 +72,35 @@ fn moved_key(from: i64) -> String {
     format!("moved/{from}")
 }
 
+/// Takes chat `$chat`'s turn for adding schedules in transaction `$tx` (waiting for an add in
+/// progress to commit: an upsert waits for a row another transaction inserted or locked), and
+/// removes the turn's row (the chat is gone).
+macro_rules! take_adding_turn {
+    ($tx:ident, $chat:expr) => {
+        for sql in [
+            "INSERT INTO meta (key, value) VALUES ($1, '')
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "DELETE FROM meta WHERE key = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(adding_key($chat))
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 type TokenRow = (String, Option<String>, Option<i64>, Option<i64>, i64);
 
 impl Db {
     /// Moves everything kept for the basic group `from` to the supergroup `to` it became: its
     /// token (re-sealed for `to`, unless `to` has one of its own), its settings (unless `to` has
     /// its own), its history, its remembered cohosts (merged: the later use wins), its members'
-    /// unfinished dialogues (unless the member has one in `to`), and the /connect codes and
-    /// logins in progress for it. One transaction; what `from` kept that `to` did not take is
-    /// dropped. Calling it again, or twice at once, moves nothing more and loses nothing.
+    /// unfinished dialogues (unless the member has one in `to`), the /connect codes and logins
+    /// in progress for it, and its scheduled meetings (held ones too: their holder goes on with
+    /// them by id; `to`'s limit is not checked). One transaction; what `from` kept that `to` did
+    /// not take is dropped. Calling it again, or twice at once, moves nothing more and loses
+    /// nothing; calling it again also moves a schedule added to `from` after the first move.
     ///
     /// Safe with several processes on PostgreSQL: its first statement upserts `from`'s row in
     /// `meta` (`moved/<from>`, recording the move), so a second move of `from` waits there until
@@ -144,9 +169,9 @@ impl Db {
             let settings = sqlx::query(
                 "INSERT INTO chat_settings
                  (chat_id, waiting_room, stream_access, auto_summary, admins_only, instant_meet,
-                  updated_at)
+                  timezone, remind_before, updated_at)
                  SELECT $2, waiting_room, stream_access, auto_summary, admins_only, instant_meet,
-                        updated_at
+                        timezone, remind_before, updated_at
                  FROM chat_settings WHERE chat_id = $1
                  ON CONFLICT (chat_id) DO NOTHING",
             )
@@ -228,6 +253,17 @@ impl Db {
                 .await?
                 .rows_affected();
 
+            // `from`'s turn for adding schedules (see `add_schedule`) first: an add to `from` in
+            // progress commits before the schedules are moved, and its schedule moves too. The
+            // turn's row is then of no more use.
+            take_adding_turn!(tx, from);
+            moved.schedules = sqlx::query("UPDATE schedules SET chat_id = $2 WHERE chat_id = $1")
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+
             tx.commit().await?;
             Ok(moved)
         })
@@ -255,8 +291,9 @@ impl Db {
     }
 
     /// The bot is no longer in group `chat` (removed or banned): its token, its members'
-    /// unfinished dialogues, its /connect codes and the logins in progress for it are deleted;
-    /// its settings and history are kept, should the bot be added back. One transaction.
+    /// unfinished dialogues, its /connect codes, the logins in progress for it and its scheduled
+    /// meetings are deleted; its settings and history are kept, should the bot be added back.
+    /// One transaction.
     pub async fn forget_chat(&self, chat: i64) -> Result<Forgot> {
         transaction!(self, tx => {
             let token = sqlx::query("DELETE FROM chat_tokens WHERE chat_id = $1")
@@ -279,12 +316,20 @@ impl Db {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // The chat's turn for adding schedules first, as in `move_chat`.
+            take_adding_turn!(tx, chat);
+            let schedules = sqlx::query("DELETE FROM schedules WHERE chat_id = $1")
+                .bind(chat)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
             Ok(Forgot {
                 token: token > 0,
                 dialogues,
                 connect_codes,
                 logins,
+                schedules,
             })
         })
     }
@@ -341,7 +386,9 @@ mod tests {
 
     use super::{Carried, Forgot, Moved};
     use crate::storage::testing::{dbs, exec, fetch_all, pasted};
-    use crate::storage::{ChatSettings, Db, Login, MeetingRecord, Redeemed, StorageError, Tokens};
+    use crate::storage::{
+        ChatSettings, Db, Login, MeetingRecord, NewSchedule, Redeemed, StorageError, Tokens,
+    };
 
     /// A basic group, the supergroup it becomes, and a group that has nothing to do with them.
     const FROM: i64 = -4_000_001;
@@ -357,8 +404,43 @@ mod tests {
         ChatSettings {
             waiting_room: "ADMINS".into(),
             auto_summary: true,
+            timezone: Some("Asia/Novosibirsk".into()),
+            remind_before: 10,
             ..ChatSettings::default()
         }
+    }
+
+    /// A meeting scheduled in `chat_id`, about `topic`.
+    fn schedule(chat_id: i64, topic: &str) -> NewSchedule {
+        NewSchedule {
+            chat_id,
+            thread_id: None,
+            created_by: ADMIN,
+            creator: "{}".into(),
+            topic: Some(topic.into()),
+            request: "{}".into(),
+            zone: "Europe/Moscow".into(),
+            repeat: None,
+            duration_secs: 1_800,
+            start_at: NOW + 3_600,
+            conference_id: None,
+            join_url: None,
+            next_at: NOW,
+            step: "remind".into(),
+        }
+    }
+
+    /// The topics of the chat's scheduled meetings, sorted.
+    async fn scheduled(db: &Db, chat_id: i64) -> Vec<String> {
+        let mut topics: Vec<String> = db
+            .schedules_of(chat_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|s| s.topic)
+            .collect();
+        topics.sort();
+        topics
     }
 
     fn meeting(chat_id: i64, conference_id: &str) -> MeetingRecord {
@@ -455,6 +537,17 @@ mod tests {
             .unwrap();
         db.start_login(&login(-from, from)).await.unwrap();
         db.start_login(&login(-from + 1, OTHER)).await.unwrap();
+        for (chat, topic) in [
+            (from, "from-1"),
+            (from, "from-2"),
+            (to, "to-1"),
+            (OTHER, &format!("other{from}")),
+        ] {
+            db.add_schedule(&schedule(chat, topic), 10, NOW)
+                .await
+                .unwrap()
+                .unwrap();
+        }
     }
 
     /// What moving what `fill` made moves.
@@ -468,6 +561,7 @@ mod tests {
             dialogues_dropped: 1,
             connect_codes: 1,
             logins: 1,
+            schedules: 2,
         }
     }
 
@@ -530,6 +624,13 @@ mod tests {
         let logins = login_groups(db).await;
         assert!(logins.contains(&(-from, Some(to))), "{logins:?}");
         assert!(logins.contains(&(-from + 1, Some(OTHER))), "{logins:?}");
+
+        assert_eq!(scheduled(db, to).await, ["from-1", "from-2", "to-1"]);
+        assert!(scheduled(db, from).await.is_empty());
+        assert!(
+            scheduled(db, OTHER).await.contains(&format!("other{from}")),
+            "another group's stays"
+        );
     }
 
     /// Checks that `from`'s token is `to`'s now, re-sealed for it.
@@ -643,6 +744,7 @@ mod tests {
                     dialogues: 2,
                     connect_codes: 1,
                     logins: 1,
+                    schedules: 2,
                 }
             );
             assert!(db.token(FROM).await.unwrap().is_none());
@@ -659,6 +761,9 @@ mod tests {
                 Redeemed::Invalid
             );
             assert_eq!(login_groups(&db).await, [(-FROM + 1, Some(OTHER))]);
+            assert!(scheduled(&db, FROM).await.is_empty());
+            assert_eq!(scheduled(&db, TO).await, ["to-1"], "other chats' stay");
+            assert_eq!(scheduled(&db, OTHER).await, [format!("other{FROM}")]);
             assert_eq!(db.settings(FROM).await.unwrap(), group_settings());
             assert_eq!(db.recent_meetings(FROM, 10).await.unwrap().len(), 2);
             assert_eq!(cohosts(&db, FROM).await.len(), 2);
@@ -696,6 +801,50 @@ mod tests {
             assert!(!db.is_blocked(ADMIN).await.unwrap());
             assert_eq!(rows_of(&db, "blocked_chats", ADMIN).await, 0);
             assert!(!db.set_blocked(ADMIN, false).await.unwrap(), "already");
+            db.close().await;
+        }
+    }
+
+    /// A schedule held while its group is upgraded moves with it and its holder goes on with it;
+    /// one added to the old id after the move goes over with the next move.
+    #[tokio::test]
+    async fn schedules_move_with_their_group_held_or_late() {
+        for (_guard, db) in dbs().await {
+            let held = db
+                .add_schedule(&schedule(FROM, "held"), 10, NOW)
+                .await
+                .unwrap()
+                .unwrap();
+            let claimed = db
+                .claim_schedules(1, NOW, NOW_MS, NOW_MS + 30_000, 10)
+                .await
+                .unwrap();
+            assert_eq!(claimed.len(), 1);
+            assert_eq!(claimed[0].chat_id, FROM, "as claimed");
+            assert_eq!(db.move_chat(FROM, TO).await.unwrap().schedules, 1);
+            let next = crate::storage::Advance {
+                start_at: NOW + 7_200,
+                next_at: NOW + 7_000,
+                step: "remind".into(),
+                conference_id: None,
+                join_url: None,
+            };
+            assert!(
+                db.advance_schedule(held, 1, NOW_MS + 30_000, &next)
+                    .await
+                    .unwrap()
+            );
+            let row = db.schedule(TO, held).await.unwrap().unwrap();
+            assert_eq!((row.next_at, row.lease_until), (NOW + 7_000, 0));
+
+            db.add_schedule(&schedule(FROM, "late"), 10, NOW)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(db.move_chat(FROM, TO).await.unwrap().schedules, 1);
+            assert_eq!(scheduled(&db, TO).await, ["held", "late"]);
+            assert!(scheduled(&db, FROM).await.is_empty());
+            assert!(db.move_chat(FROM, TO).await.unwrap().is_empty());
             db.close().await;
         }
     }

@@ -1,5 +1,6 @@
-//! Each chat's choices (tables `chat_settings` and `chat_cohosts`): its defaults for new meetings,
-//! and the cohosts it used, offered again next time.
+//! Each chat's choices (tables `chat_settings` and `chat_cohosts`): its defaults for new meetings
+//! (and for scheduled ones: its time zone, when to remind), and the cohosts it used, offered again
+//! next time.
 
 use super::{Db, Result, reading, unix_now, writing};
 
@@ -11,6 +12,10 @@ pub struct ChatSettings {
     pub auto_summary: bool,
     pub admins_only: bool,
     pub instant_meet: bool,
+    /// The IANA time zone the chat's times are read and shown in; `None`: the bot's default.
+    pub timezone: Option<String>,
+    /// How many minutes before a scheduled meeting its reminder is posted; 0: only at its start.
+    pub remind_before: u32,
 }
 
 impl Default for ChatSettings {
@@ -21,6 +26,8 @@ impl Default for ChatSettings {
             auto_summary: false,
             admins_only: false,
             instant_meet: false,
+            timezone: None,
+            remind_before: 0,
         }
     }
 }
@@ -28,8 +35,10 @@ impl Default for ChatSettings {
 impl Db {
     /// The chat's defaults (the built-in ones until /settings changed them).
     pub async fn settings(&self, chat_id: i64) -> Result<ChatSettings> {
-        let row: Option<(String, String, bool, bool, bool)> = reading!(self, c => sqlx::query_as(
-            "SELECT waiting_room, stream_access, auto_summary, admins_only, instant_meet
+        type Row = (String, String, bool, bool, bool, Option<String>, i64);
+        let row: Option<Row> = reading!(self, c => sqlx::query_as(
+            "SELECT waiting_room, stream_access, auto_summary, admins_only, instant_meet,
+                    timezone, remind_before
              FROM chat_settings WHERE chat_id = $1",
         )
         .bind(chat_id)
@@ -41,18 +50,22 @@ impl Db {
             auto_summary: r.2,
             admins_only: r.3,
             instant_meet: r.4,
+            timezone: r.5,
+            remind_before: u32::try_from(r.6.max(0)).unwrap_or(u32::MAX),
         }))
     }
 
     pub async fn save_settings(&self, chat_id: i64, s: &ChatSettings) -> Result<()> {
         writing!(self, c => sqlx::query(
             "INSERT INTO chat_settings
-             (chat_id, waiting_room, stream_access, auto_summary, admins_only, instant_meet, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             (chat_id, waiting_room, stream_access, auto_summary, admins_only, instant_meet,
+              timezone, remind_before, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (chat_id) DO UPDATE
              SET waiting_room = excluded.waiting_room, stream_access = excluded.stream_access,
                  auto_summary = excluded.auto_summary, admins_only = excluded.admins_only,
-                 instant_meet = excluded.instant_meet, updated_at = excluded.updated_at",
+                 instant_meet = excluded.instant_meet, timezone = excluded.timezone,
+                 remind_before = excluded.remind_before, updated_at = excluded.updated_at",
         )
         .bind(chat_id)
         .bind(&s.waiting_room)
@@ -60,6 +73,8 @@ impl Db {
         .bind(s.auto_summary)
         .bind(s.admins_only)
         .bind(s.instant_meet)
+        .bind(&s.timezone)
+        .bind(i64::from(s.remind_before))
         .bind(unix_now())
         .execute(c)
         .await?
@@ -126,6 +141,29 @@ mod tests {
             db.save_settings(1, &s).await.unwrap();
             assert_eq!(db.settings(1).await.unwrap(), s);
             assert_eq!(db.settings(2).await.unwrap(), ChatSettings::default());
+            assert_eq!(
+                (s.timezone.as_deref(), s.remind_before),
+                (None, 0),
+                "by default, the bot's zone and a reminder at the start only"
+            );
+
+            // A zone and a reminder lead, then back to the default zone.
+            let zoned = ChatSettings {
+                timezone: Some("Asia/Yekaterinburg".into()),
+                remind_before: 15,
+                ..s.clone()
+            };
+            db.save_settings(1, &zoned).await.unwrap();
+            assert_eq!(db.settings(1).await.unwrap(), zoned);
+            let unzoned = ChatSettings {
+                timezone: None,
+                remind_before: u32::MAX,
+                ..zoned
+            };
+            db.save_settings(1, &unzoned).await.unwrap();
+            assert_eq!(db.settings(1).await.unwrap(), unzoned);
+            db.save_settings(1, &s).await.unwrap();
+            assert_eq!(db.settings(1).await.unwrap(), s);
 
             db.remember_cohosts(1, &["a@x.ru", "b@x.ru"]).await.unwrap();
             let got = db.recent_cohosts(1, 10).await.unwrap();
