@@ -3,6 +3,7 @@
 //! own database file. Every test gets its own fakes and database, so tests run in parallel.
 #![allow(dead_code)]
 
+pub mod ics;
 pub mod oauth;
 pub mod pg;
 pub mod proxy;
@@ -95,6 +96,45 @@ pub struct Options {
     pub history_days: u32,
     /// The bot's clock: the system's unless a story moves time itself.
     pub clock: telemost_bot::clock::Clock,
+}
+
+impl Options {
+    /// The default options with a manual clock standing at `at`, and that clock, for the story
+    /// to move (`clock.advance(SignedDuration::from_mins(10))`, `clock.set(ts)`): the bot reads
+    /// the calendar time only from it.
+    ///
+    /// `at` is a zoned time, `2026-11-30T09:00:00+03:00[Europe/Moscow]` (what a user in that
+    /// zone sees on the wall; the offset may be left out, `2026-11-30T09:00[Europe/Moscow]`),
+    /// or an RFC 3339 instant, `2026-11-30T06:00:00Z` or `2026-11-30T09:00:00+03:00`.
+    ///
+    /// ```ignore
+    /// let (options, clock) = Options::at("2026-11-30T09:00:00+03:00[Europe/Moscow]");
+    /// let app = TestApp::start_with(options).await;
+    /// ```
+    pub fn at(at: &str) -> (Options, telemost_bot::clock::Clock) {
+        let clock = telemost_bot::clock::Clock::manual(instant(at));
+        let options = Options {
+            clock: clock.clone(),
+            ..Options::default()
+        };
+        (options, clock)
+    }
+}
+
+/// The instant `at` names: a zoned time (`2026-11-30T09:00[Europe/Moscow]`) or an RFC 3339 one
+/// (`2026-11-30T06:00:00Z`). Panics, saying why, on anything else.
+pub fn instant(at: &str) -> jiff::Timestamp {
+    if at.contains('[') {
+        return match at.parse::<jiff::ZonedDateTime>() {
+            Ok(zoned) => zoned.timestamp(),
+            Err(e) => {
+                panic!("{at:?} is not a zoned time such as 2026-11-30T09:00[Europe/Moscow]: {e}")
+            }
+        };
+    }
+    at.parse::<jiff::Timestamp>().unwrap_or_else(|e| {
+        panic!("{at:?} is not an RFC 3339 instant such as 2026-11-30T06:00:00Z: {e}")
+    })
 }
 
 impl Default for Options {
@@ -210,6 +250,32 @@ impl TestApp {
             eprintln!("skipped on PostgreSQL: this story is about the SQLite file");
         }
         pg
+    }
+
+    /// Whether the bot runs on PostgreSQL (`TEST_DATABASE=postgres`), saying nothing (unlike
+    /// `on_postgres`): for a story that needs PostgreSQL (`replica`) and says itself that it is
+    /// skipped otherwise.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.store, Store::Postgres { .. })
+    }
+
+    /// Starts a second bot on the same fakes, database and clock (`bot::start` with the same
+    /// configuration), as another replica of the service would run. Both poll the fake
+    /// Telegram, which hands each update to one of them. PostgreSQL only (SQLite is one
+    /// process's): a story checks `is_postgres()` first and says it is skipped otherwise.
+    ///
+    /// Stop it with `Replica::stop` before the story ends; one dropped unstopped is shut down
+    /// in the background (see `Replica`).
+    pub async fn replica(&self) -> Replica {
+        assert!(
+            self.is_postgres(),
+            "TestApp::replica needs PostgreSQL (TEST_DATABASE=postgres and TEST_POSTGRES_URL): \
+             SQLite is one process's database; a story with replicas checks is_postgres() first"
+        );
+        let running = bot::start(self.config()).await.expect("the replica starts");
+        Replica {
+            running: Some(running),
+        }
     }
 
     /// The bot's PostgreSQL database, when it runs on one.
@@ -328,6 +394,7 @@ impl TestApp {
             user: user_id,
             lang: lang.to_owned(),
             cursor: 0,
+            documents: 0,
             thread: None,
         }
     }
@@ -357,6 +424,44 @@ impl TestApp {
             "{}",
             saved.text
         );
+    }
+}
+
+/// A second bot on a `TestApp`'s fakes and database (`TestApp::replica`).
+#[must_use = "a replica runs until stopped"]
+pub struct Replica {
+    running: Option<Running>,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("running", &self.running.is_some())
+            .finish()
+    }
+}
+
+impl Replica {
+    /// Stops this replica the way SIGTERM does (handlers in flight finish, its leases are given
+    /// up), leaving the `TestApp`'s bot running.
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+impl Drop for Replica {
+    /// A replica dropped without `stop` (a story that failed, or forgot) is shut down on the
+    /// test's runtime in the background: it stops polling as soon as the test awaits anything
+    /// else, and with the runtime when the test ends. A story that goes on after dropping it
+    /// should `stop` it instead, to know it is gone.
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(r.shutdown());
+        }
     }
 }
 
@@ -392,7 +497,11 @@ pub struct Person {
     pub chat: i64,
     pub user: i64,
     pub lang: String,
+    /// Where `reply` looks from: past the last message it returned.
     cursor: usize,
+    /// Where `document` looks from: past the last document it returned. A cursor of its own,
+    /// so that reading one kind never skips the other (see `document`).
+    documents: usize,
     /// The forum topic this person writes in, if any.
     pub thread: Option<i64>,
 }
@@ -406,6 +515,7 @@ impl Person {
             user,
             lang: lang.to_owned(),
             cursor: 0,
+            documents: 0,
             thread: None,
         }
     }
@@ -493,7 +603,8 @@ impl Person {
         id
     }
 
-    /// The next message the bot sent or edited in this chat.
+    /// The next message the bot sent or edited in this chat (never a document: those are
+    /// `document`'s, read with a cursor of their own).
     pub async fn reply(&mut self) -> Reply {
         let chat = self.chat;
         let (i, call) = self
@@ -527,6 +638,38 @@ impl Person {
         }
     }
 
+    /// The next file the bot sent to this chat (`sendDocument` with an upload): its file name
+    /// and its contents as UTF-8 (it panics on anything else, or when none comes within 10 s).
+    ///
+    /// Documents and replies are read as two streams of the chat, each in order, with a cursor
+    /// each: `reply` never returns a document and `document` never a message, and reading one
+    /// never moves past an unread one of the other. So after pressing "Add to calendar" a story
+    /// may read the file and the messages in either order: `document()` then `reply()` still
+    /// gets a message the bot sent before the file, and `reply()` first still leaves the file
+    /// for `document()`. Each returns what it has not returned yet, oldest first; `skip_past`
+    /// moves both cursors to now.
+    pub async fn document(&mut self) -> (String, String) {
+        let call = self.document_call().await;
+        let (name, bytes) = call.document.expect("document_call returns uploads only");
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| panic!("the document {name:?} is not UTF-8: {e}"));
+        (name, text)
+    }
+
+    /// Like `document`, the whole call: for its caption (`Call::caption`), buttons
+    /// (`body["reply_markup"]`), topic (`body["message_thread_id"]`) and `sent_id`.
+    pub async fn document_call(&mut self) -> Call {
+        let chat = self.chat;
+        let (i, call) = self
+            .tg
+            .wait_call(self.documents, &format!("a document in chat {chat}"), |c| {
+                c.method == "sendDocument" && c.chat_id() == Some(chat) && c.document.is_some()
+            })
+            .await;
+        self.documents = i + 1;
+        call
+    }
+
     /// Replies until one satisfies `pred` (skipping progress messages such as "Creating…").
     pub async fn reply_where(&mut self, pred: impl Fn(&Reply) -> bool) -> Reply {
         for _ in 0..10 {
@@ -549,10 +692,11 @@ impl Person {
         call.body["text"].as_str().unwrap_or("").to_owned()
     }
 
-    /// Skips what the bot has said so far: the next `reply` is one sent from now on (for a
-    /// person created after others have talked in the same chat).
+    /// Skips what the bot has said so far: the next `reply` (and `document`) is one sent from
+    /// now on (for a person created after others have talked in the same chat).
     pub fn skip_past(&mut self) {
         self.cursor = self.tg.calls().len();
+        self.documents = self.cursor;
     }
 
     /// The next reply carrying a link: the result of a creation.

@@ -1,5 +1,6 @@
 //! A fake Telegram Bot API on 127.0.0.1: real long polling over HTTP, a record of every call the
-//! bot makes, and replies shaped like Telegram's so teloxide parses them.
+//! bot makes, and replies shaped like Telegram's so teloxide parses them. Files the bot uploads
+//! (sendDocument, as multipart/form-data) are kept with the call (`Call::document`).
 //!
 //! It also keeps the webhook the bot sets (`setWebhook`, `getWebhookInfo`, `deleteWebhook`), and
 //! on request delivers updates by webhook as Telegram does (see `FakeTelegram::deliver_to` and
@@ -20,15 +21,24 @@ use tokio::sync::Notify;
 pub const BOT_ID: i64 = 4242;
 pub const BOT_USERNAME: &str = "TelemostTestBot";
 
+/// How long an update handed to one getUpdates is kept from the others (see `Inner::leased`). A
+/// bot confirms what it got with its next getUpdates, at once; only an update handed to a bot
+/// that stopped before confirming it waits this long to go out again.
+const POLL_LEASE: Duration = Duration::from_secs(2);
+
 /// One Bot API call the bot made.
 #[derive(Debug, Clone)]
 pub struct Call {
     pub method: String,
     pub body: Value,
-    /// For sendMessage: the id of the message the fake created.
+    /// For sendMessage and sendDocument: the id of the message the fake created.
     pub sent_id: Option<i64>,
     /// When the call arrived.
     pub at: Instant,
+    /// For a sendDocument that uploads its file: (the file name the upload gave, its bytes).
+    /// `None` for every other call, and for a document sent by file id or URL (then
+    /// `body["document"]` holds that string).
+    pub document: Option<(String, Vec<u8>)>,
 }
 
 impl Call {
@@ -37,6 +47,13 @@ impl Call {
     }
     pub fn text(&self) -> &str {
         self.body.get("text").and_then(Value::as_str).unwrap_or("")
+    }
+    /// A sendDocument's caption ("" when it has none).
+    pub fn caption(&self) -> &str {
+        self.body
+            .get("caption")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -62,6 +79,12 @@ pub(super) struct Inner {
     /// Like Telegram, getUpdates with `offset = N` forgets every update with id < N: a bot
     /// that restarts (polling from offset 0 again) does not see confirmed updates twice.
     forgotten_below: i64,
+    /// Updates handed to a getUpdates and not yet confirmed: update id → until when no other
+    /// getUpdates gets them. With two bots polling at once (`TestApp::replica`), each update goes
+    /// to one of them; one the receiver never confirms (it stopped) goes out again afterwards.
+    /// (Real Telegram refuses a second poller of the same bot with 409 Conflict; production
+    /// replicas take webhooks. Sharing here lets in-process replicas run side by side.)
+    leased: HashMap<i64, Instant>,
     /// Scripted failures: method → queue of (HTTP status, body) answered instead of success.
     faults: HashMap<String, VecDeque<(u16, Value)>>,
     /// (chat, user) pairs getChatMember reports as administrators; everyone else is a member.
@@ -407,11 +430,21 @@ async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let body: Value = if content_type.starts_with("multipart/form-data") {
-        form_fields(content_type, &body).unwrap_or(Value::Null)
+    let (body, upload) = if content_type.starts_with("multipart/form-data") {
+        match form_parts(content_type, &body) {
+            Some(parts) => {
+                let fields = form_fields(&parts);
+                let upload = uploaded(&fields, "document", &parts).cloned();
+                (fields, upload)
+            }
+            None => (Value::Null, None),
+        }
     } else {
-        serde_json::from_slice(&body).unwrap_or(Value::Null)
+        (serde_json::from_slice(&body).unwrap_or(Value::Null), None)
     };
+    let document = upload
+        .as_ref()
+        .map(|u| (u.filename.clone().unwrap_or_default(), u.data.clone()));
     // Bot API method names are case-insensitive; teloxide sends `GetMe`. Record them as the
     // docs spell them.
     let method = canonical(&method);
@@ -421,10 +454,16 @@ async fn handle(
     let (fault, sent_id) = {
         let mut inner = fake.inner.lock().unwrap();
         // Like Telegram, refuse HTML that does not parse (a stray `<` or `&` loses the message).
-        let bad_html =
-            body["parse_mode"] == "HTML" && body["text"].as_str().is_some_and(|t| !html_parses(t));
+        // (A document's HTML is its caption.)
+        let bad_html = body["parse_mode"] == "HTML"
+            && ["text", "caption"]
+                .iter()
+                .any(|field| body[field].as_str().is_some_and(|t| !html_parses(t)));
         let chat = body["chat_id"].as_i64().unwrap_or(0);
-        let sends = matches!(method.as_str(), "sendMessage" | "editMessageText");
+        let sends = matches!(
+            method.as_str(),
+            "sendMessage" | "editMessageText" | "sendDocument"
+        );
         let fault = if bad_html {
             Some((
                 400,
@@ -447,7 +486,8 @@ async fn handle(
         } else {
             inner.faults.get_mut(&method).and_then(VecDeque::pop_front)
         };
-        let sent_id = (method == "sendMessage" && fault.is_none()).then(|| {
+        let creates = matches!(method.as_str(), "sendMessage" | "sendDocument");
+        let sent_id = (creates && fault.is_none()).then(|| {
             inner.next_message_id += 1;
             inner.next_message_id
         });
@@ -456,6 +496,7 @@ async fn handle(
             body: body.clone(),
             sent_id,
             at: Instant::now(),
+            document: document.clone(),
         });
         (fault, sent_id)
     };
@@ -493,6 +534,34 @@ async fn handle(
                 body["text"].as_str().unwrap_or(""),
                 body.get("reply_markup"),
             ))
+        }
+        "sendDocument" => {
+            let id = sent_id.unwrap_or_default();
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            let mut m = fake.message_json(chat, id, "", body.get("reply_markup"));
+            if let Some(fields) = m.as_object_mut() {
+                fields.remove("text");
+            }
+            let mut file = json!({"file_id": format!("doc-{id}"),
+                                  "file_unique_id": format!("udoc-{id}")});
+            match &upload {
+                Some(upload) => {
+                    file["file_size"] = json!(upload.data.len());
+                    if let Some(name) = upload.filename.as_deref().filter(|n| !n.is_empty()) {
+                        file["file_name"] = json!(name);
+                    }
+                    if let Some(mime) = upload.mime() {
+                        file["mime_type"] = json!(mime);
+                    }
+                }
+                // Sent again by file id or URL: what the fake knows of it is the id.
+                None => file["file_id"] = body["document"].clone(),
+            }
+            m["document"] = file;
+            if let Some(caption) = body["caption"].as_str().filter(|c| !c.is_empty()) {
+                m["caption"] = json!(caption);
+            }
+            ok(m)
         }
         "setWebhook" => {
             let url = body["url"].as_str().unwrap_or("").to_owned();
@@ -550,7 +619,8 @@ async fn handle(
 }
 
 /// Long polling: answers at once when updates at or after `offset` exist, else waits for one
-/// (at most a second, so shutdowns in tests are quick).
+/// (at most a second, so shutdowns in tests are quick). Several bots may poll at once (a
+/// `Replica`): each update goes to one of them (see `Inner::leased`).
 async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
     let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
     let timeout = body.get("timeout").and_then(Value::as_u64).unwrap_or(0);
@@ -559,6 +629,9 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
         .and_then(Value::as_u64)
         .map_or(100, |l| l.clamp(1, 100)) as usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.min(1));
+    // teloxide stops polling with a last getUpdates (`timeout` 0, `limit` 1) that only confirms
+    // the offset: it drops what that one returns, so that is not kept from the next poller.
+    let discards = timeout == 0 && limit == 1;
     let fault = {
         let mut inner = fake.inner.lock().unwrap();
         // As Telegram: no polling while a webhook is set.
@@ -599,17 +672,29 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
     loop {
         let notified = fake.new_update.notified();
         let ready: Vec<Value> = {
-            let mut inner = fake.inner.lock().unwrap();
+            let mut guard = fake.inner.lock().unwrap();
+            let inner = &mut *guard;
             inner.forgotten_below = inner.forgotten_below.max(offset);
             let from = inner.forgotten_below;
-            // At most `limit` (Telegram's default and maximum: 100) a call, as Telegram does.
-            inner
+            inner.leased.retain(|&id, _| id >= from);
+            let now = Instant::now();
+            let id = |u: &Value| u["update_id"].as_i64().unwrap_or(0);
+            // At most `limit` (Telegram's default and maximum: 100) a call, as Telegram does,
+            // leaving out what another getUpdates got and may still confirm.
+            let ready: Vec<Value> = inner
                 .updates
                 .iter()
-                .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= from)
+                .filter(|u| id(u) >= from)
+                .filter(|u| inner.leased.get(&id(u)).is_none_or(|&until| until <= now))
                 .take(limit)
                 .cloned()
-                .collect()
+                .collect();
+            if !discards {
+                for u in &ready {
+                    inner.leased.insert(id(u), now + POLL_LEASE);
+                }
+            }
+            ready
         };
         if !ready.is_empty() || tokio::time::timeout_at(deadline, notified).await.is_err() {
             return ok(Value::Array(ready));
@@ -628,43 +713,230 @@ fn strings(v: &Value) -> Option<Vec<String>> {
     })
 }
 
-/// The text fields of a multipart/form-data body as a JSON object, each value as teloxide wrote
-/// it: JSON where it is a list, an object, a number or a boolean, a string otherwise. (The fields
-/// that are always strings stay strings even when they look like numbers.)
-fn form_fields(content_type: &str, body: &[u8]) -> Option<Value> {
+/// One part of a multipart/form-data body.
+#[derive(Debug, Clone)]
+struct FormPart {
+    name: String,
+    /// Set for a file: the `filename` of its Content-Disposition.
+    filename: Option<String>,
+    /// The part's own Content-Type, if it has one (teloxide gives its files none).
+    content_type: Option<String>,
+    data: Vec<u8>,
+}
+
+impl FormPart {
+    /// The MIME type Telegram reports for an uploaded file: the part's own, else one guessed
+    /// from the file name's extension, as Telegram does (for the few kinds the bot sends).
+    fn mime(&self) -> Option<String> {
+        if let Some(given) = &self.content_type {
+            return Some(given.clone());
+        }
+        let name = self.filename.as_deref()?;
+        let (_, ext) = name.rsplit_once('.')?;
+        let guessed = match ext.to_ascii_lowercase().as_str() {
+            "ics" => "text/calendar",
+            "txt" => "text/plain",
+            "json" => "application/json",
+            "pdf" => "application/pdf",
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            _ => return None,
+        };
+        Some(guessed.to_owned())
+    }
+}
+
+/// Splits a multipart/form-data body (RFC 7578) into its parts, bytes untouched (a file may be
+/// binary). Each part ends before the CRLF that precedes the next delimiter, so a file ending
+/// with CRLF keeps it. `None` when the Content-Type has no boundary or the body has none of it.
+fn form_parts(content_type: &str, body: &[u8]) -> Option<Vec<FormPart>> {
     let boundary = content_type
         .split(';')
         .find_map(|p| p.trim().strip_prefix("boundary="))?
         .trim_matches('"');
-    let body = String::from_utf8_lossy(body);
-    let delimiter = format!("--{boundary}");
-    let mut fields = serde_json::Map::new();
-    for part in body.split(delimiter.as_str()).skip(1) {
-        if part.starts_with("--") {
+    // The first delimiter may open the body without a CRLF before it.
+    let mut data = b"\r\n".to_vec();
+    data.extend_from_slice(body);
+    let delimiter = format!("\r\n--{boundary}").into_bytes();
+    let mut pieces = split_bytes(&data, &delimiter);
+    pieces.next()?; // the preamble
+    let mut parts = Vec::new();
+    for piece in pieces {
+        if piece.starts_with(b"--") {
+            return Some(parts); // the closing delimiter
+        }
+        // The rest of the delimiter's line (transport padding), then the headers.
+        let Some(line_end) = find_bytes(piece, b"\r\n") else {
+            continue;
+        };
+        let piece = &piece[line_end + 2..];
+        let (head, value) = match find_bytes(piece, b"\r\n\r\n") {
+            Some(i) => (&piece[..i], &piece[i + 4..]),
+            // No headers at all: the blank line comes at once.
+            None if piece.starts_with(b"\r\n") => (&piece[..0], &piece[2..]),
+            None => continue,
+        };
+        let head = String::from_utf8_lossy(head);
+        let mut part = FormPart {
+            name: String::new(),
+            filename: None,
+            content_type: None,
+            data: value.to_vec(),
+        };
+        for line in head.split("\r\n") {
+            let Some((header, rest)) = line.split_once(':') else {
+                continue;
+            };
+            match header.trim().to_ascii_lowercase().as_str() {
+                "content-disposition" => {
+                    for (key, value) in header_params(rest) {
+                        match key.as_str() {
+                            "name" => part.name = value,
+                            "name*" => part.name = ext_value(&value),
+                            "filename" => part.filename = Some(value),
+                            "filename*" => part.filename = Some(ext_value(&value)),
+                            _ => {}
+                        }
+                    }
+                }
+                "content-type" => part.content_type = Some(rest.trim().to_owned()),
+                _ => {}
+            }
+        }
+        parts.push(part);
+    }
+    // No closing delimiter: what came is all there is.
+    Some(parts)
+}
+
+/// The `key=value` parameters after a header's first value (`form-data; name="a"; …`), keys
+/// lowercased, quoted values unquoted (a backslash escapes the next character, as reqwest
+/// escapes `"` and `\` in file names).
+fn header_params(header: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let mut chars = header.chars().peekable();
+    // Skip the disposition type.
+    for c in chars.by_ref() {
+        if c == ';' {
             break;
         }
-        let part = part.strip_prefix("\r\n").unwrap_or(part);
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let Some(name) = head.split(';').find_map(|p| {
-            p.trim()
-                .strip_prefix("name=")
-                .map(|n| n.trim_matches('"').to_owned())
-        }) else {
-            continue;
-        };
-        let always_text = ["url", "secret_token", "ip_address", "text", "caption"];
-        let parsed = if always_text.contains(&name.as_str()) {
-            Value::String(value.to_owned())
+    }
+    loop {
+        while chars.next_if(|c| c.is_whitespace() || *c == ';').is_some() {}
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && *c != ';') {
+            key.push(c);
+        }
+        if key.is_empty() {
+            return params;
+        }
+        let mut value = String::new();
+        if chars.next_if_eq(&'=').is_some() {
+            if chars.next_if_eq(&'"').is_some() {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => value.extend(chars.next()),
+                        c => value.push(c),
+                    }
+                }
+            } else {
+                while let Some(c) = chars.next_if(|c| *c != ';') {
+                    value.push(c);
+                }
+            }
+        }
+        params.push((key.trim().to_ascii_lowercase(), value.trim_end().to_owned()));
+    }
+}
+
+/// An RFC 8187 extended value (`utf-8''percent%20encoded`), decoded.
+fn ext_value(value: &str) -> String {
+    let encoded = value.splitn(3, '\'').nth(2).unwrap_or(value);
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `data` cut at every `delimiter` (which is left out).
+fn split_bytes<'a>(data: &'a [u8], delimiter: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
+    let mut rest = Some(data);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match find_bytes(current, delimiter) {
+            Some(i) => {
+                rest = Some(&current[i + delimiter.len()..]);
+                Some(&current[..i])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// The file the multipart field `field` refers to: teloxide writes the field as
+/// `attach://<id>` and uploads the file as the part named `<id>`; other clients upload the file
+/// as the field itself. `None` when the field is a file id or a URL, or missing.
+fn uploaded<'a>(fields: &Value, field: &str, parts: &'a [FormPart]) -> Option<&'a FormPart> {
+    let name = match &fields[field] {
+        Value::Null => field,
+        other => other.as_str()?.strip_prefix("attach://")?,
+    };
+    parts
+        .iter()
+        .find(|p| p.filename.is_some() && p.name == name)
+}
+
+/// The text fields (parts that are not files) of a multipart/form-data body as a JSON object,
+/// each value as teloxide wrote it: JSON where it is a list, an object, a number or a boolean, a
+/// string otherwise. (The fields that are always strings stay strings even when they look like
+/// numbers.) So `chat_id` and `message_thread_id` are numbers, as in a JSON call.
+fn form_fields(parts: &[FormPart]) -> Value {
+    const ALWAYS_TEXT: [&str; 8] = [
+        "url",
+        "secret_token",
+        "ip_address",
+        "text",
+        "caption",
+        "message_effect_id",
+        "business_connection_id",
+        "document",
+    ];
+    let mut fields = serde_json::Map::new();
+    for part in parts.iter().filter(|p| p.filename.is_none()) {
+        let value = String::from_utf8_lossy(&part.data);
+        let parsed = if ALWAYS_TEXT.contains(&part.name.as_str()) {
+            Value::String(value.into_owned())
         } else {
-            serde_json::from_str::<Value>(value)
+            serde_json::from_str::<Value>(&value)
                 .ok()
                 .filter(|v| !v.is_string())
-                .unwrap_or_else(|| Value::String(value.to_owned()))
+                .unwrap_or_else(|| Value::String(value.into_owned()))
         };
-        fields.insert(name, parsed);
+        fields.insert(part.name.clone(), parsed);
     }
-    Some(Value::Object(fields))
+    Value::Object(fields)
 }
