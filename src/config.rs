@@ -333,6 +333,25 @@ mod tests {
     }
 
     #[test]
+    fn the_default_time_zone_is_moscow_unless_another_real_zone_is_named() {
+        let c = cfg(&[("TELOXIDE_TOKEN", "t")]).unwrap();
+        assert_eq!(c.default_timezone.iana_name(), Some("Europe/Moscow"));
+        let c = cfg(&[
+            ("TELOXIDE_TOKEN", "t"),
+            ("DEFAULT_TIMEZONE", " Asia/Yekaterinburg "),
+        ])
+        .unwrap();
+        assert_eq!(c.default_timezone.iana_name(), Some("Asia/Yekaterinburg"));
+        for bad in ["Mars/Olympus", "MSK", "+03:00", "Europe/"] {
+            let err = cfg(&[("TELOXIDE_TOKEN", "t"), ("DEFAULT_TIMEZONE", bad)]).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::BadTimezone(v) if v == bad),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn history_days_is_a_whole_number_of_days_up_to_a_century() {
         for (given, days) in [("1", 1), (" 30 ", 30), ("36500", 36_500)] {
             let c = cfg(&[("TELOXIDE_TOKEN", "t"), ("HISTORY_DAYS", given)]).unwrap();

@@ -12,7 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod metrics;
 pub mod oauth;
-pub mod schedule;
 pub mod ops;
+pub mod schedule;
 pub mod storage;
 pub mod telemost;

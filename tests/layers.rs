@@ -1,8 +1,8 @@
 //! The architecture as the README's Layout section draws it, checked against the code: each
 //! module under src/bot uses only modules in rows below its own (so there is no import cycle,
 //! and no feature uses another), every module is in the table, and the layers under the bot
-//! (storage, the Telemost client, Yandex OAuth, the probes, the metrics' names) know nothing of it
-//! or of Telegram.
+//! (storage, the Telemost client, Yandex OAuth, the probes, the metrics' names, the schedule and
+//! the clock) know nothing of it or of Telegram.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -147,5 +147,14 @@ fn the_layers_under_the_bot_know_nothing_of_it() {
         &["crate::bot", "teloxide", "crate::telemost", "crate::oauth"],
     );
     check(&src.join("metrics.rs"), &["crate::", "teloxide", "super::"]);
+    // Meetings for later: reading times, recurrences and calendar files are about the calendar
+    // alone, and so is the clock.
+    for entry in std::fs::read_dir(src.join("schedule")).unwrap() {
+        check(
+            &entry.unwrap().path(),
+            &["crate::", "teloxide", "sqlx", "reqwest"],
+        );
+    }
+    check(&src.join("clock.rs"), &["crate::", "teloxide", "sqlx"]);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }

@@ -9,14 +9,21 @@
 //! | `create`          | create now, defaults for everything not chosen       |
 //! | `cancel`          | end the dialogue                                     |
 //! | `co:<id>`         | add or remove a cohost the chat used before (its id) |
+//! | `later`           | schedule the draft's meeting for later (asks when)   |
 //! | `cfg:wr:<LEVEL>`  | /settings: default waiting room                      |
 //! | `cfg:sa:<LEVEL>`  | /settings: default stream access                     |
 //! | `cfg:sum:on/off`  | /settings: automatic meeting notes                   |
 //! | `cfg:adm:on/off`  | /settings: only admins create meetings (groups)      |
 //! | `cfg:now:on/off`  | /settings: plain /meet creates at once               |
+//! | `cfg:tz:<zone>`   | /settings: time zone, one of `COMMON_ZONES`          |
+//! | `cfg:tz:other`    | /settings: ask for any IANA time zone by name        |
+//! | `cfg:rem:<min>`   | /settings: remind 0, 5, 10 or 15 minutes before      |
 //! | `cfg:done`        | /settings: close the panel                           |
 //! | `mg:<id>:<what>`  | manage meeting `<id>`: `info`, `wr`, `wr:<LEVEL>`,   |
 //! |                   | `add`, `set`, `clear` (cohosts), `back`              |
+//! | `cal:<id>:<start>`| the calendar file of scheduled meeting `<id>` whose  |
+//! |                   | occurrence starts at `<start>` (unix seconds)        |
+//! | `up:<id>`         | /upcoming: cancel scheduled meeting `<id>`           |
 
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
@@ -29,7 +36,29 @@ pub enum Callback {
         conference: String,
         action: Manage,
     },
+    /// Add to calendar: a scheduled meeting's occurrence.
+    Calendar {
+        schedule: i64,
+        start: i64,
+    },
+    /// Cancel a scheduled meeting.
+    Unschedule(i64),
 }
+
+/// The time zones /settings offers as buttons (any other is typed by name).
+pub const COMMON_ZONES: [&str; 8] = [
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Novosibirsk",
+    "Asia/Vladivostok",
+    "Europe/Berlin",
+    "UTC",
+];
+
+/// The reminder leads /settings offers, in minutes (0: only when the meeting starts).
+pub const REMIND_CHOICES: [u32; 4] = [0, 5, 10, 15];
 
 /// A draft panel's buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +69,8 @@ pub enum Press {
     Create,
     Cancel,
     Cohost(i64),
+    /// Ask when, for a meeting later.
+    Later,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +80,11 @@ pub enum Setting {
     AutoSummary(bool),
     AdminsOnly(bool),
     InstantMeet(bool),
+    /// One of `COMMON_ZONES`.
+    Zone(&'static str),
+    OtherZone,
+    /// One of `REMIND_CHOICES`.
+    Remind(u32),
     Done,
 }
 
@@ -74,6 +110,12 @@ fn conference_id(s: &str) -> Option<String> {
         .then(|| s.to_owned())
 }
 
+/// A positive id written the one way we write it (no sign, no leading zeros).
+fn positive(s: &str) -> Option<i64> {
+    let n: i64 = s.parse().ok()?;
+    (n > 0 && s == n.to_string()).then_some(n)
+}
+
 fn on_off(s: &str) -> Option<bool> {
     match s {
         "on" => Some(true),
@@ -92,6 +134,7 @@ impl Callback {
             "skip" => return Some(Self::Draft(Press::Skip)),
             "create" => return Some(Self::Draft(Press::Create)),
             "cancel" => return Some(Self::Draft(Press::Cancel)),
+            "later" => return Some(Self::Draft(Press::Later)),
             "cfg:done" => return Some(Self::Setting(Setting::Done)),
             _ => {}
         }
@@ -111,6 +154,11 @@ impl Callback {
                     "sum" => Setting::AutoSummary(on_off(v)?),
                     "adm" => Setting::AdminsOnly(on_off(v)?),
                     "now" => Setting::InstantMeet(on_off(v)?),
+                    "tz" if v == "other" => Setting::OtherZone,
+                    "tz" => Setting::Zone(COMMON_ZONES.into_iter().find(|z| *z == v)?),
+                    "rem" => {
+                        Setting::Remind(REMIND_CHOICES.into_iter().find(|m| m.to_string() == v)?)
+                    }
                     _ => return None,
                 };
                 Some(Self::Setting(setting))
@@ -133,6 +181,14 @@ impl Callback {
                     action,
                 })
             }
+            "cal" => {
+                let (id, start) = value.split_once(':')?;
+                Some(Self::Calendar {
+                    schedule: positive(id)?,
+                    start: positive(start)?,
+                })
+            }
+            "up" => Some(Self::Unschedule(positive(value)?)),
             _ => None,
         }
     }
@@ -146,6 +202,7 @@ impl Callback {
                 Press::Create => "create".into(),
                 Press::Cancel => "cancel".into(),
                 Press::Cohost(id) => format!("co:{id}"),
+                Press::Later => "later".into(),
             },
             Self::Setting(s) => match s {
                 Setting::WaitingRoom(l) => format!("cfg:wr:{}", l.as_str()),
@@ -153,6 +210,9 @@ impl Callback {
                 Setting::AutoSummary(b) => format!("cfg:sum:{}", on_off_str(*b)),
                 Setting::AdminsOnly(b) => format!("cfg:adm:{}", on_off_str(*b)),
                 Setting::InstantMeet(b) => format!("cfg:now:{}", on_off_str(*b)),
+                Setting::Zone(z) => format!("cfg:tz:{z}"),
+                Setting::OtherZone => "cfg:tz:other".into(),
+                Setting::Remind(m) => format!("cfg:rem:{m}"),
                 Setting::Done => "cfg:done".into(),
             },
             Self::Manage { conference, action } => {
@@ -167,6 +227,8 @@ impl Callback {
                 };
                 format!("mg:{conference}:{what}")
             }
+            Self::Calendar { schedule, start } => format!("cal:{schedule}:{start}"),
+            Self::Unschedule(id) => format!("up:{id}"),
         }
     }
 }
@@ -215,6 +277,22 @@ mod tests {
             ("cfg:adm:off", Callback::Setting(Setting::AdminsOnly(false))),
             ("cfg:now:on", Callback::Setting(Setting::InstantMeet(true))),
             ("cfg:done", Callback::Setting(Setting::Done)),
+            ("later", draft(Press::Later)),
+            (
+                "cfg:tz:Asia/Yekaterinburg",
+                Callback::Setting(Setting::Zone("Asia/Yekaterinburg")),
+            ),
+            ("cfg:tz:other", Callback::Setting(Setting::OtherZone)),
+            ("cfg:rem:10", Callback::Setting(Setting::Remind(10))),
+            ("cfg:rem:0", Callback::Setting(Setting::Remind(0))),
+            (
+                "cal:12:1796000000",
+                Callback::Calendar {
+                    schedule: 12,
+                    start: 1_796_000_000,
+                },
+            ),
+            ("up:7", Callback::Unschedule(7)),
         ];
         for (wire, cb) in cases {
             assert_eq!(Callback::parse(wire).as_ref(), Some(&cb), "{wire}");
@@ -255,6 +333,18 @@ mod tests {
             "create ",
             "x:y",
             "::",
+            "cfg:tz:Mars/Olympus",
+            "cfg:tz:europe/moscow",
+            "cfg:rem:7",
+            "cfg:rem:05",
+            "cal:1",
+            "cal:1:-5",
+            "cal:01:5",
+            "cal:x:5",
+            "up:-3",
+            "up:0",
+            "up:1:2",
+            "up:",
         ] {
             assert_eq!(Callback::parse(junk), None, "{junk:?}");
         }

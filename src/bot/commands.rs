@@ -32,6 +32,7 @@ pub enum Command {
     Meet(String),
     Stream(String),
     History,
+    Upcoming,
     Settings,
     Cancel,
 }

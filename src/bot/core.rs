@@ -40,6 +40,12 @@ pub struct Ctx {
     /// One refresh per token owner at a time: a refresh token is used once (Yandex issues a new
     /// one with the new access token), so a second refresh of the same token would fail.
     pub refreshing: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    /// What time it is, for scheduled meetings (tests move a manual clock).
+    pub clock: crate::clock::Clock,
+    /// The time zone of chats that chose none (`DEFAULT_TIMEZONE`).
+    pub default_zone: jiff::tz::TimeZone,
+    /// Wakes this process's reminder worker when a meeting was scheduled (see `reminders`).
+    pub schedules_due: tokio::sync::Notify,
 }
 
 /// The user's texts, by their Telegram language.

@@ -23,12 +23,13 @@ use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, UpdateId, User};
 
 use super::callback::Press;
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
-use super::panel::{panel, show};
+use super::panel::{WhenWords, panel, show};
 use super::perm;
+use super::plans;
 use super::state::{Draft, SUGGESTED_COHOSTS, State, Step};
 use super::store::BotDialogue;
 use super::texts::{Lang, Texts};
-use super::topic::{Topic, TopicTooLong};
+use super::topic::Topic;
 use crate::telemost::TelemostError;
 use crate::telemost::model::{Cohosts, Description, Email, Title};
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 async fn present(
     bot: &TgBot,
     dialogue: &BotDialogue,
+    ctx: &Ctx,
     t: &dyn Texts,
     mut d: Draft,
     note: Option<&str>,
@@ -48,6 +50,7 @@ async fn present(
         &d,
         note,
         chat.is_group() || chat.is_channel_or_supergroup(),
+        ctx.clock.now(),
     );
     let id = show(bot, chat, edit, text, markup).await?;
     d.panel = Some(id.0);
@@ -85,7 +88,7 @@ async fn start(
         // `/meet now`: zero taps, straight to the links.
         return Box::pin(create(&bot, &dialogue, ctx, user, draft, None, None)).await;
     }
-    present(&bot, &dialogue, t, draft, note.as_deref(), None).await
+    present(&bot, &dialogue, ctx, t, draft, note.as_deref(), None).await
 }
 
 /// How long Telemost may take before the user is shown that the meeting is being created.
@@ -103,13 +106,38 @@ pub async fn on_meet(
         return Ok(());
     };
     let t = lang_of(Some(user));
-    let (now, topic) = meet_args(&arg);
-    let (topic, note) = match topic {
+    let (now, rest) = meet_args(&arg);
+    // A time first (`/meet tomorrow 15:00 Design review`): a meeting for later, the rest its
+    // topic. `/meet now …` is a meeting now, whatever follows.
+    let mut when = None;
+    let mut rest = rest;
+    if !now {
+        let settings = ctx.db.settings(msg.chat.id.0).await?;
+        let tz = plans::zone(&ctx, &settings);
+        match plans::read(&ctx, &tz, rest) {
+            Ok(Some((planned, topic))) => {
+                if !plans::has_room(&ctx, msg.chat.id).await? {
+                    let text = t.too_many_scheduled(plans::MAX_PER_CHAT);
+                    bot.send(msg.chat.id, text, None).await?;
+                    return Ok(());
+                }
+                when = Some(planned);
+                rest = topic;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                bot.send(msg.chat.id, t.when_unreadable(&e), None).await?;
+                return Ok(());
+            }
+        }
+    }
+    let (topic, note) = match Topic::parse(rest) {
         Ok(topic) => (topic, None),
         Err(e) => (None, Some(t.topic_too_long(e.chars))),
     };
     let draft = Draft {
         topic,
+        when,
         ..Draft::meeting(user.id.0)
     };
     start(bot, dialogue, &ctx, user, draft, note, now).await
@@ -139,14 +167,14 @@ pub async fn on_stream(
     start(bot, dialogue, &ctx, user, draft, note, false).await
 }
 
-/// `/meet [now] [topic]`: whether to create at once, and the topic.
-pub fn meet_args(arg: &str) -> (bool, Result<Option<Topic>, TopicTooLong>) {
+/// `/meet [now] [rest]`: whether to create at once, and the rest (a time and a topic).
+pub fn meet_args(arg: &str) -> (bool, &str) {
     let arg = arg.trim();
     let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
     if matches!(first.to_lowercase().as_str(), "now" | "сейчас") {
-        (true, Topic::parse(rest))
+        (true, rest.trim())
     } else {
-        (false, Topic::parse(arg))
+        (false, arg)
     }
 }
 
@@ -174,7 +202,7 @@ pub async fn receive_draft_text(
     let t = lang_of(Some(user));
     let Some(text) = msg.text() else {
         if d.step.is_text() {
-            present(&bot, &dialogue, t, d, Some(t.send_text()), None).await?;
+            present(&bot, &dialogue, &ctx, t, d, Some(t.send_text()), None).await?;
         }
         return Ok(());
     };
@@ -191,9 +219,20 @@ pub async fn receive_draft_text(
                     s.title = Some(title);
                 }
                 d.step = Step::WaitingRoom;
-                present(&bot, &dialogue, t, d, None, None).await
+                present(&bot, &dialogue, &ctx, t, d, None, None).await
             }
-            Err(e) => present(&bot, &dialogue, t, d, Some(&t.invalid_input(&e)), None).await,
+            Err(e) => {
+                present(
+                    &bot,
+                    &dialogue,
+                    &ctx,
+                    t,
+                    d,
+                    Some(&t.invalid_input(&e)),
+                    None,
+                )
+                .await
+            }
         },
         Step::Description => match Description::parse(text) {
             Ok(description) => {
@@ -201,19 +240,65 @@ pub async fn receive_draft_text(
                     s.description = description;
                 }
                 d.step = Step::Cohosts;
-                present(&bot, &dialogue, t, d, None, None).await
+                present(&bot, &dialogue, &ctx, t, d, None, None).await
             }
-            Err(e) => present(&bot, &dialogue, t, d, Some(&t.invalid_input(&e)), None).await,
+            Err(e) => {
+                present(
+                    &bot,
+                    &dialogue,
+                    &ctx,
+                    t,
+                    d,
+                    Some(&t.invalid_input(&e)),
+                    None,
+                )
+                .await
+            }
         },
         Step::Cohosts => match Cohosts::parse(text) {
             Ok(cohosts) => {
                 d.cohosts = Some(cohosts);
                 create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
             }
-            Err(e) => present(&bot, &dialogue, t, d, Some(&t.invalid_input(&e)), None).await,
+            Err(e) => {
+                present(
+                    &bot,
+                    &dialogue,
+                    &ctx,
+                    t,
+                    d,
+                    Some(&t.invalid_input(&e)),
+                    None,
+                )
+                .await
+            }
         },
+        Step::When => {
+            let settings = ctx.db.settings(msg.chat.id.0).await?;
+            let tz = plans::zone(&ctx, &settings);
+            match plans::read(&ctx, &tz, text) {
+                Ok(Some((planned, rest))) => {
+                    if d.topic.is_none()
+                        && let Ok(Some(topic)) = Topic::parse(rest)
+                    {
+                        d.topic = Some(topic);
+                    }
+                    d.when = Some(planned);
+                    d.step = Step::WaitingRoom;
+                    present(&bot, &dialogue, &ctx, t, d, None, None).await
+                }
+                Ok(None) => {
+                    let note = t.when_unreadable(&crate::schedule::WhenError::NeedsTime);
+                    present(&bot, &dialogue, &ctx, t, d, Some(&note), None).await
+                }
+                Err(e) => {
+                    let note = t.when_unreadable(&e);
+                    present(&bot, &dialogue, &ctx, t, d, Some(&note), None).await
+                }
+            }
+        }
         Step::WaitingRoom | Step::StreamAccess => {
-            present(&bot, &dialogue, t, d, Some(t.use_buttons()), None).await
+            present(&bot, &dialogue, &ctx, t, d, Some(t.use_buttons()), None).await
         }
         // The cohosts that started the creation, handled again: carry on (see `Draft`).
         Step::Creating if d.creation_taken_over_by(update.id.0) => {
@@ -221,7 +306,16 @@ pub async fn receive_draft_text(
         }
         Step::Creating if d.creation_interrupted() => {
             d.resume_after_interruption();
-            present(&bot, &dialogue, t, d, Some(t.creation_interrupted()), None).await
+            present(
+                &bot,
+                &dialogue,
+                &ctx,
+                t,
+                d,
+                Some(t.creation_interrupted()),
+                None,
+            )
+            .await
         }
         Step::Creating => {
             bot.send(msg.chat.id, t.still_creating(), None).await?;
@@ -266,6 +360,7 @@ pub async fn on_press(
         return present(
             &bot,
             &dialogue,
+            &ctx,
             t,
             d,
             Some(t.creation_interrupted()),
@@ -280,9 +375,10 @@ pub async fn on_press(
         Press::WaitingRoom(_) => d.step == Step::WaitingRoom,
         Press::StreamAccess(_) => d.step == Step::StreamAccess,
         Press::Skip => matches!(d.step, Step::Description | Step::Cohosts),
-        Press::Create => d.step != Step::Title,
+        Press::Create => !matches!(d.step, Step::Title | Step::When),
         Press::Cancel => true,
         Press::Cohost(_) => d.step == Step::Cohosts,
+        Press::Later => d.step == Step::WaitingRoom && d.when.is_none() && d.stream.is_none(),
     };
     if !step_matches {
         return Ok(notice(t.stale_button()).await?);
@@ -313,18 +409,26 @@ pub async fn on_press(
             }
             Press::WaitingRoom(level) => {
                 d.waiting_room = level;
-                advance(&bot, &dialogue, t, d, pressed_on).await
+                advance(&bot, &dialogue, &ctx, t, d, pressed_on).await
             }
             Press::StreamAccess(access) => {
                 if let Some(s) = d.stream.as_mut() {
                     s.access = access;
                 }
-                advance(&bot, &dialogue, t, d, pressed_on).await
+                advance(&bot, &dialogue, &ctx, t, d, pressed_on).await
             }
-            Press::Skip => advance(&bot, &dialogue, t, d, pressed_on).await,
+            Press::Skip => advance(&bot, &dialogue, &ctx, t, d, pressed_on).await,
+            Press::Later => {
+                if !plans::has_room(&ctx, dialogue.chat_id()).await? {
+                    let note = t.too_many_scheduled(plans::MAX_PER_CHAT);
+                    return present(&bot, &dialogue, &ctx, t, d, Some(&note), pressed_on).await;
+                }
+                d.step = Step::When;
+                present(&bot, &dialogue, &ctx, t, d, None, pressed_on).await
+            }
             Press::Cohost(id) => {
                 toggle_cohost(&mut d, id);
-                present(&bot, &dialogue, t, d, None, pressed_on).await
+                present(&bot, &dialogue, &ctx, t, d, None, pressed_on).await
             }
         }
     };
@@ -389,6 +493,7 @@ fn toggle_cohost(d: &mut Draft, id: i64) {
 async fn advance(
     bot: &TgBot,
     dialogue: &BotDialogue,
+    ctx: &Ctx,
     t: &dyn Texts,
     mut d: Draft,
     panel: Option<MessageId>,
@@ -396,7 +501,7 @@ async fn advance(
     if let Some(next) = d.next_step() {
         d.step = next;
     }
-    present(bot, dialogue, t, d, None, panel).await
+    present(bot, dialogue, ctx, t, d, None, panel).await
 }
 
 /// Creates the meeting from the draft and shows the links, or the reason it failed with the
@@ -413,7 +518,7 @@ async fn create(
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
     let Some(request) = d.request() else {
-        return present(bot, dialogue, t, d, None, panel).await;
+        return present(bot, dialogue, ctx, t, d, None, panel).await;
     };
     // Checked again: an admin may have turned "only admins" on since /meet, or the member may
     // no longer be an admin.
@@ -427,8 +532,12 @@ async fn create(
     }
     let Some((owner, token)) = ctx.token_for(chat, user).await? else {
         let note = t.no_token(!chat.is_user());
-        return present(bot, dialogue, t, d, Some(note), panel).await;
+        return present(bot, dialogue, ctx, t, d, Some(note), panel).await;
     };
+    // A recurring meeting: nothing to create now, each occurrence gets its own link.
+    if let Some(planned) = d.when.clone().filter(|p| p.repeat.is_some()) {
+        return set_up_series(bot, dialogue, ctx, user, d, &request, &planned, panel).await;
+    }
 
     let resume_at = d.step;
     d.step = Step::Creating;
@@ -485,10 +594,55 @@ async fn create(
     d.creating_for = None;
     match created {
         Ok(conference) => {
-            // The links first: the meeting exists whatever happens to our bookkeeping.
             let topic = d.topic.as_ref().map(Topic::as_str);
-            let text = super::meetings::created_text(t, &request, &conference, topic);
-            let keyboard = super::panel::result_keyboard(t, &conference, topic);
+            let mut text = super::meetings::created_text(t, &request, &conference, topic);
+            let mut keyboard = super::panel::result_keyboard(t, &conference, topic);
+            // For later: its reminders are kept with it, and the message says when it is.
+            if let Some(planned) = &d.when {
+                let settings = ctx.db.settings(chat.0).await?;
+                let row = plans::new_schedule(
+                    chat,
+                    super::outbox::Outbox::current_topic(chat),
+                    user,
+                    topic,
+                    &request,
+                    planned,
+                    Some((&conference.id, &conference.join_url)),
+                    settings.remind_before,
+                    ctx.clock.now(),
+                );
+                match ctx
+                    .db
+                    .add_schedule(&row, plans::MAX_PER_CHAT, ctx.clock.unix())
+                    .await
+                {
+                    Ok(Some(id)) => {
+                        ctx.schedules_due.notify_one();
+                        let when = WhenWords::of(t, planned, ctx.clock.now());
+                        text = t.meeting_scheduled(
+                            topic,
+                            &when.span,
+                            &planned.zone,
+                            &conference.join_url,
+                            settings.remind_before,
+                        );
+                        keyboard
+                            .inline_keyboard
+                            .insert(1, vec![super::panel::calendar_button(t, id, planned.start)]);
+                    }
+                    // The meeting exists: its links are shown, with what went wrong.
+                    Ok(None) => {
+                        text.push_str("\n\n");
+                        text.push_str(&t.too_many_scheduled(plans::MAX_PER_CHAT));
+                    }
+                    Err(e) => {
+                        tracing::error!(chat_id = chat.0, error = %e, "could not keep a scheduled meeting");
+                        text.push_str("\n\n");
+                        text.push_str(t.internal_error());
+                    }
+                }
+            }
+            // The links first: the meeting exists whatever happens to our bookkeeping.
             let shown = show(bot, chat, panel, text, keyboard).await;
             let recorded = ctx
                 .record_meeting(chat, user, owner, &request, &conference, topic)
@@ -520,9 +674,55 @@ async fn create(
                 }
                 _ => resume_at,
             };
-            present(bot, dialogue, t, d, Some(&t.telemost_error(&e)), panel).await
+            present(bot, dialogue, ctx, t, d, Some(&t.telemost_error(&e)), panel).await
         }
     }
+}
+
+/// Keeps a recurring meeting (`/meet every weekday 10:00 Standup`): its links are made before
+/// each occurrence by `reminders`.
+#[allow(clippy::too_many_arguments)]
+async fn set_up_series(
+    bot: &TgBot,
+    dialogue: &BotDialogue,
+    ctx: &Ctx,
+    user: &User,
+    d: Draft,
+    request: &crate::telemost::model::CreateConference,
+    planned: &super::state::Planned,
+    panel: Option<MessageId>,
+) -> HandlerResult {
+    let t = lang_of(Some(user));
+    let chat = dialogue.chat_id();
+    let topic = d.topic.as_ref().map(Topic::as_str);
+    let settings = ctx.db.settings(chat.0).await?;
+    let row = plans::new_schedule(
+        chat,
+        super::outbox::Outbox::current_topic(chat),
+        user,
+        topic,
+        request,
+        planned,
+        None,
+        settings.remind_before,
+        ctx.clock.now(),
+    );
+    let Some(_) = ctx
+        .db
+        .add_schedule(&row, plans::MAX_PER_CHAT, ctx.clock.unix())
+        .await?
+    else {
+        let note = t.too_many_scheduled(plans::MAX_PER_CHAT);
+        return present(bot, dialogue, ctx, t, d, Some(&note), panel).await;
+    };
+    ctx.schedules_due.notify_one();
+    let when = WhenWords::of(t, planned, ctx.clock.now());
+    let ahead = settings.remind_before.max(plans::LINK_AHEAD_MINUTES);
+    let repeats = when.repeats.as_deref().unwrap_or_default();
+    let text = t.series_scheduled(topic, repeats, &planned.zone, &when.span, ahead);
+    dialogue.exit().await?;
+    show(bot, chat, panel, text, InlineKeyboardMarkup::default()).await?;
+    Ok(())
 }
 
 /// The next message after a lone /token in a private chat.
@@ -580,22 +780,23 @@ mod tests {
     #[test]
     fn meet_takes_now_and_a_topic() {
         let topic = |s: &str| Topic::parse(s).unwrap();
-        assert_eq!(meet_args(""), (false, Ok(None)));
-        assert_eq!(meet_args(" now "), (true, Ok(None)));
-        assert_eq!(meet_args("Сейчас"), (true, Ok(None)));
+        assert_eq!(meet_args(""), (false, ""));
+        assert_eq!(meet_args(" now "), (true, ""));
+        assert_eq!(meet_args("Сейчас"), (true, ""));
         assert_eq!(
             meet_args("Standup with design"),
-            (false, Ok(topic("Standup with design")))
+            (false, "Standup with design")
         );
-        assert_eq!(meet_args("now Standup"), (true, Ok(topic("Standup"))));
+        assert_eq!(meet_args("now Standup"), (true, "Standup"));
+        assert_eq!(meet_args("nowhere near"), (false, "nowhere near"));
         assert_eq!(
-            meet_args("nowhere near"),
-            (false, Ok(topic("nowhere near")))
+            Topic::parse(meet_args("now  Standup ").1),
+            Ok(topic("Standup"))
         );
         let long = "x".repeat(super::super::topic::TOPIC_MAX_CHARS + 5);
         assert_eq!(
-            meet_args(&long).1,
-            Err(TopicTooLong {
+            Topic::parse(meet_args(&long).1),
+            Err(super::super::topic::TopicTooLong {
                 chars: super::super::topic::TOPIC_MAX_CHARS + 5
             })
         );

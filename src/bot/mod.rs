@@ -10,6 +10,7 @@ mod groups;
 mod history;
 mod inline;
 mod lanes;
+mod later;
 mod lifecycle;
 mod login;
 mod manage;
@@ -17,8 +18,10 @@ mod meetings;
 mod outbox;
 mod panel;
 mod perm;
+mod plans;
 mod prune;
 mod queues;
+mod reminders;
 mod settings;
 pub mod state;
 mod store;
@@ -107,6 +110,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(case![Command::Disconnect].endpoint(commands::groups_only))
         .branch(case![Command::Forget].endpoint(commands::forget))
         .branch(case![Command::History].endpoint(history::show))
+        .branch(case![Command::Upcoming].endpoint(later::show))
         .branch(case![Command::Settings].endpoint(settings::show))
         .branch(case![Command::Cancel].endpoint(commands::cancel));
 
@@ -122,6 +126,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         )
         .branch(case![State::AwaitingToken { group, until }].endpoint(dialogue::receive_token))
         .branch(case![State::Draft(d)].endpoint(dialogue::receive_draft_text))
+        .branch(case![State::AwaitingZone { prompt }].endpoint(settings::receive_zone))
         .branch(
             case![State::Managing {
                 conference,
@@ -155,6 +160,11 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                     .branch(
                         case![Callback::Manage { conference, action }].endpoint(manage::on_press),
                     )
+                    .branch(
+                        case![Callback::Calendar { schedule, start }]
+                            .endpoint(later::on_calendar),
+                    )
+                    .branch(case![Callback::Unschedule(id)].endpoint(later::on_cancel))
                     .branch(
                         case![Callback::Draft(press)]
                             .branch(
@@ -388,6 +398,8 @@ pub struct Running {
     pruning: JoinHandle<()>,
     /// Polls Yandex for the logins in progress (see `login`).
     logins: login::Polling,
+    /// Posts scheduled meetings' reminders and recurring meetings' links (see `reminders`).
+    reminders: reminders::Reminders,
     /// Set first when stopping: readiness fails and webhook posts are refused from then on.
     stopping: Stopping,
     /// The webhook and probes' listener, when there is one.
@@ -419,6 +431,7 @@ impl Running {
         self.pruning.abort();
         let _ = (&mut self.pruning).await;
         self.logins.stop().await;
+        self.reminders.stop().await;
         if let Some(keeping) = self.keeping.take() {
             keeping.abort();
         }
@@ -499,6 +512,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         oauth_time_unit: config.oauth_time_unit,
         login_due: Default::default(),
         refreshing: Default::default(),
+        clock: config.clock.clone(),
+        default_zone: config.default_timezone.clone(),
+        schedules_due: Default::default(),
     });
     let outbox = Outbox::new(bot.clone(), config.telegram_rate_limit)
         .telling(Arc::new(lifecycle::Events(db.clone())));
@@ -522,6 +538,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     // This process, as the holder of leases on the webhook updates it stores.
     let taker = webhook::process_id();
     let logins = login::spawn_polling(outbox.clone(), Arc::clone(&ctx), taker);
+    let reminders = reminders::spawn(outbox.clone(), Arc::clone(&ctx), taker);
     let mut keeping = None;
     let mut intake = config
         .webhook
@@ -628,6 +645,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         db,
         pruning,
         logins,
+        reminders,
         stopping,
         http,
         handled,

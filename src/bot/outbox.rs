@@ -31,10 +31,12 @@ use std::time::{Duration, Instant};
 
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextInlineSetters, EditMessageTextSetters,
-    SendMessageSetters,
+    SendDocumentSetters, SendMessageSetters,
 };
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode, ThreadId, UpdateKind};
+use teloxide::types::{
+    InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ThreadId, UpdateKind,
+};
 use teloxide::{ApiError, RequestError};
 
 tokio::task_local! {
@@ -124,6 +126,21 @@ impl Outbox {
     /// chat lands in the forum topic the update came from. Handlers never name a topic.
     pub async fn in_topic_of<T>(update: &Update, handling: impl Future<Output = T>) -> T {
         TOPIC.scope(topic_of(update), handling).await
+    }
+
+    /// Runs `work` (not an update's handling: a reminder, say) so that whatever it sends to
+    /// `chat` lands in forum topic `thread`.
+    pub async fn in_topic<T>(
+        chat: ChatId,
+        thread: Option<ThreadId>,
+        work: impl Future<Output = T>,
+    ) -> T {
+        TOPIC.scope(thread.map(|t| (chat, t)), work).await
+    }
+
+    /// The forum topic the update being handled came from, if it is in `chat`.
+    pub fn current_topic(chat: ChatId) -> Option<ThreadId> {
+        Self::topic_for(chat)
     }
 
     /// Runs `handling` (of an update of `chat`, handed out by its turn in `fence`) so that
@@ -272,6 +289,31 @@ impl Outbox {
                 Some(m) => req.reply_markup(m).send(),
                 None => req.send(),
             }
+        })
+        .await
+    }
+
+    /// Sends a file (`name`, `contents`) to `chat` with an HTML `caption`, into the current
+    /// topic as `send` does.
+    pub async fn send_document(
+        &self,
+        chat: ChatId,
+        name: &str,
+        contents: Vec<u8>,
+        caption: String,
+    ) -> Result<Message, RequestError> {
+        let topic = Self::topic_for(chat);
+        self.deliver(Some(Paced::Message(chat)), || {
+            let file = InputFile::memory(contents.clone()).file_name(name.to_owned());
+            let mut req = self
+                .bot
+                .send_document(chat, file)
+                .caption(caption.clone())
+                .parse_mode(ParseMode::Html);
+            if let Some(thread) = topic {
+                req = req.message_thread_id(thread);
+            }
+            req.send()
         })
         .await
     }

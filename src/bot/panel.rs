@@ -6,8 +6,8 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::callback::{Callback, Manage, Press};
 use super::core::TgBot;
-use super::state::{Draft, Step};
-use super::texts::{Texts, ellipsize, esc_short};
+use super::state::{Draft, Planned, Step};
+use super::texts::{self, Texts, ellipsize, esc, esc_short};
 use super::topic::TOPIC_MAX_CHARS;
 use crate::telemost::model::{Conference, StreamAccess, WaitingRoomLevel};
 
@@ -18,6 +18,7 @@ pub fn panel(
     d: &Draft,
     note: Option<&str>,
     in_group: bool,
+    now: jiff::Timestamp,
 ) -> (String, InlineKeyboardMarkup) {
     let mut text = String::new();
     let mut line = |label: &str, value: &str| {
@@ -37,6 +38,10 @@ pub fn panel(
     if let Some(topic) = &d.topic {
         line(t.label_topic(), &esc_short(topic.as_str(), TOPIC_MAX_CHARS));
     }
+    if let Some(planned) = &d.when {
+        let (label, value) = WhenWords::of(t, planned, now).line(t);
+        line(label, &esc(&value));
+    }
     line(t.label_waiting_room(), t.waiting_room(d.waiting_room));
     if let Some(s) = &d.stream {
         line(t.label_stream_access(), t.stream_access(s.access));
@@ -54,6 +59,7 @@ pub fn panel(
         Step::StreamAccess => t.ask_stream_access(),
         Step::Description => t.ask_description(),
         Step::Cohosts => t.ask_cohosts(),
+        Step::When => t.ask_when(),
         Step::Creating => t.creating(),
     };
     // The note is HTML from `texts`, bounded there; the rest fits by construction.
@@ -84,17 +90,24 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
     let create = button(t.button_create(), Callback::Draft(Press::Create));
     let cancel = button(t.button_cancel(), Callback::Draft(Press::Cancel));
     let rows: Vec<Vec<InlineKeyboardButton>> = match d.step {
-        Step::Title => vec![vec![cancel]],
-        Step::WaitingRoom => vec![
-            WaitingRoomLevel::ALL
-                .iter()
-                .map(|&l| {
-                    let label = chosen(t.waiting_room_button(l), l == d.waiting_room);
-                    button(&label, Callback::Draft(Press::WaitingRoom(l)))
-                })
-                .collect(),
-            vec![create, cancel],
-        ],
+        Step::Title | Step::When => vec![vec![cancel]],
+        Step::WaitingRoom => {
+            let mut rows = vec![
+                WaitingRoomLevel::ALL
+                    .iter()
+                    .map(|&l| {
+                        let label = chosen(t.waiting_room_button(l), l == d.waiting_room);
+                        button(&label, Callback::Draft(Press::WaitingRoom(l)))
+                    })
+                    .collect(),
+                vec![create, cancel],
+            ];
+            // A meeting not yet given a time may be scheduled for later.
+            if d.when.is_none() && d.stream.is_none() {
+                rows[1].insert(1, button(t.button_later(), Callback::Draft(Press::Later)));
+            }
+            rows
+        }
         Step::StreamAccess => {
             let current = d.stream.as_ref().map(|s| s.access).unwrap_or_default();
             vec![
@@ -168,6 +181,56 @@ pub async fn show(
     }
     let sent = bot.send(chat, text, Some(markup)).await?;
     Ok(sent.id)
+}
+
+/// When a meeting is, in words, in its zone: the span ("tomorrow, Tue 1 Dec, 15:00–15:30", the
+/// first occurrence's for a recurring meeting) and, for a recurring one, its days and hours
+/// ("every weekday, 10:00–10:30"). Plain text (escape it for HTML).
+pub struct WhenWords {
+    pub span: String,
+    pub repeats: Option<String>,
+    pub zone: String,
+}
+
+impl WhenWords {
+    pub fn of(t: &dyn Texts, p: &Planned, now: jiff::Timestamp) -> Self {
+        let tz = jiff::tz::TimeZone::get(&p.zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let at = |secs: i64| {
+            jiff::Timestamp::from_second(secs)
+                .unwrap_or(now)
+                .to_zoned_datetime(tz.clone())
+        };
+        let (start, end) = (at(p.start), at(p.start.saturating_add(p.duration_secs)));
+        let today = now.to_zoned_datetime(tz.clone()).date();
+        Self {
+            span: texts::span(t, &start, &end, today),
+            repeats: p
+                .repeat
+                .as_deref()
+                .and_then(crate::schedule::Rule::from_db)
+                .map(|rule| texts::repeats(t, rule.days, &start, &end)),
+            zone: p.zone.clone(),
+        }
+    }
+
+    /// The panel's line: its label and value.
+    pub fn line(&self, t: &dyn Texts) -> (&'static str, String) {
+        match &self.repeats {
+            Some(r) => (
+                t.label_repeats(),
+                format!("{r} ({}); {}", self.zone, self.span),
+            ),
+            None => (t.label_when(), format!("{} ({})", self.span, self.zone)),
+        }
+    }
+}
+
+/// Add to calendar, for the occurrence of scheduled meeting `schedule` starting at `start`.
+pub fn calendar_button(t: &dyn Texts, schedule: i64, start: i64) -> InlineKeyboardButton {
+    button(
+        t.button_add_to_calendar(),
+        Callback::Calendar { schedule, start },
+    )
 }
 
 /// A button that manages meeting `conference`.
@@ -262,7 +325,7 @@ mod tests {
             let note = t.invalid_input(&crate::telemost::model::InvalidInput::BadEmails(
                 junk.split(' ').map(str::to_owned).collect(),
             ));
-            let (text, _) = panel(t, &d, Some(&note), true);
+            let (text, _) = panel(t, &d, Some(&note), true, jiff::Timestamp::UNIX_EPOCH);
             assert!(
                 text.encode_utf16().count() <= 4096,
                 "{}",
@@ -280,7 +343,13 @@ mod tests {
     fn user_text_is_escaped_in_the_panel() {
         let mut d = Draft::stream(1, Some(Title::parse("<b>Q&A</b> *_[]").unwrap()));
         d.cohosts = Some(Cohosts::parse("a&b@x.ru").unwrap());
-        let (text, _) = panel(Lang::En.texts(), &d, None, false);
+        let (text, _) = panel(
+            Lang::En.texts(),
+            &d,
+            None,
+            false,
+            jiff::Timestamp::UNIX_EPOCH,
+        );
         assert!(text.contains("&lt;b&gt;Q&amp;A&lt;/b&gt; *_[]"), "{text}");
         assert!(text.contains("a&amp;b@x.ru"), "{text}");
         assert!(

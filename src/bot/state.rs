@@ -39,6 +39,9 @@ pub enum State {
         #[serde(default)]
         prompt: Option<i32>,
     },
+    /// "Other…" was tapped under /settings' time zones (by an admin, in a group); the next
+    /// message (in a group, a reply to `prompt`) is the zone's name.
+    AwaitingZone { prompt: i32 },
     /// The database could not be read: never stored, only handed to the handlers so the user
     /// hears about it instead of the update vanishing.
     #[serde(skip)]
@@ -74,6 +77,22 @@ pub struct Draft {
     /// What a meeting is about (`/meet <topic>`).
     #[serde(default)]
     pub topic: Option<Topic>,
+    /// When, for a meeting scheduled for later (`/meet tomorrow 15:00`, or Later…).
+    #[serde(default)]
+    pub when: Option<Planned>,
+}
+
+/// When a scheduled meeting is, as read from what the user typed (see `bot::plans`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Planned {
+    /// The (first) start, unix seconds.
+    pub start: i64,
+    pub duration_secs: i64,
+    /// The recurrence rule (`schedule::Rule::to_db`); `None` for one time.
+    #[serde(default)]
+    pub repeat: Option<String>,
+    /// The time zone it was read in (IANA).
+    pub zone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +110,8 @@ pub enum Step {
     StreamAccess,
     Description,
     Cohosts,
+    /// Later… was tapped: the next message says when.
+    When,
     /// The API call is in flight.
     Creating,
 }
@@ -101,6 +122,7 @@ impl State {
         match self {
             State::Draft(d) => d.panel,
             State::Managing { prompt, .. } => *prompt,
+            State::AwaitingZone { prompt } => Some(*prompt),
             _ => None,
         }
     }
@@ -108,7 +130,10 @@ impl State {
 
 impl Step {
     pub fn is_text(self) -> bool {
-        matches!(self, Self::Title | Self::Description | Self::Cohosts)
+        matches!(
+            self,
+            Self::Title | Self::Description | Self::Cohosts | Self::When
+        )
     }
 }
 
@@ -126,6 +151,7 @@ impl Draft {
             creating_since: None,
             creating_for: None,
             topic: None,
+            when: None,
         }
     }
 
@@ -187,7 +213,7 @@ impl Draft {
     pub fn next_step(&self) -> Option<Step> {
         let stream = self.stream.is_some();
         match self.step {
-            Step::Title => Some(Step::WaitingRoom),
+            Step::Title | Step::When => Some(Step::WaitingRoom),
             Step::WaitingRoom if stream => Some(Step::StreamAccess),
             Step::WaitingRoom => Some(Step::Cohosts),
             Step::StreamAccess => Some(Step::Description),

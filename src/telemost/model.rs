@@ -267,24 +267,25 @@ string_newtype_conversions!(Email, |s: &str| Email::parse(s)
     .ok_or_else(|| InvalidInput::BadEmails(vec![s.to_owned()])));
 
 /// The body of `POST /conferences`. The deprecated `access_level` has no field here, so it can
-/// never be sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// never be sent. It reads back from what it wrote (a recurring meeting keeps it to make each
+/// occurrence), validated as when it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateConference {
     pub waiting_room_level: WaitingRoomLevel,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_stream: Option<LiveStream>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cohosts: Vec<CohostRef>,
     /// Start automatic meeting notes; sent only when set.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_auto_summarization_enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveStream {
     pub access_level: StreamAccess,
     pub title: Title,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Description>,
 }
 

@@ -380,6 +380,12 @@ impl TestApp {
         }
     }
 
+    /// Starts the bot again after `halt`, on the same database (and clock).
+    pub async fn resume(&mut self) {
+        assert!(self.running.is_none(), "resume follows halt");
+        self.boot().await;
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.shutdown().await;

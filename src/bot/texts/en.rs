@@ -1,17 +1,21 @@
 //! Everything the bot says in English (and to users whose language it does not speak).
 
+use jiff::civil::{Date, Weekday};
+
 use super::{Texts, esc, esc_short};
 use crate::bot::topic::TOPIC_MAX_CHARS;
+use crate::schedule::{Weekdays, WhenError};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
 
 pub struct En;
 
 impl Texts for En {
-    fn commands(&self) -> [(&'static str, &'static str); 12] {
+    fn commands(&self) -> [(&'static str, &'static str); 13] {
         [
-            ("meet", "Create a Telemost meeting"),
+            ("meet", "Create a Telemost meeting, now or for later"),
             ("stream", "Create a live stream: /stream <title>"),
+            ("upcoming", "Scheduled and recurring meetings"),
             ("history", "The last meetings of this chat"),
             ("settings", "This chat's defaults for new meetings"),
             ("token", "Set the Telemost OAuth token (private chat)"),
@@ -29,10 +33,14 @@ impl Texts for En {
         "<b>I create Yandex Telemost meetings and live streams.</b>\n\n\
          /meet: a new meeting; pick the waiting room and cohosts, or just tap Create.\n\
          \u{2003}<code>/meet</code>, or <code>/meet now</code> for the chat's usual meeting at once\n\
+         \u{2003}<code>/meet tomorrow 15:00 for 1h Design review</code>, <code>/meet in 30 min</code>\n\
+         \u{2003}<code>/meet every weekday 10:00 Standup</code>: a fresh link before each one\n\
+         /upcoming: the chat's scheduled and recurring meetings, to cancel.\n\
          /stream: a live stream, with its watch link.\n\
          \u{2003}<code>/stream Quarterly results</code>\n\
          /history: the last 10 meetings of this chat.\n\
-         /settings: this chat's defaults (waiting room, viewers, notes, instant /meet).\n\
+         /settings: this chat's defaults (waiting room, viewers, notes, instant /meet, time \
+         zone, reminders).\n\
          /token: set your Telemost OAuth token, in a private chat with me.\n\
          \u{2003}<code>/token y0_AgAAAA…</code>\n\
          /login: sign in with Yandex instead of pasting a token.\n\
@@ -506,5 +514,262 @@ impl Texts for En {
                  The meeting may not have been created; please try again."
                 .into(),
         }
+    }
+
+    fn today(&self) -> &'static str {
+        "today"
+    }
+    fn tomorrow(&self) -> &'static str {
+        "tomorrow"
+    }
+    fn date(&self, d: Date, year: bool) -> String {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let month = MONTHS[usize::try_from(d.month() - 1).unwrap_or(0) % 12];
+        let mut out = format!("{} {} {month}", self.weekday(d.weekday()), d.day());
+        if year {
+            out.push_str(&format!(" {}", d.year()));
+        }
+        out
+    }
+    fn weekday(&self, d: Weekday) -> &'static str {
+        match d {
+            Weekday::Monday => "Mon",
+            Weekday::Tuesday => "Tue",
+            Weekday::Wednesday => "Wed",
+            Weekday::Thursday => "Thu",
+            Weekday::Friday => "Fri",
+            Weekday::Saturday => "Sat",
+            Weekday::Sunday => "Sun",
+        }
+    }
+    fn every(&self, days: Weekdays) -> String {
+        if days == Weekdays::EVERY_DAY {
+            "every day".into()
+        } else if days == Weekdays::WEEKDAYS {
+            "every weekday".into()
+        } else {
+            let names: Vec<&str> = days.days().into_iter().map(|d| self.weekday(d)).collect();
+            format!("every {}", names.join(", "))
+        }
+    }
+    fn label_when(&self) -> &'static str {
+        "When"
+    }
+    fn label_repeats(&self) -> &'static str {
+        "Repeats"
+    }
+    fn when_unreadable(&self, e: &WhenError) -> String {
+        let why = match e {
+            WhenError::NeedsTime => "I need a time too".to_owned(),
+            WhenError::BadTime(t) => {
+                format!("<code>{}</code> is not a time of day", esc_short(t, 40))
+            }
+            WhenError::BadDate(d) => format!("<code>{}</code> is not a date", esc_short(d, 40)),
+            WhenError::Past => "that time has already passed".to_owned(),
+            WhenError::TooFarAhead => "that is more than a year ahead".to_owned(),
+            WhenError::BadDuration(d) => format!(
+                "a meeting lasts from a minute to 24 hours, not <code>{}</code>",
+                esc_short(d, 40)
+            ),
+        };
+        format!(
+            "I couldn't schedule that: {why}. For example: <code>/meet tomorrow 15:00 Design \
+             review</code>, <code>/meet mon 10:00 for 1h</code>, <code>/meet in 30 min</code>, \
+             <code>/meet every weekday 10:00 Standup</code>."
+        )
+    }
+    fn streams_not_recurring(&self) -> &'static str {
+        "Live streams can be scheduled for one time, not as recurring ones. Send a day and time, \
+         e.g. <code>tomorrow 15:00</code>."
+    }
+    fn button_later(&self) -> &'static str {
+        "🕒 Later…"
+    }
+    fn ask_when(&self) -> &'static str {
+        "When? Send a day and time, e.g. <code>tomorrow 15:00</code>, <code>mon 10:00 for \
+         1h</code>, <code>in 30 min</code> or <code>every weekday 10:00</code>."
+    }
+    fn meeting_scheduled(
+        &self,
+        topic: Option<&str>,
+        when: &str,
+        zone: &str,
+        join_url: &str,
+        remind: u32,
+    ) -> String {
+        let head = match topic {
+            Some(topic) => format!("<b>Meeting scheduled:</b> {}", esc(topic)),
+            None => "<b>Meeting scheduled.</b>".to_owned(),
+        };
+        let remind = match remind {
+            0 => "I'll remind the chat when it starts.".to_owned(),
+            m => format!("I'll remind the chat {m} minutes before and when it starts."),
+        };
+        format!(
+            "{head}\nWhen: {} ({})\nJoin: {}\n{remind}",
+            esc(when),
+            esc(zone),
+            esc(join_url)
+        )
+    }
+    fn series_scheduled(
+        &self,
+        topic: Option<&str>,
+        repeats: &str,
+        zone: &str,
+        first: &str,
+        ahead: u32,
+    ) -> String {
+        let head = match topic {
+            Some(topic) => format!("<b>Recurring meeting set up:</b> {}", esc(topic)),
+            None => "<b>Recurring meeting set up.</b>".to_owned(),
+        };
+        format!(
+            "{head}\nRepeats: {} ({})\nFirst: {}\nI'll post a fresh link {ahead} minutes before \
+             each one, until it is cancelled in /upcoming.",
+            esc(repeats),
+            esc(zone),
+            esc(first)
+        )
+    }
+    fn button_add_to_calendar(&self) -> &'static str {
+        "📅 Add to calendar"
+    }
+    fn calendar_caption(&self, topic: Option<&str>) -> String {
+        match topic {
+            Some(topic) => format!("{}: open the file to add it to your calendar.", esc(topic)),
+            None => "Open the file to add the meeting to your calendar.".to_owned(),
+        }
+    }
+    fn calendar_title(&self) -> &'static str {
+        "Telemost meeting"
+    }
+    fn schedule_gone(&self) -> &'static str {
+        "That meeting is over or was cancelled."
+    }
+    fn too_many_scheduled(&self, limit: u32) -> String {
+        format!(
+            "This chat already has {limit} scheduled meetings, the most I keep. Cancel one in \
+             /upcoming first."
+        )
+    }
+    fn reminder_soon(&self, topic: Option<&str>, minutes: i64, at: &str, join_url: &str) -> String {
+        let what = topic.map_or_else(
+            || "The meeting".to_owned(),
+            |t| format!("<b>{}</b>", esc(t)),
+        );
+        format!(
+            "⏰ {what} starts in {minutes} min, at {}.\nJoin: {}",
+            esc(at),
+            esc(join_url)
+        )
+    }
+    fn reminder_now(&self, topic: Option<&str>, join_url: &str) -> String {
+        let what = topic.map_or_else(
+            || "The meeting".to_owned(),
+            |t| format!("<b>{}</b>", esc(t)),
+        );
+        format!("🔔 {what} is starting now.\nJoin: {}", esc(join_url))
+    }
+    fn reminder_late(
+        &self,
+        topic: Option<&str>,
+        at: &str,
+        late_minutes: i64,
+        join_url: &str,
+    ) -> String {
+        let what = topic.map_or_else(
+            || "The meeting".to_owned(),
+            |t| format!("<b>{}</b>", esc(t)),
+        );
+        format!(
+            "🔔 {what} started at {}. This reminder is {late_minutes} min late: I was offline.\nJoin: {}",
+            esc(at),
+            esc(join_url)
+        )
+    }
+    fn reminder_missed(&self, topic: Option<&str>, at: &str, join_url: Option<&str>) -> String {
+        let what = topic.map_or_else(
+            || "the meeting".to_owned(),
+            |t| format!("<b>{}</b>", esc(t)),
+        );
+        match join_url {
+            Some(url) => format!(
+                "I was offline and missed the reminder for {what} at {}. The link still works: {}",
+                esc(at),
+                esc(url)
+            ),
+            None => format!(
+                "I was offline and missed {what} at {}: no link was made for it.",
+                esc(at)
+            ),
+        }
+    }
+    fn occurrence_ready(&self, topic: Option<&str>, when: &str, join_url: &str) -> String {
+        let what = topic.map_or_else(|| "Meeting".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        format!("📅 {what}, {}\nJoin: {}", esc(when), esc(join_url))
+    }
+    fn occurrence_failed(&self, topic: Option<&str>, when: &str, reason: &str) -> String {
+        let what = topic.map_or_else(
+            || "the meeting".to_owned(),
+            |t| format!("<b>{}</b>", esc(t)),
+        );
+        format!(
+            "I couldn't make the link for {what}, {}. {reason}",
+            esc(when)
+        )
+    }
+    fn upcoming_header(&self, zone: &str) -> String {
+        format!("<b>Scheduled meetings</b> ({})", esc(zone))
+    }
+    fn upcoming_empty(&self) -> &'static str {
+        "No meetings are scheduled in this chat. <code>/meet tomorrow 15:00 Topic</code> or \
+         <code>/meet every weekday 10:00 Standup</code> schedules one."
+    }
+    fn button_cancel_nth(&self, n: usize) -> String {
+        format!("✖ Cancel {n}")
+    }
+    fn schedule_cancelled(&self) -> &'static str {
+        "Cancelled. (A link already made still works.)"
+    }
+    fn not_yours_to_cancel(&self) -> &'static str {
+        "Only whoever scheduled it or a group admin can cancel it."
+    }
+    fn label_timezone(&self) -> &'static str {
+        "Time zone"
+    }
+    fn label_remind(&self) -> &'static str {
+        "Reminders"
+    }
+    fn remind(&self, minutes: u32) -> String {
+        match minutes {
+            0 => "when a meeting starts".to_owned(),
+            m => format!("{m} min before and when it starts"),
+        }
+    }
+    fn button_remind(&self, minutes: u32) -> String {
+        match minutes {
+            0 => "At the start".to_owned(),
+            m => format!("{m} min before"),
+        }
+    }
+    fn button_other_zone(&self) -> &'static str {
+        "Other…"
+    }
+    fn ask_timezone(&self) -> &'static str {
+        "Send the chat's time zone as its IANA name, e.g. <code>Asia/Yekaterinburg</code>, \
+         <code>Europe/Berlin</code> or <code>America/New_York</code>."
+    }
+    fn timezone_unknown(&self, typed: &str) -> String {
+        format!(
+            "I don't know the time zone <code>{}</code>. Send an IANA name such as \
+             <code>Asia/Novosibirsk</code>, or /cancel.",
+            esc_short(typed, 60)
+        )
+    }
+    fn timezone_saved(&self, zone: &str) -> String {
+        format!("Time zone set: {}.", esc(zone))
     }
 }

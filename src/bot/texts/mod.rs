@@ -5,6 +5,10 @@
 mod en;
 mod ru;
 
+use jiff::ZonedDateTime as Zoned;
+use jiff::civil::{Date, Weekday};
+
+use crate::schedule::{Weekdays, WhenError};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel};
 
@@ -58,7 +62,7 @@ impl Lang {
 /// The bot's vocabulary. `&'static str` for fixed phrases, `String` where values are filled in.
 pub trait Texts: Sync {
     /// (command, description) pairs for setMyCommands, in menu order.
-    fn commands(&self) -> [(&'static str, &'static str); 12];
+    fn commands(&self) -> [(&'static str, &'static str); 13];
     fn help(&self) -> &'static str;
     fn unknown_command(&self) -> &'static str;
     fn idle_hint(&self) -> &'static str;
@@ -184,6 +188,132 @@ pub trait Texts: Sync {
 
     fn invalid_input(&self, e: &InvalidInput) -> String;
     fn telemost_error(&self, e: &TelemostError) -> String;
+
+    // Meetings for later (see `bot::later` and `bot::reminders`). Times come already written
+    // out by `span`, `clock_time` and `repeats` below, in the chat's time zone.
+    fn today(&self) -> &'static str;
+    fn tomorrow(&self) -> &'static str;
+    /// A date: "Mon 30 Nov" (with the year when `year`).
+    fn date(&self, d: Date, year: bool) -> String;
+    /// A weekday's short name.
+    fn weekday(&self, d: Weekday) -> &'static str;
+    /// "every weekday", "every Mon, Thu": the days of a recurring meeting.
+    fn every(&self, days: Weekdays) -> String;
+    /// The panel's label for when a meeting is.
+    fn label_when(&self) -> &'static str;
+    /// "Repeats" or similar, for a recurring meeting's line.
+    fn label_repeats(&self) -> &'static str;
+    /// What a typed time could not be read as, with examples.
+    fn when_unreadable(&self, e: &WhenError) -> String;
+    /// A time for a recurring meeting typed in the dialogue's Later… step for a stream.
+    fn streams_not_recurring(&self) -> &'static str;
+    fn button_later(&self) -> &'static str;
+    fn ask_when(&self) -> &'static str;
+    /// A meeting made for later: `when` is `span`'s, `zone` the chat's time zone, `remind` the
+    /// chat's reminder lead in minutes (0: at the start only).
+    fn meeting_scheduled(
+        &self,
+        topic: Option<&str>,
+        when: &str,
+        zone: &str,
+        join_url: &str,
+        remind: u32,
+    ) -> String;
+    /// A recurring meeting set up: `repeats` as `repeats` writes it, `first` the first one's
+    /// `span`, `ahead` how many minutes before each the link is posted.
+    fn series_scheduled(
+        &self,
+        topic: Option<&str>,
+        repeats: &str,
+        zone: &str,
+        first: &str,
+        ahead: u32,
+    ) -> String;
+    fn button_add_to_calendar(&self) -> &'static str;
+    /// The calendar file's caption.
+    fn calendar_caption(&self, topic: Option<&str>) -> String;
+    /// The calendar event's title when the meeting has no topic (plain text).
+    fn calendar_title(&self) -> &'static str;
+    /// Plain text, for a button's notice: the meeting is over or was cancelled.
+    fn schedule_gone(&self) -> &'static str;
+    fn too_many_scheduled(&self, limit: u32) -> String;
+    /// A reminder `minutes` before a meeting starting at `at` ("15:00").
+    fn reminder_soon(&self, topic: Option<&str>, minutes: i64, at: &str, join_url: &str) -> String;
+    fn reminder_now(&self, topic: Option<&str>, join_url: &str) -> String;
+    /// The reminder for a meeting that started at `at`, posted `late_minutes` late (the bot was
+    /// down).
+    fn reminder_late(
+        &self,
+        topic: Option<&str>,
+        at: &str,
+        late_minutes: i64,
+        join_url: &str,
+    ) -> String;
+    /// A reminder over an hour late is not posted as one: this says it was missed.
+    fn reminder_missed(&self, topic: Option<&str>, at: &str, join_url: Option<&str>) -> String;
+    /// A recurring meeting's link for the occurrence at `when`.
+    fn occurrence_ready(&self, topic: Option<&str>, when: &str, join_url: &str) -> String;
+    /// The occurrence at `when` could not get its link: `reason` is `telemost_error`'s or
+    /// `no_token`'s text.
+    fn occurrence_failed(&self, topic: Option<&str>, when: &str, reason: &str) -> String;
+    fn upcoming_header(&self, zone: &str) -> String;
+    fn upcoming_empty(&self) -> &'static str;
+    /// The label of the Cancel button of the `n`th meeting listed.
+    fn button_cancel_nth(&self, n: usize) -> String;
+    /// Plain text, for a button's notice.
+    fn schedule_cancelled(&self) -> &'static str;
+    /// Plain text, for a button's notice.
+    fn not_yours_to_cancel(&self) -> &'static str;
+    fn label_timezone(&self) -> &'static str;
+    fn label_remind(&self) -> &'static str;
+    /// The reminder lead as the settings show it (0: at the start only).
+    fn remind(&self, minutes: u32) -> String;
+    fn button_remind(&self, minutes: u32) -> String;
+    fn button_other_zone(&self) -> &'static str;
+    fn ask_timezone(&self) -> &'static str;
+    fn timezone_unknown(&self, typed: &str) -> String;
+    fn timezone_saved(&self, zone: &str) -> String;
+}
+
+/// `09:05`.
+pub fn clock_time(z: &Zoned) -> String {
+    format!("{:02}:{:02}", z.hour(), z.minute())
+}
+
+/// When a meeting is, as a person says it: "tomorrow, Tue 1 Dec, 15:00–15:30", the date only
+/// when it is not today, the end's date only when it is another day, the year only when it is
+/// not this year's.
+pub fn span(t: &dyn Texts, start: &Zoned, end: &Zoned, today: Date) -> String {
+    let day = start.date();
+    let year = day.year() != today.year();
+    let mut out = String::new();
+    if day == today {
+        out.push_str(t.today());
+        out.push_str(", ");
+    } else if today.tomorrow().is_ok_and(|d| d == day) {
+        out.push_str(t.tomorrow());
+        out.push_str(", ");
+    }
+    out.push_str(&t.date(day, year));
+    out.push_str(", ");
+    out.push_str(&clock_time(start));
+    out.push('–');
+    if end.date() != day {
+        out.push_str(&t.date(end.date(), end.date().year() != today.year()));
+        out.push(' ');
+    }
+    out.push_str(&clock_time(end));
+    out
+}
+
+/// A recurring meeting's days and hours: "every weekday, 10:00–10:30".
+pub fn repeats(t: &dyn Texts, days: Weekdays, start: &Zoned, end: &Zoned) -> String {
+    format!(
+        "{}, {}–{}",
+        t.every(days),
+        clock_time(start),
+        clock_time(end)
+    )
 }
 
 #[cfg(test)]

@@ -1,17 +1,21 @@
 //! Everything the bot says in Russian, for users whose Telegram language is Russian.
 
+use jiff::civil::{Date, Weekday};
+
 use super::{Texts, esc, esc_short};
 use crate::bot::topic::TOPIC_MAX_CHARS;
+use crate::schedule::{Weekdays, WhenError};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
 
 pub struct Ru;
 
 impl Texts for Ru {
-    fn commands(&self) -> [(&'static str, &'static str); 12] {
+    fn commands(&self) -> [(&'static str, &'static str); 13] {
         [
-            ("meet", "Создать встречу в Телемосте"),
+            ("meet", "Создать встречу в Телемосте, сейчас или на потом"),
             ("stream", "Создать трансляцию: /stream <название>"),
+            ("upcoming", "Запланированные и повторяющиеся встречи"),
             ("history", "Последние встречи этого чата"),
             ("settings", "Настройки встреч этого чата"),
             ("token", "Задать OAuth-токен Телемоста (в личном чате)"),
@@ -29,10 +33,13 @@ impl Texts for Ru {
         "<b>Я создаю встречи и трансляции в Яндекс Телемосте.</b>\n\n\
          /meet — новая встреча: выберите комнату ожидания и соорганизаторов или сразу нажмите «Создать».\n\
          \u{2003}<code>/meet</code> или <code>/meet now</code> — сразу с настройками чата\n\
+         \u{2003}<code>/meet завтра 15:00 на 1 ч Дизайн-ревью</code>, <code>/meet через 30 минут</code>\n\
+         \u{2003}<code>/meet каждый будний день 10:00 Стендап</code> — новая ссылка перед каждой\n\
+         /upcoming — запланированные и повторяющиеся встречи чата, с отменой.\n\
          /stream — трансляция со ссылкой для зрителей.\n\
          \u{2003}<code>/stream Итоги квартала</code>\n\
          /history — последние 10 встреч этого чата.\n\
-         /settings — настройки чата по умолчанию (комната ожидания, зрители, конспект, мгновенный /meet).\n\
+         /settings — настройки чата по умолчанию (комната ожидания, зрители, конспект, мгновенный /meet, часовой пояс, напоминания).\n\
          /token — задать OAuth-токен Телемоста, в личном чате со мной.\n\
          \u{2003}<code>/token y0_AgAAAA…</code>\n\
          /login — войти через Яндекс вместо ввода токена.\n\
@@ -512,5 +519,265 @@ impl Texts for Ru {
                  Возможно, встреча не создана; попробуйте ещё раз."
                 .into(),
         }
+    }
+
+    fn today(&self) -> &'static str {
+        "сегодня"
+    }
+    fn tomorrow(&self) -> &'static str {
+        "завтра"
+    }
+    fn date(&self, d: Date, year: bool) -> String {
+        const MONTHS: [&str; 12] = [
+            "янв.",
+            "февр.",
+            "марта",
+            "апр.",
+            "мая",
+            "июня",
+            "июля",
+            "авг.",
+            "сент.",
+            "окт.",
+            "нояб.",
+            "дек.",
+        ];
+        let month = MONTHS[usize::try_from(d.month() - 1).unwrap_or(0) % 12];
+        let mut out = format!("{} {} {month}", self.weekday(d.weekday()), d.day());
+        if year {
+            out.push_str(&format!(" {} г.", d.year()));
+        }
+        out
+    }
+    fn weekday(&self, d: Weekday) -> &'static str {
+        match d {
+            Weekday::Monday => "пн",
+            Weekday::Tuesday => "вт",
+            Weekday::Wednesday => "ср",
+            Weekday::Thursday => "чт",
+            Weekday::Friday => "пт",
+            Weekday::Saturday => "сб",
+            Weekday::Sunday => "вс",
+        }
+    }
+    fn every(&self, days: Weekdays) -> String {
+        if days == Weekdays::EVERY_DAY {
+            "каждый день".into()
+        } else if days == Weekdays::WEEKDAYS {
+            "по будним дням".into()
+        } else {
+            let names: Vec<&str> = days.days().into_iter().map(|d| self.weekday(d)).collect();
+            format!("по дням: {}", names.join(", "))
+        }
+    }
+    fn label_when(&self) -> &'static str {
+        "Когда"
+    }
+    fn label_repeats(&self) -> &'static str {
+        "Повтор"
+    }
+    fn when_unreadable(&self, e: &WhenError) -> String {
+        let why = match e {
+            WhenError::NeedsTime => "нужно ещё и время".to_owned(),
+            WhenError::BadTime(t) => format!("<code>{}</code> — не время суток", esc_short(t, 40)),
+            WhenError::BadDate(d) => format!("<code>{}</code> — не дата", esc_short(d, 40)),
+            WhenError::Past => "это время уже прошло".to_owned(),
+            WhenError::TooFarAhead => "это больше чем через год".to_owned(),
+            WhenError::BadDuration(d) => format!(
+                "встреча длится от минуты до 24 часов, а не <code>{}</code>",
+                esc_short(d, 40)
+            ),
+        };
+        format!(
+            "Не получилось запланировать: {why}. Например: <code>/meet завтра 15:00 \
+             Дизайн-ревью</code>, <code>/meet пн 10:00 на 1 ч</code>, <code>/meet через 30 \
+             минут</code>, <code>/meet каждый будний день 10:00 Стендап</code>."
+        )
+    }
+    fn streams_not_recurring(&self) -> &'static str {
+        "Трансляцию можно запланировать только на одно время, без повтора. Отправьте день и время, \
+         например <code>завтра 15:00</code>."
+    }
+    fn button_later(&self) -> &'static str {
+        "🕒 Позже…"
+    }
+    fn ask_when(&self) -> &'static str {
+        "Когда? Отправьте день и время, например <code>завтра 15:00</code>, <code>пн 10:00 на 1 \
+         ч</code>, <code>через 30 минут</code> или <code>каждый будний день 10:00</code>."
+    }
+    fn meeting_scheduled(
+        &self,
+        topic: Option<&str>,
+        when: &str,
+        zone: &str,
+        join_url: &str,
+        remind: u32,
+    ) -> String {
+        let head = match topic {
+            Some(topic) => format!("<b>Встреча запланирована:</b> {}", esc(topic)),
+            None => "<b>Встреча запланирована.</b>".to_owned(),
+        };
+        let remind = match remind {
+            0 => "Напомню в чате, когда она начнётся.".to_owned(),
+            m => format!("Напомню в чате за {m} мин и в начале."),
+        };
+        format!(
+            "{head}\nКогда: {} ({})\nСсылка для входа: {}\n{remind}",
+            esc(when),
+            esc(zone),
+            esc(join_url)
+        )
+    }
+    fn series_scheduled(
+        &self,
+        topic: Option<&str>,
+        repeats: &str,
+        zone: &str,
+        first: &str,
+        ahead: u32,
+    ) -> String {
+        let head = match topic {
+            Some(topic) => format!("<b>Повторяющаяся встреча настроена:</b> {}", esc(topic)),
+            None => "<b>Повторяющаяся встреча настроена.</b>".to_owned(),
+        };
+        format!(
+            "{head}\nПовтор: {} ({})\nПервая: {}\nЗа {ahead} мин до каждой пришлю свежую ссылку — \
+             пока встречу не отменят в /upcoming.",
+            esc(repeats),
+            esc(zone),
+            esc(first)
+        )
+    }
+    fn button_add_to_calendar(&self) -> &'static str {
+        "📅 В календарь"
+    }
+    fn calendar_caption(&self, topic: Option<&str>) -> String {
+        match topic {
+            Some(topic) => format!(
+                "{}: откройте файл, чтобы добавить встречу в календарь.",
+                esc(topic)
+            ),
+            None => "Откройте файл, чтобы добавить встречу в календарь.".to_owned(),
+        }
+    }
+    fn calendar_title(&self) -> &'static str {
+        "Встреча в Телемосте"
+    }
+    fn schedule_gone(&self) -> &'static str {
+        "Эта встреча уже прошла или отменена."
+    }
+    fn too_many_scheduled(&self, limit: u32) -> String {
+        format!(
+            "В этом чате уже {limit} запланированных встреч — больше я не храню. Сначала отмените \
+             какую-нибудь в /upcoming."
+        )
+    }
+    fn reminder_soon(&self, topic: Option<&str>, minutes: i64, at: &str, join_url: &str) -> String {
+        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        format!(
+            "⏰ {what} начнётся через {minutes} мин, в {}.\nСсылка для входа: {}",
+            esc(at),
+            esc(join_url)
+        )
+    }
+    fn reminder_now(&self, topic: Option<&str>, join_url: &str) -> String {
+        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        format!("🔔 {what} начинается.\nСсылка для входа: {}", esc(join_url))
+    }
+    fn reminder_late(
+        &self,
+        topic: Option<&str>,
+        at: &str,
+        late_minutes: i64,
+        join_url: &str,
+    ) -> String {
+        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        format!(
+            "🔔 {what} началась в {}. Напоминание опоздало на {late_minutes} мин: я был \
+             недоступен.\nСсылка для входа: {}",
+            esc(at),
+            esc(join_url)
+        )
+    }
+    fn reminder_missed(&self, topic: Option<&str>, at: &str, join_url: Option<&str>) -> String {
+        let what = topic.map_or_else(|| "встречи".to_owned(), |t| format!("«<b>{}</b>»", esc(t)));
+        match join_url {
+            Some(url) => format!(
+                "Я был недоступен и пропустил напоминание для {what} в {}. Ссылка по-прежнему \
+                 работает: {}",
+                esc(at),
+                esc(url)
+            ),
+            None => format!(
+                "Я был недоступен и пропустил время {what} в {}: ссылка для неё не создана.",
+                esc(at)
+            ),
+        }
+    }
+    fn occurrence_ready(&self, topic: Option<&str>, when: &str, join_url: &str) -> String {
+        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        format!(
+            "📅 {what}, {}\nСсылка для входа: {}",
+            esc(when),
+            esc(join_url)
+        )
+    }
+    fn occurrence_failed(&self, topic: Option<&str>, when: &str, reason: &str) -> String {
+        let what = topic.map_or_else(|| "встречи".to_owned(), |t| format!("«<b>{}</b>»", esc(t)));
+        format!(
+            "Не получилось создать ссылку для {what}, {}. {reason}",
+            esc(when)
+        )
+    }
+    fn upcoming_header(&self, zone: &str) -> String {
+        format!("<b>Запланированные встречи</b> ({})", esc(zone))
+    }
+    fn upcoming_empty(&self) -> &'static str {
+        "В этом чате нет запланированных встреч. <code>/meet завтра 15:00 Тема</code> или \
+         <code>/meet каждый будний день 10:00 Стендап</code> — запланировать."
+    }
+    fn button_cancel_nth(&self, n: usize) -> String {
+        format!("✖ Отменить {n}")
+    }
+    fn schedule_cancelled(&self) -> &'static str {
+        "Отменено. (Уже созданная ссылка продолжит работать.)"
+    }
+    fn not_yours_to_cancel(&self) -> &'static str {
+        "Отменить может только тот, кто запланировал, или администратор группы."
+    }
+    fn label_timezone(&self) -> &'static str {
+        "Часовой пояс"
+    }
+    fn label_remind(&self) -> &'static str {
+        "Напоминания"
+    }
+    fn remind(&self, minutes: u32) -> String {
+        match minutes {
+            0 => "в начале встречи".to_owned(),
+            m => format!("за {m} мин и в начале"),
+        }
+    }
+    fn button_remind(&self, minutes: u32) -> String {
+        match minutes {
+            0 => "В начале".to_owned(),
+            m => format!("За {m} мин"),
+        }
+    }
+    fn button_other_zone(&self) -> &'static str {
+        "Другой…"
+    }
+    fn ask_timezone(&self) -> &'static str {
+        "Отправьте часовой пояс чата — его название IANA, например <code>Asia/Yekaterinburg</code>, \
+         <code>Europe/Berlin</code> или <code>America/New_York</code>."
+    }
+    fn timezone_unknown(&self, typed: &str) -> String {
+        format!(
+            "Не знаю часового пояса <code>{}</code>. Отправьте название IANA, например \
+             <code>Asia/Novosibirsk</code>, или /cancel.",
+            esc_short(typed, 60)
+        )
+    }
+    fn timezone_saved(&self, zone: &str) -> String {
+        format!("Часовой пояс: {}.", esc(zone))
     }
 }

@@ -1,0 +1,160 @@
+//! Meetings for later, once scheduled: `/upcoming` lists a chat's scheduled and recurring
+//! meetings with a Cancel button each, and Add to calendar sends a meeting's `.ics` file.
+//!
+//! ```text
+//! user: /upcoming
+//! bot:  Scheduled meetings (Europe/Moscow)
+//!       1. Design review: tomorrow, Tue 1 Dec, 15:00–16:00
+//!       2. Standup: every weekday, 10:00–10:30; next tomorrow, Tue 1 Dec, 10:00–10:30
+//!       [✖ Cancel 1] [✖ Cancel 2]
+//! user: taps [✖ Cancel 2]            (in a group: whoever scheduled it, or an admin)
+//! bot:  (same message, without it)   "Cancelled."
+//! ```
+//!
+//! Both buttons name a scheduled meeting by id: it is looked up in the chat the button was
+//! pressed in, so another chat's id finds nothing.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::callback::Callback;
+use super::core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of};
+use super::panel::WhenWords;
+use super::plans;
+use super::state::Planned;
+use super::texts::{Texts, esc, esc_short};
+use crate::storage::Schedule;
+
+/// How many scheduled meetings `/upcoming` lists (the soonest): the message must fit.
+const LISTED: usize = 25;
+
+/// `/upcoming`.
+pub async fn show(bot: TgBot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    let (text, keyboard) = listing(t, &ctx, msg.chat.id).await?;
+    bot.send(msg.chat.id, text, Some(keyboard)).await?;
+    Ok(())
+}
+
+/// The chat's scheduled meetings, soonest first, with their Cancel buttons.
+async fn listing(
+    t: &dyn Texts,
+    ctx: &Ctx,
+    chat: ChatId,
+) -> Result<(String, InlineKeyboardMarkup), HandlerError> {
+    let list = ctx.db.schedules_of(chat.0).await?;
+    if list.is_empty() {
+        return Ok((
+            t.upcoming_empty().to_owned(),
+            InlineKeyboardMarkup::default(),
+        ));
+    }
+    let settings = ctx.db.settings(chat.0).await?;
+    let zone = plans::zone_name(&plans::zone(ctx, &settings));
+    let now = ctx.clock.now();
+    let mut text = t.upcoming_header(&zone);
+    let mut buttons = Vec::new();
+    for (i, s) in list.iter().take(LISTED).enumerate() {
+        let n = i + 1;
+        let when = WhenWords::of(t, &planned(s), now);
+        let what = esc_short(s.topic.as_deref().unwrap_or(t.calendar_title()), 60);
+        let _ = match &when.repeats {
+            Some(r) => write!(text, "\n{n}. {what}: {}; {}", esc(r), esc(&when.span)),
+            None => write!(text, "\n{n}. {what}: {}", esc(&when.span)),
+        };
+        // Shown in the chat's zone; a meeting scheduled in another keeps its own.
+        if s.zone != zone {
+            let _ = write!(text, " ({})", esc(&s.zone));
+        }
+        buttons.push(InlineKeyboardButton::callback(
+            t.button_cancel_nth(n),
+            Callback::Unschedule(s.id).render(),
+        ));
+    }
+    if list.len() > LISTED {
+        let _ = write!(text, "\n…");
+    }
+    let rows = buttons.chunks(3).map(<[_]>::to_vec).collect::<Vec<_>>();
+    Ok((text, InlineKeyboardMarkup::new(rows)))
+}
+
+/// A stored schedule as the dialogue's plan, for the words.
+fn planned(s: &Schedule) -> Planned {
+    Planned {
+        start: s.start_at,
+        duration_secs: s.duration_secs,
+        repeat: s.repeat.clone(),
+        zone: s.zone.clone(),
+    }
+}
+
+/// Cancel under /upcoming: by whoever scheduled it, or (in a group) an admin.
+pub async fn on_cancel(bot: TgBot, q: CallbackQuery, id: i64, ctx: Arc<Ctx>) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let Some(message) = q.message.as_ref() else {
+        bot.answer(&q, Some(t.stale_button())).await?;
+        return Ok(());
+    };
+    let chat = message.chat().id;
+    let Some(s) = ctx.db.schedule(chat.0, id).await? else {
+        bot.answer(&q, Some(t.schedule_gone())).await?;
+        return Ok(());
+    };
+    let by_creator = i64::try_from(q.from.id.0).is_ok_and(|u| u == s.created_by);
+    if !chat.is_user() && !by_creator && !super::perm::is_admin(&bot, chat, q.from.id).await? {
+        bot.answer(&q, Some(t.not_yours_to_cancel())).await?;
+        return Ok(());
+    }
+    let cancelled = ctx.db.cancel_schedule(chat.0, id).await?;
+    if cancelled {
+        tracing::info!(
+            chat_id = chat.0,
+            schedule = id,
+            "scheduled meeting cancelled"
+        );
+    }
+    let notice = if cancelled {
+        t.schedule_cancelled()
+    } else {
+        t.schedule_gone()
+    };
+    bot.answer(&q, Some(notice)).await?;
+    let (text, keyboard) = listing(t, &ctx, chat).await?;
+    if let Err(e) = bot.edit(chat, message.id(), text, keyboard).await {
+        tracing::debug!(error = %super::core::redacted(&e), "upcoming list not edited");
+    }
+    Ok(())
+}
+
+/// Add to calendar: the occurrence's `.ics` file, sent to the chat.
+pub async fn on_calendar(
+    bot: TgBot,
+    q: CallbackQuery,
+    (id, start): (i64, i64),
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let Some(message) = q.message.as_ref() else {
+        bot.answer(&q, Some(t.stale_button())).await?;
+        return Ok(());
+    };
+    let chat = message.chat().id;
+    let file = ctx
+        .db
+        .schedule(chat.0, id)
+        .await?
+        .filter(|s| s.start_at == start)
+        .and_then(|s| Some((plans::calendar_file(t, &s, ctx.clock.now())?, s.topic)));
+    let Some(((name, contents), topic)) = file else {
+        bot.answer(&q, Some(t.schedule_gone())).await?;
+        return Ok(());
+    };
+    bot.answer(&q, None).await?;
+    let caption = t.calendar_caption(topic.as_deref());
+    bot.send_document(chat, &name, contents.into_bytes(), caption)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! Meetings for later, as the features share them: a chat's time zone, reading a typed time in
+//! it, the steps a scheduled meeting goes through, and its row in the database. `dialogue`
+//! schedules, `later` lists, cancels and hands out calendar files, `reminders` posts.
+//!
+//! A scheduled meeting's life, one step at a time (the `step` stored with it, due at `next_at`):
+//!
+//! ```text
+//! one time:   [remind: N min before] → start: "starting now" → gone
+//! recurring:  prepare: a fresh link, N (at least 5) min before → start: "starting now"
+//!             → prepare the next occurrence … until cancelled
+//! ```
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use teloxide::types::{ChatId, ThreadId, User};
+
+use super::core::Ctx;
+use super::state::Planned;
+use super::texts::{Lang, Texts};
+use crate::schedule::{self, When, WhenError};
+use crate::storage::{ChatSettings, NewSchedule};
+
+/// How many scheduled meetings a chat may have at once.
+pub const MAX_PER_CHAT: u32 = 50;
+/// How long before a recurring meeting its link is made and posted, at least (the chat's
+/// reminder lead, if longer, moves it earlier).
+pub const LINK_AHEAD_MINUTES: u32 = 5;
+/// A reminder posted later than this after its time is not posted as one: it is reported as
+/// missed.
+pub const LATE_LIMIT_SECS: i64 = 3600;
+/// A reminder at most this late is on time (the worker's own delays).
+pub const ON_TIME_SECS: i64 = 120;
+
+/// What a scheduled meeting does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Remind the chat, the reminder lead before the start.
+    Remind,
+    /// Say it is starting.
+    Start,
+    /// Make and post a recurring meeting's link for its next occurrence.
+    Prepare,
+}
+
+impl Next {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Next::Remind => "remind",
+            Next::Start => "start",
+            Next::Prepare => "prepare",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "remind" => Some(Next::Remind),
+            "start" => Some(Next::Start),
+            "prepare" => Some(Next::Prepare),
+            _ => None,
+        }
+    }
+}
+
+/// The chat's time zone: its own from /settings, else `DEFAULT_TIMEZONE`.
+pub fn zone(ctx: &Ctx, settings: &ChatSettings) -> TimeZone {
+    settings
+        .timezone
+        .as_deref()
+        .and_then(|name| TimeZone::get(name).ok())
+        .unwrap_or_else(|| ctx.default_zone.clone())
+}
+
+/// A zone's IANA name, as stored and shown.
+pub fn zone_name(tz: &TimeZone) -> String {
+    tz.iana_name().unwrap_or("UTC").to_owned()
+}
+
+/// Reads a time at the start of `text` (what followed /meet, or the answer to Later…) in the
+/// chat's zone, as of now: the plan and the rest of the text (the topic). `Ok(None)`: the text
+/// does not start with a time.
+pub fn read<'a>(
+    ctx: &Ctx,
+    tz: &TimeZone,
+    text: &'a str,
+) -> Result<Option<(Planned, &'a str)>, WhenError> {
+    let now = ctx.clock.now();
+    let Some(read) = schedule::read(text, now, tz)? else {
+        return Ok(None);
+    };
+    let (start, repeat) = match read.scheduled.when {
+        When::Once { start } => (start, None),
+        When::Every(rule) => (rule.next_after(now, tz), Some(rule.to_db())),
+    };
+    Ok(Some((
+        Planned {
+            start: start.as_second(),
+            duration_secs: read.scheduled.duration.as_secs(),
+            repeat,
+            zone: zone_name(tz),
+        },
+        read.rest,
+    )))
+}
+
+/// Who scheduled a meeting, as stored with it (opaque to the database): what the reminders are
+/// worded in, and whose token a recurring meeting's links are made with in a group without one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Creator {
+    pub name: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+impl Creator {
+    pub fn of(user: &User) -> Self {
+        Self {
+            name: user.full_name(),
+            lang: user.language_code.clone(),
+        }
+    }
+
+    pub fn parse(stored: &str) -> Self {
+        serde_json::from_str(stored).unwrap_or(Self {
+            name: String::new(),
+            lang: None,
+        })
+    }
+
+    pub fn texts(&self) -> &'static dyn Texts {
+        Lang::from_code(self.lang.as_deref()).texts()
+    }
+
+    /// The creator as a Telegram user with id `id` (what the meeting service takes).
+    pub fn user(&self, id: i64) -> Option<User> {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "is_bot": false, "first_name": self.name,
+            "language_code": self.lang,
+        }))
+        .ok()
+    }
+}
+
+/// A one-time meeting's first step: the reminder before it if the chat wants one and there is
+/// still time, else the start.
+pub fn first_step(start: i64, remind_minutes: u32, now: i64) -> (i64, Next) {
+    let before = start - 60 * i64::from(remind_minutes);
+    if remind_minutes > 0 && before > now {
+        (before, Next::Remind)
+    } else {
+        (start, Next::Start)
+    }
+}
+
+/// When a recurring meeting's occurrence starting at `start` gets its link.
+pub fn prepare_at(start: i64, remind_minutes: u32) -> i64 {
+    start - 60 * i64::from(remind_minutes.max(LINK_AHEAD_MINUTES))
+}
+
+/// The row for a meeting scheduled by `user` in `chat` (in forum topic `thread`). A one-time
+/// meeting comes with its conference (made at once: Telemost's links do not expire); a
+/// recurring one gets a conference per occurrence, made from `request`.
+#[allow(clippy::too_many_arguments)]
+pub fn new_schedule(
+    chat: ChatId,
+    thread: Option<ThreadId>,
+    user: &User,
+    topic: Option<&str>,
+    request: &crate::telemost::model::CreateConference,
+    planned: &Planned,
+    conference: Option<(&str, &str)>,
+    remind_minutes: u32,
+    now: Timestamp,
+) -> NewSchedule {
+    let (next_at, step) = match planned.repeat {
+        Some(_) => (
+            prepare_at(planned.start, remind_minutes).max(now.as_second()),
+            Next::Prepare,
+        ),
+        None => first_step(planned.start, remind_minutes, now.as_second()),
+    };
+    NewSchedule {
+        chat_id: chat.0,
+        thread_id: thread.map(|t| i64::from(t.0.0)),
+        created_by: i64::try_from(user.id.0).unwrap_or(0),
+        creator: serde_json::to_string(&Creator::of(user)).unwrap_or_default(),
+        topic: topic.map(str::to_owned),
+        request: serde_json::to_string(request).unwrap_or_default(),
+        zone: planned.zone.clone(),
+        repeat: planned.repeat.clone(),
+        duration_secs: planned.duration_secs,
+        start_at: planned.start,
+        conference_id: conference.map(|(id, _)| id.to_owned()),
+        join_url: conference.map(|(_, url)| url.to_owned()),
+        next_at,
+        step: step.as_str().to_owned(),
+    }
+}
+
+/// Whether `chat` may schedule one more meeting.
+pub async fn has_room(ctx: &Ctx, chat: ChatId) -> Result<bool, crate::storage::StorageError> {
+    Ok(ctx.db.schedules_of(chat.0).await?.len() < MAX_PER_CHAT as usize)
+}
+
+/// The calendar file of a scheduled meeting's occurrence: its name and contents.
+pub fn calendar_file(
+    t: &dyn Texts,
+    schedule: &crate::storage::Schedule,
+    now: Timestamp,
+) -> Option<(String, String)> {
+    let url = schedule.join_url.as_deref()?;
+    let start = Timestamp::from_second(schedule.start_at).ok()?;
+    let end = Timestamp::from_second(schedule.start_at + schedule.duration_secs).ok()?;
+    // Stable for the occurrence: adding it twice updates one event.
+    let uid = format!(
+        "{}-{}@telemost-bot",
+        schedule.conference_id.as_deref().unwrap_or("meeting"),
+        schedule.start_at
+    );
+    let event = schedule::Event {
+        uid: &uid,
+        start,
+        end,
+        stamp: now,
+        summary: schedule.topic.as_deref().unwrap_or(t.calendar_title()),
+        url,
+        description: None,
+    };
+    Some(("meeting.ics".to_owned(), schedule::calendar(&event)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reminder_comes_first_only_when_there_is_time_for_it() {
+        let start = 10_000;
+        assert_eq!(first_step(start, 10, 9_000), (9_400, Next::Remind));
+        assert_eq!(first_step(start, 0, 9_000), (start, Next::Start));
+        // Scheduled five minutes ahead with a ten-minute lead: straight to the start.
+        assert_eq!(first_step(start, 10, 9_700), (start, Next::Start));
+        assert_eq!(prepare_at(start, 0), start - 300);
+        assert_eq!(prepare_at(start, 15), start - 900);
+    }
+
+    #[test]
+    fn steps_round_trip_and_garbage_is_none() {
+        for n in [Next::Remind, Next::Start, Next::Prepare] {
+            assert_eq!(Next::parse(n.as_str()), Some(n));
+        }
+        assert_eq!(Next::parse("later"), None);
+    }
+
+    #[test]
+    fn a_creator_stored_by_an_older_version_or_garbled_still_reads() {
+        let c = Creator::parse("not json");
+        assert!(c.name.is_empty());
+        let c = Creator::parse(r#"{"name":"Анна","lang":"ru"}"#);
+        assert_eq!(c.user(5).unwrap().id.0, 5);
+        assert_eq!(c.texts().today(), "сегодня");
+    }
+}

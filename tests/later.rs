@@ -1,0 +1,757 @@
+//! User stories for meetings for later: `/meet` with a time (English and Russian), reminders,
+//! calendar files, recurring meetings, `/upcoming`, the chat's time zone. The bot runs on a
+//! manual clock the stories move, so a meeting next week is reminded in milliseconds.
+
+mod support;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use support::telemost::join_url;
+use support::{Options, Person, Reply, TestApp, en};
+use telemost_bot::bot::texts::{Lang, Texts};
+use telemost_bot::clock::Clock;
+
+/// Monday 30 November 2026, 09:00 in Moscow.
+const MONDAY_9AM: &str = "2026-11-30T06:00:00Z";
+/// A supergroup.
+const GROUP: i64 = -1_001_555_000_111;
+/// How long "nothing is posted" is watched for.
+const QUIET: Duration = Duration::from_millis(400);
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn ru() -> &'static dyn Texts {
+    Lang::Ru.texts()
+}
+
+/// A bot whose clock stands at `now` until the story moves it.
+async fn app_at(now: &str) -> (TestApp, Clock) {
+    let clock = Clock::manual(ts(now));
+    let app = TestApp::start_with(Options {
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await;
+    (app, clock)
+}
+
+/// `/meet <text>`: the panel offering Create.
+async fn meet_panel(person: &mut Person, text: &str) -> Reply {
+    person.send(&format!("/meet {text}"));
+    person
+        .reply_where(|r| r.message_id != 0 && r.has("create"))
+        .await
+}
+
+/// `/meet <text>` and Create: the confirmation.
+async fn schedule(person: &mut Person, text: &str) -> Reply {
+    let panel = meet_panel(person, text).await;
+    person.press(&panel, "create");
+    let creating = Lang::from_code(Some(&person.lang)).texts().creating();
+    person
+        .reply_where(|r| r.message_id == panel.message_id && r.text != creating)
+        .await
+}
+
+/// The callback data of the confirmation's Add to calendar button.
+fn calendar_data(r: &Reply) -> String {
+    r.data()
+        .into_iter()
+        .find(|d| d.starts_with("cal:"))
+        .unwrap_or_else(|| panic!("no Add to calendar button in {:?}", r.buttons))
+        .to_owned()
+}
+
+/// Whether `r` has a Join button leading to `url`.
+fn joins(r: &Reply, url: &str) -> bool {
+    r.buttons.iter().any(|(_, target)| target == url)
+}
+
+/// Asserts that nothing is posted in `person`'s chat for a moment.
+async fn quiet(app: &TestApp, person: &Person) {
+    let chat = person.chat;
+    app.tg
+        .assert_no_call(person.now(), QUIET, |c| {
+            c.method.starts_with("send") && c.chat_id() == Some(chat)
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_meeting_tomorrow_is_made_now_shown_back_and_reminded_when_it_starts() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(7001, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+
+    let panel = meet_panel(&mut anna, "tomorrow 15:00 Design review").await;
+    assert!(
+        panel.text.contains("Topic: Design review"),
+        "{}",
+        panel.text
+    );
+    assert!(
+        panel
+            .text
+            .contains("When: tomorrow, Tue 1 Dec, 15:00–15:30 (Europe/Moscow)"),
+        "{}",
+        panel.text
+    );
+    anna.press(&panel, "create");
+    let done = anna.created().await;
+    assert!(
+        done.text.contains("Meeting scheduled:</b> Design review"),
+        "{}",
+        done.text
+    );
+    assert!(
+        done.text
+            .contains("When: tomorrow, Tue 1 Dec, 15:00–15:30 (Europe/Moscow)"),
+        "{}",
+        done.text
+    );
+    assert!(done.text.contains(&join_url(1)), "{}", done.text);
+    assert!(joins(&done, &join_url(1)));
+    calendar_data(&done);
+    assert_eq!(app.tm.requests().len(), 1, "made at once");
+    let recorded = app.recorded_meetings(anna.chat, 1).await;
+    assert_eq!(recorded[0].topic.as_deref(), Some("Design review"));
+
+    // A minute before: nothing. At 15:00 Moscow (12:00 UTC): the reminder, with the link.
+    clock.set(ts("2026-12-01T11:59:00Z"));
+    quiet(&app, &anna).await;
+    clock.set(ts("2026-12-01T12:00:00Z"));
+    let reminder = anna.reply().await;
+    assert_eq!(
+        reminder.text,
+        en().reminder_now(Some("Design review"), &join_url(1))
+    );
+    assert!(joins(&reminder, &join_url(1)));
+    // Once only, and then it is no longer upcoming.
+    clock.set(ts("2026-12-01T12:30:00Z"));
+    quiet(&app, &anna).await;
+    anna.send("/upcoming");
+    assert_eq!(anna.reply().await.text, en().upcoming_empty());
+    assert_eq!(app.tm.requests().len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_in_russian() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut boris = app.private(7002, "ru");
+    app.with_token(&mut boris, "y0_boris").await;
+
+    let done = schedule(&mut boris, "завтра 15:00 на 1 ч Дизайн-ревью").await;
+    assert!(
+        done.text
+            .contains("Встреча запланирована:</b> Дизайн-ревью"),
+        "{}",
+        done.text
+    );
+    assert!(
+        done.text
+            .contains("Когда: завтра, вт 1 дек., 15:00–16:00 (Europe/Moscow)"),
+        "{}",
+        done.text
+    );
+    clock.set(ts("2026-12-01T12:00:00Z"));
+    let reminder = boris.reply().await;
+    assert_eq!(
+        reminder.text,
+        ru().reminder_now(Some("Дизайн-ревью"), &join_url(1))
+    );
+    app.stop().await;
+}
+
+/// A form a user types: (language, now, what follows /meet, the panel's When line or None, the
+/// topic or None).
+type Form = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// Every form of the issue, in both languages, as the panel shows it back.
+#[tokio::test]
+async fn every_form_is_read_as_a_person_would_and_shown_back() {
+    const MONDAY_11AM: &str = "2026-11-30T08:00:00Z";
+    let cases: &[Form] = &[
+        (
+            "en",
+            MONDAY_9AM,
+            "10:30 Standup",
+            Some("When: today, Mon 30 Nov, 10:30–11:00"),
+            Some("Standup"),
+        ),
+        // 10:30 has passed at 11:00: tomorrow.
+        (
+            "en",
+            MONDAY_11AM,
+            "10:30 Standup",
+            Some("When: tomorrow, Tue 1 Dec, 10:30–11:00"),
+            Some("Standup"),
+        ),
+        (
+            "en",
+            MONDAY_9AM,
+            "mon 10:00",
+            Some("When: today, Mon 30 Nov, 10:00–10:30"),
+            None,
+        ),
+        (
+            "en",
+            MONDAY_11AM,
+            "mon 10:00",
+            Some("When: Mon 7 Dec, 10:00–10:30"),
+            None,
+        ),
+        (
+            "en",
+            MONDAY_9AM,
+            "2026-12-01 14:00 Planning",
+            Some("When: tomorrow, Tue 1 Dec, 14:00–14:30"),
+            Some("Planning"),
+        ),
+        (
+            "en",
+            MONDAY_9AM,
+            "in 30 min Quick sync",
+            Some("When: today, Mon 30 Nov, 09:30–10:00"),
+            Some("Quick sync"),
+        ),
+        (
+            "en",
+            MONDAY_9AM,
+            "tomorrow 15:00 for 1h Design review",
+            Some("When: tomorrow, Tue 1 Dec, 15:00–16:00"),
+            Some("Design review"),
+        ),
+        // A number is not a time: the topic, as plain /meet <topic> has it.
+        ("en", MONDAY_9AM, "10 ideas", None, Some("10 ideas")),
+        (
+            "ru",
+            MONDAY_9AM,
+            "завтра 15:00 Дизайн-ревью",
+            Some("Когда: завтра, вт 1 дек., 15:00–15:30"),
+            Some("Дизайн-ревью"),
+        ),
+        (
+            "ru",
+            MONDAY_11AM,
+            "пн 10:00",
+            Some("Когда: пн 7 дек., 10:00–10:30"),
+            None,
+        ),
+        (
+            "ru",
+            MONDAY_9AM,
+            "через 30 минут",
+            Some("Когда: сегодня, пн 30 нояб., 09:30–10:00"),
+            None,
+        ),
+        (
+            "ru",
+            MONDAY_9AM,
+            "завтра 15:00 на 1 ч Ревью",
+            Some("Когда: завтра, вт 1 дек., 15:00–16:00"),
+            Some("Ревью"),
+        ),
+    ];
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    for (i, (lang, now, typed, when, topic)) in cases.iter().enumerate() {
+        clock.set(ts(now));
+        let mut p = app.private(7100 + i as i64, lang);
+        app.with_token(&mut p, "y0_forms").await;
+        let panel = meet_panel(&mut p, typed).await;
+        match when {
+            Some(when) => assert!(
+                panel.text.contains(&format!("{when} (Europe/Moscow)")),
+                "{typed:?} at {now}: {}",
+                panel.text
+            ),
+            None => assert!(
+                !panel.text.contains("When:") && !panel.text.contains("Когда:"),
+                "{typed:?}: {}",
+                panel.text
+            ),
+        }
+        let label = if *lang == "ru" { "Тема" } else { "Topic" };
+        match topic {
+            Some(topic) => assert!(
+                panel.text.contains(&format!("{label}: {topic}")),
+                "{typed:?}: {}",
+                panel.text
+            ),
+            None => assert!(
+                !panel.text.contains(&format!("{label}:")),
+                "{typed:?}: {}",
+                panel.text
+            ),
+        }
+    }
+    assert!(app.tm.requests().is_empty(), "nothing is created unasked");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn what_is_not_a_time_is_explained_and_nothing_is_made() {
+    let (app, _clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(7201, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    use telemost_bot::schedule::WhenError;
+    for typed in ["tomorrow Design review", "2020-01-01 10:00"] {
+        anna.send(&format!("/meet {typed}"));
+        let answer = anna.reply().await;
+        let error = if typed.starts_with("tomorrow") {
+            WhenError::NeedsTime
+        } else {
+            WhenError::Past
+        };
+        assert_eq!(answer.text, en().when_unreadable(&error), "{typed:?}");
+        assert!(answer.buttons.is_empty(), "{typed:?}: no dialogue");
+    }
+    // What was wrong is quoted back.
+    for (typed, says) in [
+        ("25:00 Review", "<code>25:00</code> is not a time of day"),
+        ("tomorrow 10:00 for 30h", "from a minute to 24 hours"),
+    ] {
+        anna.send(&format!("/meet {typed}"));
+        let answer = anna.reply().await;
+        assert!(
+            answer.text.starts_with("I couldn't schedule that"),
+            "{}",
+            answer.text
+        );
+        assert!(answer.text.contains(says), "{typed:?}: {}", answer.text);
+    }
+    let mut boris = app.private(7202, "ru");
+    app.with_token(&mut boris, "y0_boris").await;
+    boris.send("/meet завтра");
+    assert_eq!(
+        boris.reply().await.text,
+        ru().when_unreadable(&WhenError::NeedsTime)
+    );
+    assert!(app.tm.requests().is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn later_on_the_panel_asks_when_and_reads_the_answer() {
+    let (app, _clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(7301, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let panel = meet_panel(&mut anna, "Retro").await;
+    assert!(panel.has("later"), "{:?}", panel.buttons);
+    anna.press(&panel, "later");
+    let ask = anna.reply().await;
+    assert_eq!(ask.message_id, panel.message_id);
+    assert!(ask.text.ends_with(en().ask_when()), "{}", ask.text);
+    anna.send("whenever");
+    let again = anna.reply().await;
+    assert!(
+        again.text.starts_with("I couldn't schedule that"),
+        "{}",
+        again.text
+    );
+    anna.send("fri 16:00 for 45 min");
+    let panel = anna.reply().await;
+    assert!(
+        panel
+            .text
+            .contains("When: Fri 4 Dec, 16:00–16:45 (Europe/Moscow)"),
+        "{}",
+        panel.text
+    );
+    assert!(panel.text.contains("Topic: Retro"), "{}", panel.text);
+    assert!(!panel.has("later"), "already later");
+    anna.press(&panel, "create");
+    let done = anna.created().await;
+    assert!(done.text.contains("Meeting scheduled"), "{}", done.text);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reminder_ahead_comes_when_the_chat_asked_for_one() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(7401, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    anna.send("/settings");
+    let settings = anna.reply().await;
+    assert!(settings.has("cfg:rem:10"), "{:?}", settings.buttons);
+    anna.press(&settings, "cfg:rem:10");
+    let saved = anna.reply().await;
+    assert!(
+        saved
+            .text
+            .contains("Reminders: 10 min before and when it starts"),
+        "{}",
+        saved.text
+    );
+
+    let done = schedule(&mut anna, "tomorrow 15:00 Design review").await;
+    assert!(done.text.contains("10 minutes before"), "{}", done.text);
+    clock.set(ts("2026-12-01T11:49:00Z"));
+    quiet(&app, &anna).await;
+    clock.set(ts("2026-12-01T11:50:00Z"));
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_soon(Some("Design review"), 10, "15:00", &join_url(1))
+    );
+    clock.set(ts("2026-12-01T12:00:00Z"));
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_now(Some("Design review"), &join_url(1))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_recurring_standup_gets_a_fresh_link_before_each_weekday() {
+    // Friday 4 December, 11:00 in Moscow: the first standup is on Monday.
+    let (app, clock) = app_at("2026-12-04T08:00:00Z").await;
+    let mut anna = app.private(7501, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+
+    let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
+    assert!(
+        panel.text.contains(
+            "Repeats: every weekday, 10:00–10:30 (Europe/Moscow); Mon 7 Dec, 10:00–10:30"
+        ),
+        "{}",
+        panel.text
+    );
+    anna.press(&panel, "create");
+    let set_up = anna
+        .reply_where(|r| r.text.contains("Recurring meeting set up"))
+        .await;
+    assert!(set_up.text.contains("Standup"), "{}", set_up.text);
+    assert!(app.tm.requests().is_empty(), "no link until shortly before");
+
+    // The weekend passes quietly; at 09:55 on Monday the link comes.
+    clock.set(ts("2026-12-07T06:54:00Z"));
+    quiet(&app, &anna).await;
+    clock.set(ts("2026-12-07T06:55:00Z"));
+    let monday = anna.reply().await;
+    assert!(
+        monday
+            .text
+            .contains("Standup</b>, today, Mon 7 Dec, 10:00–10:30"),
+        "{}",
+        monday.text
+    );
+    assert!(joins(&monday, &join_url(1)));
+    calendar_data(&monday);
+    clock.set(ts("2026-12-07T07:00:00Z"));
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_now(Some("Standup"), &join_url(1))
+    );
+    // Tuesday: another meeting, another link.
+    clock.set(ts("2026-12-08T06:55:00Z"));
+    let tuesday = anna.reply().await;
+    assert!(tuesday.text.contains(&join_url(2)), "{}", tuesday.text);
+    assert_eq!(app.tm.requests().len(), 2);
+    assert_eq!(app.recorded_meetings(anna.chat, 2).await.len(), 2);
+
+    // Still listed until cancelled, then quiet.
+    anna.send("/upcoming");
+    let list = anna.reply().await;
+    assert!(
+        list.text.contains("1. Standup: every weekday"),
+        "{}",
+        list.text
+    );
+    let cancel = list.data()[0].to_owned();
+    assert!(cancel.starts_with("up:"), "{cancel}");
+    let q = anna.press(&list, &cancel);
+    assert_eq!(anna.answer_to(&q).await, en().schedule_cancelled());
+    assert_eq!(anna.reply().await.text, en().upcoming_empty());
+    clock.set(ts("2026-12-09T07:00:00Z"));
+    quiet(&app, &anna).await;
+    assert_eq!(app.tm.requests().len(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn recurring_meetings_in_russian_and_on_chosen_days() {
+    // Monday 30 November, 09:00 in Moscow.
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut boris = app.private(7601, "ru");
+    app.with_token(&mut boris, "y0_boris").await;
+    let panel = meet_panel(&mut boris, "каждый будний день 10:00 Стендап").await;
+    assert!(
+        panel.text.contains(
+            "Повтор: по будним дням, 10:00–10:30 (Europe/Moscow); сегодня, пн 30 нояб., 10:00–10:30"
+        ),
+        "{}",
+        panel.text
+    );
+    boris.press(&panel, "create");
+    boris
+        .reply_where(|r| r.text.contains("Повторяющаяся встреча настроена"))
+        .await;
+    clock.set(ts("2026-11-30T06:55:00Z"));
+    let link = boris.reply().await;
+    assert!(
+        link.text
+            .contains("Стендап</b>, сегодня, пн 30 нояб., 10:00–10:30"),
+        "{}",
+        link.text
+    );
+
+    let mut anna = app.private(7602, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let panel = meet_panel(&mut anna, "every mon,thu 17:00 Sync").await;
+    assert!(
+        panel
+            .text
+            .contains("Repeats: every Mon, Thu, 17:00–17:30 (Europe/Moscow); today, Mon 30 Nov"),
+        "{}",
+        panel.text
+    );
+    anna.press(&panel, "create");
+    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
+        .await;
+    // Monday's at 16:55, then none until Thursday's.
+    clock.set(ts("2026-11-30T13:55:00Z"));
+    let monday = anna.reply().await;
+    assert!(
+        monday.text.contains("today, Mon 30 Nov, 17:00"),
+        "{}",
+        monday.text
+    );
+    clock.set(ts("2026-12-02T13:55:00Z"));
+    quiet(&app, &anna).await;
+    clock.set(ts("2026-12-03T13:55:00Z"));
+    let thursday = anna.reply_where(|r| r.text.contains("Thu 3 Dec")).await;
+    assert!(
+        thursday.text.contains("today, Thu 3 Dec, 17:00"),
+        "{}",
+        thursday.text
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn upcoming_in_a_group_is_cancelled_only_by_its_scheduler_or_an_admin() {
+    let (app, _clock) = app_at(MONDAY_9AM).await;
+    let mut anna_private = app.private(7701, "en");
+    app.with_token(&mut anna_private, "y0_anna").await;
+    let mut anna = app.in_group(GROUP, 7701, "en");
+    schedule(&mut anna, "tomorrow 15:00 Design review").await;
+    anna.send("/meet every weekday 10:00 Standup");
+    let panel = anna
+        .reply_where(|r| r.message_id != 0 && r.has("create"))
+        .await;
+    anna.press(&panel, "create");
+    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
+        .await;
+
+    let mut boris = app.in_group(GROUP, 7702, "en");
+    boris.skip_past();
+    boris.send("/upcoming");
+    let list = boris.reply().await;
+    assert!(
+        list.text
+            .contains("1. Standup: every weekday, 10:00–10:30; tomorrow, Tue 1 Dec, 10:00–10:30"),
+        "{}",
+        list.text
+    );
+    assert!(
+        list.text
+            .contains("2. Design review: tomorrow, Tue 1 Dec, 15:00–15:30"),
+        "{}",
+        list.text
+    );
+    let labels: Vec<&str> = list.buttons.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["✖ Cancel 1", "✖ Cancel 2"]);
+    // Boris neither scheduled them nor administers the group.
+    let q = boris.press(&list, list.data()[1]);
+    assert_eq!(boris.answer_to(&q).await, en().not_yours_to_cancel());
+    // Made up data naming a meeting of another chat, or none: nothing.
+    let q = boris.press(&list, "up:999");
+    assert_eq!(boris.answer_to(&q).await, en().schedule_gone());
+    // An admin may.
+    app.tg.set_admin(GROUP, 7702, true);
+    let q = boris.press(&list, list.data()[1]);
+    assert_eq!(boris.answer_to(&q).await, en().schedule_cancelled());
+    let edited = boris.reply().await;
+    assert_eq!(edited.message_id, list.message_id);
+    assert!(!edited.text.contains("Design review"), "{}", edited.text);
+    assert!(edited.text.contains("1. Standup"), "{}", edited.text);
+    // In a private chat, another user's meeting ids are someone else's chat: nothing found.
+    let mut carol = app.private(7703, "en");
+    carol.send("/upcoming");
+    assert_eq!(carol.reply().await.text, en().upcoming_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reminders_survive_a_restart() {
+    let (mut app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(7801, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    schedule(&mut anna, "tomorrow 15:00 Design review").await;
+    app.restart().await;
+    clock.set(ts("2026-12-01T12:00:00Z"));
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_now(Some("Design review"), &join_url(1))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reminder_missed_while_the_bot_was_down_is_posted_late_or_reported() {
+    let (mut app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(7901, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    schedule(&mut anna, "today 15:00 Design review").await;
+    schedule(&mut anna, "today 16:00 Retro").await;
+
+    // Down from 14:30 to 15:20: the 15:00 reminder comes 20 minutes late, saying so.
+    app.halt().await;
+    clock.set(ts("2026-11-30T12:20:00Z"));
+    app.resume().await;
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_late(Some("Design review"), "15:00", 20, &join_url(1))
+    );
+    // Down again until 17:30: the 16:00 one is reported as missed, with its link.
+    app.halt().await;
+    clock.set(ts("2026-11-30T14:30:00Z"));
+    app.resume().await;
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_missed(Some("Retro"), "16:00", Some(&join_url(2)))
+    );
+    quiet(&app, &anna).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn add_to_calendar_sends_an_ics_that_parses_back() {
+    let (app, _clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(8001, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let done = schedule(&mut anna, "tomorrow 15:00 for 1h Design review; Q4, plans").await;
+    let data = calendar_data(&done);
+    anna.press(&done, &data);
+    let (name, ics) = anna.document().await;
+    assert_eq!(name, "meeting.ics");
+    let calendar = support::ics::parse(&ics);
+    assert_eq!(calendar.events.len(), 1);
+    let event = &calendar.events[0];
+    assert_eq!(event.time("DTSTART"), ts("2026-12-01T12:00:00Z"));
+    assert_eq!(event.time("DTEND"), ts("2026-12-01T13:00:00Z"));
+    assert_eq!(event.get("SUMMARY"), Some("Design review; Q4, plans"));
+    assert_eq!(event.get("LOCATION"), Some(join_url(1).as_str()));
+    assert_eq!(event.get("URL"), Some(join_url(1).as_str()));
+    let uid = event.get("UID").unwrap().to_owned();
+    // Pressed again: the same event (a calendar updates it rather than adding a second).
+    anna.press(&done, &data);
+    let (_, again) = anna.document().await;
+    assert_eq!(
+        support::ics::parse(&again).events[0].get("UID"),
+        Some(uid.as_str())
+    );
+    // A button naming a meeting that is not this chat's: refused.
+    let q = anna.press(&done, "cal:999:1796126400");
+    assert_eq!(anna.answer_to(&q).await, en().schedule_gone());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn daylight_saving_keeps_a_recurring_meeting_at_its_local_time() {
+    // Friday 26 March 2027 in Berlin, still winter time (UTC+1); summer time starts on Sunday.
+    let (app, clock) = app_at("2027-03-26T12:00:00Z").await;
+    let mut anna = app.private(8101, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    anna.send("/settings");
+    let settings = anna.reply().await;
+    anna.press(&settings, "cfg:tz:other");
+    let ask = anna.reply().await;
+    assert_eq!(ask.text, en().ask_timezone());
+    anna.send("Mars/Olympus");
+    assert_eq!(
+        anna.reply().await.text,
+        en().timezone_unknown("Mars/Olympus")
+    );
+    anna.send("Europe/Berlin");
+    assert_eq!(
+        anna.reply().await.text,
+        en().timezone_saved("Europe/Berlin")
+    );
+
+    let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
+    assert!(
+        panel
+            .text
+            .contains("(Europe/Berlin); Mon 29 Mar, 10:00–10:30"),
+        "{}",
+        panel.text
+    );
+    anna.press(&panel, "create");
+    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
+        .await;
+    // 09:55 in Berlin on Monday is 07:55 UTC in summer time (08:55 UTC had the change been
+    // missed).
+    clock.set(ts("2027-03-29T07:54:00Z"));
+    quiet(&app, &anna).await;
+    clock.set(ts("2027-03-29T07:55:00Z"));
+    let link = anna.reply().await;
+    assert!(
+        link.text.contains("today, Mon 29 Mar, 10:00–10:30"),
+        "{}",
+        link.text
+    );
+    clock.set(ts("2027-03-29T08:00:00Z"));
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_now(Some("Standup"), &join_url(1))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_replicas_post_one_reminder() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    if !app.is_postgres() {
+        eprintln!(
+            "skipped: two processes share only a PostgreSQL database (TEST_DATABASE=postgres)"
+        );
+        app.stop().await;
+        return;
+    }
+    let mut anna = app.private(8201, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    schedule(&mut anna, "tomorrow 15:00 Design review").await;
+    let replica = app.replica().await;
+    let before = anna.now();
+    clock.set(ts("2026-12-01T12:00:00Z"));
+    anna.reply().await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let sent = app
+        .tg
+        .calls()
+        .into_iter()
+        .skip(before)
+        .filter(|c| c.method == "sendMessage" && c.chat_id() == Some(anna.chat))
+        .count();
+    assert_eq!(sent, 1, "one reminder from two processes");
+    replica.stop().await;
+    app.stop().await;
+}
+
+#[test]
+fn the_clock_in_these_stories_starts_on_a_monday() {
+    let monday =
+        ts(MONDAY_9AM).to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Moscow").unwrap());
+    assert_eq!(monday.weekday(), jiff::civil::Weekday::Monday);
+    assert_eq!(monday.hour(), 9);
+}
