@@ -525,6 +525,11 @@ async fn recurring_meetings_in_russian_and_on_chosen_days() {
         "{}",
         monday.text
     );
+    clock.set(ts("2026-11-30T14:00:00Z"));
+    assert_eq!(
+        anna.reply().await.text,
+        en().reminder_now(Some("Sync"), &join_url(2))
+    );
     clock.set(ts("2026-12-02T13:55:00Z"));
     quiet(&app, &anna).await;
     clock.set(ts("2026-12-03T13:55:00Z"));
@@ -558,7 +563,7 @@ async fn upcoming_in_a_group_is_cancelled_only_by_its_scheduler_or_an_admin() {
     let list = boris.reply().await;
     assert!(
         list.text
-            .contains("1. Standup: every weekday, 10:00–10:30; tomorrow, Tue 1 Dec, 10:00–10:30"),
+            .contains("1. Standup: every weekday, 10:00–10:30; today, Mon 30 Nov, 10:00–10:30"),
         "{}",
         list.text
     );
