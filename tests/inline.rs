@@ -244,8 +244,9 @@ async fn command_menus_per_language_and_scope() {
         if lang == "ru" {
             assert_eq!(
                 m.body["commands"][0]["description"],
-                "Создать встречу в Телемосте"
+                "Создать встречу в Телемосте, сейчас или на потом"
             );
+            assert!(cmds.contains(&"upcoming".to_owned()), "{cmds:?}");
         }
         seen.push((scope, lang));
     }

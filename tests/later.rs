@@ -760,3 +760,46 @@ fn the_clock_in_these_stories_starts_on_a_monday() {
     assert_eq!(monday.weekday(), jiff::civil::Weekday::Monday);
     assert_eq!(monday.hour(), 9);
 }
+
+#[tokio::test]
+async fn a_reminder_goes_to_the_forum_topic_it_was_scheduled_in_at_the_chats_time() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna_private = app.private(8301, "en");
+    app.with_token(&mut anna_private, "y0_anna").await;
+    app.tg.set_admin(GROUP, 8301, true);
+    let mut anna = app.in_topic(GROUP, 77, 8301, "en");
+    anna.send("/settings");
+    let settings = anna.reply().await;
+    anna.press(&settings, "cfg:tz:Asia/Yekaterinburg");
+    let saved = anna.reply().await;
+    assert!(
+        saved.text.contains("Time zone: Asia/Yekaterinburg"),
+        "{}",
+        saved.text
+    );
+
+    // 09:00 in Moscow is 11:00 in Yekaterinburg; 15:00 there is 10:00 UTC.
+    let done = schedule(&mut anna, "today 15:00 Review").await;
+    assert!(
+        done.text
+            .contains("When: today, Mon 30 Nov, 15:00–15:30 (Asia/Yekaterinburg)"),
+        "{}",
+        done.text
+    );
+    clock.set(ts("2026-11-30T09:59:00Z"));
+    quiet(&app, &anna).await;
+    clock.set(ts("2026-11-30T10:00:00Z"));
+    let reminder = anna.reply().await;
+    assert_eq!(
+        reminder.text,
+        en().reminder_now(Some("Review"), &join_url(1))
+    );
+    let call = app
+        .tg
+        .calls_to("sendMessage", GROUP)
+        .into_iter()
+        .next_back()
+        .unwrap();
+    assert_eq!(call.body["message_thread_id"], 77, "{}", call.body);
+    app.stop().await;
+}

@@ -26,7 +26,7 @@ fn panel_text(
 ) -> String {
     let t = en();
     let mut out = format!(
-        "{}\n{}: {}\n{}: {}\n{}: {}\n{}: {}",
+        "{}\n{}: {}\n{}: {}\n{}: {}\n{}: {}\n{}: Europe/Moscow\n{}: {}",
         t.settings_header(),
         t.label_waiting_room(),
         t.waiting_room(wr),
@@ -36,6 +36,9 @@ fn panel_text(
         t.on_off(notes),
         t.label_instant_meet(),
         t.on_off(now),
+        t.label_timezone(),
+        t.label_remind(),
+        t.remind(0),
     );
     if let Some(adm) = adm {
         out.push_str(&format!("\n{}: {}", t.label_admins_only(), t.on_off(adm)));
@@ -98,6 +101,20 @@ async fn private_panel_shows_the_defaults_and_no_admins_only() {
             "cfg:sa:ORGANIZATION",
             "cfg:sum:on",
             "cfg:now:on",
+            // The time zone (the default, Moscow, until chosen) and reminders: see tests/later.rs.
+            "cfg:tz:Europe/Kaliningrad",
+            "cfg:tz:Europe/Moscow",
+            "cfg:tz:Europe/Samara",
+            "cfg:tz:Asia/Yekaterinburg",
+            "cfg:tz:Asia/Novosibirsk",
+            "cfg:tz:Asia/Vladivostok",
+            "cfg:tz:Europe/Berlin",
+            "cfg:tz:UTC",
+            "cfg:tz:other",
+            "cfg:rem:0",
+            "cfg:rem:5",
+            "cfg:rem:10",
+            "cfg:rem:15",
             "cfg:done"
         ]
     );
@@ -386,6 +403,20 @@ async fn group_settings_are_for_admins_only() {
             "cfg:sa:ORGANIZATION",
             "cfg:sum:on",
             "cfg:now:on",
+            // The time zone (the default, Moscow, until chosen) and reminders: see tests/later.rs.
+            "cfg:tz:Europe/Kaliningrad",
+            "cfg:tz:Europe/Moscow",
+            "cfg:tz:Europe/Samara",
+            "cfg:tz:Asia/Yekaterinburg",
+            "cfg:tz:Asia/Novosibirsk",
+            "cfg:tz:Asia/Vladivostok",
+            "cfg:tz:Europe/Berlin",
+            "cfg:tz:UTC",
+            "cfg:tz:other",
+            "cfg:rem:0",
+            "cfg:rem:5",
+            "cfg:rem:10",
+            "cfg:rem:15",
             "cfg:adm:on",
             "cfg:done"
         ]
