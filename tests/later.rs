@@ -354,7 +354,7 @@ async fn later_on_the_panel_asks_when_and_reads_the_answer() {
     anna.send("whenever");
     let again = anna.reply().await;
     assert!(
-        again.text.starts_with("I couldn't schedule that"),
+        again.text.starts_with(en().when_not_found()),
         "{}",
         again.text
     );
@@ -372,6 +372,35 @@ async fn later_on_the_panel_asks_when_and_reads_the_answer() {
     anna.press(&panel, "create");
     let done = anna.created().await;
     assert!(done.text.contains("Meeting scheduled"), "{}", done.text);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_panel_left_open_past_its_time_asks_when_again() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(7351, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let panel = meet_panel(&mut anna, "today 09:30 Sync").await;
+    // Create tapped at 09:40: 09:30 has passed.
+    clock.set(ts("2026-11-30T06:40:00Z"));
+    anna.press(&panel, "create");
+    let asked = anna.reply().await;
+    assert!(
+        asked
+            .text
+            .starts_with(&en().when_unreadable(&telemost_bot::schedule::WhenError::Past)),
+        "{}",
+        asked.text
+    );
+    assert!(asked.text.ends_with(en().ask_when()), "{}", asked.text);
+    assert!(app.tm.requests().is_empty(), "nothing made for a past time");
+    anna.send("10:00");
+    let panel = anna.reply().await;
+    assert!(
+        panel.text.contains("When: today, Mon 30 Nov, 10:00–10:30"),
+        "{}",
+        panel.text
+    );
     app.stop().await;
 }
 
@@ -499,7 +528,7 @@ async fn recurring_meetings_in_russian_and_on_chosen_days() {
     let link = boris.reply().await;
     assert!(
         link.text
-            .contains("Стендап</b>, сегодня, пн 30 нояб., 10:00–10:30"),
+            .contains("Стендап</b>», сегодня, пн 30 нояб., 10:00–10:30"),
         "{}",
         link.text
     );

@@ -288,8 +288,7 @@ pub async fn receive_draft_text(
                     present(&bot, &dialogue, &ctx, t, d, None, None).await
                 }
                 Ok(None) => {
-                    let note = t.when_unreadable(&crate::schedule::WhenError::NeedsTime);
-                    present(&bot, &dialogue, &ctx, t, d, Some(&note), None).await
+                    present(&bot, &dialogue, &ctx, t, d, Some(t.when_not_found()), None).await
                 }
                 Err(e) => {
                     let note = t.when_unreadable(&e);
@@ -534,6 +533,15 @@ async fn create(
         let note = t.no_token(!chat.is_user());
         return present(bot, dialogue, ctx, t, d, Some(note), panel).await;
     };
+    // Read when /meet was typed: a time that has passed since (the panel was left open) is
+    // asked for again; a recurring meeting starts from its next occurrence.
+    if let Some(planned) = d.when.as_mut()
+        && !plans::still_ahead(planned, ctx.clock.now())
+    {
+        d.step = Step::When;
+        let note = t.when_unreadable(&crate::schedule::WhenError::Past);
+        return present(bot, dialogue, ctx, t, d, Some(&note), panel).await;
+    }
     // A recurring meeting: nothing to create now, each occurrence gets its own link.
     if let Some(planned) = d.when.clone().filter(|p| p.repeat.is_some()) {
         return set_up_series(bot, dialogue, ctx, user, d, &request, &planned, panel).await;
@@ -619,12 +627,17 @@ async fn create(
                     Ok(Some(id)) => {
                         ctx.schedules_due.notify_one();
                         let when = WhenWords::of(t, planned, ctx.clock.now());
+                        // The reminder ahead only if there was still time for it.
+                        let ahead = match row.step.as_str() {
+                            s if s == plans::Next::Remind.as_str() => settings.remind_before,
+                            _ => 0,
+                        };
                         text = t.meeting_scheduled(
                             topic,
                             &when.span,
                             &planned.zone,
                             &conference.join_url,
-                            settings.remind_before,
+                            ahead,
                         );
                         keyboard
                             .inline_keyboard

@@ -28,8 +28,10 @@ use super::state::Planned;
 use super::texts::{Texts, esc, esc_short};
 use crate::storage::Schedule;
 
-/// How many scheduled meetings `/upcoming` lists (the soonest): the message must fit.
+/// How many scheduled meetings `/upcoming` lists at most (the soonest), and how long its text
+/// may grow: it must fit one message, or a cut would leave Cancel buttons for lines not shown.
 const LISTED: usize = 25;
+const LISTED_CHARS: usize = 3500;
 
 /// `/upcoming`.
 pub async fn show(bot: TgBot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
@@ -61,21 +63,25 @@ async fn listing(
         let n = i + 1;
         let when = WhenWords::of(t, &planned(s), now);
         let what = esc_short(s.topic.as_deref().unwrap_or(t.calendar_title()), 60);
-        let _ = match &when.repeats {
-            Some(r) => write!(text, "\n{n}. {what}: {}; {}", esc(r), esc(&when.span)),
-            None => write!(text, "\n{n}. {what}: {}", esc(&when.span)),
+        let mut line = match &when.repeats {
+            Some(r) => format!("\n{n}. {what}: {}; {}", esc(r), esc(&when.span)),
+            None => format!("\n{n}. {what}: {}", esc(&when.span)),
         };
-        // Shown in the chat's zone; a meeting scheduled in another keeps its own.
+        // Shown in its own zone, which is the chat's unless the chat changed it since.
         if s.zone != zone {
-            let _ = write!(text, " ({})", esc(&s.zone));
+            let _ = write!(line, " ({})", esc(&s.zone));
         }
+        if text.chars().count() + line.chars().count() > LISTED_CHARS {
+            break;
+        }
+        text.push_str(&line);
         buttons.push(InlineKeyboardButton::callback(
             t.button_cancel_nth(n),
             Callback::Unschedule(s.id).render(),
         ));
     }
-    if list.len() > LISTED {
-        let _ = write!(text, "\n…");
+    if list.len() > buttons.len() {
+        text.push_str("\n…");
     }
     let rows = buttons.chunks(3).map(<[_]>::to_vec).collect::<Vec<_>>();
     Ok((text, InlineKeyboardMarkup::new(rows)))

@@ -103,6 +103,22 @@ pub fn read<'a>(
     )))
 }
 
+/// Whether a plan read earlier still lies ahead at `now`: a one-time meeting's start must; a
+/// recurring meeting moves on to its next occurrence.
+pub fn still_ahead(planned: &mut Planned, now: Timestamp) -> bool {
+    if planned.start > now.as_second() {
+        return true;
+    }
+    let rule = planned.repeat.as_deref().and_then(schedule::Rule::from_db);
+    match (rule, TimeZone::get(&planned.zone)) {
+        (Some(rule), Ok(tz)) => {
+            planned.start = rule.next_after(now, &tz).as_second();
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Who scheduled a meeting, as stored with it (opaque to the database): what the reminders are
 /// worded in, and whose token a recurring meeting's links are made with in a group without one.
 #[derive(Debug, Clone, Serialize, Deserialize)]

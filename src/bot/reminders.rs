@@ -14,9 +14,18 @@
 //! the step again. A step found late (the bot was down) is posted with a note when under an hour
 //! late, else reported as missed; a reminder overtaken by its meeting's start is skipped.
 //!
-//! Telegram's answers decide what happens to a step that fails to post: a refusal (the chat is
-//! gone, the bot blocked) moves on, since trying again would be refused again; a network failure
-//! leaves the step to be taken again when its lease runs out.
+//! Steps run side by side (a slow Telemost or a group's flood limit holds up only its own chat),
+//! and each renews its lease just before it posts: a step whose lease ran out meanwhile (and so
+//! may be another process's now) posts nothing.
+//!
+//! Telegram's answers decide what happens to a step that fails to post: the chat gone for the
+//! bot (blocked, removed, deleted) ends the scheduled meeting; a network failure or a flood wait
+//! leaves the step to be taken again when its lease runs out; any other refusal moves on, since
+//! trying again would be refused again. A recurring meeting's link whose post is lost still
+//! reaches the chat with the "starting now" reminder.
+//!
+//! Leases are compared with each process's system clock: replicas keep their clocks in sync (NTP),
+//! as they must for Telegram's webhook certificates anyway.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +36,7 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ThreadId};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::core::{Ctx, TgBot};
 use super::outbox::Outbox;
@@ -43,8 +52,10 @@ use crate::telemost::model::CreateConference;
 const LEASE: Duration = Duration::from_secs(60);
 /// How often the worker looks, at most, for steps other processes scheduled.
 const TICK: Duration = Duration::from_secs(15);
-/// How many steps it takes at once.
+/// How many steps it works on at once.
 const AT_ONCE: usize = 16;
+/// How soon a recurring meeting's link is tried again after Telemost failed to make it.
+const RETRY_LINK_AFTER: i64 = 60;
 
 /// The worker; stop it with `stop`.
 pub struct Reminders {
@@ -86,37 +97,40 @@ fn wall_ms() -> i64 {
 
 async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receiver<bool>) {
     let mut moves = ctx.clock.moves();
+    let mut steps = JoinSet::new();
     loop {
-        let now = ctx.clock.unix();
-        let wall = wall_ms();
-        let lease_until = wall + LEASE.as_millis() as i64;
-        let claimed = match ctx
-            .db
-            .claim_schedules(taker, now, wall, lease_until, AT_ONCE)
-            .await
-        {
-            Ok(claimed) => claimed,
-            Err(StorageError::Closed) => break,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not look for scheduled meetings due");
-                Vec::new()
+        while steps.try_join_next().is_some() {}
+        let room = AT_ONCE.saturating_sub(steps.len());
+        let mut claimed_any = false;
+        if room > 0 {
+            let wall = wall_ms();
+            let lease_until = wall + LEASE.as_millis() as i64;
+            match ctx
+                .db
+                .claim_schedules(taker, ctx.clock.unix(), wall, lease_until, room)
+                .await
+            {
+                Ok(claimed) => {
+                    claimed_any = !claimed.is_empty();
+                    for s in claimed {
+                        steps.spawn(step(Arc::clone(&bot), Arc::clone(&ctx), taker, s));
+                    }
+                }
+                Err(StorageError::Closed) => break,
+                Err(e) => tracing::warn!(error = %e, "could not look for scheduled meetings due"),
             }
-        };
-        let busy = !claimed.is_empty();
-        for s in claimed {
-            step(&bot, &ctx, taker, s).await;
         }
         if *stopping.borrow() {
             break;
         }
-        if busy {
+        if claimed_any && steps.len() < AT_ONCE {
             continue;
         }
-        // Until the next step is due (by the clock: a manual clock's moves wake us), at most a
-        // tick, for what other processes schedule.
-        let wait = match ctx.db.next_schedule_at().await {
+        // Until the next step is due (by the clock: a manual clock's moves wake us), or one in
+        // hand ends; at most a tick, for what other processes schedule.
+        let wait = match ctx.db.next_schedule_at(wall_ms()).await {
             Ok(Some(at)) => Duration::from_secs(u64::try_from(at - ctx.clock.unix()).unwrap_or(0))
-                .clamp(Duration::from_secs(1), TICK),
+                .clamp(Duration::from_millis(100), TICK),
             Ok(None) => TICK,
             Err(StorageError::Closed) => break,
             Err(_) => TICK,
@@ -134,7 +148,12 @@ async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receive
             _ = ctx.schedules_due.notified() => {}
             () = moved => {}
             _ = tokio::time::sleep(wait) => {}
+            Some(_) = steps.join_next(), if !steps.is_empty() => {}
         }
+    }
+    let finishing = async { while steps.join_next().await.is_some() {} };
+    if tokio::time::timeout(STOP_GRACE, finishing).await.is_err() {
+        steps.abort_all();
     }
     match ctx.db.release_schedules(taker).await {
         Ok(()) | Err(StorageError::Closed) => {}
@@ -142,17 +161,34 @@ async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receive
     }
 }
 
+/// How long the steps in hand get to finish when the bot stops.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// What became of a step's post.
 enum Posted {
     Done,
-    /// Telegram could not be reached: the step is taken again later.
+    /// Telegram could not be reached, or asked to wait: the step is taken again later.
     Retry,
+    /// The chat is gone for the bot: the scheduled meeting ends.
+    Gone,
 }
 
 fn outcome(result: Result<Message, RequestError>, chat: i64) -> Posted {
+    use teloxide::ApiError::*;
     match result {
         Ok(_) => Posted::Done,
-        Err(RequestError::Network(_) | RequestError::Io(_)) => Posted::Retry,
+        Err(RequestError::Network(_) | RequestError::Io(_) | RequestError::RetryAfter(_)) => {
+            Posted::Retry
+        }
+        Err(RequestError::Api(
+            BotBlocked | BotKicked | BotKickedFromSupergroup | ChatNotFound | UserDeactivated,
+        )) => {
+            tracing::info!(
+                chat_id = chat,
+                "the chat is gone for the bot: its scheduled meeting ends"
+            );
+            Posted::Gone
+        }
         Err(e) => {
             tracing::warn!(chat_id = chat, error = %super::core::redacted(&e), "a scheduled meeting's post was refused");
             Posted::Done
@@ -161,35 +197,66 @@ fn outcome(result: Result<Message, RequestError>, chat: i64) -> Posted {
 }
 
 /// Acts on one step the worker holds.
-async fn step(bot: &TgBot, ctx: &Ctx, taker: i64, s: Schedule) {
+async fn step(bot: TgBot, ctx: Arc<Ctx>, taker: i64, s: Schedule) {
     let chat = ChatId(s.chat_id);
     let thread = s
         .thread_id
         .and_then(|t| i32::try_from(t).ok())
         .map(|t| ThreadId(MessageId(t)));
-    let lease = s.lease_until;
     let id = s.id;
-    let result = Outbox::in_topic(chat, thread, act(bot, ctx, taker, s)).await;
+    let result = Outbox::in_topic(chat, thread, act(&bot, &ctx, taker, s)).await;
     if let Err(e) = result {
         // The lease runs out and the step is taken again.
-        tracing::warn!(chat_id = chat.0, schedule = id, lease, error = %e, "a scheduled meeting's step failed");
+        tracing::warn!(chat_id = chat.0, schedule = id, error = %e, "a scheduled meeting's step failed");
     }
 }
 
-async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, s: Schedule) -> Result<(), StorageError> {
+/// Renews the step's lease just before acting on it: false when it is no longer this
+/// process's (the lease ran out and another took it, or it was cancelled).
+async fn hold(ctx: &Ctx, taker: i64, s: &mut Schedule) -> Result<bool, StorageError> {
+    let renewed = wall_ms() + LEASE.as_millis() as i64;
+    let held = ctx
+        .db
+        .renew_schedule(s.id, taker, s.lease_until, renewed)
+        .await?;
+    if held {
+        s.lease_until = renewed;
+    }
+    Ok(held)
+}
+
+/// Posts `text` for step `s`, if still held: what became of it, or `None` when not held.
+async fn post(
+    bot: &TgBot,
+    ctx: &Ctx,
+    taker: i64,
+    s: &mut Schedule,
+    text: String,
+    markup: Option<InlineKeyboardMarkup>,
+) -> Result<Option<Posted>, StorageError> {
+    if !hold(ctx, taker, s).await? {
+        return Ok(None);
+    }
+    let posted = outcome(bot.send(ChatId(s.chat_id), text, markup).await, s.chat_id);
+    if let Posted::Gone = posted {
+        ctx.db.finish_schedule(s.id, taker, s.lease_until).await?;
+    }
+    Ok(Some(posted))
+}
+
+async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), StorageError> {
     let now = ctx.clock.unix();
-    let chat = ChatId(s.chat_id);
     let creator = Creator::parse(&s.creator);
     let t = creator.texts();
     let tz = TimeZone::get(&s.zone).unwrap_or_else(|_| ctx.default_zone.clone());
     let rule = s.repeat.as_deref().and_then(Rule::from_db);
-    let at = |secs: i64| {
-        Timestamp::from_second(secs)
+    let start_time = texts::clock_time(
+        &Timestamp::from_second(s.start_at)
             .unwrap_or_default()
-            .to_zoned_datetime(tz.clone())
-    };
-    let start_time = texts::clock_time(&at(s.start_at));
-    let topic = s.topic.as_deref();
+            .to_zoned_datetime(tz.clone()),
+    );
+    let topic = s.topic.clone();
+    let topic = topic.as_deref();
     let mut next = Next::parse(&s.step).unwrap_or(Next::Start);
     // A reminder overtaken by the start (the bot was down): the start says it all.
     if next == Next::Remind && now >= s.start_at {
@@ -197,11 +264,12 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, s: Schedule) -> Result<(), Stor
     }
     match next {
         Next::Remind => {
-            let url = s.join_url.as_deref().unwrap_or_default();
+            let url = s.join_url.clone().unwrap_or_default();
             let minutes = (s.start_at - now + 59) / 60;
-            let text = t.reminder_soon(topic, minutes, &start_time, url);
-            if let Posted::Retry = outcome(bot.send(chat, text, join(t, url)).await, s.chat_id) {
-                return Ok(());
+            let text = t.reminder_soon(topic, minutes, &start_time, &url);
+            match post(bot, ctx, taker, &mut s, text, join(t, &url)).await? {
+                Some(Posted::Done) => {}
+                _ => return Ok(()),
             }
             let advance = Advance {
                 start_at: s.start_at,
@@ -216,14 +284,14 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, s: Schedule) -> Result<(), Stor
         }
         Next::Start => {
             let late = now - s.start_at;
-            let url = s.join_url.as_deref();
-            let (text, markup) = match url {
+            let url = s.join_url.clone();
+            let (text, markup) = match url.as_deref() {
                 Some(url) if late <= ON_TIME_SECS => (t.reminder_now(topic, url), join(t, url)),
                 Some(url) if late < LATE_LIMIT_SECS => (
                     t.reminder_late(topic, &start_time, late / 60, url),
                     join(t, url),
                 ),
-                _ => (t.reminder_missed(topic, &start_time, url), None),
+                _ => (t.reminder_missed(topic, &start_time, url.as_deref()), None),
             };
             if late >= LATE_LIMIT_SECS {
                 tracing::info!(
@@ -233,8 +301,9 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, s: Schedule) -> Result<(), Stor
                     "a scheduled meeting's reminder was missed"
                 );
             }
-            if let Posted::Retry = outcome(bot.send(chat, text, markup).await, s.chat_id) {
-                return Ok(());
+            match post(bot, ctx, taker, &mut s, text, markup).await? {
+                Some(Posted::Done) => {}
+                _ => return Ok(()),
             }
             match rule {
                 Some(rule) => next_occurrence(ctx, taker, &s, rule, &tz, now).await?,
@@ -252,29 +321,45 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, s: Schedule) -> Result<(), Stor
             if now - s.start_at >= LATE_LIMIT_SECS {
                 // Down through the whole occurrence: say so once, and go on to the next.
                 let text = t.reminder_missed(topic, &start_time, None);
-                if let Posted::Retry = outcome(bot.send(chat, text, None).await, s.chat_id) {
-                    return Ok(());
+                match post(bot, ctx, taker, &mut s, text, None).await? {
+                    Some(Posted::Done) => {}
+                    _ => return Ok(()),
                 }
                 return next_occurrence(ctx, taker, &s, rule, &tz, now).await;
             }
-            prepare(bot, ctx, taker, &s, t, &creator).await?;
+            prepare(bot, ctx, taker, s, t, &creator, rule, &tz).await?;
         }
     }
     Ok(())
 }
 
-/// Makes a recurring meeting's link for its occurrence at `s.start_at` and posts it; on failure
-/// says why, and goes on to the next occurrence.
+/// Why a recurring meeting's link was not made.
+enum NoLink {
+    /// Worth trying again before the start (Telemost unavailable).
+    Transient(String),
+    /// Said, and the occurrence skipped.
+    Failed(String),
+    /// The creator may no longer create meetings here: the series ends.
+    NotAllowed,
+}
+
+/// Makes a recurring meeting's link for its occurrence at `s.start_at` and posts it. On failure
+/// it says why and goes on to the next occurrence, or tries again in a minute while Telemost is
+/// unavailable and there is time.
+#[allow(clippy::too_many_arguments)]
 async fn prepare(
     bot: &TgBot,
     ctx: &Ctx,
     taker: i64,
-    s: &Schedule,
+    mut s: Schedule,
     t: &'static dyn Texts,
     creator: &Creator,
+    rule: Rule,
+    tz: &TimeZone,
 ) -> Result<(), StorageError> {
     let chat = ChatId(s.chat_id);
-    let topic = s.topic.as_deref();
+    let topic = s.topic.clone();
+    let topic = topic.as_deref();
     let planned = Planned {
         start: s.start_at,
         duration_secs: s.duration_secs,
@@ -284,70 +369,128 @@ async fn prepare(
     let when = WhenWords::of(t, &planned, ctx.clock.now()).span;
     let request: Option<CreateConference> = serde_json::from_str(&s.request).ok();
     let user = creator.user(s.created_by);
-    let token = match &user {
-        Some(user) => ctx.token_for(chat, user).await?,
-        None => None,
+    if !hold(ctx, taker, &mut s).await? {
+        return Ok(());
+    }
+    let created = match (request.as_ref(), user.as_ref()) {
+        (Some(request), Some(user)) => make_link(bot, ctx, chat, user, request, topic, t).await?,
+        _ => Err(NoLink::Failed(t.internal_error().to_owned())),
     };
-    let created = match (request.as_ref(), token, user.as_ref()) {
-        (Some(request), Some((owner, token)), Some(user)) => {
-            match ctx.create_meeting(owner, &token, request).await? {
-                Ok(conference) => {
-                    ctx.record_meeting(chat, user, owner, request, &conference, topic)
-                        .await;
-                    Ok(conference)
-                }
-                Err(e) => Err(t.telemost_error(&e)),
-            }
-        }
-        (None, _, _) | (_, _, None) => Err(t.internal_error().to_owned()),
-        (_, None, _) => Err(t.no_token(!chat.is_user()).to_owned()),
-    };
-    let tz = TimeZone::get(&s.zone).unwrap_or_else(|_| ctx.default_zone.clone());
-    match created {
-        Ok(conference) => {
-            let text = t.occurrence_ready(topic, &when, &conference.join_url);
-            let mut markup = join(t, &conference.join_url).unwrap_or_default();
-            markup
-                .inline_keyboard
-                .push(vec![calendar_button(t, s.id, s.start_at)]);
-            // The link is kept first: a retry of this step must not make a second one.
+    let conference = match created {
+        Ok(conference) => conference,
+        Err(NoLink::Transient(_)) if ctx.clock.unix() + RETRY_LINK_AFTER < s.start_at => {
+            tracing::warn!(
+                chat_id = s.chat_id,
+                schedule = s.id,
+                "Telemost could not make a recurring meeting's link; trying again in a minute"
+            );
             let advance = Advance {
                 start_at: s.start_at,
-                next_at: s.start_at,
-                step: Next::Start.as_str().to_owned(),
-                conference_id: Some(conference.id.clone()),
-                join_url: Some(conference.join_url.clone()),
+                next_at: ctx.clock.unix() + RETRY_LINK_AFTER,
+                step: Next::Prepare.as_str().to_owned(),
+                conference_id: None,
+                join_url: None,
             };
-            if !ctx
-                .db
+            ctx.db
                 .advance_schedule(s.id, taker, s.lease_until, &advance)
-                .await?
-            {
-                // Cancelled meanwhile (or taken over): nothing more to say.
-                return Ok(());
-            }
-            if let Err(e) = bot.send(chat, text, Some(markup)).await {
-                tracing::warn!(chat_id = s.chat_id, error = %super::core::redacted(&e), "could not post a recurring meeting's link");
-            }
-            Ok(())
+                .await?;
+            return Ok(());
         }
-        Err(reason) => {
+        Err(NoLink::NotAllowed) => {
+            let text = format!(
+                "{} {}",
+                t.occurrence_failed(topic, &when, t.admins_only()),
+                t.series_ended()
+            );
+            if let Some(Posted::Done | Posted::Gone) =
+                post(bot, ctx, taker, &mut s, text, None).await?
+            {
+                ctx.db.finish_schedule(s.id, taker, s.lease_until).await?;
+            }
+            return Ok(());
+        }
+        Err(NoLink::Transient(reason) | NoLink::Failed(reason)) => {
             tracing::warn!(
                 chat_id = s.chat_id,
                 schedule = s.id,
                 "a recurring meeting's link could not be made"
             );
             let text = t.occurrence_failed(topic, &when, &reason);
-            if let Posted::Retry = outcome(bot.send(chat, text, None).await, s.chat_id) {
-                return Ok(());
+            match post(bot, ctx, taker, &mut s, text, None).await? {
+                Some(Posted::Done) => {}
+                _ => return Ok(()),
             }
-            let rule = s.repeat.as_deref().and_then(Rule::from_db);
-            match rule {
-                Some(rule) => next_occurrence(ctx, taker, s, rule, &tz, ctx.clock.unix()).await,
-                None => Ok(()),
-            }
+            return next_occurrence(ctx, taker, &s, rule, tz, ctx.clock.unix()).await;
+        }
+    };
+    let text = t.occurrence_ready(topic, &when, &conference.join_url);
+    let mut markup = join(t, &conference.join_url).unwrap_or_default();
+    markup
+        .inline_keyboard
+        .push(vec![calendar_button(t, s.id, s.start_at)]);
+    // The link is kept first: a retry of this step must not make a second one.
+    let advance = Advance {
+        start_at: s.start_at,
+        next_at: s.start_at,
+        step: Next::Start.as_str().to_owned(),
+        conference_id: Some(conference.id.clone()),
+        join_url: Some(conference.join_url.clone()),
+    };
+    if !ctx
+        .db
+        .advance_schedule(s.id, taker, s.lease_until, &advance)
+        .await?
+    {
+        // Cancelled meanwhile (or taken over): nothing more to say.
+        return Ok(());
+    }
+    // Lost, it still comes with the "starting now" reminder.
+    match outcome(bot.send(chat, text, Some(markup)).await, s.chat_id) {
+        Posted::Gone => {
+            // The advance gave the lease up: the row ends however it is held.
+            ctx.db.cancel_schedule(s.chat_id, s.id).await?;
+        }
+        Posted::Done | Posted::Retry => {}
+    }
+    Ok(())
+}
+
+/// Creates an occurrence's meeting as its creator would with /meet now: with the chat's token
+/// (or theirs), if they may still create meetings there.
+async fn make_link(
+    bot: &TgBot,
+    ctx: &Ctx,
+    chat: ChatId,
+    user: &teloxide::types::User,
+    request: &CreateConference,
+    topic: Option<&str>,
+    t: &'static dyn Texts,
+) -> Result<Result<crate::telemost::model::Conference, NoLink>, StorageError> {
+    let settings = ctx.db.settings(chat.0).await?;
+    match super::perm::may_create(bot, chat, user, &settings).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(Err(NoLink::NotAllowed)),
+        Err(super::core::HandlerError::Storage(e)) => return Err(e),
+        // Telegram could not say: Telemost is not asked either; tried again later.
+        Err(super::core::HandlerError::Telegram(e)) => {
+            tracing::warn!(error = %super::core::redacted(&e), "could not check who may create meetings");
+            return Ok(Err(NoLink::Transient(t.internal_error().to_owned())));
         }
     }
+    let Some((owner, token)) = ctx.token_for(chat, user).await? else {
+        return Ok(Err(NoLink::Failed(t.no_token(!chat.is_user()).to_owned())));
+    };
+    Ok(match ctx.create_meeting(owner, &token, request).await? {
+        Ok(conference) => {
+            ctx.record_meeting(chat, user, owner, request, &conference, topic)
+                .await;
+            Ok(conference)
+        }
+        Err(e @ crate::telemost::TelemostError::Unavailable(_)) => {
+            Err(NoLink::Transient(t.telemost_error(&e)))
+        }
+        Err(e) => Err(NoLink::Failed(t.telemost_error(&e))),
+    })
 }
 
 /// Moves a recurring meeting on to its next occurrence after both its current one and now.

@@ -264,10 +264,12 @@ pub async fn receive_zone(
         bot.send(chat, t.timezone_unknown(typed), None).await?;
         return Ok(());
     };
-    if let Some(user) = msg.from.as_ref()
-        && !msg.chat.is_private()
-        && !super::perm::is_admin(&bot, chat, user.id).await?
-    {
+    let admin = match msg.from.as_ref() {
+        _ if msg.chat.is_private() => true,
+        Some(user) => super::perm::is_admin(&bot, chat, user.id).await?,
+        None => false,
+    };
+    if !admin {
         dialogue.exit().await?;
         bot.send(chat, t.admins_only(), None).await?;
         return Ok(());

@@ -293,15 +293,41 @@ impl Db {
         Ok(done > 0)
     }
 
-    /// The earliest `next_at` of all schedules (unix seconds: to sleep until), held ones
-    /// included; `None` if there are none.
-    pub async fn next_schedule_at(&self) -> Result<Option<i64>> {
+    /// The earliest `next_at` (unix seconds: to sleep until) of the schedules nobody holds at
+    /// `wall_now_ms`; `None` if there are none. A held one is its holder's: waking for it would
+    /// find nothing to claim until its lease runs out.
+    pub async fn next_schedule_at(&self, wall_now_ms: i64) -> Result<Option<i64>> {
         let next: Option<i64> = reading!(self, c => sqlx::query_scalar(
-            "SELECT MIN(next_at) FROM schedules",
+            "SELECT MIN(next_at) FROM schedules WHERE lease_until < $1",
         )
+        .bind(wall_now_ms)
         .fetch_one(c)
         .await?);
         Ok(next)
+    }
+
+    /// The holder extends its lease (`taker`, `lease_until` as claimed or last renewed) to
+    /// `new_lease_until`, just before it acts: false, and nothing changed, when the row is gone
+    /// or another process holds it now (the step is no longer this holder's to take).
+    pub async fn renew_schedule(
+        &self,
+        id: i64,
+        taker: i64,
+        lease_until: i64,
+        new_lease_until: i64,
+    ) -> Result<bool> {
+        let done = writing!(self, c => sqlx::query(
+            "UPDATE schedules SET lease_until = $4
+             WHERE id = $1 AND taken_by = $2 AND lease_until = $3",
+        )
+        .bind(id)
+        .bind(taker)
+        .bind(lease_until)
+        .bind(new_lease_until)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(done > 0)
     }
 
     /// Gives up process `taker`'s leases (it is stopping): another process, or the next start,
@@ -784,36 +810,58 @@ mod tests {
     #[tokio::test]
     async fn the_next_moment_to_wake_up_for() {
         for (_guard, db) in dbs().await {
-            assert_eq!(db.next_schedule_at().await.unwrap(), None);
+            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), None);
             let later = add_due(&db, NOW + 300).await;
-            assert_eq!(db.next_schedule_at().await.unwrap(), Some(NOW + 300));
+            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), Some(NOW + 300));
             let sooner = add(&db, &new(OTHER, NOW + 100)).await; // next_at NOW - 500
             assert_eq!(
-                db.next_schedule_at().await.unwrap(),
+                db.next_schedule_at(WALL).await.unwrap(),
                 Some(NOW - 500),
                 "of all chats"
             );
             assert_eq!(claim(&db, A, 0, 0).await, [sooner]);
             assert_eq!(
-                db.next_schedule_at().await.unwrap(),
+                db.next_schedule_at(WALL).await.unwrap(),
+                Some(NOW + 300),
+                "a held one is its holder's"
+            );
+            assert_eq!(
+                db.next_schedule_at(WALL + LEASE + 1).await.unwrap(),
                 Some(NOW - 500),
-                "held ones too"
+                "until its lease runs out"
+            );
+            // Renewed by its holder only, and only as held.
+            assert!(
+                !db.renew_schedule(sooner, B, WALL + LEASE, WALL + 2 * LEASE)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                db.renew_schedule(sooner, A, WALL + LEASE, WALL + 2 * LEASE)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !db.renew_schedule(sooner, A, WALL + LEASE, WALL + 3 * LEASE)
+                    .await
+                    .unwrap(),
+                "the old lease is gone"
             );
             assert!(
                 db.advance_schedule(
                     sooner,
                     A,
-                    WALL + LEASE,
+                    WALL + 2 * LEASE,
                     &advance(NOW + 100, NOW + 100, "start")
                 )
                 .await
                 .unwrap()
             );
-            assert_eq!(db.next_schedule_at().await.unwrap(), Some(NOW + 100));
+            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), Some(NOW + 100));
             assert!(db.cancel_schedule(OTHER, sooner).await.unwrap());
-            assert_eq!(db.next_schedule_at().await.unwrap(), Some(NOW + 300));
+            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), Some(NOW + 300));
             assert!(db.cancel_schedule(CHAT, later).await.unwrap());
-            assert_eq!(db.next_schedule_at().await.unwrap(), None);
+            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), None);
             db.close().await;
         }
     }

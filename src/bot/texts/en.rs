@@ -721,6 +721,14 @@ impl Texts for En {
             esc(when)
         )
     }
+    fn series_ended(&self) -> &'static str {
+        "So this recurring meeting has stopped; someone who may create meetings here can set it \
+         up again with /meet."
+    }
+    fn when_not_found(&self) -> &'static str {
+        "I couldn't find a day and time in that. Send e.g. <code>tomorrow 15:00</code>, \
+         <code>mon 10:00 for 1h</code> or <code>every weekday 10:00</code>, or tap Cancel."
+    }
     fn upcoming_header(&self, zone: &str) -> String {
         format!("<b>Scheduled meetings</b> ({})", esc(zone))
     }

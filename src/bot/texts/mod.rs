@@ -256,6 +256,10 @@ pub trait Texts: Sync {
     /// The occurrence at `when` could not get its link: `reason` is `telemost_error`'s or
     /// `no_token`'s text.
     fn occurrence_failed(&self, topic: Option<&str>, when: &str, reason: &str) -> String;
+    /// A recurring meeting stopped because its creator may no longer create meetings here.
+    fn series_ended(&self) -> &'static str;
+    /// The answer to Later… had no time in it.
+    fn when_not_found(&self) -> &'static str;
     fn upcoming_header(&self, zone: &str) -> String;
     fn upcoming_empty(&self) -> &'static str;
     /// The label of the Cancel button of the `n`th meeting listed.
@@ -431,6 +435,45 @@ mod tests {
                 t.stream_created(nasty, nasty, None),
                 t.inline_creating().into(),
             ];
+            // Meetings for later.
+            use crate::schedule::WhenError;
+            for e in [
+                WhenError::NeedsTime,
+                WhenError::BadTime(nasty.into()),
+                WhenError::BadDate(nasty.into()),
+                WhenError::Past,
+                WhenError::TooFarAhead,
+                WhenError::BadDuration(nasty.into()),
+            ] {
+                all.push(t.when_unreadable(&e));
+            }
+            for topic in [None, Some(nasty)] {
+                all.push(t.meeting_scheduled(topic, nasty, nasty, nasty, 0));
+                all.push(t.meeting_scheduled(topic, nasty, nasty, nasty, 10));
+                all.push(t.series_scheduled(topic, nasty, nasty, nasty, 5));
+                all.push(t.calendar_caption(topic));
+                all.push(t.reminder_soon(topic, 10, nasty, nasty));
+                all.push(t.reminder_now(topic, nasty));
+                all.push(t.reminder_late(topic, nasty, 20, nasty));
+                all.push(t.reminder_missed(topic, nasty, Some(nasty)));
+                all.push(t.reminder_missed(topic, nasty, None));
+                all.push(t.occurrence_ready(topic, nasty, nasty));
+                all.push(t.occurrence_failed(topic, nasty, t.admins_only()));
+            }
+            all.extend([
+                t.streams_not_recurring().into(),
+                t.ask_when().into(),
+                t.series_ended().into(),
+                t.when_not_found().into(),
+                t.upcoming_header(nasty),
+                t.upcoming_empty().into(),
+                t.too_many_scheduled(50),
+                t.remind(0),
+                t.remind(15),
+                t.ask_timezone().into(),
+                t.timezone_unknown(nasty),
+                t.timezone_saved(nasty),
+            ]);
             for l in WaitingRoomLevel::ALL {
                 all.push(t.waiting_room(l).into());
             }

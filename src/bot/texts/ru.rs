@@ -673,7 +673,10 @@ impl Texts for Ru {
         )
     }
     fn reminder_soon(&self, topic: Option<&str>, minutes: i64, at: &str, join_url: &str) -> String {
-        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        let what = topic.map_or_else(
+            || "Встреча".to_owned(),
+            |t| format!("Встреча «<b>{}</b>»", esc(t)),
+        );
         format!(
             "⏰ {what} начнётся через {minutes} мин, в {}.\nСсылка для входа: {}",
             esc(at),
@@ -681,7 +684,10 @@ impl Texts for Ru {
         )
     }
     fn reminder_now(&self, topic: Option<&str>, join_url: &str) -> String {
-        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        let what = topic.map_or_else(
+            || "Встреча".to_owned(),
+            |t| format!("Встреча «<b>{}</b>»", esc(t)),
+        );
         format!("🔔 {what} начинается.\nСсылка для входа: {}", esc(join_url))
     }
     fn reminder_late(
@@ -691,7 +697,10 @@ impl Texts for Ru {
         late_minutes: i64,
         join_url: &str,
     ) -> String {
-        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        let what = topic.map_or_else(
+            || "Встреча".to_owned(),
+            |t| format!("Встреча «<b>{}</b>»", esc(t)),
+        );
         format!(
             "🔔 {what} началась в {}. Напоминание опоздало на {late_minutes} мин: я был \
              недоступен.\nСсылка для входа: {}",
@@ -715,7 +724,10 @@ impl Texts for Ru {
         }
     }
     fn occurrence_ready(&self, topic: Option<&str>, when: &str, join_url: &str) -> String {
-        let what = topic.map_or_else(|| "Встреча".to_owned(), |t| format!("<b>{}</b>", esc(t)));
+        let what = topic.map_or_else(
+            || "Встреча".to_owned(),
+            |t| format!("Встреча «<b>{}</b>»", esc(t)),
+        );
         format!(
             "📅 {what}, {}\nСсылка для входа: {}",
             esc(when),
@@ -728,6 +740,15 @@ impl Texts for Ru {
             "Не получилось создать ссылку для {what}, {}. {reason}",
             esc(when)
         )
+    }
+    fn series_ended(&self) -> &'static str {
+        "Поэтому повторяющаяся встреча остановлена: тот, кто может создавать встречи в этом чате, \
+         может настроить её снова через /meet."
+    }
+    fn when_not_found(&self) -> &'static str {
+        "Не нашёл в этом дня и времени. Отправьте, например, <code>завтра 15:00</code>, \
+         <code>пн 10:00 на 1 ч</code> или <code>каждый будний день 10:00</code> — или нажмите \
+         «Отмена»."
     }
     fn upcoming_header(&self, zone: &str) -> String {
         format!("<b>Запланированные встречи</b> ({})", esc(zone))
