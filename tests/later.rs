@@ -832,3 +832,91 @@ async fn a_reminder_goes_to_the_forum_topic_it_was_scheduled_in_at_the_chats_tim
     assert_eq!(call.body["message_thread_id"], 77, "{}", call.body);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_recurring_link_is_tried_again_while_telemost_is_down_and_there_is_time() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(8401, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
+    anna.press(&panel, "create");
+    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
+        .await;
+    // Telemost answers 503 to every attempt of the first try, at 09:55.
+    for _ in 0..4 {
+        app.tm.then(support::Answer::json(
+            503,
+            serde_json::json!({"error": "down"}),
+        ));
+    }
+    clock.set(ts("2026-11-30T06:55:00Z"));
+    app.tm.wait_requests(4).await;
+    quiet(&app, &anna).await;
+    // A minute later it is up again: the link comes, before the start.
+    clock.set(ts("2026-11-30T06:56:00Z"));
+    let link = anna.reply().await;
+    assert!(link.text.contains("Standup</b>, today"), "{}", link.text);
+    assert!(link.text.contains("https://telemost"), "{}", link.text);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_who_blocked_the_bot_gets_no_more_meetings_made_for_them() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(8501, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
+    anna.press(&panel, "create");
+    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
+        .await;
+    app.tg.block_silently(anna.chat);
+    // Monday's link is made, its post refused (403): the series ends there.
+    clock.set(ts("2026-11-30T06:55:00Z"));
+    app.tm.wait_requests(1).await;
+    let db = app.side_db().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !db.schedules_of(anna.chat).await.unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the schedule stays");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    db.close().await;
+    clock.set(ts("2026-12-01T06:55:00Z"));
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(app.tm.requests().len(), 1, "no meeting made on Tuesday");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_series_stops_when_its_creator_may_no_longer_create_meetings_in_the_group() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut boris_private = app.private(8602, "en");
+    app.with_token(&mut boris_private, "y0_boris").await;
+    let mut boris = app.in_group(GROUP, 8602, "en");
+    schedule_series(&mut boris, "every weekday 10:00 Standup").await;
+    // An admin turns "only admins create meetings" on; Boris is not one.
+    app.tg.set_admin(GROUP, 8601, true);
+    let mut anna = app.in_group(GROUP, 8601, "en");
+    anna.skip_past();
+    anna.send("/settings");
+    let settings = anna.reply().await;
+    anna.press(&settings, "cfg:adm:on");
+    anna.reply().await;
+    boris.skip_past();
+    clock.set(ts("2026-11-30T06:55:00Z"));
+    let said = boris.reply().await;
+    assert!(said.text.contains(en().admins_only()), "{}", said.text);
+    assert!(said.text.ends_with(en().series_ended()), "{}", said.text);
+    assert!(app.tm.requests().is_empty(), "no meeting made");
+    clock.set(ts("2026-12-01T06:55:00Z"));
+    quiet(&app, &boris).await;
+    app.stop().await;
+}
+
+/// `/meet every …` and Create: the confirmation.
+async fn schedule_series(person: &mut Person, text: &str) -> Reply {
+    let panel = meet_panel(person, text).await;
+    person.press(&panel, "create");
+    person
+        .reply_where(|r| r.text.contains("Recurring meeting set up"))
+        .await
+}
