@@ -9,7 +9,10 @@
 //!   A bare number (`10`) is never a time;
 //! - a day, before or after the time: `today`, `tomorrow`, `сегодня`, `завтра`, `послезавтра`,
 //!   a weekday (`mon`, `monday`, `пн`, `понедельник`, `среду`…, optionally after `on`/`в`/`во`),
-//!   a date (`2026-05-01`, `01.05.2026`, `01.05`);
+//!   `this`/`next` and a weekday (`next friday`, `this coming mon`, `в следующую пятницу`,
+//!   `следующий вторник`, `в эту пятницу`, `в ближайший понедельник`, `на следующий вторник`),
+//!   a date (`2026-05-01`, `01.05.2026`, `01.05`), or a day and a month's name, optionally with
+//!   a year (`1 dec`, `dec 1`, `1st december 2026`, `1 декабря`, `1 дек.`, `1-го декабря 2026 г.`);
 //! - or a recurrence before the time: `every day`, `daily`, `every weekday`, `weekdays`,
 //!   `on weekdays`, `every mon, thu`, `every monday and thursday`, `каждый день`, `ежедневно`,
 //!   `каждый будний день`, `по будням`, `по рабочим дням`, `каждую среду`, `каждый пн,чт`,
@@ -17,6 +20,10 @@
 //! - or, instead of all of that, a delay: `in 30 min`, `in an hour`, `in 1h30m`, `через полчаса`,
 //!   `через 2 часа`;
 //! - then, optionally, a duration: `for 1h`, `for 90 min`, `for 1.5h`, `на час`, `на 1,5 часа`.
+//!
+//! What looks like a day but is none of these (`01.05.26`, `1/12`, `next week`, `декабря`) is
+//! not taken for the topic when a time goes with it: rather than a meeting at a time the user
+//! did not mean, [`WhenError::Unreadable`].
 
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
@@ -75,6 +82,10 @@ pub enum WhenError {
     /// offending text).
     #[error("duration out of range: {0}")]
     BadDuration(String),
+    /// Looks like a day, next to a time, but is not one this reads: "15:00 01.05.26",
+    /// "15:00 1/12", "next week monday 10:00", "10:00 декабря" (the offending text).
+    #[error("not a day this understands: {0}")]
+    Unreadable(String),
 }
 
 /// Reads a time expression at the start of `text` (what followed `/meet`), as of `now`, in `tz`.
@@ -82,8 +93,11 @@ pub enum WhenError {
 ///
 /// How a day is chosen:
 /// - a time alone is today if still ahead (strictly after `now`), else tomorrow;
-/// - a weekday is the next such day: today if the time is still ahead, else a week later;
-/// - `DD.MM` is this year if still ahead, else the next year that has that date;
+/// - a weekday (or `this` and a weekday) is the next such day: today if the time is still
+///   ahead, else a week later;
+/// - `next` and a weekday is the first such day strictly after today, never today;
+/// - `DD.MM` and a day with a month's name (`1 dec`) are this year if still ahead, else the
+///   next year that has that date;
 /// - an explicit day or date whose time has passed (`today 09:00` at 10:00) is
 ///   [`WhenError::Past`];
 /// - a local time that does not exist (a daylight-saving gap) moves forward, and one that exists
@@ -127,11 +141,17 @@ fn when_at_start(
         };
     }
     let Some((time, next)) = time_expr(t, 0)? else {
-        return Ok(None);
+        return match unreadable_day(t, 0, Place::Start) {
+            Some(bad) => Err(WhenError::Unreadable(bad)),
+            None => Ok(None),
+        };
     };
     match day_expr(t, next)? {
         Some(day) if !day.loose => Ok(Some((resolve(Some(day.day), time, now, tz)?, day.next))),
-        _ => Ok(Some((resolve(None, time, now, tz)?, next))),
+        _ => match unreadable_day(t, next, Place::AfterTime) {
+            Some(bad) => Err(WhenError::Unreadable(bad)),
+            None => Ok(Some((resolve(None, time, now, tz)?, next))),
+        },
     }
 }
 
@@ -243,6 +263,15 @@ fn clock_time(t: &Tokens, i: usize) -> Result<Option<(Time, usize)>, WhenError> 
     } else {
         None
     };
+    // "15:00 PM review": an hour of 13 to 23 cannot take am/pm, so a separate "PM" or "AM" in
+    // capitals after it is the topic's abbreviation, not a half of the day. (In lower case,
+    // "15:00 pm" is still a bad time.)
+    let separate = separate.filter(|_| {
+        let abbreviation = matches!(t.raw(i + 1), Some("PM" | "AM"));
+        let afternoon =
+            parts.len() == 2 && parts[0].parse::<u8>().is_ok_and(|h| (13..=23).contains(&h));
+        !(abbreviation && afternoon)
+    });
     // A bare number is a time only with am/pm: "3pm", "3 pm", but not "10".
     if parts.len() == 1 && attached.is_none() && separate.is_none() {
         return Ok(None);
@@ -277,7 +306,13 @@ fn clock_time(t: &Tokens, i: usize) -> Result<Option<(Time, usize)>, WhenError> 
 enum Day {
     /// Today plus this many days.
     After(i64),
+    /// A weekday, or `this` and a weekday: today if the time is still ahead, else the next one.
     Weekday(Weekday),
+    /// `next` and a weekday. People do not agree whether "next Friday" said on a Monday is
+    /// that week's or the following one, so this takes the simple, predictable reading: the
+    /// first such weekday strictly after today (never today; a week later if today is that
+    /// weekday). On a Monday, "next friday" is in four days.
+    NextWeekday(Weekday),
     Date(Date),
     /// `DD.MM`: the year is chosen later.
     NoYear {
@@ -315,6 +350,9 @@ fn day_expr(t: &Tokens, i: usize) -> Result<Option<DayExpr>, WhenError> {
         }))
     };
     let every = |days: Weekdays, next| found(Day::Every(days), next);
+    if let Some((day, next)) = qualified_weekday(t, i) {
+        return found(day, next);
+    }
     match word.as_str() {
         "today" | "сегодня" => found(Day::After(0), i + 1),
         "tomorrow" | "завтра" => found(Day::After(1), i + 1),
@@ -370,25 +408,79 @@ fn day_expr(t: &Tokens, i: usize) -> Result<Option<DayExpr>, WhenError> {
             if let Some(day) = t.word(i + 1).and_then(|w| weekday(&w)) {
                 return found(Day::Weekday(day), i + 2);
             }
-            Ok(date(t, i + 1)?.map(|day| DayExpr {
+            if let Some((day, next)) = qualified_weekday(t, i + 1) {
+                return found(day, next);
+            }
+            if let Some(day) = date(t, i + 1)? {
+                return found(day, i + 2);
+            }
+            Ok(day_month(t, i + 1)?.map(|(day, next)| DayExpr {
                 day,
-                next: i + 2,
+                next,
                 loose: false,
             }))
         }
         "в" | "во" => match t.word(i + 1).and_then(|w| weekday(&w)) {
             Some(day) => found(Day::Weekday(day), i + 2),
+            None => match qualified_weekday(t, i + 1) {
+                Some((day, next)) => found(day, next),
+                None => Ok(None),
+            },
+        },
+        // "на следующий вторник"; "на" before anything else is a duration or the topic.
+        "на" => match qualified_weekday(t, i + 1) {
+            Some((day, next)) => found(day, next),
             None => Ok(None),
         },
-        _ => match weekday(&word) {
-            Some(day) => found(Day::Weekday(day), i + 1),
-            None => Ok(date(t, i)?.map(|day| DayExpr {
+        _ => {
+            if let Some(day) = weekday(&word) {
+                return found(Day::Weekday(day), i + 1);
+            }
+            if let Some(day) = date(t, i)? {
+                return found(day, i + 1);
+            }
+            Ok(day_month(t, i)?.map(|(day, next)| DayExpr {
                 day,
-                next: i + 1,
+                next,
                 loose: false,
-            })),
-        },
+            }))
+        }
     }
+}
+
+/// Whether a word says "this" or "next" (before a weekday, or a week or month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    This,
+    Next,
+}
+
+fn which(word: &str) -> Option<Which> {
+    match word {
+        "this" | "этот" | "эту" | "это" | "эта" | "этой" | "этом" | "эти" | "этих" => {
+            Some(Which::This)
+        }
+        "next" => Some(Which::Next),
+        _ if word.starts_with("ближайш") => Some(Which::This),
+        _ if word.starts_with("следующ") => Some(Which::Next),
+        _ => None,
+    }
+}
+
+/// `this`/`next` and a weekday at token `i` (`this coming friday`, `следующую пятницу`, `эту
+/// пятницу`): the day and the index of the token after it.
+fn qualified_weekday(t: &Tokens, i: usize) -> Option<(Day, usize)> {
+    let which = which(&t.word(i)?)?;
+    let mut j = i + 1;
+    if which == Which::This && t.is(j, &["coming"]) {
+        j += 1;
+    }
+    let day = weekday(&t.word(j)?)?;
+    let day = match which {
+        Which::This => Day::Weekday(day),
+        Which::Next => Day::NextWeekday(day),
+    };
+    Some((day, j + 1))
 }
 
 /// Weekday names joined by commas, spaces, `and` or `и`, from token `i`: the set and the index
@@ -508,6 +600,232 @@ fn ymd(year: &str, month: &str, day: &str) -> Option<Date> {
     Date::new(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?).ok()
 }
 
+/// A month's name.
+#[derive(Clone, Copy)]
+struct Month {
+    number: i8,
+    /// Only ever part of a date: a short form (`dec`, `дек`) or a Russian genitive
+    /// (`декабря`). Full names (`December`, `декабрь`, `may`) may as well begin a topic.
+    only_in_dates: bool,
+}
+
+/// A month's name, English or Russian (nominative, genitive as in "1 декабря", or short, with an
+/// optional dot: `dec.`, `дек.`).
+fn month(word: &str) -> Option<Month> {
+    let word = word.trim_end_matches('.');
+    let (number, only_in_dates) = match word {
+        "january" | "январь" => (1, false),
+        "jan" | "янв" | "января" => (1, true),
+        "february" | "февраль" => (2, false),
+        "feb" | "фев" | "февр" | "февраля" => (2, true),
+        "march" | "март" => (3, false),
+        "mar" | "мар" | "марта" => (3, true),
+        "april" | "апрель" => (4, false),
+        "apr" | "апр" | "апреля" => (4, true),
+        "may" | "май" => (5, false),
+        "мая" => (5, true),
+        "june" | "июнь" => (6, false),
+        "jun" | "июн" | "июня" => (6, true),
+        "july" | "июль" => (7, false),
+        "jul" | "июл" | "июля" => (7, true),
+        "august" | "август" => (8, false),
+        "aug" | "авг" | "августа" => (8, true),
+        "september" | "сентябрь" => (9, false),
+        "sep" | "sept" | "сен" | "сент" | "сентября" => (9, true),
+        "october" | "октябрь" => (10, false),
+        "oct" | "окт" | "октября" => (10, true),
+        "november" | "ноябрь" => (11, false),
+        "nov" | "ноя" | "нояб" | "ноября" => (11, true),
+        "december" | "декабрь" => (12, false),
+        "dec" | "дек" | "декабря" => (12, true),
+        _ => return None,
+    };
+    Some(Month {
+        number,
+        only_in_dates,
+    })
+}
+
+/// A day of a month as written before or after a month's name: one or two digits, optionally
+/// with an ordinal ending (`1st`, `22nd`, `1-го`) or a dot. Not checked against the month.
+fn day_number(word: &str) -> Option<i8> {
+    let word = word.trim_end_matches('.');
+    let digits = ["st", "nd", "rd", "th", "-го", "-е"]
+        .into_iter()
+        .find_map(|ending| word.strip_suffix(ending))
+        .unwrap_or(word);
+    if !(1..=2).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A day and a month's name at token `i`, either way round (`1 dec`, `dec 1`, `1 декабря`),
+/// optionally followed by a year (`1 dec 2026`, `1 декабря 2026 г.`): the day, and the index of
+/// the token after it. Err(BadDate) if there is no such day ("31 nov", "0 dec").
+fn day_month(t: &Tokens, i: usize) -> Result<Option<(Day, usize)>, WhenError> {
+    let (Some(first), Some(second)) = (t.word(i), t.word(i + 1)) else {
+        return Ok(None);
+    };
+    let (day, month) = match (day_number(&first), month(&second)) {
+        (Some(day), Some(month)) => (day, month),
+        _ => match (month(&first), day_number(&second)) {
+            (Some(month), Some(day)) => (day, month),
+            _ => return Ok(None),
+        },
+    };
+    let mut next = i + 2;
+    let year = t
+        .word(next)
+        .filter(|w| w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|w| w.parse::<i16>().ok());
+    if year.is_some() {
+        next += 1;
+        if t.is(next, &["г", "г.", "года"]) {
+            next += 1;
+        }
+    }
+    let bad = || WhenError::BadDate(t.between(i, next).to_string());
+    match year {
+        Some(year) => {
+            let date = Date::new(year, month.number, day).map_err(|_| bad())?;
+            Ok(Some((Day::Date(date), next)))
+        }
+        None => {
+            // 2000 was a leap year: "29 feb" exists, "30 feb" and "31 nov" do not.
+            Date::new(2000, month.number, day).map_err(|_| bad())?;
+            Ok(Some((
+                Day::NoYear {
+                    month: month.number,
+                    day,
+                },
+                next,
+            )))
+        }
+    }
+}
+
+/// Where [`unreadable_day`] looks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// At the start, where what is not a time expression is the topic.
+    Start,
+    /// Right after a time (`15:00 …`), where a day may follow.
+    AfterTime,
+}
+
+/// Something at token `i` that looks like a day but that [`day_expr`] did not read, as typed:
+/// so that "15:00 01.05.26" is not today at 15:00 about "01.05.26". None if it may as well be
+/// the topic.
+///
+/// After a time: a date-like token (`01.05.26`, `1/12`, `12/01/2026`, `01-05-2026`), a month's
+/// name with a number that is not a day (`dec 2026`), a month's name that only ever goes in a
+/// date (`dec`, `декабря`; not `December`, which may start a topic), or `this`/`next` before a
+/// week, month… (`next week`, `на следующей неделе`; not `next steps`).
+///
+/// At the start, where topics are common ("Next steps", "This week's plan", "1/2 day
+/// workshop"), only when a time comes right after it: `01.05.26 15:00`, `dec 2026 at 10:00`,
+/// `next week monday 15:00`, `next fryday 15:00`.
+fn unreadable_day(t: &Tokens, i: usize, place: Place) -> Option<String> {
+    let time_at = |j: usize| !matches!(time_expr(t, j), Ok(None));
+    let preposition = t.is(i, &["on", "в", "во", "на"]);
+    let j = if preposition { i + 1 } else { i };
+    let word = t.word(j)?;
+    if which(&word).is_some() {
+        // A weekday after it was read by day_expr: this is something else.
+        let after = t.word(j + 1)?;
+        let bad = t.between(j, j + 2).to_string();
+        let sure = match place {
+            Place::Start => (j + 1..=j + 4).any(time_at),
+            Place::AfterTime => calendar_word(&after),
+        };
+        return sure.then_some(bad);
+    }
+    // "на" is otherwise a duration ("на час") or the topic ("на 1/2 ставки").
+    if t.is(i, &["на"]) {
+        return None;
+    }
+    let raw = t.raw(j)?;
+    let (bad, end) = if date_like(raw) {
+        (raw, j + 1)
+    } else if let Some(month) = month(&word) {
+        // A number after it that is not a day (nor the time: "декабря 15:00").
+        let number_after = t
+            .raw(j + 1)
+            .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+            && !time_at(j + 1);
+        if number_after {
+            (t.between(j, j + 2), j + 2)
+        } else if month.only_in_dates || place == Place::Start {
+            (raw, j + 1)
+        } else {
+            return None;
+        }
+    } else {
+        return None;
+    };
+    if place == Place::Start && !time_at(end) {
+        return None;
+    }
+    Some(bad.to_string())
+}
+
+/// A word after `this`/`next` that makes a span of time other than a weekday: `next week`, `this
+/// morning`, `на следующей неделе`, `в этом месяце`.
+fn calendar_word(word: &str) -> bool {
+    matches!(
+        word.trim_end_matches('.'),
+        "week"
+            | "weekend"
+            | "month"
+            | "year"
+            | "day"
+            | "morning"
+            | "afternoon"
+            | "evening"
+            | "night"
+            | "неделе"
+            | "неделю"
+            | "неделя"
+            | "выходные"
+            | "выходных"
+            | "месяце"
+            | "месяц"
+            | "году"
+            | "год"
+            | "день"
+            | "утро"
+            | "утром"
+            | "вечер"
+            | "вечером"
+    )
+}
+
+/// Digits with `/`, or three groups of digits with `.` or `-` shaped like a date with the year
+/// first or last (`01.05.26`, `2026.05.01`, `01-05-2026`), that [`date`] does not read. Not
+/// version numbers ("1.2.3", "2.0") or decimals ("1.5").
+fn date_like(raw: &str) -> bool {
+    let parts: Vec<&str> = raw.split(['.', '/', '-']).collect();
+    if parts.len() < 2
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    if raw.contains('/') {
+        return parts.len() <= 3;
+    }
+    let short = |p: &str| p.len() <= 2;
+    match parts[..] {
+        [a, b, c] => {
+            (short(a) && short(b) && matches!(c.len(), 2 | 4))
+                || (a.len() == 4 && short(b) && short(c))
+        }
+        _ => false,
+    }
+}
+
 /// The start for `day` (or none: today or tomorrow) at `time`.
 fn resolve(day: Option<Day>, time: Time, now: Timestamp, tz: &TimeZone) -> Result<When, WhenError> {
     let today = tz.to_datetime(now).date();
@@ -540,6 +858,14 @@ fn resolve(day: Option<Day>, time: Time, now: Timestamp, tz: &TimeZone) -> Resul
                 start if start > now => start,
                 _ => at(plus(days + 7)?)?,
             }
+        }
+        Some(Day::NextWeekday(weekday)) => {
+            // Strictly after today (see Day::NextWeekday): a week on if today is that day.
+            let days = match i64::from(today.weekday().until(weekday)) {
+                0 => 7,
+                days => days,
+            };
+            at(plus(days)?)?
         }
         Some(Day::Date(date)) => not_past(at(date)?)?,
         Some(Day::NoYear { month, day }) => {
@@ -1397,6 +1723,276 @@ mod tests {
     }
 
     #[test]
+    fn this_and_next_weekday() {
+        // It is 12:00 on Wednesday the 10th. "next <weekday>" is the first such day strictly
+        // after today; "this <weekday>" is the plain weekday.
+        for (text, at) in [
+            ("next friday 15:00", "2026-06-12 15:00"),
+            ("15:00 next friday", "2026-06-12 15:00"),
+            ("this friday 15:00", "2026-06-12 15:00"),
+            ("15:00 this friday", "2026-06-12 15:00"),
+            ("this coming friday 15:00", "2026-06-12 15:00"),
+            ("NEXT FRIDAY at 3pm", "2026-06-12 15:00"),
+            ("next thu 10:00", "2026-06-11 10:00"),
+            ("next monday at 9am", "2026-06-15 09:00"),
+            ("on next friday at 15:00", "2026-06-12 15:00"),
+            ("10:00 on next friday", "2026-06-12 10:00"),
+            // Today's weekday: "next" is never today, "this" is today if still ahead.
+            ("next wednesday 15:00", "2026-06-17 15:00"),
+            ("next wed 11:00", "2026-06-17 11:00"),
+            ("this wednesday 15:00", "2026-06-10 15:00"),
+            ("this wednesday 11:00", "2026-06-17 11:00"),
+            ("в следующую пятницу 15:00", "2026-06-12 15:00"),
+            ("в следующий понедельник 10:00", "2026-06-15 10:00"),
+            ("следующий вторник 10:00", "2026-06-16 10:00"),
+            ("В СЛЕДУЮЩИЙ ВТОРНИК в 10:00", "2026-06-16 10:00"),
+            ("в эту пятницу 15:00", "2026-06-12 15:00"),
+            ("в этот четверг в 10:00", "2026-06-11 10:00"),
+            ("в это воскресенье 12:00", "2026-06-14 12:00"),
+            ("в ближайшую субботу 10:00", "2026-06-13 10:00"),
+            ("в следующее воскресенье 12:00", "2026-06-14 12:00"),
+            ("в следующую среду в 15:00", "2026-06-17 15:00"),
+            ("в эту среду в 15:00", "2026-06-10 15:00"),
+            ("в эту среду в 11:00", "2026-06-17 11:00"),
+            ("15:00 в следующую пятницу", "2026-06-12 15:00"),
+            ("на следующий вторник в 10:00", "2026-06-16 10:00"),
+            ("10:00 на следующий вторник", "2026-06-16 10:00"),
+        ] {
+            assert_eq!(start(text), local(at), "{text}");
+            assert_eq!(rest(text), "", "{text}");
+        }
+        let text = "next friday 15:00 for 1h Demo";
+        assert_eq!(start(text), local("2026-06-12 15:00"));
+        assert_eq!(duration(text), mins(60));
+        assert_eq!(rest(text), "Demo");
+        let text = "15:00 в следующую пятницу на 2 часа Ретро";
+        assert_eq!(start(text), local("2026-06-12 15:00"));
+        assert_eq!(duration(text), mins(120));
+        assert_eq!(rest(text), "Ретро");
+        // On a Monday morning: "next friday" is that week's, "next monday" a week on.
+        let monday = local("2026-06-08 09:00");
+        let on_monday = |text| match read(text, monday, &msk()).unwrap().unwrap().scheduled.when {
+            When::Once { start } => start,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(on_monday("next friday 10:00"), local("2026-06-12 10:00"));
+        assert_eq!(on_monday("next monday 10:00"), local("2026-06-15 10:00"));
+        assert_eq!(on_monday("this monday 10:00"), local("2026-06-08 10:00"));
+        assert_eq!(
+            on_monday("в следующий понедельник 10:00"),
+            local("2026-06-15 10:00")
+        );
+        assert_eq!(on_monday("в эту пятницу 10:00"), local("2026-06-12 10:00"));
+        // A day without a time.
+        for text in ["next friday", "next friday retro", "в следующую пятницу"] {
+            assert_eq!(err(text), WhenError::NeedsTime, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_day_and_a_months_name() {
+        // It is 2026-06-10 12:00.
+        for (text, at) in [
+            ("1 dec 15:00", "2026-12-01 15:00"),
+            ("dec 1 15:00", "2026-12-01 15:00"),
+            ("1 december 15:00", "2026-12-01 15:00"),
+            ("December 1st at 3pm", "2026-12-01 15:00"),
+            ("1 Dec. 15:00", "2026-12-01 15:00"),
+            ("15:00 1 dec", "2026-12-01 15:00"),
+            ("15:00 dec 1", "2026-12-01 15:00"),
+            ("on dec 1 at 10:00", "2026-12-01 10:00"),
+            ("10:00 on 1 dec", "2026-12-01 10:00"),
+            ("1 dec 2026 15:00", "2026-12-01 15:00"),
+            ("1 декабря 15:00", "2026-12-01 15:00"),
+            ("15:00 1 декабря", "2026-12-01 15:00"),
+            ("1 дек 15:00", "2026-12-01 15:00"),
+            ("1 дек. в 15:00", "2026-12-01 15:00"),
+            ("1-го декабря в 15:00", "2026-12-01 15:00"),
+            ("в 15:00 1 декабря", "2026-12-01 15:00"),
+            ("1 декабря 2026 г. в 15:00", "2026-12-01 15:00"),
+            ("1 декабря 2026 года 15:00", "2026-12-01 15:00"),
+            ("1 ДЕКАБРЯ 15:00", "2026-12-01 15:00"),
+            // This year if still ahead, else next year.
+            ("10 jun 15:00", "2026-06-10 15:00"),
+            ("10 июня 11:00", "2027-06-10 11:00"),
+            ("5 june 10:00", "2027-06-05 10:00"),
+            ("31 дек 23:00", "2026-12-31 23:00"),
+            ("1 jan 10:00", "2027-01-01 10:00"),
+        ] {
+            assert_eq!(start(text), local(at), "{text}");
+            assert_eq!(rest(text), "", "{text}");
+        }
+        let text = "15:00 1 декабря на 1 ч Запуск";
+        assert_eq!(start(text), local("2026-12-01 15:00"));
+        assert_eq!(duration(text), mins(60));
+        assert_eq!(rest(text), "Запуск");
+        assert_eq!(rest("dec 1 at 10:00 Launch"), "Launch");
+
+        // Every spelling, as the 15th at 10:00: months before June are next year's.
+        let names = [
+            (1, "jan january янв января январь"),
+            (2, "feb february фев февр февраля февраль"),
+            (3, "mar march мар марта март"),
+            (4, "apr april апр апреля апрель"),
+            (5, "may мая май"),
+            (6, "jun june июн июня июнь"),
+            (7, "jul july июл июля июль"),
+            (8, "aug august авг августа август"),
+            (9, "sep sept september сен сент сентября сентябрь"),
+            (10, "oct october окт октября октябрь"),
+            (11, "nov november ноя нояб ноября ноябрь"),
+            (12, "dec december дек декабря декабрь"),
+        ];
+        for (month, spellings) in names {
+            let year = if month >= 6 { 2026 } else { 2027 };
+            let at = local(&format!("{year}-{month:02}-15 10:00"));
+            for name in spellings.split(' ') {
+                for text in [
+                    format!("15 {name} 10:00"),
+                    format!("15 {name}. 10:00"),
+                    format!("{name} 15 10:00"),
+                    format!("10:00 15 {}", name.to_uppercase()),
+                ] {
+                    assert_eq!(start(&text), at, "{text}");
+                }
+            }
+        }
+
+        // No such day.
+        for (text, bad) in [
+            ("31 nov 10:00", "31 nov"),
+            ("30 февраля 10:00", "30 февраля"),
+            ("0 dec 10:00", "0 dec"),
+            ("dec 32 10:00", "dec 32"),
+            ("10:00 31 апр", "31 апр"),
+            ("29 feb 2027 10:00", "29 feb 2027"),
+            ("31 ноября 2026 г. 10:00", "31 ноября 2026 г."),
+        ] {
+            assert_eq!(err(text), WhenError::BadDate(bad.into()), "{text}");
+        }
+        assert_eq!(err("1 jan 2026 10:00"), WhenError::Past);
+        assert_eq!(err("1 jan 2030 10:00"), WhenError::TooFarAhead);
+        for text in ["1 dec", "1 декабря Запуск", "dec 1 Launch"] {
+            assert_eq!(err(text), WhenError::NeedsTime, "{text}");
+        }
+        // A number and a word that is not a month stay the topic.
+        assert!(is_topic("10 ideas"));
+        assert!(is_topic("3 things may change"));
+        assert!(is_topic("May the force"));
+        assert_eq!(rest("10:00 May planning"), "May planning");
+        assert_eq!(
+            rest("10:00 December release review"),
+            "December release review"
+        );
+        assert_eq!(rest("10:00 Март: итоги"), "Март: итоги");
+    }
+
+    #[test]
+    fn what_looks_like_a_day_but_is_not_read_is_an_error() {
+        for (text, bad) in [
+            // After a time.
+            ("15:00 01.05.26", "01.05.26"),
+            ("15:00 1/12", "1/12"),
+            ("15:00 12/01/2026 Review", "12/01/2026"),
+            ("15:00 01-05-2026", "01-05-2026"),
+            ("15:00 2026.05.01", "2026.05.01"),
+            ("15:00 on 1/12", "1/12"),
+            ("в 15:00 1/12 Планёрка", "1/12"),
+            ("15:00 dec", "dec"),
+            ("15:00 Dec Sync", "Dec"),
+            ("15:00 декабря", "декабря"),
+            ("15:00 дек.", "дек."),
+            ("15:00 dec 2026", "dec 2026"),
+            ("15:00 December 2026", "December 2026"),
+            ("15:00 декабря 2026", "декабря 2026"),
+            ("15:00 next week", "next week"),
+            ("15:00 next week monday", "next week"),
+            ("3pm this weekend", "this weekend"),
+            ("15:00 next month", "next month"),
+            ("15:00 на следующей неделе", "следующей неделе"),
+            ("в 10:00 в следующем месяце", "следующем месяце"),
+            ("10:00 на этой неделе", "этой неделе"),
+            // At the start, with a time right after.
+            ("01.05.26 15:00", "01.05.26"),
+            ("1/12 at 15:00", "1/12"),
+            ("12/01/2026 15:00 Review", "12/01/2026"),
+            ("on 1/12 15:00", "1/12"),
+            ("dec 2026 15:00", "dec 2026"),
+            ("декабря 15:00", "декабря"),
+            ("December 15:00", "December"),
+            ("next week monday 15:00", "next week"),
+            ("next week 15:00", "next week"),
+            ("next week on monday at 15:00", "next week"),
+            ("this morning 10:00", "this morning"),
+            ("next fryday 15:00", "next fryday"),
+            ("next 15:00", "next 15:00"),
+            ("на следующей неделе в пн 10:00", "следующей неделе"),
+            ("в следующем месяце 10:00", "следующем месяце"),
+            ("следующей неделе 10:00", "следующей неделе"),
+            ("в эти выходные 10:00", "эти выходные"),
+            ("15:00 в следующие выходные", "следующие выходные"),
+        ] {
+            assert_eq!(err(text), WhenError::Unreadable(bad.into()), "{text}");
+        }
+        // Topics that only look a little like days are still topics.
+        for text in [
+            "10 ideas",
+            "Design review",
+            "1.5 ideas",
+            "2.0 launch",
+            "Next steps",
+            "Next week planning",
+            "This week's plan",
+            "This is it",
+            "next",
+            "this",
+            "1/2 day workshop",
+            "12/01/2026 Review",
+            "December release",
+            "dec",
+            "Следующий спринт",
+            "Это важно",
+            "на следующей неделе",
+            "следующий",
+        ] {
+            assert!(is_topic(text), "{text:?}: {:?}", read_msk(text));
+        }
+        for (text, topic) in [
+            ("10:00 for the team", "for the team"),
+            ("10:00 next steps", "next steps"),
+            ("10:00 next week's plan", "next week's plan"),
+            ("10:00 this is fine", "this is fine"),
+            ("10:00 1.5 ideas", "1.5 ideas"),
+            ("10:00 2.0 launch", "2.0 launch"),
+            ("10:00 1.2.3 release", "1.2.3 release"),
+            ("10:00 3.14 pi", "3.14 pi"),
+            ("10:00 1-2 people", "1-2 people"),
+            ("10:00 следующий спринт", "следующий спринт"),
+            ("10:00 это важно", "это важно"),
+            ("10:00 на час", ""),
+            ("10:00 на 5 человек", "на 5 человек"),
+        ] {
+            assert_eq!(start(text), local("2026-06-11 10:00"), "{text}");
+            assert_eq!(rest(text), topic, "{text}");
+        }
+    }
+
+    #[test]
+    fn pm_in_capitals_after_a_24_hour_time_is_the_topic() {
+        // 15:00 cannot be "PM": that is the topic's abbreviation.
+        assert_eq!(start("15:00 PM review"), local("2026-06-10 15:00"));
+        assert_eq!(rest("15:00 PM review"), "PM review");
+        assert_eq!(rest("23:30 AM sync"), "AM sync");
+        // Up to 12 it is still the half of the day.
+        assert_eq!(start("10:00 PM review"), local("2026-06-10 22:00"));
+        assert_eq!(rest("10:00 PM review"), "review");
+        // In lower case, or with dots, it is still a bad time.
+        assert_eq!(err("15:00 pm"), WhenError::BadTime("15:00 pm".into()));
+        assert_eq!(err("15:00 p.m."), WhenError::BadTime("15:00 p.m.".into()));
+        assert_eq!(err("0:30 AM"), WhenError::BadTime("0:30 AM".into()));
+    }
+
+    #[test]
     fn odd_input_never_panics() {
         // The ones with a known answer.
         assert_eq!(read_msk("🎉 party"), Ok(None));
@@ -1498,6 +2094,31 @@ mod tests {
             "mins.",
             "-5",
             "+5",
+            "next",
+            "this",
+            "coming",
+            "следующую",
+            "эту",
+            "ближайший",
+            "week",
+            "неделе",
+            "dec",
+            "May",
+            "декабря",
+            "1st",
+            "1-го",
+            "32",
+            "2026",
+            "г.",
+            "1/12",
+            "01.05.26",
+            "2026.05.01",
+            "01-05-2026",
+            "/",
+            "1//2",
+            "PM",
+            "AM",
+            "15:00",
         ];
         let nows: [Timestamp; 5] = [
             now(),

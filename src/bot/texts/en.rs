@@ -573,6 +573,12 @@ impl Texts for En {
                 "a meeting lasts from a minute to 24 hours, not <code>{}</code>",
                 esc_short(d, 40)
             ),
+            WhenError::Unreadable(d) => {
+                format!(
+                    "I can't tell which day <code>{}</code> is",
+                    esc_short(d, 40)
+                )
+            }
         };
         format!(
             "I couldn't schedule that: {why}. For example: <code>/meet tomorrow 15:00 Design \

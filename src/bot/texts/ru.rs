@@ -587,6 +587,12 @@ impl Texts for Ru {
                 "встреча длится от минуты до 24 часов, а не <code>{}</code>",
                 esc_short(d, 40)
             ),
+            WhenError::Unreadable(d) => {
+                format!(
+                    "<code>{}</code> — непонятно, какой это день",
+                    esc_short(d, 40)
+                )
+            }
         };
         format!(
             "Не получилось запланировать: {why}. Например: <code>/meet завтра 15:00 \
