@@ -231,6 +231,34 @@ async fn every_form_is_read_as_a_person_would_and_shown_back() {
             Some("When: tomorrow, Tue 1 Dec, 15:00–16:00"),
             Some("Design review"),
         ),
+        (
+            "en",
+            MONDAY_9AM,
+            "next friday 15:00 Retro",
+            Some("When: Fri 4 Dec, 15:00–15:30"),
+            Some("Retro"),
+        ),
+        (
+            "en",
+            MONDAY_9AM,
+            "1 dec 11:00 Planning",
+            Some("When: tomorrow, Tue 1 Dec, 11:00–11:30"),
+            Some("Planning"),
+        ),
+        (
+            "ru",
+            MONDAY_9AM,
+            "в следующую пятницу 15:00 Ретро",
+            Some("Когда: пт 4 дек., 15:00–15:30"),
+            Some("Ретро"),
+        ),
+        (
+            "ru",
+            MONDAY_9AM,
+            "1 декабря 11:00",
+            Some("Когда: завтра, вт 1 дек., 11:00–11:30"),
+            None,
+        ),
         // A number is not a time: the topic, as plain /meet <topic> has it.
         ("en", MONDAY_9AM, "10 ideas", None, Some("10 ideas")),
         (
@@ -319,6 +347,8 @@ async fn what_is_not_a_time_is_explained_and_nothing_is_made() {
     for (typed, says) in [
         ("25:00 Review", "<code>25:00</code> is not a time of day"),
         ("tomorrow 10:00 for 30h", "from a minute to 24 hours"),
+        // Not read silently as today with "01.05.26" for a topic.
+        ("15:00 01.05.26 Release", "<code>01.05.26</code>"),
     ] {
         anna.send(&format!("/meet {typed}"));
         let answer = anna.reply().await;

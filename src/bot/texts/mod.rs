@@ -444,6 +444,7 @@ mod tests {
                 WhenError::Past,
                 WhenError::TooFarAhead,
                 WhenError::BadDuration(nasty.into()),
+                WhenError::Unreadable(nasty.into()),
             ] {
                 all.push(t.when_unreadable(&e));
             }
