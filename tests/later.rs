@@ -56,6 +56,24 @@ async fn schedule(person: &mut Person, text: &str) -> Reply {
         .await
 }
 
+/// Create on a recurring meeting's panel: the confirmation.
+async fn set_up(person: &mut Person, panel: &Reply) -> Reply {
+    person.press(panel, "create");
+    let set_up = [
+        "Recurring meeting set up",
+        "Повторяющаяся встреча настроена",
+    ];
+    person
+        .reply_where(|r| set_up.iter().any(|s| r.text.contains(s)))
+        .await
+}
+
+/// Asserts that `r` says `what`.
+#[track_caller]
+fn shows(r: &Reply, what: &str) {
+    assert!(r.text.contains(what), "{what:?} not in {:?}", r.text);
+}
+
 /// The callback data of the confirmation's Add to calendar button.
 fn calendar_data(r: &Reply) -> String {
     r.data()
@@ -87,32 +105,19 @@ async fn a_meeting_tomorrow_is_made_now_shown_back_and_reminded_when_it_starts()
     app.with_token(&mut anna, "y0_anna").await;
 
     let panel = meet_panel(&mut anna, "tomorrow 15:00 Design review").await;
-    assert!(
-        panel.text.contains("Topic: Design review"),
-        "{}",
-        panel.text
-    );
-    assert!(
-        panel
-            .text
-            .contains("When: tomorrow, Tue 1 Dec, 15:00–15:30 (Europe/Moscow)"),
-        "{}",
-        panel.text
+    shows(&panel, "Topic: Design review");
+    shows(
+        &panel,
+        "When: tomorrow, Tue 1 Dec, 15:00–15:30 (Europe/Moscow)",
     );
     anna.press(&panel, "create");
     let done = anna.created().await;
-    assert!(
-        done.text.contains("Meeting scheduled:</b> Design review"),
-        "{}",
-        done.text
+    shows(&done, "Meeting scheduled:</b> Design review");
+    shows(
+        &done,
+        "When: tomorrow, Tue 1 Dec, 15:00–15:30 (Europe/Moscow)",
     );
-    assert!(
-        done.text
-            .contains("When: tomorrow, Tue 1 Dec, 15:00–15:30 (Europe/Moscow)"),
-        "{}",
-        done.text
-    );
-    assert!(done.text.contains(&join_url(1)), "{}", done.text);
+    shows(&done, &join_url(1));
     assert!(joins(&done, &join_url(1)));
     calendar_data(&done);
     assert_eq!(app.tm.requests().len(), 1, "made at once");
@@ -145,17 +150,10 @@ async fn the_same_in_russian() {
     app.with_token(&mut boris, "y0_boris").await;
 
     let done = schedule(&mut boris, "завтра 15:00 на 1 ч Дизайн-ревью").await;
-    assert!(
-        done.text
-            .contains("Встреча запланирована:</b> Дизайн-ревью"),
-        "{}",
-        done.text
-    );
-    assert!(
-        done.text
-            .contains("Когда: завтра, вт 1 дек., 15:00–16:00 (Europe/Moscow)"),
-        "{}",
-        done.text
+    shows(&done, "Встреча запланирована:</b> Дизайн-ревью");
+    shows(
+        &done,
+        "Когда: завтра, вт 1 дек., 15:00–16:00 (Europe/Moscow)",
     );
     clock.set(ts("2026-12-01T12:00:00Z"));
     let reminder = boris.reply().await;
@@ -390,18 +388,12 @@ async fn later_on_the_panel_asks_when_and_reads_the_answer() {
     );
     anna.send("fri 16:00 for 45 min");
     let panel = anna.reply().await;
-    assert!(
-        panel
-            .text
-            .contains("When: Fri 4 Dec, 16:00–16:45 (Europe/Moscow)"),
-        "{}",
-        panel.text
-    );
-    assert!(panel.text.contains("Topic: Retro"), "{}", panel.text);
+    shows(&panel, "When: Fri 4 Dec, 16:00–16:45 (Europe/Moscow)");
+    shows(&panel, "Topic: Retro");
     assert!(!panel.has("later"), "already later");
     anna.press(&panel, "create");
     let done = anna.created().await;
-    assert!(done.text.contains("Meeting scheduled"), "{}", done.text);
+    shows(&done, "Meeting scheduled");
     app.stop().await;
 }
 
@@ -426,11 +418,7 @@ async fn a_panel_left_open_past_its_time_asks_when_again() {
     assert!(app.tm.requests().is_empty(), "nothing made for a past time");
     anna.send("10:00");
     let panel = anna.reply().await;
-    assert!(
-        panel.text.contains("When: today, Mon 30 Nov, 10:00–10:30"),
-        "{}",
-        panel.text
-    );
+    shows(&panel, "When: today, Mon 30 Nov, 10:00–10:30");
     app.stop().await;
 }
 
@@ -444,16 +432,10 @@ async fn a_reminder_ahead_comes_when_the_chat_asked_for_one() {
     assert!(settings.has("cfg:rem:10"), "{:?}", settings.buttons);
     anna.press(&settings, "cfg:rem:10");
     let saved = anna.reply().await;
-    assert!(
-        saved
-            .text
-            .contains("Reminders: 10 min before and when it starts"),
-        "{}",
-        saved.text
-    );
+    shows(&saved, "Reminders: 10 min before and when it starts");
 
     let done = schedule(&mut anna, "tomorrow 15:00 Design review").await;
-    assert!(done.text.contains("10 minutes before"), "{}", done.text);
+    shows(&done, "10 minutes before");
     clock.set(ts("2026-12-01T11:49:00Z"));
     quiet(&app, &anna).await;
     clock.set(ts("2026-12-01T11:50:00Z"));
@@ -477,18 +459,15 @@ async fn a_recurring_standup_gets_a_fresh_link_before_each_weekday() {
     app.with_token(&mut anna, "y0_anna").await;
 
     let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
-    assert!(
-        panel.text.contains(
-            "Repeats: every weekday, 10:00–10:30 (Europe/Moscow); Mon 7 Dec, 10:00–10:30"
-        ),
-        "{}",
-        panel.text
+    shows(
+        &panel,
+        "Repeats: every weekday, 10:00–10:30 (Europe/Moscow); Mon 7 Dec, 10:00–10:30",
     );
     anna.press(&panel, "create");
     let set_up = anna
         .reply_where(|r| r.text.contains("Recurring meeting set up"))
         .await;
-    assert!(set_up.text.contains("Standup"), "{}", set_up.text);
+    shows(&set_up, "Standup");
     assert!(app.tm.requests().is_empty(), "no link until shortly before");
 
     // The weekend passes quietly; at 09:55 on Monday the link comes.
@@ -496,13 +475,7 @@ async fn a_recurring_standup_gets_a_fresh_link_before_each_weekday() {
     quiet(&app, &anna).await;
     clock.set(ts("2026-12-07T06:55:00Z"));
     let monday = anna.reply().await;
-    assert!(
-        monday
-            .text
-            .contains("Standup</b>, today, Mon 7 Dec, 10:00–10:30"),
-        "{}",
-        monday.text
-    );
+    shows(&monday, "Standup</b>, today, Mon 7 Dec, 10:00–10:30");
     assert!(joins(&monday, &join_url(1)));
     calendar_data(&monday);
     clock.set(ts("2026-12-07T07:00:00Z"));
@@ -513,18 +486,14 @@ async fn a_recurring_standup_gets_a_fresh_link_before_each_weekday() {
     // Tuesday: another meeting, another link.
     clock.set(ts("2026-12-08T06:55:00Z"));
     let tuesday = anna.reply().await;
-    assert!(tuesday.text.contains(&join_url(2)), "{}", tuesday.text);
+    shows(&tuesday, &join_url(2));
     assert_eq!(app.tm.requests().len(), 2);
     assert_eq!(app.recorded_meetings(anna.chat, 2).await.len(), 2);
 
     // Still listed until cancelled, then quiet.
     anna.send("/upcoming");
     let list = anna.reply().await;
-    assert!(
-        list.text.contains("1. Standup: every weekday"),
-        "{}",
-        list.text
-    );
+    shows(&list, "1. Standup: every weekday");
     let cancel = list.data()[0].to_owned();
     assert!(cancel.starts_with("up:"), "{cancel}");
     let q = anna.press(&list, &cancel);
@@ -543,47 +512,27 @@ async fn recurring_meetings_in_russian_and_on_chosen_days() {
     let mut boris = app.private(7601, "ru");
     app.with_token(&mut boris, "y0_boris").await;
     let panel = meet_panel(&mut boris, "каждый будний день 10:00 Стендап").await;
-    assert!(
-        panel.text.contains(
-            "Повтор: по будним дням, 10:00–10:30 (Europe/Moscow); сегодня, пн 30 нояб., 10:00–10:30"
-        ),
-        "{}",
-        panel.text
+    shows(
+        &panel,
+        "Повтор: по будним дням, 10:00–10:30 (Europe/Moscow); сегодня, пн 30 нояб., 10:00–10:30",
     );
-    boris.press(&panel, "create");
-    boris
-        .reply_where(|r| r.text.contains("Повторяющаяся встреча настроена"))
-        .await;
+    set_up(&mut boris, &panel).await;
     clock.set(ts("2026-11-30T06:55:00Z"));
     let link = boris.reply().await;
-    assert!(
-        link.text
-            .contains("Стендап</b>», сегодня, пн 30 нояб., 10:00–10:30"),
-        "{}",
-        link.text
-    );
+    shows(&link, "Стендап</b>», сегодня, пн 30 нояб., 10:00–10:30");
 
     let mut anna = app.private(7602, "en");
     app.with_token(&mut anna, "y0_anna").await;
     let panel = meet_panel(&mut anna, "every mon,thu 17:00 Sync").await;
-    assert!(
-        panel
-            .text
-            .contains("Repeats: every Mon, Thu, 17:00–17:30 (Europe/Moscow); today, Mon 30 Nov"),
-        "{}",
-        panel.text
+    shows(
+        &panel,
+        "Repeats: every Mon, Thu, 17:00–17:30 (Europe/Moscow); today, Mon 30 Nov",
     );
-    anna.press(&panel, "create");
-    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
-        .await;
+    set_up(&mut anna, &panel).await;
     // Monday's at 16:55, then none until Thursday's.
     clock.set(ts("2026-11-30T13:55:00Z"));
     let monday = anna.reply().await;
-    assert!(
-        monday.text.contains("today, Mon 30 Nov, 17:00"),
-        "{}",
-        monday.text
-    );
+    shows(&monday, "today, Mon 30 Nov, 17:00");
     clock.set(ts("2026-11-30T14:00:00Z"));
     assert_eq!(
         anna.reply().await.text,
@@ -593,11 +542,7 @@ async fn recurring_meetings_in_russian_and_on_chosen_days() {
     quiet(&app, &anna).await;
     clock.set(ts("2026-12-03T13:55:00Z"));
     let thursday = anna.reply_where(|r| r.text.contains("Thu 3 Dec")).await;
-    assert!(
-        thursday.text.contains("today, Thu 3 Dec, 17:00"),
-        "{}",
-        thursday.text
-    );
+    shows(&thursday, "today, Thu 3 Dec, 17:00");
     app.stop().await;
 }
 
@@ -612,26 +557,17 @@ async fn upcoming_in_a_group_is_cancelled_only_by_its_scheduler_or_an_admin() {
     let panel = anna
         .reply_where(|r| r.message_id != 0 && r.has("create"))
         .await;
-    anna.press(&panel, "create");
-    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
-        .await;
+    set_up(&mut anna, &panel).await;
 
     let mut boris = app.in_group(GROUP, 7702, "en");
     boris.skip_past();
     boris.send("/upcoming");
     let list = boris.reply().await;
-    assert!(
-        list.text
-            .contains("1. Standup: every weekday, 10:00–10:30; today, Mon 30 Nov, 10:00–10:30"),
-        "{}",
-        list.text
+    shows(
+        &list,
+        "1. Standup: every weekday, 10:00–10:30; today, Mon 30 Nov, 10:00–10:30",
     );
-    assert!(
-        list.text
-            .contains("2. Design review: tomorrow, Tue 1 Dec, 15:00–15:30"),
-        "{}",
-        list.text
-    );
+    shows(&list, "2. Design review: tomorrow, Tue 1 Dec, 15:00–15:30");
     let labels: Vec<&str> = list.buttons.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(labels, ["✖ Cancel 1", "✖ Cancel 2"]);
     // Boris neither scheduled them nor administers the group.
@@ -647,7 +583,7 @@ async fn upcoming_in_a_group_is_cancelled_only_by_its_scheduler_or_an_admin() {
     let edited = boris.reply().await;
     assert_eq!(edited.message_id, list.message_id);
     assert!(!edited.text.contains("Design review"), "{}", edited.text);
-    assert!(edited.text.contains("1. Standup"), "{}", edited.text);
+    shows(&edited, "1. Standup");
     // In a private chat, another user's meeting ids are someone else's chat: nothing found.
     let mut carol = app.private(7703, "en");
     carol.send("/upcoming");
@@ -753,27 +689,15 @@ async fn daylight_saving_keeps_a_recurring_meeting_at_its_local_time() {
     );
 
     let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
-    assert!(
-        panel
-            .text
-            .contains("(Europe/Berlin); Mon 29 Mar, 10:00–10:30"),
-        "{}",
-        panel.text
-    );
-    anna.press(&panel, "create");
-    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
-        .await;
+    shows(&panel, "(Europe/Berlin); Mon 29 Mar, 10:00–10:30");
+    set_up(&mut anna, &panel).await;
     // 09:55 in Berlin on Monday is 07:55 UTC in summer time (08:55 UTC had the change been
     // missed).
     clock.set(ts("2027-03-29T07:54:00Z"));
     quiet(&app, &anna).await;
     clock.set(ts("2027-03-29T07:55:00Z"));
     let link = anna.reply().await;
-    assert!(
-        link.text.contains("today, Mon 29 Mar, 10:00–10:30"),
-        "{}",
-        link.text
-    );
+    shows(&link, "today, Mon 29 Mar, 10:00–10:30");
     clock.set(ts("2027-03-29T08:00:00Z"));
     assert_eq!(
         anna.reply().await.text,
@@ -831,19 +755,13 @@ async fn a_reminder_goes_to_the_forum_topic_it_was_scheduled_in_at_the_chats_tim
     let settings = anna.reply().await;
     anna.press(&settings, "cfg:tz:Asia/Yekaterinburg");
     let saved = anna.reply().await;
-    assert!(
-        saved.text.contains("Time zone: Asia/Yekaterinburg"),
-        "{}",
-        saved.text
-    );
+    shows(&saved, "Time zone: Asia/Yekaterinburg");
 
     // 09:00 in Moscow is 11:00 in Yekaterinburg; 15:00 there is 10:00 UTC.
     let done = schedule(&mut anna, "today 15:00 Review").await;
-    assert!(
-        done.text
-            .contains("When: today, Mon 30 Nov, 15:00–15:30 (Asia/Yekaterinburg)"),
-        "{}",
-        done.text
+    shows(
+        &done,
+        "When: today, Mon 30 Nov, 15:00–15:30 (Asia/Yekaterinburg)",
     );
     clock.set(ts("2026-11-30T09:59:00Z"));
     quiet(&app, &anna).await;
@@ -869,9 +787,7 @@ async fn a_recurring_link_is_tried_again_while_telemost_is_down_and_there_is_tim
     let mut anna = app.private(8401, "en");
     app.with_token(&mut anna, "y0_anna").await;
     let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
-    anna.press(&panel, "create");
-    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
-        .await;
+    set_up(&mut anna, &panel).await;
     // Telemost answers 503 to every attempt of the first try, at 09:55.
     for _ in 0..4 {
         app.tm.then(support::Answer::json(
@@ -885,8 +801,8 @@ async fn a_recurring_link_is_tried_again_while_telemost_is_down_and_there_is_tim
     // A minute later it is up again: the link comes, before the start.
     clock.set(ts("2026-11-30T06:56:00Z"));
     let link = anna.reply().await;
-    assert!(link.text.contains("Standup</b>, today"), "{}", link.text);
-    assert!(link.text.contains("https://telemost"), "{}", link.text);
+    shows(&link, "Standup</b>, today");
+    shows(&link, "https://telemost");
     app.stop().await;
 }
 
@@ -896,9 +812,7 @@ async fn a_user_who_blocked_the_bot_gets_no_more_meetings_made_for_them() {
     let mut anna = app.private(8501, "en");
     app.with_token(&mut anna, "y0_anna").await;
     let panel = meet_panel(&mut anna, "every weekday 10:00 Standup").await;
-    anna.press(&panel, "create");
-    anna.reply_where(|r| r.text.contains("Recurring meeting set up"))
-        .await;
+    set_up(&mut anna, &panel).await;
     app.tg.block_silently(anna.chat);
     // Monday's link is made, its post refused (403): the series ends there.
     clock.set(ts("2026-11-30T06:55:00Z"));
@@ -934,7 +848,7 @@ async fn a_series_stops_when_its_creator_may_no_longer_create_meetings_in_the_gr
     boris.skip_past();
     clock.set(ts("2026-11-30T06:55:00Z"));
     let said = boris.reply().await;
-    assert!(said.text.contains(en().admins_only()), "{}", said.text);
+    shows(&said, en().admins_only());
     assert!(said.text.ends_with(en().series_ended()), "{}", said.text);
     assert!(app.tm.requests().is_empty(), "no meeting made");
     clock.set(ts("2026-12-01T06:55:00Z"));
@@ -945,8 +859,5 @@ async fn a_series_stops_when_its_creator_may_no_longer_create_meetings_in_the_gr
 /// `/meet every …` and Create: the confirmation.
 async fn schedule_series(person: &mut Person, text: &str) -> Reply {
     let panel = meet_panel(person, text).await;
-    person.press(&panel, "create");
-    person
-        .reply_where(|r| r.text.contains("Recurring meeting set up"))
-        .await
+    set_up(person, &panel).await
 }

@@ -13,6 +13,31 @@ use telemost_bot::telemost::model::{StreamAccess, WaitingRoomLevel};
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_000_000_555;
+/// The settings panel's buttons in a private chat and a group alike, defaults unchanged.
+const PANEL_BUTTONS: [&str; 20] = [
+    "cfg:wr:PUBLIC",
+    "cfg:wr:ORGANIZATION",
+    "cfg:wr:ADMINS",
+    "cfg:sa:PUBLIC",
+    "cfg:sa:ORGANIZATION",
+    "cfg:sum:on",
+    "cfg:now:on",
+    // The time zone (the default, Moscow, until chosen) and reminders: see tests/later.rs.
+    "cfg:tz:Europe/Kaliningrad",
+    "cfg:tz:Europe/Moscow",
+    "cfg:tz:Europe/Samara",
+    "cfg:tz:Asia/Yekaterinburg",
+    "cfg:tz:Asia/Novosibirsk",
+    "cfg:tz:Asia/Vladivostok",
+    "cfg:tz:Europe/Berlin",
+    "cfg:tz:UTC",
+    "cfg:tz:other",
+    "cfg:rem:0",
+    "cfg:rem:5",
+    "cfg:rem:10",
+    "cfg:rem:15",
+];
+
 /// How long "nothing happens" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
 
@@ -91,33 +116,7 @@ async fn private_panel_shows_the_defaults_and_no_admins_only() {
     let app = TestApp::start().await;
     let mut alice = app.private(4001, "en");
     let panel = open_settings(&mut alice).await;
-    assert_eq!(
-        panel.data(),
-        [
-            "cfg:wr:PUBLIC",
-            "cfg:wr:ORGANIZATION",
-            "cfg:wr:ADMINS",
-            "cfg:sa:PUBLIC",
-            "cfg:sa:ORGANIZATION",
-            "cfg:sum:on",
-            "cfg:now:on",
-            // The time zone (the default, Moscow, until chosen) and reminders: see tests/later.rs.
-            "cfg:tz:Europe/Kaliningrad",
-            "cfg:tz:Europe/Moscow",
-            "cfg:tz:Europe/Samara",
-            "cfg:tz:Asia/Yekaterinburg",
-            "cfg:tz:Asia/Novosibirsk",
-            "cfg:tz:Asia/Vladivostok",
-            "cfg:tz:Europe/Berlin",
-            "cfg:tz:UTC",
-            "cfg:tz:other",
-            "cfg:rem:0",
-            "cfg:rem:5",
-            "cfg:rem:10",
-            "cfg:rem:15",
-            "cfg:done"
-        ]
-    );
+    assert_eq!(panel.data(), [&PANEL_BUTTONS[..], &["cfg:done"]].concat());
     assert!(!panel.data().iter().any(|d| d.starts_with("cfg:adm")));
     assert_eq!(
         shown(&panel.text),
@@ -395,31 +394,7 @@ async fn group_settings_are_for_admins_only() {
     let panel = group.reply().await;
     assert_eq!(
         panel.data(),
-        [
-            "cfg:wr:PUBLIC",
-            "cfg:wr:ORGANIZATION",
-            "cfg:wr:ADMINS",
-            "cfg:sa:PUBLIC",
-            "cfg:sa:ORGANIZATION",
-            "cfg:sum:on",
-            "cfg:now:on",
-            // The time zone (the default, Moscow, until chosen) and reminders: see tests/later.rs.
-            "cfg:tz:Europe/Kaliningrad",
-            "cfg:tz:Europe/Moscow",
-            "cfg:tz:Europe/Samara",
-            "cfg:tz:Asia/Yekaterinburg",
-            "cfg:tz:Asia/Novosibirsk",
-            "cfg:tz:Asia/Vladivostok",
-            "cfg:tz:Europe/Berlin",
-            "cfg:tz:UTC",
-            "cfg:tz:other",
-            "cfg:rem:0",
-            "cfg:rem:5",
-            "cfg:rem:10",
-            "cfg:rem:15",
-            "cfg:adm:on",
-            "cfg:done"
-        ]
+        [&PANEL_BUTTONS[..], &["cfg:adm:on", "cfg:done"]].concat()
     );
     assert_eq!(
         shown(&panel.text),

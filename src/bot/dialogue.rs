@@ -58,6 +58,18 @@ async fn present(
     Ok(())
 }
 
+/// Shows the draft again, saying what was wrong with the answer typed.
+async fn refuse(
+    bot: &TgBot,
+    dialogue: &BotDialogue,
+    ctx: &Ctx,
+    t: &dyn Texts,
+    d: Draft,
+    e: &crate::telemost::model::InvalidInput,
+) -> HandlerResult {
+    present(bot, dialogue, ctx, t, d, Some(&t.invalid_input(e)), None).await
+}
+
 /// Starts a /meet or /stream dialogue from the chat's defaults, if the chat has a token to
 /// create with and the user may create here; `instant` creates at once (`/meet now`).
 async fn start(
@@ -221,18 +233,7 @@ pub async fn receive_draft_text(
                 d.step = Step::WaitingRoom;
                 present(&bot, &dialogue, &ctx, t, d, None, None).await
             }
-            Err(e) => {
-                present(
-                    &bot,
-                    &dialogue,
-                    &ctx,
-                    t,
-                    d,
-                    Some(&t.invalid_input(&e)),
-                    None,
-                )
-                .await
-            }
+            Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
         },
         Step::Description => match Description::parse(text) {
             Ok(description) => {
@@ -242,36 +243,14 @@ pub async fn receive_draft_text(
                 d.step = Step::Cohosts;
                 present(&bot, &dialogue, &ctx, t, d, None, None).await
             }
-            Err(e) => {
-                present(
-                    &bot,
-                    &dialogue,
-                    &ctx,
-                    t,
-                    d,
-                    Some(&t.invalid_input(&e)),
-                    None,
-                )
-                .await
-            }
+            Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
         },
         Step::Cohosts => match Cohosts::parse(text) {
             Ok(cohosts) => {
                 d.cohosts = Some(cohosts);
                 create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
             }
-            Err(e) => {
-                present(
-                    &bot,
-                    &dialogue,
-                    &ctx,
-                    t,
-                    d,
-                    Some(&t.invalid_input(&e)),
-                    None,
-                )
-                .await
-            }
+            Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
         },
         Step::When => {
             let settings = ctx.db.settings(msg.chat.id.0).await?;
@@ -607,41 +586,28 @@ async fn create(
             let mut keyboard = super::panel::result_keyboard(t, &conference, topic);
             // For later: its reminders are kept with it, and the message says when it is.
             if let Some(planned) = &d.when {
-                let settings = ctx.db.settings(chat.0).await?;
-                let row = plans::new_schedule(
+                let kept = plans::keep(
+                    ctx,
                     chat,
-                    super::outbox::Outbox::current_topic(chat),
                     user,
                     topic,
                     &request,
                     planned,
                     Some((&conference.id, &conference.join_url)),
-                    settings.remind_before,
-                    ctx.clock.now(),
-                );
-                match ctx
-                    .db
-                    .add_schedule(&row, plans::MAX_PER_CHAT, ctx.clock.unix())
-                    .await
-                {
-                    Ok(Some(id)) => {
-                        ctx.schedules_due.notify_one();
+                )
+                .await;
+                match kept {
+                    Ok(Some(kept)) => {
                         let when = WhenWords::of(t, planned, ctx.clock.now());
-                        // The reminder ahead only if there was still time for it.
-                        let ahead = match row.step.as_str() {
-                            s if s == plans::Next::Remind.as_str() => settings.remind_before,
-                            _ => 0,
-                        };
                         text = t.meeting_scheduled(
                             topic,
                             &when.span,
                             &planned.zone,
                             &conference.join_url,
-                            ahead,
+                            kept.remind_ahead,
                         );
-                        keyboard
-                            .inline_keyboard
-                            .insert(1, vec![super::panel::calendar_button(t, id, planned.start)]);
+                        let calendar = super::panel::calendar_button(t, kept.id, planned.start);
+                        keyboard.inline_keyboard.insert(1, vec![calendar]);
                     }
                     // The meeting exists: its links are shown, with what went wrong.
                     Ok(None) => {
@@ -708,31 +674,13 @@ async fn set_up_series(
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
     let topic = d.topic.as_ref().map(Topic::as_str);
-    let settings = ctx.db.settings(chat.0).await?;
-    let row = plans::new_schedule(
-        chat,
-        super::outbox::Outbox::current_topic(chat),
-        user,
-        topic,
-        request,
-        planned,
-        None,
-        settings.remind_before,
-        ctx.clock.now(),
-    );
-    let Some(_) = ctx
-        .db
-        .add_schedule(&row, plans::MAX_PER_CHAT, ctx.clock.unix())
-        .await?
-    else {
+    let Some(kept) = plans::keep(ctx, chat, user, topic, request, planned, None).await? else {
         let note = t.too_many_scheduled(plans::MAX_PER_CHAT);
         return present(bot, dialogue, ctx, t, d, Some(&note), panel).await;
     };
-    ctx.schedules_due.notify_one();
     let when = WhenWords::of(t, planned, ctx.clock.now());
-    let ahead = settings.remind_before.max(plans::LINK_AHEAD_MINUTES);
     let repeats = when.repeats.as_deref().unwrap_or_default();
-    let text = t.series_scheduled(topic, repeats, &planned.zone, &when.span, ahead);
+    let text = t.series_scheduled(topic, repeats, &planned.zone, &when.span, kept.remind_ahead);
     dialogue.exit().await?;
     show(bot, chat, panel, text, InlineKeyboardMarkup::default()).await?;
     Ok(())

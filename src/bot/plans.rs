@@ -213,6 +213,52 @@ pub fn new_schedule(
     }
 }
 
+/// A meeting kept for later: its id, and how many minutes ahead the chat will be reminded
+/// (0 when only at the start: the chat chose so, or there was no time left for it).
+pub struct Kept {
+    pub id: i64,
+    pub remind_ahead: u32,
+}
+
+/// Keeps the meeting `user` scheduled in `chat` (in the forum topic of the update being
+/// handled), with the chat's reminder lead as it is now; `None` at the chat's limit.
+pub async fn keep(
+    ctx: &Ctx,
+    chat: ChatId,
+    user: &User,
+    topic: Option<&str>,
+    request: &crate::telemost::model::CreateConference,
+    planned: &Planned,
+    conference: Option<(&str, &str)>,
+) -> Result<Option<Kept>, crate::storage::StorageError> {
+    let remind = ctx.db.settings(chat.0).await?.remind_before;
+    let row = new_schedule(
+        chat,
+        super::outbox::Outbox::current_topic(chat),
+        user,
+        topic,
+        request,
+        planned,
+        conference,
+        remind,
+        ctx.clock.now(),
+    );
+    let Some(id) = ctx
+        .db
+        .add_schedule(&row, MAX_PER_CHAT, ctx.clock.unix())
+        .await?
+    else {
+        return Ok(None);
+    };
+    ctx.schedules_due.notify_one();
+    let remind_ahead = match Next::parse(&row.step) {
+        Some(Next::Remind) => remind,
+        Some(Next::Prepare) => remind.max(LINK_AHEAD_MINUTES),
+        _ => 0,
+    };
+    Ok(Some(Kept { id, remind_ahead }))
+}
+
 /// Whether `chat` may schedule one more meeting.
 pub async fn has_room(ctx: &Ctx, chat: ChatId) -> Result<bool, crate::storage::StorageError> {
     Ok(ctx.db.schedules_of(chat.0).await?.len() < MAX_PER_CHAT as usize)
