@@ -123,7 +123,7 @@ pub async fn on_meet(
     // topic. `/meet now …` is a meeting now, whatever follows.
     let mut when = None;
     let mut rest = rest;
-    if !now {
+    if !now && !rest.is_empty() {
         let settings = ctx.db.settings(msg.chat.id.0).await?;
         let tz = plans::zone(&ctx, &settings);
         match plans::read(&ctx, &tz, rest) {
