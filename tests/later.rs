@@ -861,3 +861,40 @@ async fn schedule_series(person: &mut Person, text: &str) -> Reply {
     let panel = meet_panel(person, text).await;
     set_up(person, &panel).await
 }
+
+#[tokio::test]
+async fn a_reminder_for_a_topic_deleted_since_goes_to_general() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna_private = app.private(8701, "en");
+    app.with_token(&mut anna_private, "y0_anna").await;
+    let mut anna = app.in_topic(GROUP, 78, 8701, "en");
+    schedule(&mut anna, "today 15:00 Review").await;
+    // The topic is deleted: Telegram refuses sends into it.
+    app.tg.fail(
+        "sendMessage",
+        1,
+        400,
+        serde_json::json!({"ok": false, "error_code": 400,
+                           "description": "Bad Request: message thread not found"}),
+    );
+    clock.set(ts("2026-11-30T12:00:00Z"));
+    // The refused one, then the one delivered.
+    let reminder = anna.reply_where(|r| r.message_id != 0).await;
+    assert_eq!(
+        reminder.text,
+        en().reminder_now(Some("Review"), &join_url(1))
+    );
+    let sent = app.tg.calls_to("sendMessage", GROUP);
+    assert_eq!(
+        sent.len(),
+        3,
+        "the panel, the refused reminder, the reminder"
+    );
+    let last = sent.last().unwrap();
+    assert!(
+        last.body.get("message_thread_id").is_none(),
+        "in General: {}",
+        last.body
+    );
+    app.stop().await;
+}

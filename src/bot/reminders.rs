@@ -237,11 +237,43 @@ async fn post(
     if !hold(ctx, taker, s).await? {
         return Ok(None);
     }
-    let posted = outcome(bot.send(ChatId(s.chat_id), text, markup).await, s.chat_id);
+    let posted = outcome(
+        send_here(bot, ChatId(s.chat_id), text, markup).await,
+        s.chat_id,
+    );
     if let Posted::Gone = posted {
         ctx.db.finish_schedule(s.id, taker, s.lease_until).await?;
     }
     Ok(Some(posted))
+}
+
+/// Sends to `chat`, into the forum topic the meeting was scheduled in; a topic deleted or
+/// closed since is refused by Telegram, and the post goes to the chat's General topic instead.
+async fn send_here(
+    bot: &TgBot,
+    chat: ChatId,
+    text: String,
+    markup: Option<InlineKeyboardMarkup>,
+) -> Result<Message, RequestError> {
+    match bot.send(chat, text.clone(), markup.clone()).await {
+        Err(RequestError::Api(teloxide::ApiError::Unknown(description)))
+            if topic_gone(&description) && Outbox::current_topic(chat).is_some() =>
+        {
+            tracing::info!(
+                chat_id = chat.0,
+                "the topic of a scheduled meeting is gone; posting in General"
+            );
+            Outbox::in_topic(chat, None, bot.send(chat, text, markup)).await
+        }
+        other => other,
+    }
+}
+
+/// Whether Telegram refused a send because its forum topic is gone (deleted, or closed).
+fn topic_gone(description: &str) -> bool {
+    ["thread not found", "TOPIC_DELETED", "TOPIC_CLOSED"]
+        .iter()
+        .any(|d| description.contains(d))
 }
 
 async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), StorageError> {
@@ -445,7 +477,7 @@ async fn prepare(
         return Ok(());
     }
     // Lost, it still comes with the "starting now" reminder.
-    match outcome(bot.send(chat, text, Some(markup)).await, s.chat_id) {
+    match outcome(send_here(bot, chat, text, Some(markup)).await, s.chat_id) {
         Posted::Gone => {
             // The advance gave the lease up: the row ends however it is held.
             ctx.db.cancel_schedule(s.chat_id, s.id).await?;
