@@ -62,14 +62,14 @@ async fn listing(
     for (i, s) in list.iter().take(LISTED).enumerate() {
         let n = i + 1;
         let when = WhenWords::of(t, &planned(s), now);
-        let what = esc_short(s.topic.as_deref().unwrap_or(t.calendar_title()), 60);
+        let what = esc_short(s.plan.topic.as_deref().unwrap_or(t.calendar_title()), 60);
         let mut line = match &when.repeats {
             Some(r) => format!("\n{n}. {what}: {}; {}", esc(r), esc(&when.span)),
             None => format!("\n{n}. {what}: {}", esc(&when.span)),
         };
         // Shown in its own zone, which is the chat's unless the chat changed it since.
-        if s.zone != zone {
-            let _ = write!(line, " ({})", esc(&s.zone));
+        if s.plan.zone != zone {
+            let _ = write!(line, " ({})", esc(&s.plan.zone));
         }
         if text.chars().count() + line.chars().count() > LISTED_CHARS {
             break;
@@ -90,10 +90,10 @@ async fn listing(
 /// A stored schedule as the dialogue's plan, for the words.
 fn planned(s: &Schedule) -> Planned {
     Planned {
-        start: s.start_at,
-        duration_secs: s.duration_secs,
-        repeat: s.repeat.clone(),
-        zone: s.zone.clone(),
+        start: s.plan.start_at,
+        duration_secs: s.plan.duration_secs,
+        repeat: s.plan.repeat.clone(),
+        zone: s.plan.zone.clone(),
     }
 }
 
@@ -109,7 +109,7 @@ pub async fn on_cancel(bot: TgBot, q: CallbackQuery, id: i64, ctx: Arc<Ctx>) -> 
         bot.answer(&q, Some(t.schedule_gone())).await?;
         return Ok(());
     };
-    let by_creator = i64::try_from(q.from.id.0).is_ok_and(|u| u == s.created_by);
+    let by_creator = i64::try_from(q.from.id.0).is_ok_and(|u| u == s.plan.created_by);
     if !chat.is_user() && !by_creator && !super::perm::is_admin(&bot, chat, q.from.id).await? {
         bot.answer(&q, Some(t.not_yours_to_cancel())).await?;
         return Ok(());
@@ -152,8 +152,8 @@ pub async fn on_calendar(
         .db
         .schedule(chat.0, id)
         .await?
-        .filter(|s| s.start_at == start)
-        .and_then(|s| Some((plans::calendar_file(t, &s, ctx.clock.now())?, s.topic)));
+        .filter(|s| s.plan.start_at == start)
+        .and_then(|s| Some((plans::calendar_file(t, &s, ctx.clock.now())?, s.plan.topic)));
     let Some(((name, contents), topic)) = file else {
         bot.answer(&q, Some(t.schedule_gone())).await?;
         return Ok(());

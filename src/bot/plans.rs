@@ -261,7 +261,7 @@ pub async fn keep(
 
 /// Whether `chat` may schedule one more meeting.
 pub async fn has_room(ctx: &Ctx, chat: ChatId) -> Result<bool, crate::storage::StorageError> {
-    Ok(ctx.db.schedules_of(chat.0).await?.len() < MAX_PER_CHAT as usize)
+    Ok(ctx.db.schedules_count(chat.0).await? < MAX_PER_CHAT)
 }
 
 /// The calendar file of a scheduled meeting's occurrence: its name and contents.
@@ -270,21 +270,21 @@ pub fn calendar_file(
     schedule: &crate::storage::Schedule,
     now: Timestamp,
 ) -> Option<(String, String)> {
-    let url = schedule.join_url.as_deref()?;
-    let start = Timestamp::from_second(schedule.start_at).ok()?;
-    let end = Timestamp::from_second(schedule.start_at + schedule.duration_secs).ok()?;
+    let url = schedule.plan.join_url.as_deref()?;
+    let start = Timestamp::from_second(schedule.plan.start_at).ok()?;
+    let end = Timestamp::from_second(schedule.plan.start_at + schedule.plan.duration_secs).ok()?;
     // Stable for the occurrence: adding it twice updates one event.
     let uid = format!(
         "{}-{}@telemost-bot",
-        schedule.conference_id.as_deref().unwrap_or("meeting"),
-        schedule.start_at
+        schedule.plan.conference_id.as_deref().unwrap_or("meeting"),
+        schedule.plan.start_at
     );
     let event = schedule::Event {
         uid: &uid,
         start,
         end,
         stamp: now,
-        summary: schedule.topic.as_deref().unwrap_or(t.calendar_title()),
+        summary: schedule.plan.topic.as_deref().unwrap_or(t.calendar_title()),
         url,
         description: None,
     };

@@ -198,8 +198,9 @@ fn outcome(result: Result<Message, RequestError>, chat: i64) -> Posted {
 
 /// Acts on one step the worker holds.
 async fn step(bot: TgBot, ctx: Arc<Ctx>, taker: i64, s: Schedule) {
-    let chat = ChatId(s.chat_id);
+    let chat = ChatId(s.plan.chat_id);
     let thread = s
+        .plan
         .thread_id
         .and_then(|t| i32::try_from(t).ok())
         .map(|t| ThreadId(MessageId(t)));
@@ -238,8 +239,8 @@ async fn post(
         return Ok(None);
     }
     let posted = outcome(
-        send_here(bot, ChatId(s.chat_id), text, markup).await,
-        s.chat_id,
+        send_here(bot, ChatId(s.plan.chat_id), text, markup).await,
+        s.plan.chat_id,
     );
     if let Posted::Gone = posted {
         ctx.db.finish_schedule(s.id, taker, s.lease_until).await?;
@@ -278,45 +279,45 @@ fn topic_gone(description: &str) -> bool {
 
 async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), StorageError> {
     let now = ctx.clock.unix();
-    let creator = Creator::parse(&s.creator);
+    let creator = Creator::parse(&s.plan.creator);
     let t = creator.texts();
-    let tz = TimeZone::get(&s.zone).unwrap_or_else(|_| ctx.default_zone.clone());
-    let rule = s.repeat.as_deref().and_then(Rule::from_db);
+    let tz = TimeZone::get(&s.plan.zone).unwrap_or_else(|_| ctx.default_zone.clone());
+    let rule = s.plan.repeat.as_deref().and_then(Rule::from_db);
     let start_time = texts::clock_time(
-        &Timestamp::from_second(s.start_at)
+        &Timestamp::from_second(s.plan.start_at)
             .unwrap_or_default()
             .to_zoned_datetime(tz.clone()),
     );
-    let topic = s.topic.clone();
+    let topic = s.plan.topic.clone();
     let topic = topic.as_deref();
-    let mut next = Next::parse(&s.step).unwrap_or(Next::Start);
+    let mut next = Next::parse(&s.plan.step).unwrap_or(Next::Start);
     // A reminder overtaken by the start (the bot was down): the start says it all.
-    if next == Next::Remind && now >= s.start_at {
+    if next == Next::Remind && now >= s.plan.start_at {
         next = Next::Start;
     }
     match next {
         Next::Remind => {
-            let url = s.join_url.clone().unwrap_or_default();
-            let minutes = (s.start_at - now + 59) / 60;
+            let url = s.plan.join_url.clone().unwrap_or_default();
+            let minutes = (s.plan.start_at - now + 59) / 60;
             let text = t.reminder_soon(topic, minutes, &start_time, &url);
             match post(bot, ctx, taker, &mut s, text, join(t, &url)).await? {
                 Some(Posted::Done) => {}
                 _ => return Ok(()),
             }
             let advance = Advance {
-                start_at: s.start_at,
-                next_at: s.start_at,
+                start_at: s.plan.start_at,
+                next_at: s.plan.start_at,
                 step: Next::Start.as_str().to_owned(),
-                conference_id: s.conference_id.clone(),
-                join_url: s.join_url.clone(),
+                conference_id: s.plan.conference_id.clone(),
+                join_url: s.plan.join_url.clone(),
             };
             ctx.db
                 .advance_schedule(s.id, taker, s.lease_until, &advance)
                 .await?;
         }
         Next::Start => {
-            let late = now - s.start_at;
-            let url = s.join_url.clone();
+            let late = now - s.plan.start_at;
+            let url = s.plan.join_url.clone();
             let (text, markup) = match url.as_deref() {
                 Some(url) if late <= ON_TIME_SECS => (t.reminder_now(topic, url), join(t, url)),
                 Some(url) if late < LATE_LIMIT_SECS => (
@@ -327,7 +328,7 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
             };
             if late >= LATE_LIMIT_SECS {
                 tracing::info!(
-                    chat_id = s.chat_id,
+                    chat_id = s.plan.chat_id,
                     schedule = s.id,
                     late,
                     "a scheduled meeting's reminder was missed"
@@ -350,7 +351,7 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
                 ctx.db.finish_schedule(s.id, taker, s.lease_until).await?;
                 return Ok(());
             };
-            if now - s.start_at >= LATE_LIMIT_SECS {
+            if now - s.plan.start_at >= LATE_LIMIT_SECS {
                 // Down through the whole occurrence: say so once, and go on to the next.
                 let text = t.reminder_missed(topic, &start_time, None);
                 match post(bot, ctx, taker, &mut s, text, None).await? {
@@ -389,18 +390,18 @@ async fn prepare(
     rule: Rule,
     tz: &TimeZone,
 ) -> Result<(), StorageError> {
-    let chat = ChatId(s.chat_id);
-    let topic = s.topic.clone();
+    let chat = ChatId(s.plan.chat_id);
+    let topic = s.plan.topic.clone();
     let topic = topic.as_deref();
     let planned = Planned {
-        start: s.start_at,
-        duration_secs: s.duration_secs,
+        start: s.plan.start_at,
+        duration_secs: s.plan.duration_secs,
         repeat: None,
-        zone: s.zone.clone(),
+        zone: s.plan.zone.clone(),
     };
     let when = WhenWords::of(t, &planned, ctx.clock.now()).span;
-    let request: Option<CreateConference> = serde_json::from_str(&s.request).ok();
-    let user = creator.user(s.created_by);
+    let request: Option<CreateConference> = serde_json::from_str(&s.plan.request).ok();
+    let user = creator.user(s.plan.created_by);
     if !hold(ctx, taker, &mut s).await? {
         return Ok(());
     }
@@ -410,14 +411,14 @@ async fn prepare(
     };
     let conference = match created {
         Ok(conference) => conference,
-        Err(NoLink::Transient(_)) if ctx.clock.unix() + RETRY_LINK_AFTER < s.start_at => {
+        Err(NoLink::Transient(_)) if ctx.clock.unix() + RETRY_LINK_AFTER < s.plan.start_at => {
             tracing::warn!(
-                chat_id = s.chat_id,
+                chat_id = s.plan.chat_id,
                 schedule = s.id,
                 "Telemost could not make a recurring meeting's link; trying again in a minute"
             );
             let advance = Advance {
-                start_at: s.start_at,
+                start_at: s.plan.start_at,
                 next_at: ctx.clock.unix() + RETRY_LINK_AFTER,
                 step: Next::Prepare.as_str().to_owned(),
                 conference_id: None,
@@ -443,7 +444,7 @@ async fn prepare(
         }
         Err(NoLink::Transient(reason) | NoLink::Failed(reason)) => {
             tracing::warn!(
-                chat_id = s.chat_id,
+                chat_id = s.plan.chat_id,
                 schedule = s.id,
                 "a recurring meeting's link could not be made"
             );
@@ -459,11 +460,11 @@ async fn prepare(
     let mut markup = join(t, &conference.join_url).unwrap_or_default();
     markup
         .inline_keyboard
-        .push(vec![calendar_button(t, s.id, s.start_at)]);
+        .push(vec![calendar_button(t, s.id, s.plan.start_at)]);
     // The link is kept first: a retry of this step must not make a second one.
     let advance = Advance {
-        start_at: s.start_at,
-        next_at: s.start_at,
+        start_at: s.plan.start_at,
+        next_at: s.plan.start_at,
         step: Next::Start.as_str().to_owned(),
         conference_id: Some(conference.id.clone()),
         join_url: Some(conference.join_url.clone()),
@@ -477,10 +478,13 @@ async fn prepare(
         return Ok(());
     }
     // Lost, it still comes with the "starting now" reminder.
-    match outcome(send_here(bot, chat, text, Some(markup)).await, s.chat_id) {
+    match outcome(
+        send_here(bot, chat, text, Some(markup)).await,
+        s.plan.chat_id,
+    ) {
         Posted::Gone => {
             // The advance gave the lease up: the row ends however it is held.
-            ctx.db.cancel_schedule(s.chat_id, s.id).await?;
+            ctx.db.cancel_schedule(s.plan.chat_id, s.id).await?;
         }
         Posted::Done | Posted::Retry => {}
     }
@@ -534,9 +538,9 @@ async fn next_occurrence(
     tz: &TimeZone,
     now: i64,
 ) -> Result<(), StorageError> {
-    let after = Timestamp::from_second(s.start_at.max(now)).unwrap_or_default();
+    let after = Timestamp::from_second(s.plan.start_at.max(now)).unwrap_or_default();
     let start = rule.next_after(after, tz).as_second();
-    let remind = ctx.db.settings(s.chat_id).await?.remind_before;
+    let remind = ctx.db.settings(s.plan.chat_id).await?.remind_before;
     let advance = Advance {
         start_at: start,
         next_at: plans::prepare_at(start, remind).max(now),

@@ -437,7 +437,7 @@ mod tests {
             .await
             .unwrap()
             .into_iter()
-            .filter_map(|s| s.topic)
+            .filter_map(|s| s.plan.topic)
             .collect();
         topics.sort();
         topics
@@ -820,7 +820,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(claimed.len(), 1);
-            assert_eq!(claimed[0].chat_id, FROM, "as claimed");
+            assert_eq!(claimed[0].plan.chat_id, FROM, "as claimed");
             assert_eq!(db.move_chat(FROM, TO).await.unwrap().schedules, 1);
             let next = crate::storage::Advance {
                 start_at: NOW + 7_200,
@@ -835,7 +835,7 @@ mod tests {
                     .unwrap()
             );
             let row = db.schedule(TO, held).await.unwrap().unwrap();
-            assert_eq!((row.next_at, row.lease_until), (NOW + 7_000, 0));
+            assert_eq!((row.plan.next_at, row.lease_until), (NOW + 7_000, 0));
 
             db.add_schedule(&schedule(FROM, "late"), 10, NOW)
                 .await

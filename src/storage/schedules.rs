@@ -17,7 +17,7 @@
 use super::{Db, Result, reading, transaction, writing};
 
 /// A schedule to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct NewSchedule {
     pub chat_id: i64,
     /// The forum topic it was scheduled in.
@@ -45,34 +45,13 @@ pub struct NewSchedule {
     pub step: String,
 }
 
-/// A stored schedule.
+/// A stored schedule: what was given, and what storage adds.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Schedule {
     pub id: i64,
-    pub chat_id: i64,
-    /// The forum topic it was scheduled in.
-    pub thread_id: Option<i64>,
-    /// The user who scheduled it.
-    pub created_by: i64,
-    /// Who scheduled it, as the caller serialised them (opaque here).
-    pub creator: String,
-    pub topic: Option<String>,
-    /// The create-meeting request, as JSON (opaque here).
-    pub request: String,
-    /// The IANA time zone its times are reckoned in.
-    pub zone: String,
-    /// The recurrence rule as the caller serialised it; `None`: a one-off meeting.
-    pub repeat: Option<String>,
-    pub duration_secs: i64,
-    /// This occurrence's start (unix seconds).
-    pub start_at: i64,
-    /// This occurrence's meeting, once created.
-    pub conference_id: Option<String>,
-    pub join_url: Option<String>,
-    /// When the bot acts on it next (unix seconds).
-    pub next_at: i64,
-    /// What the bot does then (opaque here).
-    pub step: String,
+    /// What was given when it was added, as the holder's steps have changed it since.
+    #[sqlx(flatten)]
+    pub plan: NewSchedule,
     /// The process that claimed it last (0: none yet).
     pub taken_by: i64,
     /// Until when that process holds it (unix ms of the system clock); 0 once given up. With
@@ -100,6 +79,9 @@ macro_rules! schedule_columns {
          created_at"
     };
 }
+
+/// How many schedules a chat has.
+const COUNT_OF_CHAT: &str = "SELECT COUNT(*) FROM schedules WHERE chat_id = $1";
 
 /// The `meta` key of the row that adding a schedule to `chat_id` takes turns on (see
 /// `add_schedule`).
@@ -131,7 +113,7 @@ impl Db {
             .bind(adding_key(s.chat_id))
             .execute(&mut *tx)
             .await?;
-            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schedules WHERE chat_id = $1")
+            let count: i64 = sqlx::query_scalar(COUNT_OF_CHAT)
                 .bind(s.chat_id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -168,6 +150,15 @@ impl Db {
                 Ok(Some(id))
             }
         })
+    }
+
+    /// How many schedules the chat has (what `add_schedule`'s limit counts).
+    pub async fn schedules_count(&self, chat_id: i64) -> Result<u32> {
+        let count: i64 = reading!(self, c => sqlx::query_scalar(COUNT_OF_CHAT)
+            .bind(chat_id)
+            .fetch_one(c)
+            .await?);
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
     /// The chat's schedule `id` (another chat's id gives `None`).
@@ -243,7 +234,7 @@ impl Db {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(c)
         .await?);
-        claimed.sort_unstable_by_key(|s| (s.next_at, s.id));
+        claimed.sort_unstable_by_key(|s| (s.plan.next_at, s.id));
         Ok(claimed)
     }
 
@@ -380,26 +371,6 @@ mod tests {
         }
     }
 
-    /// The part of `s` that was given when it was added.
-    fn given(s: &Schedule) -> NewSchedule {
-        NewSchedule {
-            chat_id: s.chat_id,
-            thread_id: s.thread_id,
-            created_by: s.created_by,
-            creator: s.creator.clone(),
-            topic: s.topic.clone(),
-            request: s.request.clone(),
-            zone: s.zone.clone(),
-            repeat: s.repeat.clone(),
-            duration_secs: s.duration_secs,
-            start_at: s.start_at,
-            conference_id: s.conference_id.clone(),
-            join_url: s.join_url.clone(),
-            next_at: s.next_at,
-            step: s.step.clone(),
-        }
-    }
-
     async fn add(db: &Db, s: &NewSchedule) -> i64 {
         db.add_schedule(s, LIMIT, NOW - 100)
             .await
@@ -459,7 +430,7 @@ mod tests {
             let their_id = add(&db, &theirs).await;
 
             let got = db.schedule(CHAT, full_id).await.unwrap().expect("stored");
-            assert_eq!(given(&got), full, "read back as given");
+            assert_eq!(got.plan, full, "read back as given");
             assert_eq!(
                 (got.id, got.taken_by, got.lease_until, got.created_at),
                 (full_id, 0, 0, NOW - 100)
@@ -482,7 +453,9 @@ mod tests {
             assert_eq!(listed[0], got);
             let theirs_listed = db.schedules_of(OTHER).await.unwrap();
             assert_eq!(theirs_listed.len(), 1);
-            assert_eq!(given(&theirs_listed[0]), theirs);
+            assert_eq!(db.schedules_count(CHAT).await.unwrap(), 3);
+            assert_eq!(db.schedules_count(OTHER).await.unwrap(), 1);
+            assert_eq!(theirs_listed[0].plan, theirs);
 
             assert!(db.cancel_schedule(CHAT, tied_id).await.unwrap());
             assert!(!db.cancel_schedule(CHAT, tied_id).await.unwrap(), "once");
@@ -674,11 +647,11 @@ mod tests {
             let row = db.schedule(CHAT, id).await.unwrap().unwrap();
             assert_eq!(
                 (
-                    row.start_at,
-                    row.next_at,
-                    row.step.as_str(),
-                    row.conference_id.as_deref(),
-                    row.join_url.as_deref(),
+                    row.plan.start_at,
+                    row.plan.next_at,
+                    row.plan.step.as_str(),
+                    row.plan.conference_id.as_deref(),
+                    row.plan.join_url.as_deref(),
                 ),
                 (
                     NOW + 600,
@@ -690,7 +663,7 @@ mod tests {
             );
             assert_eq!((row.taken_by, row.lease_until), (A, 0), "let go");
             assert_eq!(
-                (row.repeat.as_deref(), row.created_at),
+                (row.plan.repeat.as_deref(), row.created_at),
                 (Some("weekly"), NOW - 100),
                 "the rest as it was"
             );
@@ -727,7 +700,11 @@ mod tests {
             assert!(!db.finish_schedule(id, A, WALL + 2 + LEASE).await.unwrap());
             let row = db.schedule(CHAT, id).await.unwrap().unwrap();
             assert_eq!(
-                (row.next_at, row.step.as_str(), row.conference_id.as_deref()),
+                (
+                    row.plan.next_at,
+                    row.plan.step.as_str(),
+                    row.plan.conference_id.as_deref()
+                ),
                 (NOW + 7 * 86_400, "remind", None),
                 "nothing changed"
             );
