@@ -145,13 +145,19 @@ impl FakeTg {
     }
 
     fn message(&self, chat: i64, text: &str) {
+        // Stamped now, as Telegram does: the bot does not act on a message older than a day.
+        let date_now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        };
         let id = {
             let mut i = self.inner.lock().unwrap();
             i.next_message += 1;
             i.next_message
         };
         self.push(json!({"message": {
-            "message_id": id, "date": 1_700_000_000,
+            "message_id": id, "date": date_now(),
             "chat": {"id": chat, "type": "private", "first_name": "U"},
             "from": {"id": chat, "is_bot": false, "first_name": "U", "language_code": "en"},
             "text": text,

@@ -32,7 +32,7 @@ fn user(id: i64) -> Value {
 
 /// A service message in `chat` (with `field` set to `value`), from Anna.
 fn service_message(app: &TestApp, chat: Value, field: &str, value: i64) -> Value {
-    let mut message = json!({"message_id": app.tg.next_message_id(), "date": 1_700_000_000,
+    let mut message = json!({"message_id": app.tg.next_message_id(), "date": support::telegram::date_now(),
                              "chat": chat, "from": user(ANNA)});
     message[field] = json!(value);
     json!({"message": message})
@@ -99,12 +99,12 @@ async fn a_group_upgraded_to_a_supergroup_keeps_its_token_settings_and_history()
     // A meeting made in the old group, and Anna's /meet left open there.
     let before = app.tm.requests().len();
     app.tg.push_update(json!({"message": {
-        "message_id": app.tg.next_message_id(), "date": 1_700_000_000, "chat": old_group(),
+        "message_id": app.tg.next_message_id(), "date": support::telegram::date_now(), "chat": old_group(),
         "from": user(BORIS), "text": "/meet now Before",
         "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}));
     app.tm.wait_requests(before + 1).await;
     app.tg.push_update(json!({"message": {
-        "message_id": app.tg.next_message_id(), "date": 1_700_000_000, "chat": old_group(),
+        "message_id": app.tg.next_message_id(), "date": support::telegram::date_now(), "chat": old_group(),
         "from": user(ANNA), "text": "/meet",
         "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}));
     app.tg
@@ -177,7 +177,7 @@ async fn a_reply_refused_because_the_group_was_upgraded_goes_to_the_supergroup()
     // The service messages never reached the bot.
     app.tg.upgrade_group(OLD, NEW, None);
     app.tg.push_update(json!({"message": {
-        "message_id": app.tg.next_message_id(), "date": 1_700_000_000, "chat": old_group(),
+        "message_id": app.tg.next_message_id(), "date": support::telegram::date_now(), "chat": old_group(),
         "from": user(BORIS), "text": "/help",
         "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}));
     let (_, answer) = app

@@ -482,7 +482,7 @@ fn user_json(id: i64) -> Value {
 
 /// A message in `chat` from `from` (none when `Value::Null`), with `extra` fields.
 fn message_json(tg: &FakeTelegram, chat: Value, from: Value, extra: Value) -> Value {
-    let mut m = json!({"message_id": tg.next_message_id(), "date": 1_700_000_000, "chat": chat});
+    let mut m = json!({"message_id": tg.next_message_id(), "date": support::telegram::date_now(), "chat": chat});
     if !from.is_null() {
         m["from"] = from;
     }
@@ -532,7 +532,7 @@ async fn garbage_updates_are_ignored_or_answered_briefly() {
         tg,
         "my_chat_member",
         json!({"my_chat_member": {
-            "chat": chat, "from": from, "date": 1_700_000_000,
+            "chat": chat, "from": from, "date": support::telegram::date_now(),
             "old_chat_member": {"user": bot_user(), "status": "member"},
             "new_chat_member": {"user": bot_user(), "status": "kicked", "until_date": 0}
         }}),
@@ -541,7 +541,7 @@ async fn garbage_updates_are_ignored_or_answered_briefly() {
         tg,
         "chat_member",
         json!({"chat_member": {
-            "chat": group, "from": user_json(9702), "date": 1_700_000_000,
+            "chat": group, "from": user_json(9702), "date": support::telegram::date_now(),
             "old_chat_member": {"user": user_json(9702), "status": "left"},
             "new_chat_member": {"user": user_json(9702), "status": "member"}
         }}),

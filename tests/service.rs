@@ -1370,7 +1370,7 @@ fn command_update(update_id: i64, chat: i64, from: i64, text: &str) -> Value {
     };
     let command = text.split_whitespace().next().unwrap_or(text);
     json!({"update_id": update_id, "message": {
-        "message_id": update_id % 100_000, "date": 1_700_000_000, "chat": chat_json,
+        "message_id": update_id % 100_000, "date": support::telegram::date_now(), "chat": chat_json,
         "from": {"id": from, "is_bot": false, "first_name": "Ann", "language_code": "en"},
         "text": text,
         "entities": [{"type": "bot_command", "offset": 0, "length": command.len()}]}})
@@ -1669,13 +1669,13 @@ async fn a_chats_updates_spread_over_three_replicas_are_handled_in_order() {
                           "language_code": "en"});
         let text = format!("/meet Topic {k}");
         svc.tg.push_update(json!({"message": {
-            "message_id": message_id, "date": 1_700_000_000, "chat": chat, "from": from,
+            "message_id": message_id, "date": support::telegram::date_now(), "chat": chat, "from": from,
             "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}));
         let query = format!("q{}", reserved[(2 * (k - 1) + 1) as usize]);
         let panel_k = last_reserved + k;
         svc.tg.push_update(json!({"callback_query": {
             "id": query, "from": from, "chat_instance": "ci", "data": "wr:ADMINS",
-            "message": {"message_id": panel_k, "date": 1_700_000_000, "chat": chat,
+            "message": {"message_id": panel_k, "date": support::telegram::date_now(), "chat": chat,
                         "from": support::telegram::bot_user(), "text": "panel"}}}));
         taps.push((k, query, panel_k));
     }

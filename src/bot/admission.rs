@@ -85,6 +85,19 @@ impl Admission {
     }
 }
 
+/// Whether `update` happened longer ago than resends are recognised (as Telegram dates it, by
+/// the system clock `now`, unix seconds): it is not acted on, since a resend of one handled
+/// back then could not be told from a new one. Only messages and membership changes carry such
+/// a date; a press on an old message's button is a press made now.
+pub fn too_old(update: &Update, now: i64) -> bool {
+    let date = match &update.kind {
+        UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => m.date,
+        UpdateKind::MyChatMember(c) | UpdateKind::ChatMember(c) => c.date,
+        _ => return false,
+    };
+    date.timestamp() < now - crate::storage::RESENDS_RECOGNISED_SECS
+}
+
 /// An update listener that waits for a place before taking each update.
 pub struct Bounded<L> {
     inner: L,
@@ -185,6 +198,33 @@ mod tests {
             },
             |(_, token): &mut (Vec<Update>, StopToken)| token.clone(),
         )
+    }
+
+    #[test]
+    fn messages_older_than_resends_are_recognised_are_too_old() {
+        const NOW: i64 = 1_800_000_000;
+        const DAY: i64 = crate::storage::RESENDS_RECOGNISED_SECS;
+        let message = |date: i64| -> Update {
+            serde_json::from_value(serde_json::json!({"update_id": 1, "message": {
+                "message_id": 1, "date": date, "text": "/help",
+                "chat": {"id": 5, "type": "private", "first_name": "A"},
+                "from": {"id": 5, "is_bot": false, "first_name": "A"}}}))
+            .unwrap()
+        };
+        assert!(!too_old(&message(NOW), NOW));
+        assert!(
+            !too_old(&message(NOW - DAY), NOW),
+            "a day old is still recognised"
+        );
+        assert!(too_old(&message(NOW - DAY - 1), NOW));
+        // A press names no date of its own: the message it is under may be a year old.
+        let press: Update = serde_json::from_value(serde_json::json!({"update_id": 2,
+            "callback_query": {"id": "q", "chat_instance": "c", "data": "x",
+                "from": {"id": 5, "is_bot": false, "first_name": "A"},
+                "message": {"message_id": 1, "date": NOW - 400 * DAY, "text": "old",
+                    "chat": {"id": 5, "type": "private", "first_name": "A"}}}}))
+        .unwrap();
+        assert!(!too_old(&press, NOW));
     }
 
     #[tokio::test]

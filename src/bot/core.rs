@@ -46,6 +46,10 @@ pub struct Ctx {
     pub default_zone: jiff::tz::TimeZone,
     /// Wakes this process's reminder worker when a meeting was scheduled (see `reminders`).
     pub schedules_due: tokio::sync::Notify,
+    /// Who is in which group, as Telegram said lately: (chat, user) → (present, when asked, by
+    /// `clock`). A short memory that saves a `getChatMember` per use of a member's token (see
+    /// `perm::is_member`); never the only word, since it forgets within a minute.
+    pub members: std::sync::Mutex<HashMap<(i64, u64), (bool, i64)>>,
 }
 
 /// The user's texts, by their Telegram language.

@@ -23,6 +23,7 @@ use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, UpdateId, User};
 
 use super::callback::Press;
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
+use super::meetings::Acting;
 use super::panel::{WhenWords, panel, show};
 use super::perm;
 use super::plans;
@@ -88,9 +89,16 @@ async fn start(
         bot.send(chat, t.admins_only(), None).await?;
         return Ok(());
     }
-    if ctx.token_for(chat, user).await?.is_none() {
-        bot.send(chat, t.no_token(!chat.is_user()), None).await?;
-        return Ok(());
+    match ctx.token_for(&bot, chat, user).await? {
+        Acting::Token { .. } => {}
+        Acting::NoToken => {
+            bot.send(chat, t.no_token(!chat.is_user()), None).await?;
+            return Ok(());
+        }
+        Acting::MemberGone { .. } => {
+            bot.send(chat, t.member_gone(None), None).await?;
+            return Ok(());
+        }
     }
     let mut draft = draft.with_defaults(&settings);
     draft.suggestions = ctx.db.recent_cohosts(chat.0, SUGGESTED_COHOSTS).await?;
@@ -316,11 +324,12 @@ pub async fn on_press(
     let notice = |text: &'static str| bot.answer(&q, Some(text));
     let pressed_on = q.message.as_ref().map(|m| m.id());
     if d.panel.map(MessageId) != pressed_on || pressed_on.is_none() {
-        return Ok(notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await?);
+        notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await;
+        return Ok(());
     }
     if d.creation_taken_over_by(update.id.0) {
         // This press started the creation and is handled again: carry on (see `Draft`).
-        bot.answer(&q, None).await?;
+        bot.answer(&q, None).await;
         return create(
             &bot,
             &dialogue,
@@ -333,7 +342,7 @@ pub async fn on_press(
         .await;
     }
     if d.creation_interrupted() {
-        bot.answer(&q, None).await?;
+        bot.answer(&q, None).await;
         d.resume_after_interruption();
         return present(
             &bot,
@@ -347,7 +356,8 @@ pub async fn on_press(
         .await;
     }
     if d.step == Step::Creating {
-        return Ok(notice(t.still_creating()).await?);
+        notice(t.still_creating()).await;
+        return Ok(());
     }
     let step_matches = match cb {
         Press::WaitingRoom(_) => d.step == Step::WaitingRoom,
@@ -359,10 +369,11 @@ pub async fn on_press(
         Press::Later => d.step == Step::WaitingRoom && d.when.is_none() && d.stream.is_none(),
     };
     if !step_matches {
-        return Ok(notice(t.stale_button()).await?);
+        notice(t.stale_button()).await;
+        return Ok(());
     }
     // The press is answered (the user's spinner stops) while the step goes ahead: the link does
-    // not wait for the answer's round trip. A failed answer costs only the spinner.
+    // not wait for the answer's round trip.
     let pressed = q.from.clone();
     let by = Some(update.id);
     let answer_bot = Arc::clone(&bot);
@@ -410,10 +421,7 @@ pub async fn on_press(
             }
         }
     };
-    let (answered, acted) = tokio::join!(answer_bot.answer(&q, None), act);
-    if let Err(e) = answered {
-        tracing::warn!(error = %super::core::redacted(&e), "could not answer a button press");
-    }
+    let ((), acted) = tokio::join!(answer_bot.answer(&q, None), act);
     acted
 }
 
@@ -423,7 +431,7 @@ pub async fn stale_press(bot: TgBot, q: CallbackQuery, dialogue: BotDialogue) ->
     let t = lang_of(Some(&q.from));
     let pressed_on = q.message.as_ref().map(|m| m.id());
     let notice = not_yours_or_stale(t, &dialogue, pressed_on).await?;
-    bot.answer(&q, Some(notice)).await?;
+    bot.answer(&q, Some(notice)).await;
     Ok(())
 }
 
@@ -508,9 +516,16 @@ async fn create(
         show(bot, chat, panel, t.admins_only().to_owned(), none).await?;
         return Ok(());
     }
-    let Some((owner, token)) = ctx.token_for(chat, user).await? else {
-        let note = t.no_token(!chat.is_user());
-        return present(bot, dialogue, ctx, t, d, Some(note), panel).await;
+    let (owner, token) = match ctx.token_for(bot, chat, user).await? {
+        Acting::Token { owner, token } => (owner, token),
+        Acting::NoToken => {
+            let note = t.no_token(!chat.is_user());
+            return present(bot, dialogue, ctx, t, d, Some(note), panel).await;
+        }
+        Acting::MemberGone { .. } => {
+            let note = t.member_gone(None);
+            return present(bot, dialogue, ctx, t, d, Some(&note), panel).await;
+        }
     };
     // Read when /meet was typed: a time that has passed since (the panel was left open) is
     // asked for again; a recurring meeting starts from its next occurrence.

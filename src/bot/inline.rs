@@ -150,7 +150,9 @@ async fn create_for(
     let Some(request) = draft.request() else {
         return Ok(());
     };
-    let Some((owner, token)) = ctx.token_for(own, &r.from).await? else {
+    // The user's own token, for themselves (see `meetings::Acting`).
+    let super::meetings::Acting::Token { owner, token } = ctx.token_in(&bot, own, own.0).await?
+    else {
         bot.edit_inline(
             inline_id,
             t.no_token(false),

@@ -101,17 +101,17 @@ fn planned(s: &Schedule) -> Planned {
 pub async fn on_cancel(bot: TgBot, q: CallbackQuery, id: i64, ctx: Arc<Ctx>) -> HandlerResult {
     let t = lang_of(Some(&q.from));
     let Some(message) = q.message.as_ref() else {
-        bot.answer(&q, Some(t.stale_button())).await?;
+        bot.answer(&q, Some(t.stale_button())).await;
         return Ok(());
     };
     let chat = message.chat().id;
     let Some(s) = ctx.db.schedule(chat.0, id).await? else {
-        bot.answer(&q, Some(t.schedule_gone())).await?;
+        bot.answer(&q, Some(t.schedule_gone())).await;
         return Ok(());
     };
     let by_creator = i64::try_from(q.from.id.0).is_ok_and(|u| u == s.plan.created_by);
     if !chat.is_user() && !by_creator && !super::perm::is_admin(&bot, chat, q.from.id).await? {
-        bot.answer(&q, Some(t.not_yours_to_cancel())).await?;
+        bot.answer(&q, Some(t.not_yours_to_cancel())).await;
         return Ok(());
     }
     let cancelled = ctx.db.cancel_schedule(chat.0, id).await?;
@@ -127,7 +127,7 @@ pub async fn on_cancel(bot: TgBot, q: CallbackQuery, id: i64, ctx: Arc<Ctx>) -> 
     } else {
         t.schedule_gone()
     };
-    bot.answer(&q, Some(notice)).await?;
+    bot.answer(&q, Some(notice)).await;
     let (text, keyboard) = listing(t, &ctx, chat).await?;
     if let Err(e) = bot.edit(chat, message.id(), text, keyboard).await {
         tracing::debug!(error = %super::core::redacted(&e), "upcoming list not edited");
@@ -144,7 +144,7 @@ pub async fn on_calendar(
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
     let Some(message) = q.message.as_ref() else {
-        bot.answer(&q, Some(t.stale_button())).await?;
+        bot.answer(&q, Some(t.stale_button())).await;
         return Ok(());
     };
     let chat = message.chat().id;
@@ -155,10 +155,10 @@ pub async fn on_calendar(
         .filter(|s| s.plan.start_at == start)
         .and_then(|s| Some((plans::calendar_file(t, &s, ctx.clock.now())?, s.plan.topic)));
     let Some(((name, contents), topic)) = file else {
-        bot.answer(&q, Some(t.schedule_gone())).await?;
+        bot.answer(&q, Some(t.schedule_gone())).await;
         return Ok(());
     };
-    bot.answer(&q, None).await?;
+    bot.answer(&q, None).await;
     let caption = t.calendar_caption(topic.as_deref());
     bot.send_document(chat, &name, contents.into_bytes(), caption)
         .await?;

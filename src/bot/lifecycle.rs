@@ -9,6 +9,9 @@
 //! (an admin removes the bot from a group)
 //! bot:  (forgets the group's token and unfinished dialogues at once; added back, it needs a
 //!        new /connect)
+//! (a member leaves a group, or joins it)
+//! bot:  (forgets what Telegram last said of them: their own token is used there only once
+//!        Telegram says again that they are in)
 //! (a user blocks the bot)
 //! bot:  (stops the /login it was polling for them and says nothing more there; their token
 //!        stays, in case they unblock)
@@ -35,6 +38,22 @@ pub async fn on_migration(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     };
     move_chat(&ctx.db, from, to).await?;
     Ok(())
+}
+
+/// A member joined or left a group (Telegram's service message): what the bot remembers of
+/// their presence is forgotten, so their own token is not used there on an old word (see
+/// `meetings::Acting`).
+pub async fn on_members(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    let joined = msg.new_chat_members().unwrap_or_default();
+    for user in joined.iter().chain(msg.left_chat_member()) {
+        super::perm::forget_member(&ctx, msg.chat.id, user.id);
+    }
+    Ok(())
+}
+
+/// Whether `msg` says members joined or left.
+pub fn is_members_change(msg: &Message) -> bool {
+    msg.left_chat_member().is_some() || msg.new_chat_members().is_some()
 }
 
 /// Whether `msg` is a group's upgrade to a supergroup.

@@ -14,9 +14,12 @@
 //! ```
 //!
 //! Each button uses the API as the reference describes (GET/PATCH conference, GET/PATCH/PUT
-//! cohosts) with the token that created the meeting. Callback data comes from the client, so a
-//! press is acted on only when its conference is recorded as created in the chat it was pressed
-//! in; anything else is a stale button and reaches no API.
+//! cohosts) with the token that created the meeting, so in a group each (Details and Back, which
+//! only read, included) is for the meeting's creator and admins, and only while that token may
+//! still act there (`meetings::Acting`: a member's own token, while they are in the group).
+//! Callback data comes from the client, so a press is acted on only when its conference is
+//! recorded as created in the chat it was pressed in; anything else is a stale button and
+//! reaches no API.
 
 use secrecy::SecretString;
 use teloxide::prelude::*;
@@ -25,6 +28,7 @@ use teloxide::utils::render::RenderMessageTextHelper;
 
 use super::callback::{Callback, Manage, Press};
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
+use super::meetings::Acting;
 use super::panel::{manage_button, result_keyboard};
 use super::state::State;
 use super::store::BotDialogue;
@@ -54,18 +58,28 @@ fn links_text(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> String {
     }
 }
 
-/// The token that created the meeting (recorded with it). Records written before the token's
-/// owner was recorded fall back to the token a new meeting in `chat` would use.
+/// The token that created the meeting (recorded with it), if it may still act in `chat` (see
+/// `meetings::Acting`). Records written before the token's owner was recorded fall back to the
+/// token a new meeting in `chat` would use.
 async fn manage_token(
     ctx: &Ctx,
+    bot: &TgBot,
     chat: ChatId,
     user: &teloxide::types::User,
     meeting: &MeetingRecord,
-) -> Result<Option<SecretString>, super::core::HandlerError> {
-    Ok(match meeting.token_owner {
-        Some(owner) => ctx.token_of(owner).await?,
-        None => ctx.token_for(chat, user).await?.map(|(_, t)| t),
-    })
+) -> Result<Acting, super::core::HandlerError> {
+    match meeting.token_owner {
+        Some(owner) => ctx.token_in(bot, chat, owner).await,
+        None => ctx.token_for(bot, chat, user).await,
+    }
+}
+
+/// The name of whoever a member's token is, when it is the meeting's creator's (the one name
+/// recorded with it).
+fn owner_name(meeting: &MeetingRecord, owner: i64) -> Option<&str> {
+    (meeting.user_id == Some(owner))
+        .then_some(meeting.user_name.as_deref())
+        .flatten()
 }
 
 /// A tap on a management button.
@@ -79,33 +93,37 @@ pub async fn on_press(
     let (bot, q, dialogue, conference, ctx) = (&bot, &q, &dialogue, conference.as_str(), &*ctx);
     let t = lang_of(Some(&q.from));
     let Some(message) = q.message.as_ref() else {
-        bot.answer(q, Some(t.stale_button())).await?;
+        bot.answer(q, Some(t.stale_button())).await;
         return Ok(());
     };
     let chat = message.chat().id;
     let id = message.id();
     // Only a meeting created in this chat: the id in the data may name any meeting.
     let Some(meeting) = ctx.db.meeting_in(chat.0, conference).await? else {
-        bot.answer(q, Some(t.stale_button())).await?;
+        bot.answer(q, Some(t.stale_button())).await;
         return Ok(());
     };
     let topic = meeting.topic.as_deref();
-    let changes = matches!(
-        action,
-        Manage::WaitingRoom(_) | Manage::AddCohosts | Manage::ReplaceCohosts | Manage::ClearCohosts
-    );
-    if changes && !super::perm::may_change(bot, chat, &q.from, &meeting).await? {
-        bot.answer(q, Some(t.not_your_meeting())).await?;
+    // Viewing reads with the creator's token as changing does: both are theirs or an admin's.
+    if !super::perm::may_change(bot, chat, &q.from, &meeting).await? {
+        bot.answer(q, Some(t.not_your_meeting())).await;
         return Ok(());
     }
-    let Some(token) = manage_token(ctx, chat, &q.from, &meeting).await? else {
-        // A toast is plain text: the short notice, not the HTML explanation.
-        bot.answer(q, Some(t.no_token_toast())).await?;
-        return Ok(());
+    // A toast is plain text: the short notice, not the HTML explanation.
+    let token = match manage_token(ctx, bot, chat, &q.from, &meeting).await? {
+        Acting::Token { token, .. } => token,
+        Acting::NoToken => {
+            bot.answer(q, Some(t.no_token_toast())).await;
+            return Ok(());
+        }
+        Acting::MemberGone { .. } => {
+            bot.answer(q, Some(t.member_gone_toast())).await;
+            return Ok(());
+        }
     };
     match action {
         Manage::ChooseWaitingRoom => {
-            bot.answer(q, None).await?;
+            bot.answer(q, None).await;
             let mut rows: Vec<Vec<InlineKeyboardButton>> = vec![
                 WaitingRoomLevel::ALL
                     .iter()
@@ -129,7 +147,7 @@ pub async fn on_press(
                 .await?;
         }
         Manage::AddCohosts | Manage::ReplaceCohosts => {
-            bot.answer(q, None).await?;
+            bot.answer(q, None).await;
             let replace = action == Manage::ReplaceCohosts;
             let mut prompt = t.ask_manage_cohosts(replace).to_owned();
             if !chat.is_user() {
@@ -152,7 +170,7 @@ pub async fn on_press(
                 .await?;
         }
         Manage::Info | Manage::Back | Manage::WaitingRoom(_) | Manage::ClearCohosts => {
-            bot.answer(q, None).await?;
+            bot.answer(q, None).await;
             let outcome = apply(ctx, &token, conference, action).await;
             show_outcome(bot, t, chat, id, topic, outcome).await?;
         }
@@ -168,7 +186,7 @@ pub async fn on_prompt_cancel(
     dialogue: BotDialogue,
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
-    bot.answer(&q, None).await?;
+    bot.answer(&q, None).await;
     dialogue.exit().await?;
     let cancelled = t.cancelled().to_owned();
     let none = InlineKeyboardMarkup::default();
@@ -301,10 +319,19 @@ pub async fn receive_emails(
         bot.send(chat, t.not_your_meeting(), None).await?;
         return Ok(());
     }
-    let Some(token) = manage_token(&ctx, chat, user, &meeting).await? else {
-        dialogue.exit().await?;
-        bot.send(chat, t.no_token(!chat.is_user()), None).await?;
-        return Ok(());
+    let token = match manage_token(&ctx, &bot, chat, user, &meeting).await? {
+        Acting::Token { token, .. } => token,
+        Acting::NoToken => {
+            dialogue.exit().await?;
+            bot.send(chat, t.no_token(!chat.is_user()), None).await?;
+            return Ok(());
+        }
+        Acting::MemberGone { owner } => {
+            dialogue.exit().await?;
+            bot.send(chat, t.member_gone(owner_name(&meeting, owner)), None)
+                .await?;
+            return Ok(());
+        }
     };
     let emails: Vec<String> = cohosts
         .emails()

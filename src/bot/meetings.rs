@@ -1,5 +1,5 @@
-//! The meeting service the dialogue, inline mode and management share: which token a meeting is
-//! made (or managed) with, refreshing it (one refresh per token at a time), creating with a retry
+//! The meeting service the dialogue, inline mode, management and reminders share: which token a
+//! meeting is made (or managed) with and on whose behalf it acts (`Acting`), refreshing it (one refresh per token at a time), creating with a retry
 //! after a 401, and recording what was created.
 
 use std::sync::Arc;
@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use teloxide::prelude::*;
-use teloxide::types::User;
+use teloxide::types::{User, UserId};
 
-use super::core::Ctx;
+use super::core::{Ctx, HandlerError, TgBot};
 use super::texts;
 use super::texts::Texts;
 use super::tokens::{REFRESH_AHEAD, tokens_from};
@@ -22,27 +22,74 @@ use crate::telemost::model::{Conference, CreateConference};
 const RECORD_ATTEMPTS: u32 = 3;
 const RECORD_RETRY_AFTER: Duration = Duration::from_millis(200);
 
+/// On whose behalf a stored token acts, and what must hold at the moment it does. The one place
+/// that says it; every use of a stored token goes through `Ctx::token_in` or `Ctx::token_for`,
+/// interactive or in the background, and is checked then, not only when the thing was set up.
+///
+/// - A chat's own token (a private chat's; a group's, bound by an admin's `/connect`) acts for
+///   the chat: whoever may act there uses it (callers check who asks: `perm::may_create` to
+///   create, `perm::may_change` to view or change a meeting).
+/// - In a group with no token of its own, a member's own token (set in their private chat) acts
+///   for that member, and only while they are in the group, as Telegram says at that moment
+///   (`perm::is_member`): a meeting is made, viewed or changed with it, a recurring meeting's
+///   next occurrence made, or the token refreshed, only then. Once they left or were banned,
+///   nothing is done with it there.
+/// - In inline mode a user's own token acts for that user, wherever they post the result.
+pub enum Acting {
+    /// Act with `token`, whose is `owner` (the chat's id, or the member's user id).
+    Token { owner: i64, token: SecretString },
+    /// There is no token to act with.
+    NoToken,
+    /// The token is member `owner`'s own, and they are no longer in the chat.
+    MemberGone { owner: i64 },
+}
+
 impl Ctx {
-    /// The token a meeting in `chat` by `user` is created with, and the chat it belongs to: the
-    /// chat's own, or in a group without one, the user's (their private chat's). A token that
-    /// is about to expire is refreshed first.
+    /// The token a meeting in `chat` asked for by `user` is created with, and whose it is: the
+    /// chat's own, or in a group without one, the user's own while they are in the group. A token
+    /// about to expire is refreshed first.
     pub async fn token_for(
         &self,
+        bot: &TgBot,
         chat: ChatId,
         user: &User,
-    ) -> Result<Option<(i64, SecretString)>, StorageError> {
-        let mut owners = vec![chat.0];
-        if !chat.is_user()
-            && let Ok(own) = i64::try_from(user.id.0)
-        {
-            owners.push(own);
+    ) -> Result<Acting, HandlerError> {
+        let own = self.token_in(bot, chat, chat.0).await?;
+        if !matches!(own, Acting::NoToken) || chat.is_user() {
+            return Ok(own);
         }
-        for owner in owners {
-            if let Some(token) = self.token_of(owner).await? {
-                return Ok(Some((owner, token)));
+        match i64::try_from(user.id.0) {
+            Ok(member) => self.token_in(bot, chat, member).await,
+            Err(_) => Ok(Acting::NoToken),
+        }
+    }
+
+    /// `owner`'s token, to act in `chat`, if it still may (see `Acting`): the chat's own always,
+    /// a member's own only while they are in the chat. Checked before the token is refreshed,
+    /// so a departed member's refresh token is not spent either.
+    pub async fn token_in(
+        &self,
+        bot: &TgBot,
+        chat: ChatId,
+        owner: i64,
+    ) -> Result<Acting, HandlerError> {
+        let Some(tokens) = self.db.token(owner).await? else {
+            return Ok(Acting::NoToken);
+        };
+        if owner != chat.0 {
+            let member = u64::try_from(owner).ok().map(UserId);
+            let present = match member {
+                Some(member) => super::perm::is_member(bot, self, chat, member).await?,
+                None => false,
+            };
+            if !present {
+                return Ok(Acting::MemberGone { owner });
             }
         }
-        Ok(None)
+        Ok(Acting::Token {
+            owner,
+            token: self.fresh(owner, tokens).await?,
+        })
     }
 
     /// Creates a meeting with `owner`'s `token`, refreshing the token once if Telemost says 401.
@@ -122,17 +169,14 @@ impl Ctx {
         recorded
     }
 
-    /// `owner`'s token (refreshed first if it is about to expire), if it has one.
-    pub async fn token_of(&self, owner: i64) -> Result<Option<SecretString>, StorageError> {
-        let Some(tokens) = self.db.token(owner).await? else {
-            return Ok(None);
-        };
+    /// `owner`'s stored `tokens`' access token, refreshed first if it is about to expire.
+    async fn fresh(&self, owner: i64, tokens: Tokens) -> Result<SecretString, StorageError> {
         if expiring(&tokens)
             && let Some(fresh) = self.refresh(owner, &tokens.access, expiring).await?
         {
-            return Ok(Some(fresh));
+            return Ok(fresh);
         }
-        Ok(Some(tokens.access))
+        Ok(tokens.access)
     }
 
     /// After Telemost said 401 to `rejected`: the owner's token refreshed, if it can be (or

@@ -146,7 +146,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 .branch(case![State::Unavailable].endpoint(
                     |bot: TgBot, q: CallbackQuery| async move {
                         let t = lang_of(Some(&q.from));
-                        bot.answer(&q, Some(t.internal_error())).await?;
+                        bot.answer(&q, Some(t.internal_error())).await;
                         Ok(())
                     },
                 ))
@@ -195,7 +195,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         // could not be loaded: still answer, so the user's spinner stops.
         .endpoint(|bot: TgBot, q: CallbackQuery| async move {
             let t = lang_of(Some(&q.from));
-            bot.answer(&q, Some(t.stale_button())).await?;
+            bot.answer(&q, Some(t.stale_button())).await;
             Ok(())
         });
 
@@ -205,6 +205,11 @@ pub fn schema() -> UpdateHandler<HandlerError> {
             Update::filter_message()
                 .filter(|m: Message| lifecycle::is_migration(&m))
                 .endpoint(lifecycle::on_migration),
+        )
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message| lifecycle::is_members_change(&m))
+                .endpoint(lifecycle::on_members),
         )
         .branch(Update::filter_my_chat_member().endpoint(lifecycle::on_my_membership))
         .branch(messages)
@@ -243,6 +248,16 @@ fn in_lanes(
         // Handled (or dropped) is done: the update's place goes to the next one taken. (If the
         // handler panics or is cancelled, dropping this gives the place back all the same.)
         let done = Done(Arc::clone(&admission), update.id);
+        if admission::too_old(&update, crate::storage::unix_now()) {
+            tracing::info!(
+                update_id = update.id.0,
+                "an update older than a day is not acted on"
+            );
+            drop(done);
+            return futures_util::future::Either::Left(std::future::ready(ControlFlow::Break(Ok(
+                (),
+            ))));
+        }
         let Some(mut turn) = lanes.enter(chat.map(|c| c.0)) else {
             // Too many of this chat's updates are waiting already (see `lanes`).
             drop(done);
@@ -515,6 +530,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         clock: config.clock.clone(),
         default_zone: config.default_timezone.clone(),
         schedules_due: Default::default(),
+        members: Default::default(),
     });
     let outbox = Outbox::new(bot.clone(), config.telegram_rate_limit)
         .telling(Arc::new(lifecycle::Events(db.clone())));

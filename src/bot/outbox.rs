@@ -335,6 +335,7 @@ impl Outbox {
         })
         .await
         .map(|_| ())
+        .or_else(not_modified_is_done)
     }
 
     /// Edits a message sent through inline mode.
@@ -354,30 +355,47 @@ impl Outbox {
         })
         .await
         .map(|_| ())
+        .or_else(not_modified_is_done)
     }
 
     /// Answers a button press, with a short notice when `text` is given.
-    pub async fn answer(
-        &self,
-        query: &CallbackQuery,
-        text: Option<&str>,
-    ) -> Result<(), RequestError> {
+    ///
+    /// An answer is a courtesy (it stops the user's spinner and may show a toast); it never
+    /// decides what the handler does next. Telegram refuses a second answer to one press, and
+    /// any answer after about 15 s ("query is too old"): exactly what a press handled again
+    /// does (taken over from a replica that died, or after a restart). So a refused answer is
+    /// logged at debug and the handler goes on to what the user came for.
+    pub async fn answer(&self, query: &CallbackQuery, text: Option<&str>) {
         // Neither an answer nor a deletion adds a message: they are not paced.
-        self.deliver(None, || {
-            let req = self.bot.answer_callback_query(query.id.clone());
-            match text {
-                Some(t) => req.text(t).send(),
-                None => req.send(),
-            }
-        })
-        .await
-        .map(|_| ())
+        let answered = self
+            .deliver(None, || {
+                let req = self.bot.answer_callback_query(query.id.clone());
+                match text {
+                    Some(t) => req.text(t).send(),
+                    None => req.send(),
+                }
+            })
+            .await;
+        if let Err(e) = answered {
+            // Its kind only: a network error would carry the URL, bot token and all.
+            tracing::debug!(code = %error_code(&e), "a button press was not answered");
+        }
     }
 
     pub async fn delete(&self, chat: ChatId, id: MessageId) -> Result<(), RequestError> {
         self.deliver(None, || self.bot.delete_message(chat, id).send())
             .await
             .map(|_| ())
+    }
+}
+
+/// An edit to what the message already shows is refused by Telegram as "message is not
+/// modified": the message shows what was asked, so that is success (a press handled again
+/// repeats its edits).
+fn not_modified_is_done(e: RequestError) -> Result<(), RequestError> {
+    match e {
+        RequestError::Api(ApiError::MessageNotModified) => Ok(()),
+        e => Err(e),
     }
 }
 

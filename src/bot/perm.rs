@@ -1,16 +1,70 @@
-//! Who may do what: group admins as Telegram says now, who may create meetings in a chat, who
-//! may change a meeting, and which message a group member's reply answers.
+//! Who may do what: group admins and members as Telegram says now, who may create meetings in a
+//! chat, who may view or change a meeting, and which message a group member's reply answers.
+//! (Whose token acts, and when it still may, is `meetings::Acting`, built on these.)
 
 use teloxide::prelude::*;
 use teloxide::types::{Me, User};
 
-use super::core::{HandlerError, TgBot, lang_of};
+use super::core::{Ctx, HandlerError, TgBot, lang_of};
 use crate::storage::{ChatSettings, MeetingRecord};
 
 /// Whether `user` administers `chat` (creator or administrator), as Telegram says now.
 pub async fn is_admin(bot: &TgBot, chat: ChatId, user: UserId) -> Result<bool, HandlerError> {
     let member = bot.bot().get_chat_member(chat, user).await?;
     Ok(member.is_privileged())
+}
+
+/// How long what Telegram said of a member's presence is trusted, by the bot's clock.
+const MEMBER_KNOWN_SECS: i64 = 60;
+/// Past this many remembered answers, the stale ones are forgotten.
+const MEMBERS_REMEMBERED: usize = 4096;
+
+/// Whether `user` is in `chat` now: its creator, an administrator, a member, or restricted and
+/// still a member (Telegram's `getChatMember`), as Telegram said within the last minute. In a
+/// private chat, only its user is.
+pub async fn is_member(
+    bot: &TgBot,
+    ctx: &Ctx,
+    chat: ChatId,
+    user: UserId,
+) -> Result<bool, HandlerError> {
+    if chat.is_user() {
+        return Ok(u64::try_from(chat.0) == Ok(user.0));
+    }
+    let now = ctx.clock.unix();
+    let known = members(ctx)
+        .get(&(chat.0, user.0))
+        .filter(|(_, at)| (0..MEMBER_KNOWN_SECS).contains(&(now - at)))
+        .map(|&(present, _)| present);
+    if let Some(present) = known {
+        return Ok(present);
+    }
+    let present = match bot.bot().get_chat_member(chat, user).await {
+        Ok(member) => member.is_present(),
+        // Telegram knows no such user (an account deleted): not in the chat.
+        Err(teloxide::RequestError::Api(teloxide::ApiError::UserNotFound)) => false,
+        Err(e) => return Err(e.into()),
+    };
+    let mut members = members(ctx);
+    if members.len() >= MEMBERS_REMEMBERED {
+        members.retain(|_, (_, at)| (0..MEMBER_KNOWN_SECS).contains(&(now - *at)));
+    }
+    members.insert((chat.0, user.0), (present, now));
+    Ok(present)
+}
+
+/// Forgets what Telegram said of `user` in `chat`: they just joined or left (a service
+/// message), so the next use asks again.
+pub fn forget_member(ctx: &Ctx, chat: ChatId, user: UserId) {
+    members(ctx).remove(&(chat.0, user.0));
+}
+
+fn members(
+    ctx: &Ctx,
+) -> std::sync::MutexGuard<'_, std::collections::HashMap<(i64, u64), (bool, i64)>> {
+    ctx.members
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Checks that the sender of a group command is an administrator, telling them otherwise.
@@ -53,7 +107,8 @@ pub async fn may_create(
     is_admin(bot, chat, user.id).await
 }
 
-/// In a group, only the meeting's creator or an admin may change it.
+/// In a group, only the meeting's creator or an admin may view or change it: either acts with
+/// the token that created it (see `meetings::Acting`).
 pub async fn may_change(
     bot: &TgBot,
     chat: ChatId,

@@ -39,6 +39,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::core::{Ctx, TgBot};
+use super::meetings::Acting;
 use super::outbox::Outbox;
 use super::panel::{WhenWords, calendar_button};
 use super::plans::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
@@ -374,6 +375,9 @@ enum NoLink {
     Failed(String),
     /// The creator may no longer create meetings here: the series ends.
     NotAllowed,
+    /// The link would be made with the creator's own token, and they have left the chat: the
+    /// series ends.
+    MemberGone,
 }
 
 /// Makes a recurring meeting's link for its occurrence at `s.start_at` and posts it. On failure
@@ -429,10 +433,16 @@ async fn prepare(
                 .await?;
             return Ok(());
         }
-        Err(NoLink::NotAllowed) => {
+        Err(reason @ (NoLink::NotAllowed | NoLink::MemberGone)) => {
+            let reason = match reason {
+                NoLink::MemberGone => {
+                    t.member_gone(Some(creator.name.as_str()).filter(|n| !n.is_empty()))
+                }
+                _ => t.admins_only().to_owned(),
+            };
             let text = format!(
                 "{} {}",
-                t.occurrence_failed(topic, &when, t.admins_only()),
+                t.occurrence_failed(topic, &when, &reason),
                 t.series_ended()
             );
             if let Some(Posted::Done | Posted::Gone) =
@@ -513,8 +523,19 @@ async fn make_link(
             return Ok(Err(NoLink::Transient(t.internal_error().to_owned())));
         }
     }
-    let Some((owner, token)) = ctx.token_for(chat, user).await? else {
-        return Ok(Err(NoLink::Failed(t.no_token(!chat.is_user()).to_owned())));
+    // With the chat's token, or the creator's own while they are in the chat (Telegram's word
+    // now, not when the series was set up).
+    let (owner, token) = match ctx.token_for(bot, chat, user).await {
+        Ok(Acting::Token { owner, token }) => (owner, token),
+        Ok(Acting::NoToken) => {
+            return Ok(Err(NoLink::Failed(t.no_token(!chat.is_user()).to_owned())));
+        }
+        Ok(Acting::MemberGone { .. }) => return Ok(Err(NoLink::MemberGone)),
+        Err(super::core::HandlerError::Storage(e)) => return Err(e),
+        Err(super::core::HandlerError::Telegram(e)) => {
+            tracing::warn!(error = %super::core::redacted(&e), "could not check the creator is still in the chat");
+            return Ok(Err(NoLink::Transient(t.internal_error().to_owned())));
+        }
     };
     Ok(match ctx.create_meeting(owner, &token, request).await? {
         Ok(conference) => {

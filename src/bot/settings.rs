@@ -168,13 +168,13 @@ pub async fn on_press(
     let (bot, q, ctx) = (&bot, &q, &*ctx);
     let t = lang_of(Some(&q.from));
     let Some(message) = q.message.as_ref() else {
-        bot.answer(q, Some(t.stale_button())).await?;
+        bot.answer(q, Some(t.stale_button())).await;
         return Ok(());
     };
     let chat = message.chat().id;
     let group = !chat.is_user();
     if group && !super::perm::is_admin(bot, chat, q.from.id).await? {
-        bot.answer(q, Some(t.admins_only())).await?;
+        bot.answer(q, Some(t.admins_only())).await;
         return Ok(());
     }
     let mut s = ctx.db.settings(chat.0).await?;
@@ -187,7 +187,7 @@ pub async fn on_press(
         Setting::Zone(zone) => s.timezone = Some(zone.to_owned()),
         Setting::Remind(minutes) => s.remind_before = minutes,
         Setting::OtherZone => {
-            bot.answer(q, None).await?;
+            bot.answer(q, None).await;
             let mut ask = t.ask_timezone().to_owned();
             if group {
                 ask.push(' ');
@@ -202,7 +202,7 @@ pub async fn on_press(
             return Ok(());
         }
         Setting::Done => {
-            bot.answer(q, None).await?;
+            bot.answer(q, None).await;
             let zone = zone_of(ctx, &s);
             bot.edit(
                 chat,
@@ -215,7 +215,7 @@ pub async fn on_press(
         }
     }
     ctx.db.save_settings(chat.0, &s).await?;
-    bot.answer(q, Some(t.settings_saved())).await?;
+    bot.answer(q, Some(t.settings_saved())).await;
     let zone = zone_of(ctx, &s);
     // Editing to the same text and buttons is an error at Telegram: ignore that one.
     if let Err(e) = bot

@@ -30,6 +30,12 @@ fn payload_context(update_id: i64) -> String {
 /// How many updates `updates_handled` marks in one statement.
 pub const HANDLED_AT_ONCE: usize = 64;
 
+/// How long an update is recognised when Telegram sends it again: a handled update's id is kept
+/// this long after it was handled (pruning removes it after). An update older than this is not
+/// acted on (see `bot::admission::too_old`): were it a resend, it could no longer be told from a
+/// new one. (Telegram itself keeps an update for a day.)
+pub const RESENDS_RECOGNISED_SECS: i64 = super::PRUNE_AFTER_SECS;
+
 /// The `meta` key of the webhook's settings as last set (sealed: they hold its secret).
 const WEBHOOK: &str = "webhook";
 

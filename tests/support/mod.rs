@@ -551,7 +551,7 @@ impl Person {
     fn message(&self, extra: Value) -> Value {
         let mut m = json!({
             "message_id": self.tg.next_message_id(),
-            "date": 1_700_000_000,
+            "date": telegram::date_now(),
             "chat": self.chat_json(),
             "from": self.from(),
         });
@@ -573,7 +573,7 @@ impl Person {
     /// Sends a text as a reply to one of the bot's messages (how answers work in groups).
     pub fn reply_to(&mut self, to: &Reply, text: &str) -> i64 {
         let mut replied = json!({
-            "message_id": to.message_id, "date": 1_700_000_000,
+            "message_id": to.message_id, "date": telegram::date_now(),
             "chat": self.chat_json(), "from": telegram::bot_user(), "text": to.text,
         });
         self.in_thread(&mut replied);

@@ -89,6 +89,13 @@ pub(super) struct Inner {
     faults: HashMap<String, VecDeque<(u16, Value)>>,
     /// (chat, user) pairs getChatMember reports as administrators; everyone else is a member.
     admins: Vec<(i64, i64)>,
+    /// (chat, user) pairs no longer in the chat: getChatMember says `left` or `kicked`.
+    gone: HashMap<(i64, i64), &'static str>,
+    /// Callback queries answered: like Telegram, a second answer to one press is refused.
+    answered: std::collections::HashSet<String>,
+    /// What each message sent or edited shows (text and buttons): like Telegram, an edit to the
+    /// same is refused as "message is not modified".
+    shown: HashMap<(i64, i64), (String, String)>,
     /// Basic groups upgraded to supergroups: old id → new id. Sends to the old id are refused.
     upgraded: HashMap<i64, i64>,
     /// Private chats whose user blocked the bot: sends there are refused with 403.
@@ -206,7 +213,7 @@ impl FakeTelegram {
             (old_chat, "migrate_to_chat_id", new),
             (new_chat, "migrate_from_chat_id", old),
         ] {
-            let mut message = json!({"message_id": self.next_message_id(), "date": 1_700_000_000,
+            let mut message = json!({"message_id": self.next_message_id(), "date": date_now(),
                                      "chat": chat, "from": from});
             message[field] = json!(value);
             self.push_update(json!({"message": message}));
@@ -227,7 +234,7 @@ impl FakeTelegram {
         }
         let from = json!({"id": by, "is_bot": false, "first_name": format!("User{by}")});
         self.push_update(json!({"my_chat_member": {
-            "chat": chat, "from": from, "date": 1_700_000_000,
+            "chat": chat, "from": from, "date": date_now(),
             "old_chat_member": {"user": bot_user(), "status": "member"},
             "new_chat_member": {"user": bot_user(), "status": status, "until_date": 0}}}));
     }
@@ -245,6 +252,12 @@ impl FakeTelegram {
         if admin {
             inner.admins.push((chat, user));
         }
+    }
+
+    /// `user` leaves `chat` (`status` "left"), or is banned from it ("kicked"): getChatMember
+    /// says so from now on. (The service message, if any, is the story's to push.)
+    pub fn set_gone(&self, chat: i64, user: i64, status: &'static str) {
+        self.inner.lock().unwrap().gone.insert((chat, user), status);
     }
 
     /// Makes the next `count` calls of `method` fail with `status` and `body`.
@@ -358,7 +371,7 @@ impl FakeTelegram {
     ) -> Value {
         let mut m = json!({
             "message_id": message_id,
-            "date": 1_700_000_000,
+            "date": date_now(),
             "chat": chat_json(chat_id),
             "from": bot_user(),
             "text": text,
@@ -375,6 +388,14 @@ pub fn bot_user() -> Value {
 }
 
 /// Positive ids are private chats, negative ones supergroups.
+/// A message's `date` as Telegram stamps it: now, in unix seconds. (The bot does not act on a
+/// message older than a day.)
+pub fn date_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 pub fn chat_json(chat_id: i64) -> Value {
     if chat_id > 0 {
         json!({"id": chat_id, "type": "private", "first_name": "User"})
@@ -416,6 +437,16 @@ fn canonical(method: &str) -> String {
 
 fn ok(result: Value) -> Response {
     axum::Json(json!({"ok": true, "result": result})).into_response()
+}
+
+/// What a sendMessage or editMessageText makes its message show: its text and its buttons.
+fn shows(body: &Value) -> (String, String) {
+    (
+        body["text"].as_str().unwrap_or("").to_owned(),
+        body.get("reply_markup")
+            .map(Value::to_string)
+            .unwrap_or_default(),
+    )
 }
 
 async fn handle(
@@ -483,14 +514,44 @@ async fn handle(
                 json!({"ok": false, "error_code": 403,
                        "description": "Forbidden: bot was blocked by the user"}),
             ))
+        } else if let Some(fault) = inner.faults.get_mut(&method).and_then(VecDeque::pop_front) {
+            Some(fault)
+        } else if method == "answerCallbackQuery"
+            && !inner
+                .answered
+                .insert(body["callback_query_id"].as_str().unwrap_or("").to_owned())
+        {
+            Some((
+                400,
+                json!({"ok": false, "error_code": 400,
+                       "description": "Bad Request: query is too old and response timeout expired or query id is invalid"}),
+            ))
+        } else if method == "editMessageText"
+            && body.get("inline_message_id").is_none()
+            && inner
+                .shown
+                .get(&(chat, body["message_id"].as_i64().unwrap_or(0)))
+                == Some(&shows(&body))
+        {
+            Some((
+                400,
+                json!({"ok": false, "error_code": 400,
+                       "description": "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"}),
+            ))
         } else {
-            inner.faults.get_mut(&method).and_then(VecDeque::pop_front)
+            None
         };
         let creates = matches!(method.as_str(), "sendMessage" | "sendDocument");
         let sent_id = (creates && fault.is_none()).then(|| {
             inner.next_message_id += 1;
             inner.next_message_id
         });
+        if fault.is_none() && (method == "sendMessage" || method == "editMessageText") {
+            let id = sent_id.or_else(|| body["message_id"].as_i64());
+            if let Some(id) = id {
+                inner.shown.insert((chat, id), shows(&body));
+            }
+        }
         inner.calls.push(Call {
             method: method.clone(),
             body: body.clone(),
@@ -508,9 +569,17 @@ async fn handle(
         "getChatMember" => {
             let chat = body["chat_id"].as_i64().unwrap_or(0);
             let user = body["user_id"].as_i64().unwrap_or(0);
-            let admin = fake.inner.lock().unwrap().admins.contains(&(chat, user));
+            let (admin, gone) = {
+                let inner = fake.inner.lock().unwrap();
+                (
+                    inner.admins.contains(&(chat, user)),
+                    inner.gone.get(&(chat, user)).copied(),
+                )
+            };
             let who = json!({"id": user, "is_bot": false, "first_name": format!("User{user}")});
-            ok(if admin {
+            ok(if let Some(status) = gone {
+                json!({"user": who, "status": status, "until_date": 0})
+            } else if admin {
                 json!({"user": who, "status": "administrator", "custom_title": null,
                        "is_anonymous": false, "can_be_edited": false, "can_manage_chat": true,
                        "can_change_info": true, "can_delete_messages": true,

@@ -308,7 +308,24 @@ impl Texts for En {
         "Someone else started this meeting; start your own with /meet."
     }
     fn not_your_meeting(&self) -> &'static str {
-        "Only whoever created this meeting, or a group admin, can change it."
+        "Only whoever created this meeting, or a group admin, can view or change it."
+    }
+    fn member_gone(&self, name: Option<&str>) -> String {
+        let whose = match name {
+            Some(name) => format!(
+                "<b>{}</b>'s own Telemost account, and they are",
+                esc_short(name, 64)
+            ),
+            None => "the own Telemost account of someone who is".to_owned(),
+        };
+        format!(
+            "This uses {whose} no longer in this chat, so I don't use it here any more. An admin \
+             can /connect the group's own account."
+        )
+    }
+    fn member_gone_toast(&self) -> &'static str {
+        "Made with the Telemost account of someone no longer in this chat: I don't use it here. \
+         An admin can /connect the group's own."
     }
     fn still_creating(&self) -> &'static str {
         "Still creating, one moment…"

@@ -143,6 +143,10 @@ pub trait Texts: Sync {
     fn not_your_dialogue(&self) -> &'static str;
     /// Plain text, for a button's notice.
     fn not_your_meeting(&self) -> &'static str;
+    /// A member's own token, and the member (`name`, if known) has left the chat (HTML).
+    fn member_gone(&self, name: Option<&str>) -> String;
+    /// The same as a toast (plain text, short).
+    fn member_gone_toast(&self) -> &'static str;
     fn still_creating(&self) -> &'static str;
     fn creation_interrupted(&self) -> &'static str;
     fn use_buttons(&self) -> &'static str;
