@@ -360,6 +360,67 @@ async fn anonymous_admin_is_asked_to_use_their_own_account() {
     app.stop().await;
 }
 
+/// Admins posting as the group, and members posting as a channel, all reach the bot as one
+/// shared sender: none of them gets a panel another could take over. `/meet` is explained;
+/// `/meet now` needs no panel and creates at once with the group's token (an anonymous admin is
+/// an admin, "only admins" or not); a channel poster is not one.
+#[tokio::test]
+async fn posting_as_the_group_or_a_channel_shares_no_draft() {
+    let app = TestApp::start().await;
+    connect_group(&app, "y0_GROUPTOKEN").await;
+    let mut anonymous = app.in_group(GROUP, GROUP_ANONYMOUS_BOT, "en");
+    anonymous.skip_past();
+    let as_group = |text: &str| {
+        json!({
+            "text": text,
+            "sender_chat": chat_json(GROUP),
+            "from": {"id": GROUP_ANONYMOUS_BOT, "is_bot": true, "first_name": "Group",
+                     "username": "GroupAnonymousBot"},
+        })
+    };
+    let as_channel = |text: &str| {
+        json!({
+            "text": text,
+            "sender_chat": {"id": -100_555_444, "type": "channel", "title": "News"},
+            "from": {"id": 136_817_688, "is_bot": true, "first_name": "Channel",
+                     "username": "Channel_Bot"},
+        })
+    };
+
+    anonymous.send_raw(as_group("/meet"));
+    let r = anonymous.reply().await;
+    assert_eq!(r.text, en().shared_sender());
+    assert!(r.buttons.is_empty(), "no panel: {:?}", r.buttons);
+    anonymous.send_raw(as_channel("/stream Results"));
+    assert_eq!(anonymous.reply().await.text, en().shared_sender());
+    assert!(app.tm.requests().is_empty());
+
+    // "Only admins create meetings" on: the anonymous admin still may, the channel may not.
+    let mut anna = app.in_group(GROUP, ANNA, "en");
+    anna.skip_past();
+    anna.send("/settings");
+    let settings = anna.reply().await;
+    anna.press(&settings, "cfg:adm:on");
+    anna.reply().await;
+    anonymous.skip_past();
+    anonymous.send_raw(as_group("/meet now Standup"));
+    let made = anonymous.created().await;
+    assert!(made.text.contains("Standup"), "{}", made.text);
+    let creations = app.tm.wait_requests(1).await;
+    assert_eq!(creations[0].authorization, "OAuth y0_GROUPTOKEN");
+    anonymous.send_raw(as_channel("/meet now"));
+    assert_eq!(anonymous.reply().await.text, en().admins_only());
+    assert_eq!(app.tm.requests().len(), 1);
+
+    // Nothing was left as a dialogue of the shared senders.
+    let db = app.side_db().await;
+    for sender in [GROUP_ANONYMOUS_BOT, 136_817_688] {
+        assert_eq!(db.load_dialogue(GROUP, sender).await.unwrap(), None);
+    }
+    db.close().await;
+    app.stop().await;
+}
+
 /// Anna asks for a link and opens it, but is demoted before she pastes the token: the bot checks
 /// again, tells her she is no longer an admin, deletes her message and stores nothing; the group
 /// hears nothing and has no token.
@@ -597,12 +658,14 @@ async fn a_token_sent_after_the_link_expired_is_not_the_groups() {
 
     // Time passes: the waiting state's deadline is in the past.
     let db = app.side_db().await;
-    let mut state: serde_json::Value =
-        serde_json::from_str(&db.load_dialogue(ANNA, ANNA).await.unwrap().unwrap()).unwrap();
+    let (json, version) = db.load_dialogue(ANNA, ANNA).await.unwrap().unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&json).unwrap();
     state["until"] = serde_json::json!(1_700_000_000);
-    db.save_dialogue(ANNA, ANNA, &state.to_string(), None)
+    let written = db
+        .save_dialogue(ANNA, ANNA, &state.to_string(), None, Some(version))
         .await
         .unwrap();
+    assert!(written.is_some());
     db.close().await;
 
     anna.send("y0_LATE");

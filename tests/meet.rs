@@ -635,8 +635,8 @@ async fn an_interrupted_creation_does_not_wedge_the_dialogue() {
     alice.reply().await;
     // What a crash mid-call leaves behind: the draft in Creating, ten minutes ago.
     let db = app.side_db().await;
-    let mut state: Value =
-        serde_json::from_str(&db.load_dialogue(1401, 1401).await.unwrap().unwrap()).unwrap();
+    let (json, version) = db.load_dialogue(1401, 1401).await.unwrap().unwrap();
+    let mut state: Value = serde_json::from_str(&json).unwrap();
     state["step"] = json!("creating");
     state["creating_since"] = json!(1_700_000_000);
     db.save_dialogue(
@@ -644,9 +644,11 @@ async fn an_interrupted_creation_does_not_wedge_the_dialogue() {
         1401,
         &state.to_string(),
         state["panel"].as_i64().map(|p| p as i32),
+        Some(version),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("written");
     db.close().await;
     app.restart().await;
 

@@ -1022,3 +1022,20 @@ async fn the_bot_asks_only_for_the_updates_it_handles() {
     );
     app.stop().await;
 }
+
+/// A message Telegram dates more than a day ago (delivered late, or sent again after the bot no
+/// longer keeps its id) is not acted on: had it been handled then, doing it again would repeat
+/// it. A fresh one right behind it is answered, and a press under a year-old message still
+/// works (a press is made when it arrives).
+#[tokio::test]
+async fn a_message_older_than_a_day_is_not_acted_on() {
+    let app = TestApp::start().await;
+    let mut ann = app.private(9801, "en");
+    let day_ago = support::telegram::date_now() - 24 * 3600 - 60;
+    ann.send_raw(json!({"text": "/help", "date": day_ago}));
+    ann.send("/history");
+    // In order, one chat at a time: the old one would have been answered first.
+    let first = ann.reply().await;
+    assert_eq!(first.text, en().history_empty());
+    app.stop().await;
+}

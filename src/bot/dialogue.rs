@@ -91,6 +91,10 @@ async fn start(
     }
     match ctx.token_for(&bot, chat, user).await? {
         Acting::Token { .. } => {}
+        Acting::NoToken if perm::is_shared_sender(user) => {
+            bot.send(chat, t.shared_sender(), None).await?;
+            return Ok(());
+        }
         Acting::NoToken => {
             bot.send(chat, t.no_token(!chat.is_user()), None).await?;
             return Ok(());
@@ -104,7 +108,14 @@ async fn start(
     draft.suggestions = ctx.db.recent_cohosts(chat.0, SUGGESTED_COHOSTS).await?;
     let instant = instant || (settings.instant_meet && draft.stream.is_none());
     // A note (a topic refused) is worth a look before creating: the panel shows it.
-    if instant && draft.request().is_some() && note.is_none() {
+    let at_once = instant && draft.request().is_some() && note.is_none();
+    // Posted as the group or as a channel: Telegram does not say by whom, so a panel could not
+    // be told from another such sender's. What needs no panel goes ahead; the rest is explained.
+    if perm::is_shared_sender(user) && !at_once {
+        bot.send(chat, t.shared_sender(), None).await?;
+        return Ok(());
+    }
+    if at_once {
         // `/meet now`: zero taps, straight to the links.
         return Box::pin(create(&bot, &dialogue, ctx, user, draft, None, None)).await;
     }

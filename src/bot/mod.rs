@@ -295,6 +295,15 @@ fn in_lanes(
             })
             .await;
             let (result, ours) = match handled {
+                // Another process took the chat over (this one's turn ran out) and moved the
+                // dialogue on: what this one would have written is dropped, and it says nothing.
+                Some(ControlFlow::Break(Err(HandlerError::Storage(StorageError::Overtaken)))) => {
+                    tracing::info!(
+                        chat_id = chat.map(|c| c.0),
+                        "another process moved this dialogue on meanwhile; this update's write was dropped"
+                    );
+                    (Ok(()), false)
+                }
                 Some(ControlFlow::Break(Err(HandlerError::Storage(e)))) => {
                     (Err(HandlerError::Storage(e)), true)
                 }

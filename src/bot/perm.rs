@@ -94,17 +94,27 @@ pub async fn admin_sender<'m>(
 }
 
 /// Whether `user` may create meetings in `chat`: anyone, unless a group's settings say only
-/// admins.
+/// admins. An admin posting as the group (anonymously) is one: Telegram lets only admins.
 pub async fn may_create(
     bot: &TgBot,
     chat: ChatId,
     user: &User,
     settings: &ChatSettings,
 ) -> Result<bool, HandlerError> {
-    if chat.is_user() || !settings.admins_only {
+    if chat.is_user() || !settings.admins_only || user.id.is_anonymous() {
         return Ok(true);
     }
     is_admin(bot, chat, user.id).await
+}
+
+/// Whether `user` is one of the senders Telegram shares among many people: an admin posting as
+/// the group (`GroupAnonymousBot`), someone posting as a channel (`Channel_Bot`), or a linked
+/// channel's post forwarded into its group (`Telegram`). Such a sender names nobody: what
+/// belongs to one person (a draft, prompts) cannot be theirs.
+pub fn is_shared_sender(user: &User) -> bool {
+    // By id alone: teloxide's `User::is_anonymous` asserts the rest of the profile in debug
+    // builds, and a profile is what a forged update would get wrong.
+    user.id.is_anonymous() || user.id.is_channel() || user.id.is_telegram()
 }
 
 /// In a group, only the meeting's creator or an admin may view or change it: either acts with

@@ -7,6 +7,8 @@
 //! teloxide's own dialogues are keyed by chat alone: in a group, a second member's /meet would
 //! replace the first member's unfinished one.
 
+use std::sync::{Arc, Mutex};
+
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
@@ -22,6 +24,9 @@ pub struct BotDialogue {
     user: i64,
     /// The state loaded for this update (`State::Unavailable` if the database failed).
     pub state: State,
+    /// The stored version this update's writes build on (`None`: there was no dialogue), moved
+    /// on by each write and by `current`. Shared by the clones a handler passes around.
+    read: Arc<Mutex<Option<i64>>>,
 }
 
 impl BotDialogue {
@@ -29,7 +34,9 @@ impl BotDialogue {
         self.chat
     }
 
-    /// Saves `state` as this member's dialogue (`Idle` ends it).
+    /// Saves `state` as this member's dialogue (`Idle` ends it). Compare and set: if the
+    /// dialogue changed since this update read it (another process took the chat over when this
+    /// one's turn ran out), nothing is written and `StorageError::Overtaken` says so.
     pub async fn update(&self, state: State) -> Result<(), StorageError> {
         match state {
             State::Idle => return self.exit().await,
@@ -39,14 +46,39 @@ impl BotDialogue {
         let message = state.message();
         // Serialising our own enum of strings and integers cannot fail.
         let json = serde_json::to_string(&state).unwrap_or_default();
-        self.db
-            .save_dialogue(self.chat.0, self.user, &json, message)
-            .await
+        let read = *self.read();
+        match self
+            .db
+            .save_dialogue(self.chat.0, self.user, &json, message, read)
+            .await?
+        {
+            Some(version) => {
+                *self.read() = Some(version);
+                Ok(())
+            }
+            None => Err(StorageError::Overtaken),
+        }
     }
 
-    /// Ends this member's dialogue.
+    /// Ends this member's dialogue (compare and set, as `update`).
     pub async fn exit(&self) -> Result<(), StorageError> {
-        self.db.delete_dialogue(self.chat.0, self.user).await
+        let read = *self.read();
+        if self
+            .db
+            .delete_dialogue(self.chat.0, self.user, read)
+            .await?
+        {
+            *self.read() = None;
+            Ok(())
+        } else {
+            Err(StorageError::Overtaken)
+        }
+    }
+
+    fn read(&self) -> std::sync::MutexGuard<'_, Option<i64>> {
+        self.read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The member (other than this one) whose dialogue owns the buttons of `message`, if any.
@@ -57,24 +89,31 @@ impl BotDialogue {
 
     /// This member's dialogue as it is now (another update, or another process, may have
     /// changed it since this update's was loaded).
+    /// Writes from here on build on what it read.
     pub async fn current(&self) -> Result<State, StorageError> {
-        Ok(match self.db.load_dialogue(self.chat.0, self.user).await? {
-            Some(json) => serde_json::from_str(&json).unwrap_or(State::Idle),
+        let stored = self.db.load_dialogue(self.chat.0, self.user).await?;
+        *self.read() = stored.as_ref().map(|(_, version)| *version);
+        Ok(match stored {
+            Some((json, _)) => serde_json::from_str(&json).unwrap_or(State::Idle),
             None => State::Idle,
         })
     }
 
     async fn load(db: Db, chat: ChatId, user: i64) -> Self {
-        let state = match db.load_dialogue(chat.0, user).await {
-            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_else(|e| {
-                // A state written by an incompatible version: start afresh rather than wedge.
-                tracing::warn!(chat_id = chat.0, error = %e, "dropping unreadable dialogue state");
-                State::Idle
-            }),
-            Ok(None) => State::Idle,
+        let (state, read) = match db.load_dialogue(chat.0, user).await {
+            Ok(Some((json, version))) => {
+                let state = serde_json::from_str(&json).unwrap_or_else(|e| {
+                    // A state written by an incompatible version: start afresh rather than
+                    // wedge.
+                    tracing::warn!(chat_id = chat.0, error = %e, "dropping unreadable dialogue state");
+                    State::Idle
+                });
+                (state, Some(version))
+            }
+            Ok(None) => (State::Idle, None),
             Err(e) => {
                 tracing::error!(chat_id = chat.0, error = %e, "could not load a dialogue");
-                State::Unavailable
+                (State::Unavailable, None)
             }
         };
         Self {
@@ -82,6 +121,7 @@ impl BotDialogue {
             chat,
             user,
             state,
+            read: Arc::new(Mutex::new(read)),
         }
     }
 }

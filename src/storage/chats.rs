@@ -222,8 +222,8 @@ impl Db {
                 .rows_affected();
 
             moved.dialogues = sqlx::query(
-                "INSERT INTO dialogues (chat_id, user_id, state, message_id, updated_at)
-                 SELECT $2, user_id, state, message_id, updated_at
+                "INSERT INTO dialogues (chat_id, user_id, state, message_id, updated_at, version)
+                 SELECT $2, user_id, state, message_id, updated_at, version
                  FROM dialogues WHERE chat_id = $1
                  ON CONFLICT (chat_id, user_id) DO NOTHING",
             )
@@ -526,9 +526,15 @@ mod tests {
         remember_cohost(db, from, "b@x.ru", 300).await;
         remember_cohost(db, to, "b@x.ru", 200).await;
         remember_cohost(db, to, "c@x.ru", 50).await;
-        db.save_dialogue(from, 1, "from-1", Some(10)).await.unwrap();
-        db.save_dialogue(from, 2, "from-2", Some(11)).await.unwrap();
-        db.save_dialogue(to, 2, "to-2", Some(12)).await.unwrap();
+        db.save_dialogue(from, 1, "from-1", Some(10), None)
+            .await
+            .unwrap();
+        db.save_dialogue(from, 2, "from-2", Some(11), None)
+            .await
+            .unwrap();
+        db.save_dialogue(to, 2, "to-2", Some(12), None)
+            .await
+            .unwrap();
         db.save_connect_code(&format!("code{from}"), from, ADMIN, NOW + 600)
             .await
             .unwrap();
@@ -598,12 +604,20 @@ mod tests {
         assert!(cohosts(db, from).await.is_empty());
 
         assert_eq!(
-            db.load_dialogue(to, 1).await.unwrap().as_deref(),
+            db.load_dialogue(to, 1)
+                .await
+                .unwrap()
+                .map(|(s, _)| s)
+                .as_deref(),
             Some("from-1")
         );
         assert_eq!(db.dialogue_owner_of(to, 10).await.unwrap(), Some(1));
         assert_eq!(
-            db.load_dialogue(to, 2).await.unwrap().as_deref(),
+            db.load_dialogue(to, 2)
+                .await
+                .unwrap()
+                .map(|(s, _)| s)
+                .as_deref(),
             Some("to-2"),
             "the member's dialogue in the supergroup is kept"
         );
@@ -750,7 +764,11 @@ mod tests {
             assert!(db.token(FROM).await.unwrap().is_none());
             assert_eq!(rows_of(&db, "dialogues", FROM).await, 0);
             assert_eq!(
-                db.load_dialogue(TO, 2).await.unwrap().as_deref(),
+                db.load_dialogue(TO, 2)
+                    .await
+                    .unwrap()
+                    .map(|(s, _)| s)
+                    .as_deref(),
                 Some("to-2"),
                 "another chat's dialogue stays"
             );

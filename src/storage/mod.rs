@@ -80,6 +80,10 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database is closed (the bot is stopping)")]
     Closed,
+    /// A compare-and-set write found the row changed since it was read: another process moved
+    /// it on (see `save_dialogue`). Nothing was written.
+    #[error("changed by another process since it was read")]
+    Overtaken,
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -586,12 +590,12 @@ mod tests {
             "no key file is written for a database in memory"
         );
         db.set_token(1, &pasted("one"), Some(1)).await.unwrap();
-        db.save_dialogue(1, 1, "{}", None).await.unwrap();
+        db.save_dialogue(1, 1, "{}", None, None).await.unwrap();
         assert_eq!(
             db.token(1).await.unwrap().unwrap().access.expose_secret(),
             "one"
         );
-        assert_eq!(db.load_dialogue(1, 1).await.unwrap().as_deref(), Some("{}"));
+        assert_eq!(db.load_dialogue(1, 1).await.unwrap().unwrap().0, "{}");
         db.close().await;
         assert!(matches!(db.token(1).await, Err(StorageError::Closed)));
     }

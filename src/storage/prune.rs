@@ -178,7 +178,14 @@ mod tests {
                 }
             );
             assert_eq!(dialogue_keys(&db).await, [(1, 2), (1, 3), (2, 1)]);
-            assert_eq!(db.load_dialogue(1, 2).await.unwrap().as_deref(), Some("{}"));
+            assert_eq!(
+                db.load_dialogue(1, 2)
+                    .await
+                    .unwrap()
+                    .map(|(s, _)| s)
+                    .as_deref(),
+                Some("{}")
+            );
 
             // An hour later the one a day old then goes; the one 23 hours old then is a day old
             // now, not over, and stays.

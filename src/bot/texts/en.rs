@@ -126,6 +126,11 @@ impl Texts for En {
         "You are posting as the group (anonymous admin). Switch to your own account for this, \
          so I know which administrator is connecting the group."
     }
+    fn shared_sender(&self) -> &'static str {
+        "You are posting as the group or as a channel, so I can't tell whose draft this would \
+         be. <code>/meet now</code> creates a meeting at once with the group's defaults and its \
+         own token (an admin's /connect); for the panel, post as yourself."
+    }
     fn connect_link(&self) -> &'static str {
         "Open this link to give the group its Telemost token in a private chat with me. It \
          works once, only for you, for 10 minutes."

@@ -83,6 +83,8 @@ pub trait Texts: Sync {
     fn connect_in_groups_only(&self) -> &'static str;
     fn admins_only(&self) -> &'static str;
     fn anonymous_admin(&self) -> &'static str;
+    /// A /meet or /stream that needs a panel, posted as the group or as a channel.
+    fn shared_sender(&self) -> &'static str;
     fn connect_link(&self) -> &'static str;
     fn button_connect(&self) -> &'static str;
     fn connect_prompt(&self) -> &'static str;
