@@ -151,7 +151,7 @@ async fn create_for(
         return Ok(());
     };
     // The user's own token, for themselves (see `meetings::Acting`).
-    let super::meetings::Acting::Token { owner, token } = ctx.token_in(&bot, own, own.0).await?
+    let super::meetings::Acting::Token { owner, token } = ctx.token_in(bot, own, own.0).await?
     else {
         bot.edit_inline(
             inline_id,

@@ -349,8 +349,13 @@ pub async fn receive_emails(
             if let Err(e) = ctx.db.remember_cohosts(chat.0, &refs).await {
                 tracing::warn!(error = %e, "could not remember cohosts");
             }
-            bot.send(chat, t.cohosts_updated(&emails.join(", ")), None)
-                .await?;
+            // The meeting's message shows the outcome below even if this note is lost.
+            if let Err(e) = bot
+                .send(chat, t.cohosts_updated(&emails.join(", ")), None)
+                .await
+            {
+                tracing::warn!(error = %super::core::redacted(&e), "could not confirm the cohosts");
+            }
             let outcome = apply(&ctx, &token, &conference, Manage::Info).await;
             let topic = meeting.topic.as_deref();
             show_outcome(&bot, t, chat, MessageId(message), topic, outcome).await?;
