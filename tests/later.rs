@@ -898,3 +898,95 @@ async fn a_reminder_for_a_topic_deleted_since_goes_to_general() {
     );
     app.stop().await;
 }
+
+/// The numbered lines of an `/upcoming` list as the user sees it, after asserting that Telegram
+/// would take it (it parses, and is within 4096 UTF-16 units of what it shows) and that each
+/// Cancel button is one of a line shown: "✖ Cancel n" for every line n, and no other. The last
+/// line says how many of `total` meetings are not listed.
+#[track_caller]
+fn listed_whole(list: &Reply, total: usize) -> Vec<String> {
+    assert!(support::telegram::html_parses(&list.text), "{}", list.text);
+    assert!(support::telegram::within_limit(&list.text, true));
+    let seen = support::shown(&list.text);
+    let lines: Vec<String> = seen
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split_once(". ")
+                .is_some_and(|(n, _)| n.parse::<usize>().is_ok())
+        })
+        .map(str::to_owned)
+        .collect();
+    let labels: Vec<String> = list.buttons.iter().map(|(l, _)| l.clone()).collect();
+    let expected: Vec<String> = (1..=lines.len())
+        .map(|n| en().button_cancel_nth(n))
+        .collect();
+    assert_eq!(
+        labels, expected,
+        "a Cancel button for each line shown, and no other"
+    );
+    for (i, line) in lines.iter().enumerate() {
+        assert!(line.starts_with(&format!("{}. ", i + 1)), "{line}");
+    }
+    if lines.len() < total {
+        assert_eq!(
+            seen.lines().last(),
+            Some(en().and_more(total - lines.len()).as_str())
+        );
+    }
+    lines
+}
+
+/// 26 recurring meetings whose topics are long runs of emoji (two UTF-16 units each, which is
+/// how Telegram counts), listed in a chat whose time zone is now another, so each line also
+/// names its zone: `/upcoming` shows as many as fit one message whole, says how many more
+/// there are, and offers Cancel only for those lines. Cancelling the last one shown cancels the
+/// meeting on that line.
+#[tokio::test]
+async fn upcoming_offers_cancel_only_for_meetings_it_shows_whole() {
+    let (app, _clock) = app_at(MONDAY_9AM).await;
+    let mut anna = app.private(8801, "en");
+    app.with_token(&mut anna, "y0_anna").await;
+    let party = "🎉".repeat(80);
+    for i in 1..=26 {
+        schedule_series(
+            &mut anna,
+            &format!("every mon,tue,wed,thu,fri,sat 10:00 {i:02} {party}"),
+        )
+        .await;
+    }
+    anna.send("/settings");
+    let settings = anna.reply().await;
+    anna.press(&settings, "cfg:tz:other");
+    anna.reply().await;
+    anna.send("America/Argentina/Buenos_Aires");
+    anna.reply().await;
+
+    anna.send("/upcoming");
+    let list = anna.reply().await;
+    let lines = listed_whole(&list, 26);
+    // Each line whole: its topic cut to 60 units, its days, its next time and its zone.
+    let whole = |n: usize, topic: usize| {
+        format!(
+            "{n}. {topic:02} {}…: every Mon, Tue, Wed, Thu, Fri, Sat, 10:00–10:30; today, Mon 30 \
+             Nov, 10:00–10:30 (Europe/Moscow)",
+            "🎉".repeat(28)
+        )
+    };
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(*line, whole(i + 1, i + 1));
+    }
+    let shown = lines.len();
+    assert!((20..25).contains(&shown), "{shown} lines: the list is cut");
+
+    let q = anna.press(&list, list.data()[shown - 1]);
+    assert_eq!(anna.answer_to(&q).await, en().schedule_cancelled());
+    let edited = anna.reply().await;
+    assert_eq!(edited.message_id, list.message_id);
+    let lines = listed_whole(&edited, 25);
+    for (i, line) in lines.iter().enumerate() {
+        let topic = if i + 1 < shown { i + 1 } else { i + 2 };
+        assert_eq!(*line, whole(i + 1, topic), "meeting {shown} is gone");
+    }
+    app.stop().await;
+}

@@ -1,6 +1,7 @@
 //! Security stories: tokens are sealed at rest (never plain bytes in any database file, the key
-//! file private, a wrong key refused), and the real binary, logging at TRACE through a session
-//! that touches every path a secret travels, never prints one.
+//! file private, a wrong key refused), the database files are private whatever the umask, and
+//! the real binary, logging at TRACE through a session that touches every path a secret
+//! travels, never prints one.
 
 /// The real binary as a child process (apart from `support`, which the examples include too and
 /// which therefore cannot name the binary).
@@ -212,6 +213,66 @@ async fn tokens_are_sealed_at_rest_and_the_key_stays_private() {
         Some(LOGIN_REFRESH)
     );
     right.close().await;
+}
+
+/// Started with a file-creation mask that lets anyone read what it makes (000), the real binary
+/// keeps its database, the database's WAL and shared-memory files and the key file readable and
+/// writable by its user only (0600) while it runs and writes: they hold join links, names,
+/// topics and emails.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let tg = FakeTelegram::start().await;
+    let tm = FakeTelemost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("bot.db");
+    let mut bot = BotProcess::spawn_with_umask(
+        dir.path(),
+        &[
+            ("TELOXIDE_TOKEN", "4242:umask-story".to_owned()),
+            ("TELOXIDE_API_URL", tg.url.clone()),
+            ("TELEMOST_API_URL", tm.base_url.clone()),
+            ("DATABASE_URL", db_path.to_str().unwrap().to_owned()),
+        ],
+        0o000,
+    );
+    tg.wait_polls(1, Duration::from_secs(15)).await;
+    if let Some(umask) = bot.umask() {
+        assert_eq!(umask, 0, "the bot runs with the permissive mask");
+    }
+    let mut ann = Person::new(&tg, 7301, 7301, "en");
+    ann.send("/token y0_umask_story");
+    assert_eq!(ann.reply().await.text, en().token_saved(true));
+    let done = ann.meet_with_defaults().await;
+    assert_eq!(done.text, en().meeting_created(None, &join_url(1)));
+
+    let modes: Vec<(&str, String)> = ["bot.db", "bot.db-wal", "bot.db-shm", "bot.db.key"]
+        .into_iter()
+        .map(|name| {
+            let mode = std::fs::metadata(dir.path().join(name)).map_or("missing".into(), |m| {
+                format!("{:o}", m.permissions().mode() & 0o777)
+            });
+            (name, mode)
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("bot.db", "600".to_owned()),
+            ("bot.db-wal", "600".to_owned()),
+            ("bot.db-shm", "600".to_owned()),
+            ("bot.db.key", "600".to_owned()),
+        ]
+    );
+    bot.sigterm();
+    let status = bot.exit_within(Duration::from_secs(12)).await;
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&bot.stderr())
+    );
 }
 
 /// `bytes` without ANSI escape sequences (`ESC [ … letter`), so that colouring cannot split a

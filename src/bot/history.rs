@@ -13,6 +13,7 @@ use std::fmt::Write;
 use teloxide::prelude::*;
 
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
+use super::outbox;
 use super::texts::{Texts, esc, esc_short};
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
@@ -23,18 +24,30 @@ pub const HISTORY_LEN: u32 = 10;
 pub async fn show(bot: TgBot, msg: Message, ctx: std::sync::Arc<Ctx>) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let meetings = ctx.db.recent_meetings(msg.chat.id.0, HISTORY_LEN).await?;
-    let text = if meetings.is_empty() {
-        t.history_empty().to_owned()
-    } else {
-        let mut out = format!("<b>{}</b>", t.history_header());
-        for (i, m) in meetings.iter().enumerate() {
-            out.push_str("\n\n");
-            entry(&mut out, t, i + 1, m);
-        }
-        out
-    };
-    bot.send(msg.chat.id, text, None).await?;
+    bot.send(msg.chat.id, listing(t, &meetings), None).await?;
     Ok(())
+}
+
+/// The meetings, newest first: as many entries as fit one message whole (rather than the last
+/// one cut), then how many more there are.
+fn listing(t: &dyn Texts, meetings: &[MeetingRecord]) -> String {
+    if meetings.is_empty() {
+        return t.history_empty().to_owned();
+    }
+    let entries: Vec<String> = meetings
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut out = "\n\n".to_owned();
+            entry(&mut out, t, i + 1, m);
+            out
+        })
+        .collect();
+    let head = format!("<b>{}</b>", t.history_header());
+    outbox::whole(head, &entries, entries.len(), |n| {
+        format!("\n\n{}", t.and_more(n))
+    })
+    .0
 }
 
 fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord) {
@@ -108,6 +121,49 @@ pub fn utc_minute(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ten streams with the longest names and titles, in emoji, and links longer than Telemost's:
+    /// the list shows the entries that fit whole, each down to its last link, and says how many
+    /// more there are.
+    #[test]
+    fn a_long_history_shows_whole_entries() {
+        let stream = |i: usize| MeetingRecord {
+            chat_id: 1,
+            user_id: Some(2),
+            user_name: Some("🦊".repeat(100)),
+            token_owner: Some(1),
+            created_at: 1_795_784_700,
+            conference_id: format!("c{i}"),
+            join_url: format!("https://telemost.yandex.ru/j/{i}{}", "1".repeat(300)),
+            watch_url: Some(format!(
+                "https://telemost.yandex.ru/live/{i}{}",
+                "2".repeat(300)
+            )),
+            options: serde_json::json!({
+                "waiting_room_level": "ORGANIZATION",
+                "cohosts": [{"email": "a@b.c"}],
+                "live_stream": {"title": "🎉".repeat(100), "access_level": "PUBLIC"},
+            })
+            .to_string(),
+            topic: None,
+        };
+        let meetings: Vec<MeetingRecord> = (1..=10).map(stream).collect();
+        for lang in [crate::bot::texts::Lang::En, crate::bot::texts::Lang::Ru] {
+            let t = lang.texts();
+            let text = listing(t, &meetings);
+            assert!(outbox::shown_units(&text) <= outbox::MESSAGE_UNITS);
+            let shown = text.matches("\n\n").count() - 1;
+            assert!((1..10).contains(&shown), "{shown} entries shown");
+            assert!(
+                text.ends_with(&format!(
+                    "/live/{shown}{}\n\n{}",
+                    "2".repeat(300),
+                    t.and_more(10 - shown)
+                )),
+                "the last entry shown is whole: {text}"
+            );
+        }
+    }
 
     #[test]
     fn dates() {

@@ -22,16 +22,17 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::Callback;
 use super::core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of};
+use super::outbox;
 use super::panel::WhenWords;
 use super::plans;
 use super::state::Planned;
 use super::texts::{Texts, esc, esc_short};
 use crate::storage::Schedule;
 
-/// How many scheduled meetings `/upcoming` lists at most (the soonest), and how long its text
-/// may grow: it must fit one message, or a cut would leave Cancel buttons for lines not shown.
+/// How many scheduled meetings `/upcoming` lists at most (the soonest). Fewer when their lines
+/// would not fit one message whole (`outbox::whole`): a cut line's Cancel button would cancel a
+/// meeting the user cannot see.
 const LISTED: usize = 25;
-const LISTED_CHARS: usize = 3500;
 
 /// `/upcoming`.
 pub async fn show(bot: TgBot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
@@ -57,8 +58,7 @@ async fn listing(
     let settings = ctx.db.settings(chat.0).await?;
     let zone = plans::zone_name(&plans::zone(ctx, &settings));
     let now = ctx.clock.now();
-    let mut text = t.upcoming_header(&zone);
-    let mut buttons = Vec::new();
+    let mut lines = Vec::new();
     for (i, s) in list.iter().take(LISTED).enumerate() {
         let n = i + 1;
         let when = WhenWords::of(t, &planned(s), now);
@@ -71,18 +71,22 @@ async fn listing(
         if s.plan.zone != zone {
             let _ = write!(line, " ({})", esc(&s.plan.zone));
         }
-        if text.chars().count() + line.chars().count() > LISTED_CHARS {
-            break;
-        }
-        text.push_str(&line);
-        buttons.push(InlineKeyboardButton::callback(
-            t.button_cancel_nth(n),
-            Callback::Unschedule(s.id).render(),
-        ));
+        lines.push(line);
     }
-    if list.len() > buttons.len() {
-        text.push_str("\n…");
-    }
+    let (text, listed) = outbox::whole(t.upcoming_header(&zone), &lines, list.len(), |n| {
+        format!("\n{}", t.and_more(n))
+    });
+    let buttons: Vec<_> = list
+        .iter()
+        .take(listed)
+        .enumerate()
+        .map(|(i, s)| {
+            InlineKeyboardButton::callback(
+                t.button_cancel_nth(i + 1),
+                Callback::Unschedule(s.id).render(),
+            )
+        })
+        .collect();
     let rows = buttons.chunks(3).map(<[_]>::to_vec).collect::<Vec<_>>();
     Ok((text, InlineKeyboardMarkup::new(rows)))
 }

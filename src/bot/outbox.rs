@@ -20,6 +20,9 @@
 //! Here the limits are a reservation taken by the sender itself (no queue, no worker task to keep
 //! alive or shut down), a 429 pauses only its own scope, and an absurd `retry_after` is not
 //! waited out.
+//!
+//! Texts are measured here as Telegram measures them (`shown_units`: UTF-16 units of the text it
+//! shows), for `fit` and for lists that must fit one message whole (`whole`).
 
 use super::queues::Fence;
 use crate::metrics::{FLOOD_WAIT_SECONDS, TELEGRAM_ERRORS};
@@ -597,36 +600,91 @@ impl Limiter {
     }
 }
 
-/// Cuts an HTML reply to Telegram's limit of 4096 UTF-16 code units, never inside a tag or an
-/// entity (which Telegram would refuse to parse), and closes the tags the cut left open.
+/// Telegram's limit on a message's text: 4096 UTF-16 code units of the text as it shows it.
+pub const MESSAGE_UNITS: usize = 4096;
+
+/// How long Telegram counts the HTML `html` to be: the UTF-16 code units of the text it shows,
+/// tags left out and an entity (`&amp;`) one character. (Telegram counts after parsing; the
+/// entities the bot writes, `esc`'s, each stand for one character of one unit.)
+pub fn shown_units(html: &str) -> usize {
+    shown(html).map(|(_, units)| units).sum()
+}
+
+/// Each character of `html` with its byte offset and the UTF-16 units it adds to what Telegram
+/// shows: none inside a tag, an entity counted at its `&`.
+fn shown(html: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let (mut in_tag, mut in_entity) = (false, false);
+    html.char_indices().map(move |(i, c)| {
+        let units = if in_tag {
+            in_tag = c != '>';
+            0
+        } else if in_entity {
+            in_entity = c != ';';
+            0
+        } else if c == '<' {
+            in_tag = true;
+            0
+        } else if c == '&' {
+            in_entity = true;
+            1
+        } else {
+            c.len_utf16()
+        };
+        (i, units)
+    })
+}
+
+/// A list that fits one message whole: `head`, then as many of `items` (HTML, each with its own
+/// line breaks) as fit in full, then `more(n)` for the `n` of `total` it leaves out, all within
+/// `MESSAGE_UNITS` so that `fit` never cuts it. Returns the text and how many items it shows:
+/// what a list offers buttons for.
+pub fn whole(
+    head: String,
+    items: &[String],
+    total: usize,
+    more: impl Fn(usize) -> String,
+) -> (String, usize) {
+    let mut text = head;
+    let mut units = shown_units(&text);
+    let mut listed = 0;
+    for item in items {
+        let left = total.saturating_sub(listed + 1);
+        let room = if left > 0 {
+            shown_units(&more(left))
+        } else {
+            0
+        };
+        let len = shown_units(item);
+        if units + len + room > MESSAGE_UNITS {
+            break;
+        }
+        text.push_str(item);
+        units += len;
+        listed += 1;
+    }
+    if total > listed {
+        text.push_str(&more(total - listed));
+    }
+    (text, listed)
+}
+
+/// Cuts an HTML reply to Telegram's limit, `MESSAGE_UNITS` as Telegram counts them
+/// (`shown_units`), never inside a tag or an entity (which Telegram would refuse to parse), and
+/// closes the tags the cut left open. The last resort: lists stop at a whole item (`whole`).
 pub fn fit(mut text: String) -> String {
-    const LIMIT: usize = 4096;
-    if text.encode_utf16().count() <= LIMIT {
+    if shown_units(&text) <= MESSAGE_UNITS {
         return text;
     }
-    // Room for the ellipsis and for closing a few tags.
-    let budget = LIMIT - 40;
+    // Room for the ellipsis; the closing tags show nothing. Cut before the first character (or
+    // entity) past it, which is never inside a tag.
+    let budget = MESSAGE_UNITS - 1;
     let mut units = 0;
-    let mut cut = text
-        .char_indices()
-        .find(|(_, c)| {
-            units += c.len_utf16();
-            units > budget
+    let cut = shown(&text)
+        .find(|&(_, u)| {
+            units += u;
+            u > 0 && units > budget
         })
         .map_or(text.len(), |(i, _)| i);
-    let head = &text[..cut];
-    // Back off a half-written tag or entity.
-    if let Some(lt) = head.rfind('<')
-        && head[lt..].find('>').is_none()
-    {
-        cut = lt;
-    }
-    let head = &text[..cut];
-    if let Some(amp) = head.rfind('&')
-        && head[amp..].find(';').is_none()
-    {
-        cut = amp;
-    }
     text.truncate(cut);
     let open = open_tags(&text);
     text.push('…');
@@ -775,9 +833,9 @@ mod tests {
 
     #[test]
     fn fit_never_cuts_html_apart() {
-        let text = format!("<b>{}</b>", "&amp;".repeat(1000));
+        let text = format!("<b>{}</b>", "&amp;".repeat(5000));
         let cut = fit(text);
-        assert!(cut.encode_utf16().count() <= 4096);
+        assert_eq!(shown_units(&cut), MESSAGE_UNITS);
         assert!(cut.ends_with("…</b>"), "{}", &cut[cut.len() - 20..]);
         let body = &cut[3..cut.len() - "…</b>".len()];
         assert!(
@@ -795,5 +853,49 @@ mod tests {
         assert!(cut.ends_with('…'));
         let exact = "a".repeat(4096);
         assert_eq!(fit(exact.clone()), exact);
+    }
+
+    /// Telegram counts what it shows: tags are free and an entity is one character, so a text
+    /// longer than the limit only in its markup goes whole.
+    #[test]
+    fn fit_counts_what_telegram_shows() {
+        assert_eq!(shown_units("<b>a &amp; b</b> 😀 я"), 10);
+        let marked = format!("<b>{}</b>", "&lt;".repeat(4096));
+        assert_eq!(fit(marked.clone()), marked);
+        let over = format!("<code>{}</code>", "x".repeat(4097));
+        let cut = fit(over);
+        assert_eq!(shown_units(&cut), MESSAGE_UNITS);
+        assert!(cut.ends_with("x…</code>"), "{cut}");
+    }
+
+    /// A list keeps only items that fit whole, with room left for the line saying how many more
+    /// there are, and says nothing more when all fit.
+    #[test]
+    fn a_list_stops_before_an_item_that_would_not_fit_whole() {
+        let more = |n: usize| format!("\n… and {n} more");
+        let items: Vec<String> = (1..=30)
+            .map(|n| format!("\n{n:02}. {}", "😀".repeat(100)))
+            .collect();
+        let (text, listed) = whole("<b>List</b>".into(), &items, 40, more);
+        assert!(shown_units(&text) <= MESSAGE_UNITS);
+        assert_eq!(
+            listed, 19,
+            "4 + 19 × 205 + 14 units; a 20th item would not fit"
+        );
+        assert!(
+            text.ends_with(&format!("{}\n… and 21 more", items[18])),
+            "{text}"
+        );
+        assert_eq!(fit(text.clone()), text, "never cut again on the way out");
+
+        let (text, listed) = whole("<b>List</b>".into(), &items[..3], 3, more);
+        assert_eq!(listed, 3);
+        assert_eq!(text, format!("<b>List</b>{}", items[..3].concat()));
+        // An item that would fit only without the line after it is left out.
+        let exact = format!("\n{}", "y".repeat(MESSAGE_UNITS - 5));
+        let (text, listed) = whole("head".into(), std::slice::from_ref(&exact), 2, more);
+        assert_eq!((text.as_str(), listed), ("head\n… and 2 more", 0));
+        let (text, listed) = whole("head".into(), std::slice::from_ref(&exact), 1, more);
+        assert_eq!((text, listed), (format!("head{exact}"), 1));
     }
 }

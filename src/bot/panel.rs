@@ -36,7 +36,11 @@ pub fn panel(
         line(t.label_title(), &esc_short(title.as_str(), 200));
     }
     if let Some(topic) = &d.topic {
-        line(t.label_topic(), &esc_short(topic.as_str(), TOPIC_MAX_CHARS));
+        // Whole: a topic's characters are at most two UTF-16 units each.
+        line(
+            t.label_topic(),
+            &esc_short(topic.as_str(), 2 * TOPIC_MAX_CHARS),
+        );
     }
     if let Some(planned) = &d.when {
         let (label, value) = WhenWords::of(t, planned, now).line(t);

@@ -640,6 +640,59 @@ mod tests {
         assert!(matches!(lost, Err(StorageError::KeyMissing(_))), "{lost:?}");
     }
 
+    /// The database and its WAL and shared-memory files hold join links, names and emails: only
+    /// the bot's user may read them, a new database and one an older version made 0644 alike.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // Each file's name and mode ("missing" if it is not there).
+        let modes = |name: &str| -> Vec<(String, String)> {
+            ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| {
+                    let path = dir.path().join(format!("{name}{suffix}"));
+                    let mode = std::fs::metadata(&path).map_or("missing".into(), |m| {
+                        format!("{:o}", m.permissions().mode() & 0o777)
+                    });
+                    (format!("{name}{suffix}"), mode)
+                })
+                .collect()
+        };
+        let private = |name: &str| -> Vec<(String, String)> {
+            ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| (format!("{name}{suffix}"), "600".into()))
+                .collect()
+        };
+
+        let url = dir.path().join("new.db");
+        let db = Db::open(url.to_str().unwrap(), KeySource::FileBesideDatabase)
+            .await
+            .unwrap();
+        db.set_token(1, &pasted("t"), Some(1)).await.unwrap();
+        assert_eq!(modes("new.db"), private("new.db"), "while it is open");
+        db.close().await;
+
+        // An older version's database, left open (its WAL beside it) and readable by all.
+        let old = dir.path().join("old.db");
+        let db = Db::open(old.to_str().unwrap(), KeySource::FileBesideDatabase)
+            .await
+            .unwrap();
+        db.set_token(1, &pasted("t"), Some(1)).await.unwrap();
+        for (name, _) in modes("old.db") {
+            let path = dir.path().join(name);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let again = Db::open(old.to_str().unwrap(), KeySource::FileBesideDatabase)
+            .await
+            .unwrap();
+        assert_eq!(modes("old.db"), private("old.db"), "tightened at start");
+        again.close().await;
+        db.close().await;
+    }
+
     #[tokio::test]
     async fn plain_tokens_from_older_versions_are_sealed_at_start() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file (and its key file beside it). Everything SQLite-specific
 //! is here: the connection settings, the two connections and how they are taken, the write
-//! transaction's `BEGIN IMMEDIATE`, the key file and its migrations (`migrations/sqlite`).
+//! transaction's `BEGIN IMMEDIATE`, the files kept private (0600), the key file and its
+//! migrations (`migrations/sqlite`).
 //!
 //! Two connections, each taken in turn: one that writes and one that only reads. SQLite writes
 //! one transaction at a time whatever the number of connections, every statement here is a few
@@ -52,6 +53,9 @@ impl Sqlite {
             SqliteConnectOptions::new().filename(url)
         };
         let file = options.get_filename().to_owned();
+        if !is_in_memory(url, &file) {
+            keep_private(&file);
+        }
         // WAL lets readers proceed during a write; the busy timeout makes a concurrent writer
         // wait instead of failing at once; secure_delete zeroes what is deleted, so an old value
         // does not linger in free pages.
@@ -144,6 +148,62 @@ fn key_file(db_file: &Path, has_sealed: bool) -> Result<Key> {
         }
         Err(e) => Err(fail(e.to_string())),
     }
+}
+
+/// Makes the database file, and the WAL and shared-memory files beside it, readable by the bot's
+/// user only (0600), whatever the umask: they hold join links, names, topics and emails. SQLite
+/// would create the database 0644 less the umask, and creates its `-wal` and `-shm` files with
+/// the database file's mode; so the database file is created here, 0600, before SQLite opens it.
+/// Files an older version left readable by others are tightened, logged once at info level. A
+/// file that cannot be changed (not the bot's user's) is logged as a warning and left to SQLite.
+fn keep_private(file: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)
+            .is_ok();
+        let mut tightened = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            let path = PathBuf::from(name);
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            // The owner's bits as they are, but for a file just made (the umask may have taken
+            // some); nobody else's.
+            let private = if created && suffix.is_empty() {
+                0o600
+            } else {
+                mode & 0o700
+            };
+            if mode == private {
+                continue;
+            }
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(private)) {
+                Ok(()) if created => {}
+                Ok(()) => tightened.push(format!("{} ({mode:o})", path.display())),
+                Err(e) => tracing::warn!(
+                    path = %path.display(),
+                    error = %e,
+                    "could not make a database file readable by the bot's user only"
+                ),
+            }
+        }
+        if !tightened.is_empty() {
+            tracing::info!(
+                files = %tightened.join(", "),
+                "database files were readable by others: made readable by the bot's user only (0600)"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
 }
 
 /// Creates `path` with `contents`, readable and writable by the owner only.

@@ -51,9 +51,37 @@ impl BotProcess {
 
     /// Starts the binary in `dir` with `env`, stdout and stderr going to files in `dir`.
     pub fn spawn(dir: &Path, env: &[(&str, String)]) -> Self {
+        Self::spawn_command(Self::command(dir), dir, env)
+    }
+
+    /// Like `spawn`, with the file-creation mask `umask`: `sh` sets it and `exec`s the binary in
+    /// its place, so the process is the bot's.
+    pub fn spawn_with_umask(dir: &Path, env: &[(&str, String)], umask: u32) -> Self {
+        let bot = Self::command(dir);
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("umask {umask:03o} && exec \"$0\""))
+            .arg(bot.get_program());
+        for (name, value) in bot.get_envs() {
+            match value {
+                Some(value) => cmd.env(name, value),
+                None => cmd.env_remove(name),
+            };
+        }
+        cmd.current_dir(dir).stdin(Stdio::null());
+        Self::spawn_command(cmd, dir, env)
+    }
+
+    /// The process's file-creation mask, as Linux reports it (`/proc/<pid>/status`).
+    pub fn umask(&self) -> Option<u32> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+        u32::from_str_radix(line.trim(), 8).ok()
+    }
+
+    fn spawn_command(mut cmd: Command, dir: &Path, env: &[(&str, String)]) -> Self {
         let stdout = dir.join("stdout.log");
         let stderr = dir.join("stderr.log");
-        let mut cmd = Self::command(dir);
         for (name, value) in env {
             cmd.env(name, value);
         }

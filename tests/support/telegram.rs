@@ -427,6 +427,17 @@ pub fn html_parses(text: &str) -> bool {
     true
 }
 
+/// Whether Telegram would take `text` as a message's text: at most 4096 UTF-16 code units of
+/// what it shows (in HTML mode, after parsing: tags dropped, entities one character).
+pub fn within_limit(text: &str, html: bool) -> bool {
+    let shown = if html {
+        super::shown(text)
+    } else {
+        text.to_owned()
+    };
+    shown.encode_utf16().count() <= 4096
+}
+
 fn canonical(method: &str) -> String {
     let mut chars = method.chars();
     match chars.next() {
@@ -490,6 +501,10 @@ async fn handle(
             && ["text", "caption"]
                 .iter()
                 .any(|field| body[field].as_str().is_some_and(|t| !html_parses(t)));
+        // And, like Telegram, a text over its limit.
+        let too_long = body["text"]
+            .as_str()
+            .is_some_and(|t| !within_limit(t, body["parse_mode"] == "HTML"));
         let chat = body["chat_id"].as_i64().unwrap_or(0);
         let sends = matches!(
             method.as_str(),
@@ -500,6 +515,12 @@ async fn handle(
                 400,
                 json!({"ok": false, "error_code": 400,
                        "description": "Bad Request: can't parse entities"}),
+            ))
+        } else if too_long {
+            Some((
+                400,
+                json!({"ok": false, "error_code": 400,
+                       "description": "Bad Request: message is too long"}),
             ))
         } else if let Some(new) = inner.upgraded.get(&chat).filter(|_| sends) {
             Some((

@@ -271,6 +271,9 @@ impl Texts for En {
     fn history_empty(&self) -> &'static str {
         "No meetings were created in this chat yet. /meet creates one."
     }
+    fn and_more(&self, n: usize) -> String {
+        format!("… and {n} more")
+    }
     fn kind_meeting(&self) -> &'static str {
         "meeting"
     }

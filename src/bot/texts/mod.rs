@@ -18,20 +18,71 @@ pub fn esc(s: &str) -> String {
     teloxide::utils::html::escape(s)
 }
 
-/// Cuts `s` to at most `max` characters, marking the cut (for plain text: button labels,
-/// inline result titles).
+/// Cuts plain text `s` to at most `max` UTF-16 code units, the measure Telegram counts its
+/// limits in (an emoji outside the Basic Multilingual Plane is two), marking the cut with '…'
+/// (one unit). The cut falls between two characters a reader sees as separate where the head
+/// has one: never inside a surrogate pair, nor before a combining mark, a joiner or a modifier,
+/// nor between the two letters of a flag. For plain text (button labels, inline result titles)
+/// and, through `esc_short`, for values in HTML.
 pub fn ellipsize(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
+    if s.encode_utf16().count() <= max {
+        return s.to_owned();
     }
+    let budget = max.saturating_sub(1);
+    let mut units = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        units += c.len_utf16();
+        if units > budget {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    let whole = (0..=end)
+        .rev()
+        .find(|&i| s.is_char_boundary(i) && separates(s, i))
+        .filter(|&i| i > 0)
+        .unwrap_or(end);
+    let mut cut = s[..whole].to_owned();
+    cut.push('…');
+    cut
+}
+
+/// Whether a reader sees the characters before byte `i` of `s` apart from those after it: a cut
+/// there splits no emoji, accented letter or flag. A simplification of Unicode's grapheme
+/// clusters that covers what people type: combining marks, variation selectors, skin tones,
+/// joined emoji, keycaps, tag sequences and regional-indicator pairs.
+fn separates(s: &str, i: usize) -> bool {
+    let (head, tail) = s.split_at(i);
+    let (Some(before), Some(after)) = (head.chars().next_back(), tail.chars().next()) else {
+        return true;
+    };
+    let extends = |c: char| {
+        matches!(c,
+            '\u{0300}'..='\u{036F}' // combining diacritical marks
+            | '\u{0483}'..='\u{0489}' // Cyrillic combining marks
+            | '\u{1AB0}'..='\u{1AFF}'
+            | '\u{1DC0}'..='\u{1DFF}'
+            | '\u{200D}' // zero-width joiner
+            | '\u{20D0}'..='\u{20FF}' // combining marks for symbols, the keycap among them
+            | '\u{FE00}'..='\u{FE0F}' // variation selectors
+            | '\u{FE20}'..='\u{FE2F}'
+            | '\u{1F3FB}'..='\u{1F3FF}' // skin tones
+            | '\u{E0020}'..='\u{E007F}' // tags (subdivision flags)
+            | '\u{E0100}'..='\u{E01EF}')
+    };
+    let regional = |c: char| matches!(c, '\u{1F1E6}'..='\u{1F1FF}');
+    if extends(after) || before == '\u{200D}' {
+        return false;
+    }
+    // Regional indicators pair up from the start of their run: a flag is two of them.
+    !(regional(before)
+        && regional(after)
+        && head.chars().rev().take_while(|&c| regional(c)).count() % 2 == 1)
 }
 
 /// `esc` after `ellipsize`: for values of any length (what the user typed, the API's messages)
-/// put into a sentence.
+/// put into a sentence; `max` is in UTF-16 units of the value as shown.
 pub fn esc_short(s: &str, max: usize) -> String {
     esc(&ellipsize(s, max))
 }
@@ -128,6 +179,9 @@ pub trait Texts: Sync {
 
     fn history_header(&self) -> &'static str;
     fn history_empty(&self) -> &'static str;
+    /// The last line of a list cut to fit one message (`/history`, `/upcoming`): `n` more that
+    /// it does not show.
+    fn and_more(&self, n: usize) -> String;
     fn kind_meeting(&self) -> &'static str;
     fn kind_stream(&self) -> &'static str;
 
@@ -339,6 +393,47 @@ mod tests {
         assert_eq!(Lang::from_code(None), Lang::En);
     }
 
+    /// Cuts are measured as Telegram measures: in UTF-16 units, an emoji two, a Cyrillic letter
+    /// one; a cut never splits what a reader sees as one character when the head has room for it.
+    #[test]
+    fn ellipsize_counts_utf16_units_and_keeps_characters_whole() {
+        let cases = [
+            ("hello world", 5, "hell…"),
+            ("hello", 5, "hello"),
+            ("Привет мир", 7, "Привет…"),
+            ("😀😀😀😀", 8, "😀😀😀😀"),
+            ("😀😀😀😀", 7, "😀😀😀…"),
+            ("😀😀😀😀", 6, "😀😀…"),
+            ("😀😀😀😀", 4, "😀…"),
+            // A surrogate pair is never split, even when it leaves room unused.
+            ("a😀b", 3, "a…"),
+            // Joined emoji, skin tones, flags, keycaps and accents stay whole.
+            ("a👨\u{200D}👩\u{200D}👧 b", 6, "a…"),
+            ("👍🏽👍🏽", 6, "👍🏽…"),
+            ("🇷🇺🇩🇪", 7, "🇷🇺…"),
+            ("x🇷🇺🇩🇪", 8, "x🇷🇺…"),
+            ("a1\u{FE0F}\u{20E3}b", 4, "a…"),
+            ("cafe\u{301}s", 5, "caf…"),
+            ("x\u{301}abc", 4, "x\u{301}a…"),
+            // Only when nothing whole fits is a character cut off from its mark.
+            ("👍🏽", 3, "👍…"),
+        ];
+        for (s, max, cut) in cases {
+            let got = ellipsize(s, max);
+            assert_eq!(got, cut, "{s:?} to {max}");
+            assert!(got.encode_utf16().count() <= max, "{s:?} to {max}: {got:?}");
+        }
+    }
+
+    /// `esc_short` measures the value as it shows, before escaping: `&` is one character, and a
+    /// cut never leaves half an entity.
+    #[test]
+    fn esc_short_measures_the_value_not_its_escaping() {
+        assert_eq!(esc_short("a&b<c", 5), "a&amp;b&lt;c");
+        assert_eq!(esc_short("<&>x", 3), "&lt;&amp;…");
+        assert_eq!(esc_short("😀<", 2), "…");
+    }
+
     #[test]
     fn prompts_name_what_they_want() {
         let en = Lang::En.texts();
@@ -422,6 +517,7 @@ mod tests {
                 t.cohosts_updated(nasty),
                 t.history_header().into(),
                 t.history_empty().into(),
+                t.and_more(3),
                 t.settings_header().into(),
                 t.cancelled().into(),
                 t.nothing_to_cancel().into(),

@@ -276,6 +276,9 @@ impl Texts for Ru {
     fn history_empty(&self) -> &'static str {
         "В этом чате ещё не создавали встреч. /meet создаст первую."
     }
+    fn and_more(&self, n: usize) -> String {
+        format!("… и ещё {n}")
+    }
     fn kind_meeting(&self) -> &'static str {
         "встреча"
     }
