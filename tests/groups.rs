@@ -62,6 +62,16 @@ async fn connect_group(app: &TestApp, token: &str) {
     );
 }
 
+/// A message with `text` posted by an admin of `GROUP` as the group itself (anonymously).
+fn as_group(text: &str) -> serde_json::Value {
+    json!({
+        "text": text,
+        "sender_chat": chat_json(GROUP),
+        "from": {"id": GROUP_ANONYMOUS_BOT, "is_bot": true, "first_name": "Group",
+                 "username": "GroupAnonymousBot"},
+    })
+}
+
 /// The /connect codes in the database, as (group, admin, used), oldest first.
 async fn connect_codes(app: &TestApp) -> Vec<(i64, i64, bool)> {
     const CODES: &str =
@@ -331,14 +341,6 @@ async fn anonymous_admin_is_asked_to_use_their_own_account() {
     let checks_before = member_checks(&app).len();
     let mut anonymous = app.in_group(GROUP, GROUP_ANONYMOUS_BOT, "en");
     anonymous.skip_past();
-    let as_group = |text: &str| {
-        json!({
-            "text": text,
-            "sender_chat": chat_json(GROUP),
-            "from": {"id": GROUP_ANONYMOUS_BOT, "is_bot": true, "first_name": "Group",
-                     "username": "GroupAnonymousBot"},
-        })
-    };
 
     anonymous.send_raw(as_group("/connect"));
     let r = anonymous.reply().await;
@@ -370,14 +372,6 @@ async fn posting_as_the_group_or_a_channel_shares_no_draft() {
     connect_group(&app, "y0_GROUPTOKEN").await;
     let mut anonymous = app.in_group(GROUP, GROUP_ANONYMOUS_BOT, "en");
     anonymous.skip_past();
-    let as_group = |text: &str| {
-        json!({
-            "text": text,
-            "sender_chat": chat_json(GROUP),
-            "from": {"id": GROUP_ANONYMOUS_BOT, "is_bot": true, "first_name": "Group",
-                     "username": "GroupAnonymousBot"},
-        })
-    };
     let as_channel = |text: &str| {
         json!({
             "text": text,
