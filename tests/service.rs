@@ -23,7 +23,7 @@ use support::pg::{PgDb, fresh_database};
 use support::proxy::PgProxy;
 use support::telegram::Webhook;
 use support::telemost::{join_url, watch_url};
-use support::webhook::{self, DeliveryOptions};
+use support::webhook::{self, Bare, DeliveryOptions, post_head};
 use support::{Answer, BOT_TOKEN, FakeTelegram, FakeTelemost, Person, Reply, en};
 use telemost_bot::telemost::model::WaitingRoomLevel;
 
@@ -491,6 +491,121 @@ async fn a_wrong_or_missing_secret_is_refused_and_nothing_is_handled() {
     svc.tg.deliver_again(id);
     assert_eq!(ann.reply().await.text, en().help());
     svc.tg.wait_delivered(id, Duration::from_secs(5)).await;
+    svc.stop().await;
+}
+
+/// A hundred connections post to the webhook without the secret, each sending its headers and
+/// half of a 2 MB body, then nothing more: each is answered 401 (or just closed) without its body
+/// being read, none is left open after a few seconds, and the bot's memory grows by less than
+/// 40 MB. Meanwhile `/readyz` answers 200 and Bob's /help, delivered by Telegram with the
+/// secret, is answered.
+#[tokio::test]
+async fn a_hundred_stalled_posts_without_the_secret_cost_little_and_are_closed() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut ann = svc.person(5311);
+    ann.send("/help");
+    assert_eq!(ann.reply().await.text, en().help());
+    let rss = || svc.bot.as_ref().unwrap().rss_kib();
+    let before = rss();
+
+    let head = post_head(HOOK_PATH, None, 2 << 20);
+    let mut stalled = Vec::new();
+    for _ in 0..100 {
+        stalled.push(Bare::open(svc.listen, &head, 1 << 20).await);
+    }
+    let mut peak = rss();
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
+    let mut bob = svc.person(5312);
+    bob.send("/help");
+    assert_eq!(bob.reply().await.text, en().help());
+    peak = peak.max(rss());
+    let modest = |peak: u64| {
+        assert!(
+            peak < before + 40 * 1024,
+            "{before} KiB before, {peak} KiB at the most"
+        )
+    };
+    modest(peak);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    for bare in &mut stalled {
+        let ended = bare.ended(deadline - tokio::time::Instant::now()).await;
+        assert!(ended.closed, "still open after 10 s: {ended:?}");
+        assert!(matches!(ended.status, None | Some(401)), "{ended:?}");
+        peak = peak.max(rss());
+    }
+    modest(peak);
+    svc.stop().await;
+}
+
+/// The secret is checked before the body is read: a post of 2 MB without it gets 401, with it
+/// 413 (no update comes near 1 MB). A /help padded with spaces to nearly 1 MB is taken and
+/// answered.
+#[tokio::test]
+async fn the_secret_is_checked_before_the_body_and_bodies_over_a_megabyte_are_refused() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let within = Duration::from_secs(10);
+    for (secret, status) in [(None, 401), (Some(SECRET), 413)] {
+        let head = post_head(HOOK_PATH, secret, 2 << 20);
+        let ended = Bare::open(svc.listen, &head, 2 << 20)
+            .await
+            .ended(within)
+            .await;
+        assert_eq!(ended.status, Some(status), "secret {secret:?}");
+        assert!(ended.closed, "{ended:?}");
+    }
+
+    let mut ann = svc.person(5321);
+    svc.tg.pause_delivery();
+    ann.send("/help");
+    let update = svc.tg.take_queued().pop().expect("the update was queued");
+    let padded = format!("{update}{}", " ".repeat(1000 * 1024));
+    assert_eq!(
+        webhook::post(&svc.hook_url(), padded, Some(SECRET)).await,
+        200
+    );
+    assert_eq!(ann.reply().await.text, en().help());
+    svc.stop().await;
+}
+
+/// A connection that begins its headers and never ends them is closed after a few seconds,
+/// unanswered; one that sends the secret and half its body is answered 408 and closed. The
+/// probes answer throughout.
+#[tokio::test]
+async fn a_connection_that_stops_sending_is_closed() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut no_headers = Bare::open(
+        svc.listen,
+        &format!("POST {HOOK_PATH} HTTP/1.1\r\nHost: bot\r\n"),
+        0,
+    )
+    .await;
+    let mut half_a_body =
+        Bare::open(svc.listen, &post_head(HOOK_PATH, Some(SECRET), 1000), 500).await;
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
+
+    let within = Duration::from_secs(15);
+    let ended = no_headers.ended(within).await;
+    assert!(ended.closed, "still open after {within:?}");
+    assert_eq!(ended.status, None, "no request, no answer");
+    let ended = half_a_body.ended(within).await;
+    assert_eq!(
+        ended,
+        webhook::Ended {
+            status: Some(408),
+            closed: true
+        }
+    );
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
     svc.stop().await;
 }
 
