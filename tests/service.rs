@@ -70,6 +70,8 @@ struct Service {
     dir: tempfile::TempDir,
     /// The webhook listener (webhook mode) or `METRICS_LISTEN` (polling mode).
     listen: SocketAddr,
+    /// Webhook mode: `METRICS_LISTEN`, when the story sets it.
+    metrics_listen: Option<SocketAddr>,
     webhook: bool,
     secret: String,
     http: reqwest::Client,
@@ -115,6 +117,7 @@ impl Service {
             db,
             dir: tempfile::tempdir().unwrap(),
             listen,
+            metrics_listen: None,
             webhook,
             secret: SECRET.to_owned(),
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
@@ -138,6 +141,9 @@ impl Service {
             env.push(("WEBHOOK_URL", WEBHOOK_URL.to_owned()));
             env.push(("WEBHOOK_LISTEN", self.listen.to_string()));
             env.push(("WEBHOOK_SECRET", self.secret.clone()));
+            if let Some(metrics) = self.metrics_listen {
+                env.push(("METRICS_LISTEN", metrics.to_string()));
+            }
         } else {
             env.push(("METRICS_LISTEN", self.listen.to_string()));
         }
@@ -191,9 +197,14 @@ impl Service {
 
     /// `GET path` on the bot's listener: status and body, or `None` without an answer.
     async fn get(&self, path: &str) -> Option<(u16, String)> {
+        self.get_on(self.listen, path).await
+    }
+
+    /// `GET path` on the listener at `addr`.
+    async fn get_on(&self, addr: SocketAddr, path: &str) -> Option<(u16, String)> {
         let response = self
             .http
-            .get(format!("http://{}{path}", self.listen))
+            .get(format!("http://{addr}{path}"))
             .timeout(Duration::from_secs(5))
             .send()
             .await
@@ -606,6 +617,34 @@ async fn a_connection_that_stops_sending_is_closed() {
         }
     );
     assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
+    svc.stop().await;
+}
+
+/// In webhook mode with `METRICS_LISTEN` set, `/metrics` is served there, beside the probes,
+/// and the public listener answers it 404; the webhook and the probes stay on the public one.
+#[tokio::test]
+async fn metrics_listen_keeps_the_metrics_off_the_public_listener() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    let private: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    svc.metrics_listen = Some(private);
+    svc.start().await;
+    let mut ann = svc.person(5331);
+    ann.send("/help");
+    assert_eq!(ann.reply().await.text, en().help());
+
+    assert_eq!(svc.get("/metrics").await.map(|(s, _)| s), Some(404));
+    assert_eq!(svc.get("/healthz").await.map(|(s, _)| s), Some(200));
+    let (status, text) = svc.get_on(private, "/metrics").await.expect("an answer");
+    assert_eq!(status, 200);
+    assert!(
+        Metrics(text).value("telemost_bot_updates_received_total", &[]) >= 1.0,
+        "the update came by webhook and is counted"
+    );
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(svc.get_on(private, path).await.map(|(s, _)| s), Some(200));
+    }
     svc.stop().await;
 }
 

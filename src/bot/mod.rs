@@ -647,16 +647,16 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })
 }
 
-/// Binds the listener, then serves it: in webhook mode, `WEBHOOK_LISTEN` serves the webhook
-/// route, the probes and `/metrics`; in polling mode, `METRICS_LISTEN` serves the probes and
-/// `/metrics`.
+/// Binds every listener, then serves each: in webhook mode, `WEBHOOK_LISTEN` serves the webhook
+/// route and the probes, and `/metrics` too unless `METRICS_LISTEN` is set; `METRICS_LISTEN`
+/// serves the probes and `/metrics`.
 async fn serve(
     webhook: Option<(&crate::config::Webhook, axum::Router)>,
     metrics_listen: Option<std::net::SocketAddr>,
     probes: Probes,
 ) -> Result<Vec<JoinHandle<()>>, StartError> {
     let mut apps = Vec::new();
-    if let Some(addr) = metrics_listen.filter(|_| webhook.is_none()) {
+    if let Some(addr) = metrics_listen {
         apps.push((
             addr,
             ops::router(probes.clone()),
@@ -664,12 +664,17 @@ async fn serve(
         ));
     }
     if let Some((hook, route)) = webhook {
-        let app = ops::router(probes.clone()).merge(route);
-        apps.push((
-            hook.listen,
-            app,
-            "the webhook, /healthz, /readyz and /metrics",
-        ));
+        let (app, what) = match metrics_listen {
+            Some(_) => (
+                ops::probes(probes.clone()),
+                "the webhook, /healthz and /readyz",
+            ),
+            None => (
+                ops::router(probes.clone()),
+                "the webhook, /healthz, /readyz and /metrics",
+            ),
+        };
+        apps.push((hook.listen, app.merge(route), what));
     }
     // All bound before any is served: a port taken stops the start with nothing left running.
     let mut bound = Vec::new();
