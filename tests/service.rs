@@ -285,6 +285,12 @@ async fn with_token(person: &mut Person, token: &str) {
     assert_eq!(person.reply().await.text, en().token_saved(true));
 }
 
+/// `person` sends /help and is answered.
+async fn asks_for_help(person: &mut Person) {
+    person.send("/help");
+    assert_eq!(person.reply().await.text, en().help());
+}
+
 /// Opens /meet and checks the panel offers every choice.
 async fn meet_panel(person: &mut Person) -> Reply {
     person.send("/meet");
@@ -516,9 +522,7 @@ async fn a_hundred_stalled_posts_without_the_secret_cost_little_and_are_closed()
         return;
     };
     svc.start().await;
-    let mut ann = svc.person(5311);
-    ann.send("/help");
-    assert_eq!(ann.reply().await.text, en().help());
+    asks_for_help(&mut svc.person(5311)).await;
     let rss = || svc.bot.as_ref().unwrap().rss_kib();
     let before = rss();
 
@@ -529,9 +533,7 @@ async fn a_hundred_stalled_posts_without_the_secret_cost_little_and_are_closed()
     }
     let mut peak = rss();
     assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
-    let mut bob = svc.person(5312);
-    bob.send("/help");
-    assert_eq!(bob.reply().await.text, en().help());
+    asks_for_help(&mut svc.person(5312)).await;
     peak = peak.max(rss());
     let modest = |peak: u64| {
         assert!(
@@ -630,9 +632,7 @@ async fn metrics_listen_keeps_the_metrics_off_the_public_listener() {
     let private: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     svc.metrics_listen = Some(private);
     svc.start().await;
-    let mut ann = svc.person(5331);
-    ann.send("/help");
-    assert_eq!(ann.reply().await.text, en().help());
+    asks_for_help(&mut svc.person(5331)).await;
 
     assert_eq!(svc.get("/metrics").await.map(|(s, _)| s), Some(404));
     assert_eq!(svc.get("/healthz").await.map(|(s, _)| s), Some(200));
