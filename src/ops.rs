@@ -1,7 +1,8 @@
 //! What operators and their load balancers ask the process over HTTP: `/healthz` (alive),
 //! `/readyz` (the database answers and the process is not stopping) and `/metrics` (Prometheus'
-//! text format), and the listener that serves them: each connection is given a few seconds for
-//! its headers, and a listener serves a bounded number at once, with room kept for the probes.
+//! text format), and the listener that serves them: each connection carries one request, whose
+//! headers it is given a few seconds to send, and a listener serves a bounded number at once,
+//! with room kept for the probes.
 //! Knows nothing of Telegram: the bot adds its webhook route to this router.
 
 use std::sync::Arc;
@@ -29,13 +30,13 @@ const PING_TIMEOUT: Duration = Duration::from_secs(2);
 /// open files a process is commonly allowed.
 const CONNECTIONS: usize = 512;
 
-/// Beyond `CONNECTIONS`, this many more are served one request each, and only the probes (the
-/// rest get 503), so that a load balancer still hears from a process whose connections are all
-/// taken. Beyond those, connections wait to be accepted until one closes.
+/// Beyond `CONNECTIONS`, this many more are served, the probes only (the rest get 503) and with
+/// less time for their headers, so that a load balancer still hears from a process whose
+/// connections are all taken. Beyond those, connections wait to be accepted until one closes.
 const PROBE_ROOM: usize = 16;
 
-/// How long a connection may take to send a request's headers, from its opening or from the
-/// answer before (so an idle kept-alive connection is closed after as long); then it is closed.
+/// How long a connection may take to send its request's headers, from its opening; then it is
+/// closed.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The same for a connection in the probes' room.
@@ -130,9 +131,10 @@ struct Room {
 }
 
 /// Serves `app` on `listener` until the process ends (or the task is aborted): at most
-/// `CONNECTIONS` connections at once, then `PROBE_ROOM` more served `probes` only (see there),
-/// each connection closed when it takes longer than `HEADER_TIMEOUT` to send a request's
-/// headers.
+/// `CONNECTIONS` connections at once, then `PROBE_ROOM` more served `probes` only (see there).
+/// A connection carries one request (its answer says `Connection: close`), so none is kept
+/// open idle, and a client is never caught sending on one just as it is closed for idling;
+/// one that takes longer than `HEADER_TIMEOUT` to send its headers is closed.
 pub fn serve(listener: TcpListener, app: Router, probes: Router) -> tokio::task::JoinHandle<()> {
     let room = Room {
         full: CONNECTIONS,
@@ -147,11 +149,10 @@ async fn accept(mut listener: TcpListener, (app, probes): (Router, Router), room
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
-        .max_buf_size(READ_BUFFER);
-    let mut brief = http.clone();
-    brief
-        .header_read_timeout(PROBE_HEADER_TIMEOUT)
+        .max_buf_size(READ_BUFFER)
         .keep_alive(false);
+    let mut brief = http.clone();
+    brief.header_read_timeout(PROBE_HEADER_TIMEOUT);
     let probes = probes.fallback(|| async { StatusCode::SERVICE_UNAVAILABLE });
     loop {
         // A place before the connection: with none free it waits in the listen backlog, costing
@@ -234,11 +235,12 @@ mod tests {
         server.abort();
     }
 
-    /// `GET path` on a connection of its own: the status line and the body, as one line.
+    /// `GET path` on a connection of its own, read until the listener closes it (which the answer
+    /// must say): the status line and the body, as one line.
     async fn ask(addr: std::net::SocketAddr, path: &str) -> String {
         let exchange = async {
             let mut stream = TcpStream::connect(addr).await.unwrap();
-            let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
             stream.write_all(request.as_bytes()).await.unwrap();
             let mut answer = String::new();
             stream.read_to_string(&mut answer).await.unwrap();
@@ -248,6 +250,7 @@ mod tests {
             .await
             .unwrap_or_else(|_| panic!("no answer to GET {path} within 10 s"));
         let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.contains("connection: close"), "{head}");
         format!("{} {body}", head.lines().next().unwrap_or(""))
     }
 }
