@@ -114,15 +114,16 @@ pub struct Settings {
     /// unset, long polling].
     #[arg(long, env = "WEBHOOK_URL", global = true)]
     webhook_url: Option<String>,
-    /// Address and port the webhook, /healthz, /readyz and /metrics are served on (webhook
-    /// mode).
+    /// Address and port the webhook, /healthz and /readyz are served on, and /metrics unless
+    /// METRICS_LISTEN is set (webhook mode).
     #[arg(long, env = "WEBHOOK_LISTEN", global = true, default_value = DEFAULT_WEBHOOK_LISTEN)]
     webhook_listen: Option<String>,
     /// 1-256 characters of A-Z a-z 0-9 _ - that Telegram sends with every update (required
     /// with WEBHOOK_URL).
     #[arg(long, env = "WEBHOOK_SECRET", global = true, hide_env_values = true)]
     webhook_secret: Option<String>,
-    /// In polling mode, an address and port to serve /healthz, /readyz and /metrics on.
+    /// An address and port to serve /healthz, /readyz and /metrics on; in webhook mode, /metrics
+    /// is then served here only.
     #[arg(long, env = "METRICS_LISTEN", global = true)]
     metrics_listen: Option<String>,
     /// `off` sends replies as fast as asked (benchmarks against a fake Bot API only).

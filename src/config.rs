@@ -53,8 +53,8 @@ pub struct Config {
     /// `WEBHOOK_URL` (+ `WEBHOOK_LISTEN`, `WEBHOOK_SECRET`): receive updates by webhook instead
     /// of long polling.
     pub webhook: Option<Webhook>,
-    /// `METRICS_LISTEN`: where the probes and metrics are served in polling mode (in webhook
-    /// mode they are on the webhook's listener).
+    /// `METRICS_LISTEN`: where the probes and metrics are served (in webhook mode, `/metrics`
+    /// is then served there instead of on the webhook's listener).
     pub metrics_listen: Option<SocketAddr>,
     /// `DEFAULT_TIMEZONE`: the IANA time zone of chats that have not chosen one in /settings.
     pub default_timezone: jiff::tz::TimeZone,

@@ -23,7 +23,7 @@ use support::pg::{PgDb, fresh_database};
 use support::proxy::PgProxy;
 use support::telegram::Webhook;
 use support::telemost::{join_url, watch_url};
-use support::webhook::{self, DeliveryOptions};
+use support::webhook::{self, Bare, DeliveryOptions, post_head};
 use support::{Answer, BOT_TOKEN, FakeTelegram, FakeTelemost, Person, Reply, en};
 use telemost_bot::telemost::model::WaitingRoomLevel;
 
@@ -70,6 +70,8 @@ struct Service {
     dir: tempfile::TempDir,
     /// The webhook listener (webhook mode) or `METRICS_LISTEN` (polling mode).
     listen: SocketAddr,
+    /// Webhook mode: `METRICS_LISTEN`, when the story sets it.
+    metrics_listen: Option<SocketAddr>,
     webhook: bool,
     secret: String,
     http: reqwest::Client,
@@ -115,6 +117,7 @@ impl Service {
             db,
             dir: tempfile::tempdir().unwrap(),
             listen,
+            metrics_listen: None,
             webhook,
             secret: SECRET.to_owned(),
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
@@ -138,6 +141,9 @@ impl Service {
             env.push(("WEBHOOK_URL", WEBHOOK_URL.to_owned()));
             env.push(("WEBHOOK_LISTEN", self.listen.to_string()));
             env.push(("WEBHOOK_SECRET", self.secret.clone()));
+            if let Some(metrics) = self.metrics_listen {
+                env.push(("METRICS_LISTEN", metrics.to_string()));
+            }
         } else {
             env.push(("METRICS_LISTEN", self.listen.to_string()));
         }
@@ -191,9 +197,14 @@ impl Service {
 
     /// `GET path` on the bot's listener: status and body, or `None` without an answer.
     async fn get(&self, path: &str) -> Option<(u16, String)> {
+        self.get_on(self.listen, path).await
+    }
+
+    /// `GET path` on the listener at `addr`.
+    async fn get_on(&self, addr: SocketAddr, path: &str) -> Option<(u16, String)> {
         let response = self
             .http
-            .get(format!("http://{}{path}", self.listen))
+            .get(format!("http://{addr}{path}"))
             .timeout(Duration::from_secs(5))
             .send()
             .await
@@ -272,6 +283,12 @@ impl Service {
 async fn with_token(person: &mut Person, token: &str) {
     person.send(&format!("/token {token}"));
     assert_eq!(person.reply().await.text, en().token_saved(true));
+}
+
+/// `person` sends /help and is answered.
+async fn asks_for_help(person: &mut Person) {
+    person.send("/help");
+    assert_eq!(person.reply().await.text, en().help());
 }
 
 /// Opens /meet and checks the panel offers every choice.
@@ -491,6 +508,143 @@ async fn a_wrong_or_missing_secret_is_refused_and_nothing_is_handled() {
     svc.tg.deliver_again(id);
     assert_eq!(ann.reply().await.text, en().help());
     svc.tg.wait_delivered(id, Duration::from_secs(5)).await;
+    svc.stop().await;
+}
+
+/// A hundred connections post to the webhook without the secret, each sending its headers and
+/// half of a 2 MB body, then nothing more: each is answered 401 (or just closed) without its body
+/// being read, none is left open after a few seconds, and the bot's memory grows by less than
+/// 40 MB. Meanwhile `/readyz` answers 200 and Bob's /help, delivered by Telegram with the
+/// secret, is answered.
+#[tokio::test]
+async fn a_hundred_stalled_posts_without_the_secret_cost_little_and_are_closed() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    asks_for_help(&mut svc.person(5311)).await;
+    let rss = || svc.bot.as_ref().unwrap().rss_kib();
+    let before = rss();
+
+    let head = post_head(HOOK_PATH, None, 2 << 20);
+    let mut stalled = Vec::new();
+    for _ in 0..100 {
+        stalled.push(Bare::open(svc.listen, &head, 1 << 20).await);
+    }
+    let mut peak = rss();
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
+    asks_for_help(&mut svc.person(5312)).await;
+    peak = peak.max(rss());
+    let modest = |peak: u64| {
+        assert!(
+            peak < before + 40 * 1024,
+            "{before} KiB before, {peak} KiB at the most"
+        )
+    };
+    modest(peak);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    for bare in &mut stalled {
+        let ended = bare.ended(deadline - tokio::time::Instant::now()).await;
+        assert!(ended.closed, "still open after 10 s: {ended:?}");
+        assert!(matches!(ended.status, None | Some(401)), "{ended:?}");
+        peak = peak.max(rss());
+    }
+    modest(peak);
+    svc.stop().await;
+}
+
+/// The secret is checked before the body is read: a post of 2 MB without it gets 401, with it
+/// 413 (no update comes near 1 MB). A /help padded with spaces to nearly 1 MB is taken and
+/// answered.
+#[tokio::test]
+async fn the_secret_is_checked_before_the_body_and_bodies_over_a_megabyte_are_refused() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let within = Duration::from_secs(10);
+    for (secret, status) in [(None, 401), (Some(SECRET), 413)] {
+        let head = post_head(HOOK_PATH, secret, 2 << 20);
+        let ended = Bare::open(svc.listen, &head, 2 << 20)
+            .await
+            .ended(within)
+            .await;
+        assert_eq!(ended.status, Some(status), "secret {secret:?}");
+        assert!(ended.closed, "{ended:?}");
+    }
+
+    let mut ann = svc.person(5321);
+    svc.tg.pause_delivery();
+    ann.send("/help");
+    let update = svc.tg.take_queued().pop().expect("the update was queued");
+    let padded = format!("{update}{}", " ".repeat(1000 * 1024));
+    assert_eq!(
+        webhook::post(&svc.hook_url(), padded, Some(SECRET)).await,
+        200
+    );
+    assert_eq!(ann.reply().await.text, en().help());
+    svc.stop().await;
+}
+
+/// A connection that begins its headers and never ends them is closed after a few seconds,
+/// unanswered; one that sends the secret and half its body is answered 408 and closed. The
+/// probes answer throughout.
+#[tokio::test]
+async fn a_connection_that_stops_sending_is_closed() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    svc.start().await;
+    let mut no_headers = Bare::open(
+        svc.listen,
+        &format!("POST {HOOK_PATH} HTTP/1.1\r\nHost: bot\r\n"),
+        0,
+    )
+    .await;
+    let mut half_a_body =
+        Bare::open(svc.listen, &post_head(HOOK_PATH, Some(SECRET), 1000), 500).await;
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
+
+    let within = Duration::from_secs(15);
+    let ended = no_headers.ended(within).await;
+    assert!(ended.closed, "still open after {within:?}");
+    assert_eq!(ended.status, None, "no request, no answer");
+    let ended = half_a_body.ended(within).await;
+    assert_eq!(
+        ended,
+        webhook::Ended {
+            status: Some(408),
+            closed: true
+        }
+    );
+    assert_eq!(svc.get("/readyz").await.map(|(s, _)| s), Some(200));
+    svc.stop().await;
+}
+
+/// In webhook mode with `METRICS_LISTEN` set, `/metrics` is served there, beside the probes,
+/// and the public listener answers it 404; the webhook and the probes stay on the public one.
+#[tokio::test]
+async fn metrics_listen_keeps_the_metrics_off_the_public_listener() {
+    let Some(mut svc) = Service::webhook().await else {
+        return;
+    };
+    let private: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    svc.metrics_listen = Some(private);
+    svc.start().await;
+    asks_for_help(&mut svc.person(5331)).await;
+
+    assert_eq!(svc.get("/metrics").await.map(|(s, _)| s), Some(404));
+    assert_eq!(svc.get("/healthz").await.map(|(s, _)| s), Some(200));
+    let (status, text) = svc.get_on(private, "/metrics").await.expect("an answer");
+    assert_eq!(status, 200);
+    assert!(
+        Metrics(text).value("telemost_bot_updates_received_total", &[]) >= 1.0,
+        "the update came by webhook and is counted"
+    );
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(svc.get_on(private, path).await.map(|(s, _)| s), Some(200));
+    }
     svc.stop().await;
 }
 

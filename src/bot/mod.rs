@@ -426,8 +426,8 @@ pub struct Running {
     reminders: reminders::Reminders,
     /// Set first when stopping: readiness fails and webhook posts are refused from then on.
     stopping: Stopping,
-    /// The webhook and probes' listener, when there is one.
-    http: Option<JoinHandle<()>>,
+    /// The webhook's and METRICS_LISTEN's listeners, those there are.
+    http: Vec<JoinHandle<()>>,
     /// Webhook mode: marks stored updates handled.
     handled: Option<webhook::Handled>,
     /// Webhook mode: the chats' queues this process works through.
@@ -467,7 +467,7 @@ impl Running {
             }
         }
         self.db.close().await;
-        if let Some(http) = self.http.take() {
+        for http in self.http.drain(..) {
             http.abort();
         }
     }
@@ -602,16 +602,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .build();
     let shutdown = dispatcher.shutdown_token();
 
-    // The probes (and metrics) are served whenever there is a listener: webhook mode's, or
-    // METRICS_LISTEN's in polling mode.
-    let serve_on = config
-        .webhook
-        .as_ref()
-        .map(|w| w.listen)
-        .or(config.metrics_listen);
-    let mut app = serve_on.map(|_| {
+    // The probes (and metrics) are served whenever there is a listener: webhook mode's,
+    // METRICS_LISTEN's, or both.
+    let probes = (config.webhook.is_some() || config.metrics_listen.is_some()).then(|| {
         let backlog = Arc::clone(&admission);
-        ops::router(Probes {
+        Probes {
             db: db.clone(),
             stopping: stopping.clone(),
             started: started.clone(),
@@ -621,8 +616,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
                 metrics::gauge!(UPDATES_WAITING).set(waiting as f64);
                 metrics::gauge!(UPDATES_OLDEST_WAITING).set(oldest.as_secs_f64());
             }),
-        })
+        }
     });
+    let mut hook_route = None;
     let task = match (&config.webhook, intake.take()) {
         (Some(hook), Some(intake)) => {
             let (route, listener, keeper) = webhook::receive(
@@ -634,7 +630,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
                 intake,
             );
             keeping = Some(keeper);
-            app = app.map(|a| a.merge(route));
+            hook_route = Some(route);
             tokio::spawn(dispatch(dispatcher, admission.bound(listener)))
         }
         _ => {
@@ -649,19 +645,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             tokio::spawn(dispatch(dispatcher, admission.bound(polling)))
         }
     };
-    let http = match (serve_on, app) {
-        (Some(addr), Some(app)) => {
-            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-                task.abort();
-                StartError::Listen {
-                    addr,
-                    reason: e.to_string(),
-                }
-            })?;
-            tracing::info!(%addr, "serving /healthz, /readyz and /metrics{}", if config.webhook.is_some() { " and the webhook" } else { "" });
-            Some(ops::serve(listener, app))
-        }
-        _ => None,
+    let http = match probes {
+        Some(probes) => serve(
+            config.webhook.as_ref().zip(hook_route),
+            config.metrics_listen,
+            probes,
+        )
+        .await
+        .inspect_err(|_| task.abort())?,
+        None => Vec::new(),
     };
     let pruning = prune::spawn_pruning(db.clone(), prune::retention(config.history_days));
     Ok(Running {
@@ -678,6 +670,56 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         keeping,
         taker,
     })
+}
+
+/// Binds every listener, then serves each: in webhook mode, `WEBHOOK_LISTEN` serves the webhook
+/// route and the probes, and `/metrics` too unless `METRICS_LISTEN` is set; `METRICS_LISTEN`
+/// serves the probes and `/metrics`.
+async fn serve(
+    webhook: Option<(&crate::config::Webhook, axum::Router)>,
+    metrics_listen: Option<std::net::SocketAddr>,
+    probes: Probes,
+) -> Result<Vec<JoinHandle<()>>, StartError> {
+    let mut apps = Vec::new();
+    if let Some(addr) = metrics_listen {
+        apps.push((
+            addr,
+            ops::router(probes.clone()),
+            "/healthz, /readyz and /metrics",
+        ));
+    }
+    if let Some((hook, route)) = webhook {
+        let (app, what) = match metrics_listen {
+            Some(_) => (
+                ops::probes(probes.clone()),
+                "the webhook, /healthz and /readyz",
+            ),
+            None => (
+                ops::router(probes.clone()),
+                "the webhook, /healthz, /readyz and /metrics",
+            ),
+        };
+        apps.push((hook.listen, app.merge(route), what));
+    }
+    // All bound before any is served: a port taken stops the start with nothing left running.
+    let mut bound = Vec::new();
+    for (addr, app, what) in apps {
+        let listener =
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| StartError::Listen {
+                    addr,
+                    reason: e.to_string(),
+                })?;
+        bound.push((addr, listener, app, what));
+    }
+    Ok(bound
+        .into_iter()
+        .map(|(addr, listener, app, what)| {
+            tracing::info!(%addr, "serving {what}");
+            ops::serve(listener, app, ops::probes(probes.clone()))
+        })
+        .collect())
 }
 
 /// Runs the dispatcher on `listener` until it is shut down.

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::StatusCode;
 use axum::routing::post;
 use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
@@ -40,6 +40,14 @@ pub const MAX_CONNECTIONS: u8 = 40;
 
 /// The header carrying the secret Telegram was given with the webhook.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// The largest body taken: an update, even a message at Telegram's longest with its entities,
+/// is a small fraction of it.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// How long a post's body may take to arrive, once its headers have: then it is answered 408
+/// and the connection closed.
+const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Updates received and not yet taken by the dispatcher; a post waits for room (Telegram holds
 /// the rest).
@@ -138,7 +146,10 @@ pub fn receive(
         taker,
     };
     let router = Router::new()
-        .route(config.url.path(), post(on_post))
+        .route(
+            config.url.path(),
+            post(on_post).layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
         .with_state(inbox);
     // Apart, so that renewing never waits behind a full dispatcher queue.
     let renewing = renew_leases(Arc::clone(&chats));
@@ -228,8 +239,13 @@ async fn keep_leases(
     }
 }
 
-async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let given = headers
+/// A post is judged by its headers before a byte of its body is read: without the secret it is
+/// answered 401 at once (and its connection closed, the body unread), so that one who is not
+/// Telegram costs a connection's buffer, never a body's. The body is then taken up to `MAX_BODY`
+/// (beyond, 413) within `BODY_TIMEOUT` (beyond, 408).
+async fn on_post(State(inbox): State<Inbox>, request: Request) -> StatusCode {
+    let given = request
+        .headers()
         .get(SECRET_HEADER)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
@@ -239,6 +255,12 @@ async fn on_post(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     if inbox.stopping.is_set() || !inbox.started.is_set() {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
+    let body = match tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(request, &())).await {
+        Ok(Ok(body)) => body,
+        // Too large (413), or the connection broke (400).
+        Ok(Err(rejection)) => return rejection.status(),
+        Err(_) => return StatusCode::REQUEST_TIMEOUT,
+    };
     let Ok(update) = serde_json::from_slice::<Update>(&body) else {
         return StatusCode::BAD_REQUEST;
     };

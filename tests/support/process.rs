@@ -129,6 +129,17 @@ impl BotProcess {
         assert!(status.success());
     }
 
+    /// The memory the process holds now (VmRSS from /proc), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS in /proc/<pid>/status: the process runs")
+    }
+
     /// Waits (without blocking the fakes) for the process to exit.
     pub async fn exit_within(&mut self, within: Duration) -> ExitStatus {
         let deadline = Instant::now() + within;

@@ -13,6 +13,9 @@
 //! so the polling stories are unchanged. Every attempt is recorded (`attempts`), and tests can
 //! hold deliveries back (`pause_delivery`), take updates out of the queue to post them by hand
 //! (`take_queued`, `post`) or queue an update again on purpose (`deliver_again`).
+//!
+//! What no well-behaved client does goes over a bare connection (`Bare`): headers that never
+//! end, a body announced and never sent in full.
 
 use std::time::{Duration, Instant};
 
@@ -479,4 +482,90 @@ pub async fn post(url: &str, body: impl Into<reqwest::Body>, secret: Option<&str
         .unwrap_or_else(|_| panic!("no answer from {url} within 10 s"))
         .unwrap_or_else(|e| panic!("POST {url}: {}", error_chain(&e)));
     response.status().as_u16()
+}
+
+/// A bare connection to the bot: it sends what it was given, then nothing more, holding the
+/// connection open (until dropped) and reading whatever the bot answers.
+pub struct Bare {
+    read: tokio::net::tcp::OwnedReadHalf,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+/// How a bare connection ended, as far as it was watched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    /// The status of the answer, if one came.
+    pub status: Option<u16>,
+    /// Whether the bot closed the connection (or reset it).
+    pub closed: bool,
+}
+
+/// The head of a POST to `path` announcing `length` bytes of body, with `secret` in the secret
+/// header when given.
+pub fn post_head(path: &str, secret: Option<&str>, length: usize) -> String {
+    let secret = secret.map_or(String::new(), |s| format!("{SECRET_HEADER}: {s}\r\n"));
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n\
+         {secret}Content-Length: {length}\r\n\r\n"
+    )
+}
+
+impl Bare {
+    /// Connects to `addr` and sends `head` as it is; then, in the background, `body` bytes of
+    /// spaces (a failure to send them, the bot having closed, is no error).
+    pub async fn open(addr: std::net::SocketAddr, head: &str, body: usize) -> Self {
+        use tokio::io::AsyncWriteExt;
+        let stream = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no connection to {addr} within 10 s"))
+        .unwrap_or_else(|e| panic!("connecting to {addr}: {e}"));
+        let (read, mut write) = stream.into_split();
+        write.write_all(head.as_bytes()).await.unwrap();
+        let writer = tokio::spawn(async move {
+            static SPACES: [u8; 16 * 1024] = [b' '; 16 * 1024];
+            let mut left = body;
+            while left > 0 {
+                let n = left.min(SPACES.len());
+                if write.write_all(&SPACES[..n]).await.is_err() {
+                    break;
+                }
+                left -= n;
+            }
+            // Stalls, the connection open, until dropped.
+            std::future::pending::<()>().await;
+            drop(write);
+        });
+        Self { read, writer }
+    }
+
+    /// Reads what the bot sends for at most `within`: its answer's status, and whether it closed
+    /// the connection meanwhile.
+    pub async fn ended(&mut self, within: Duration) -> Ended {
+        use tokio::io::AsyncReadExt;
+        let deadline = tokio::time::Instant::now() + within;
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        let closed = loop {
+            match tokio::time::timeout_at(deadline, self.read.read(&mut buf)).await {
+                Err(_) => break false,
+                Ok(Ok(0) | Err(_)) => break true,
+                Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            }
+        };
+        // "HTTP/1.1 401 Unauthorized…"
+        let status = std::str::from_utf8(&answer)
+            .ok()
+            .and_then(|a| a.strip_prefix("HTTP/1.1 "))
+            .and_then(|a| a.get(..3)?.parse().ok());
+        Ended { status, closed }
+    }
+}
+
+impl Drop for Bare {
+    fn drop(&mut self) {
+        self.writer.abort();
+    }
 }
