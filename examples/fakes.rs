@@ -7,6 +7,7 @@
 //! curl -d '/meet' '127.0.0.1:8090/say?chat=1&user=1&lang=en'      # a user types
 //! curl '127.0.0.1:8090/calls'                                     # what the bot did
 //! curl -X POST '127.0.0.1:8090/admin?chat=-100&user=1'             # make user 1 a group admin
+//! curl -X POST '127.0.0.1:8090/leave?chat=-100&user=2'             # user 2 leaves the group
 //! curl -X POST '127.0.0.1:8090/deliver?to=http://127.0.0.1:9101/hook,http://127.0.0.1:9102/hook'
 //!                                  # webhook mode: post updates to these replicas, in turn
 //! curl -X POST '127.0.0.1:8090/upgrade?old=-42&new=-100042&by=1'    # a group becomes a supergroup
@@ -59,6 +60,7 @@ async fn main() {
         .route("/telemost", post(script_telemost))
         .route("/telegram", post(fail_telegram))
         .route("/admin", post(make_admin))
+        .route("/leave", post(leave))
         .route("/deliver", post(deliver))
         .route("/upgrade", post(upgrade))
         .route("/membership", post(membership))
@@ -124,6 +126,16 @@ async fn script_telemost(State(f): State<Fakes>, Query(p): Params, body: String)
 async fn make_admin(State(f): State<Fakes>, Query(p): Params) -> String {
     f.tg.set_admin(num(&p, "chat", 0), num(&p, "user", 0), true);
     "admin\n".into()
+}
+
+/// `user` leaves group `chat` (or is banned, with `status=kicked`): getChatMember says so.
+async fn leave(State(f): State<Fakes>, Query(p): Params) -> String {
+    let status = match p.get("status").map(String::as_str) {
+        Some("kicked") => "kicked",
+        _ => "left",
+    };
+    f.tg.set_gone(num(&p, "chat", 0), num(&p, "user", 0), status);
+    format!("{status}\n")
 }
 
 /// Group `old` becomes supergroup `new` (`by` posts the service messages; none without it).
