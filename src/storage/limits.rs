@@ -127,10 +127,10 @@ impl Bucket {
 }
 
 /// When the bot's messages go: those of the last window and those queued, in order, and a
-/// pause a 429 set. A message takes the earliest time it may go at that keeps every window
-/// within the limit, before messages queued earlier if there is room there: one held back by
-/// its chat's limit is placed at its chat's turn, and the messages of other chats reserved after
-/// it still go before it.
+/// pause a 429 set. A message takes the earliest time, not before it may go, at which every
+/// window stays within the limit, before messages queued earlier if there is room there: one
+/// held back by its chat's limit is placed at its chat's turn, and the messages of other chats
+/// reserved after it still go before it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Calendar {
     /// When each message goes (same clock as the callers'), ascending.
