@@ -990,3 +990,84 @@ async fn upcoming_offers_cancel_only_for_meetings_it_shows_whole() {
     }
     app.stop().await;
 }
+
+/// Issue 22: sixty people each scheduled a meeting in their chat, at sixty minutes from 12:01 to
+/// 13:00, and the bot was down from 09:00 until 13:00: when it is back, all sixty reminders are
+/// due at once. With Telegram's flood limits on, they go out at the limits' pace, never more
+/// than 30 in any second, each once, in the order of their meetings' times. (A few may leave at
+/// the same moment and reach Telegram in either order; one due later never comes a tenth of a
+/// second before one due earlier.)
+#[tokio::test]
+async fn sixty_reminders_due_at_once_go_out_at_telegrams_pace_in_the_order_of_their_times() {
+    const PEOPLE: i64 = 60;
+    let clock = Clock::manual(ts(MONDAY_9AM));
+    let mut app = TestApp::start_with(Options {
+        clock: clock.clone(),
+        telegram_rate_limit: true,
+        ..Options::default()
+    })
+    .await;
+    // Person k's meeting starts k + 1 minutes after 12:00 (Moscow), a few people at a time.
+    let people: Vec<i64> = (0..PEOPLE).map(|k| 8801 + k).collect();
+    for few in people.chunks(15) {
+        let app = &app;
+        futures_util::future::join_all(few.iter().map(|&user| async move {
+            let mut person = app.private(user, "en");
+            app.with_token(&mut person, "y0_team").await;
+            let minute = user - 8801 + 1;
+            let at = format!("{:02}:{:02}", 12 + minute / 60, minute % 60);
+            schedule(&mut person, &format!("today {at} Standup")).await;
+        }))
+        .await;
+    }
+    app.halt().await;
+    clock.set(ts("2026-11-30T10:00:00Z"));
+    let from = app.tg.calls().len();
+    app.resume().await;
+
+    let reminders = |calls: Vec<support::telegram::Call>| -> Vec<support::telegram::Call> {
+        calls
+            .into_iter()
+            .skip(from)
+            .filter(|c| c.method == "sendMessage" && c.text().contains("Standup"))
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while reminders(app.tg.calls()).len() < PEOPLE as usize {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {PEOPLE} reminders within 30 s",
+            reminders(app.tg.calls()).len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(QUIET).await;
+    let sent = reminders(app.tg.calls());
+    let mut chats: Vec<i64> = sent.iter().filter_map(|c| c.chat_id()).collect();
+    chats.sort();
+    assert_eq!(chats, people, "one reminder in each chat");
+
+    // As they reached Telegram: never more than 30 in any second.
+    let times: Vec<_> = sent.iter().map(|c| c.at).collect();
+    for (i, first) in times.iter().enumerate() {
+        let within = times[i..]
+            .iter()
+            .take_while(|t| **t - *first <= Duration::from_secs(1))
+            .count();
+        assert!(within <= 30, "{within} reminders within a second");
+    }
+    // In the order of their meetings' times (the chats' order).
+    for (i, earlier) in sent.iter().enumerate() {
+        for later in &sent[i + 1..] {
+            assert!(
+                later.chat_id() > earlier.chat_id()
+                    || earlier.at - later.at < Duration::from_millis(100),
+                "the reminder in chat {:?} came {:?} after the one in chat {:?}, due later",
+                earlier.chat_id(),
+                earlier.at - later.at,
+                later.chat_id()
+            );
+        }
+    }
+    app.stop().await;
+}

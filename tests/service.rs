@@ -2110,20 +2110,23 @@ async fn a_login_survives_the_death_of_the_replica_polling_it() {
     assert_eq!(replica_b.exit_within(STOP).await.code(), Some(0));
 }
 
-/// Issue 13: Telegram's flood limits hold for the bot, not for each replica. Thirty users each
-/// ask three replicas on one PostgreSQL for /help ten times, each user's updates spread over the
-/// three: 300 replies, each delivered once, and together they keep to the limits the outbox
-/// keeps, which three replicas each counting alone would triple. The bot: a burst of 30, then 30
-/// a second, so at most 30 + 30·T in any T seconds (the first second holds up to 60, any longer
-/// stretch about 30 a second). A private chat: a burst of 3, then one a second. Then Telegram
-/// answers a reply to Ann with 429 "retry after 2": no replica sends to Ann before the two
-/// seconds have passed, Bob is answered meanwhile, and Ann gets each of her replies once.
+/// Issues 13 and 22: Telegram's flood limits hold for the bot, not for each replica, and as
+/// Telegram counts them. Thirty users each ask three replicas on one PostgreSQL for /help ten
+/// times, each user's updates spread over the three: 300 replies, each delivered once, and as
+/// they reach Telegram no second ever holds more than 30 of them (a sliding window over the
+/// times the fake received them; three replicas each counting alone would triple that, and a
+/// bucket of 30 refilling 30 a second let 60 through). A private chat: a burst of 3, then one a
+/// second. Then Telegram answers a reply to Ann with 429 "retry after 2": no replica sends to
+/// Ann before the two seconds have passed, Bob is answered meanwhile, and Ann gets each of her
+/// replies once.
 #[tokio::test]
 async fn three_replicas_keep_to_telegrams_flood_limits_together() {
-    /// Sends the fake recorded as arriving closer together than their tokens by this much are
-    /// not counted against the limits: the way from a replica's timer to the fake's clock takes
-    /// a few milliseconds, and up to a tenth of a second more now and then on a 2-core machine
-    /// running three replicas, PostgreSQL and the fakes (a late reply, then its next on time).
+    /// Sends to one chat the fake recorded as arriving closer together than their tokens by
+    /// this much are not counted against the chat's limit: the way from a replica's timer to the
+    /// fake's clock takes a few milliseconds, and up to a tenth of a second more now and then on
+    /// a 2-core machine running three replicas, PostgreSQL and the fakes (a late reply, then its
+    /// next on time). The bot's limit as a whole has such a margin built in (see the outbox),
+    /// and is checked without one.
     const JITTER: Duration = Duration::from_millis(250);
     const USERS: i64 = 30;
     const EACH: i64 = 10;
@@ -2221,22 +2224,31 @@ async fn three_replicas_keep_to_telegrams_flood_limits_together() {
         let times: Vec<_> = replies.iter().map(|c| c.at).collect();
         assert_kept_to(&times, 1.0, 3.0, &format!("chat {user}"));
     }
-    let times: Vec<_> = all.iter().map(|c| c.at).collect();
-    let per_second: Vec<usize> = times
+    let mut times: Vec<_> = all.iter().map(|c| c.at).collect();
+    times.sort();
+    // The most in any one second: in the second that starts at each of them.
+    let (most, from) = times
         .iter()
-        .map(|t| {
-            times
+        .enumerate()
+        .map(|(i, t)| {
+            let within = times[i..]
                 .iter()
-                .filter(|u| **u >= *t && **u - *t < Duration::from_secs(1))
-                .count()
+                .take_while(|u| **u - *t <= Duration::from_secs(1))
+                .count();
+            (within, i)
         })
-        .collect();
+        .max()
+        .unwrap();
     eprintln!(
-        "300 replies over {:?}; most in one second: {}",
+        "300 replies over {:?}; most in one second: {most}; 31 in a row took at least {:?}",
         times[times.len() - 1] - times[0],
-        per_second.iter().max().unwrap()
+        times.windows(31).map(|run| run[30] - run[0]).min().unwrap()
     );
-    assert_kept_to(&times, 30.0, 30.0, "the bot");
+    assert!(
+        most <= 30,
+        "{most} replies within a second, from {:?} after the first",
+        times[from] - times[0]
+    );
     assert!(
         svc.tg
             .calls()

@@ -15,8 +15,9 @@
 //! late, else reported as missed; a reminder overtaken by its meeting's start is skipped.
 //!
 //! Steps run side by side (a slow Telemost or a group's flood limit holds up only its own chat),
-//! and each renews its lease just before it posts: a step whose lease ran out meanwhile (and so
-//! may be another process's now) posts nothing.
+//! their reminders placed under the bot's flood limit in the order they were due, and each
+//! renews its lease just before it posts: a step whose lease ran out meanwhile (and so may be
+//! another process's now) posts nothing.
 //!
 //! Telegram's answers decide what happens to a step that fails to post: the chat gone for the
 //! bot (blocked, removed, deleted) ends the scheduled meeting; a network failure or a flood wait
@@ -40,7 +41,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::core::{Ctx, TgBot};
 use super::meetings::Acting;
-use super::outbox::Outbox;
+use super::outbox::{Line, Outbox, Place};
 use super::panel::{WhenWords, calendar_button};
 use super::plans::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
 use super::state::Planned;
@@ -99,6 +100,7 @@ fn wall_ms() -> i64 {
 async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receiver<bool>) {
     let mut moves = ctx.clock.moves();
     let mut steps = JoinSet::new();
+    let mut line = Line::default();
     loop {
         while steps.try_join_next().is_some() {}
         let room = AT_ONCE.saturating_sub(steps.len());
@@ -114,7 +116,11 @@ async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receive
                 Ok(claimed) => {
                     claimed_any = !claimed.is_empty();
                     for s in claimed {
-                        steps.spawn(step(Arc::clone(&bot), Arc::clone(&ctx), taker, s));
+                        // Reminders take their places under the flood limits in the order they
+                        // were due (claimed); a recurring meeting's link, made first, holds none up.
+                        let place = (Next::parse(&s.plan.step) != Some(Next::Prepare))
+                            .then(|| line.next_place());
+                        steps.spawn(step(Arc::clone(&bot), Arc::clone(&ctx), taker, s, place));
                     }
                 }
                 Err(StorageError::Closed) => break,
@@ -197,8 +203,8 @@ fn outcome(result: Result<Message, RequestError>, chat: i64) -> Posted {
     }
 }
 
-/// Acts on one step the worker holds.
-async fn step(bot: TgBot, ctx: Arc<Ctx>, taker: i64, s: Schedule) {
+/// Acts on one step the worker holds, its first post at `place` in the worker's line.
+async fn step(bot: TgBot, ctx: Arc<Ctx>, taker: i64, s: Schedule, place: Option<Place>) {
     let chat = ChatId(s.plan.chat_id);
     let thread = s
         .plan
@@ -206,7 +212,8 @@ async fn step(bot: TgBot, ctx: Arc<Ctx>, taker: i64, s: Schedule) {
         .and_then(|t| i32::try_from(t).ok())
         .map(|t| ThreadId(MessageId(t)));
     let id = s.id;
-    let result = Outbox::in_topic(chat, thread, act(&bot, &ctx, taker, s)).await;
+    let acting = Outbox::in_topic(chat, thread, act(&bot, &ctx, taker, s));
+    let result = Outbox::in_line(place, acting).await;
     if let Err(e) = result {
         // The lease runs out and the step is taken again.
         tracing::warn!(chat_id = chat.0, schedule = id, error = %e, "a scheduled meeting's step failed");

@@ -40,7 +40,7 @@ pub use chats::{Carried, Forgot, Moved};
 pub use connect_codes::Redeemed;
 use crypto::{Cipher, CryptoError, Key};
 pub use inbox::{HANDLED_AT_ONCE, LetGo, RESENDS_RECOGNISED_SECS};
-pub use limits::{Bucket, ChatScope, OVERALL_SCOPE, Rate, reserve, unix_now_ms};
+pub use limits::{Bucket, Calendar, ChatScope, OVERALL_SCOPE, Rate, Window, reserve, unix_now_ms};
 pub use logins::{Claimed, Login};
 pub use meetings::MeetingRecord;
 pub use prune::{PRUNE_AFTER_SECS, Pruned, Retention};
