@@ -79,7 +79,9 @@ impl Ctx {
         if owner != chat.0 {
             let member = u64::try_from(owner).ok().map(UserId);
             let present = match member {
-                Some(member) => super::perm::is_member(bot, self, chat, member).await?,
+                // Boxed: only a group's member's own token asks, and a Telegram request's
+                // future inline would grow every creation's, in every chat.
+                Some(member) => Box::pin(super::perm::is_member(bot, self, chat, member)).await?,
                 None => false,
             };
             if !present {
