@@ -248,18 +248,17 @@ fn in_lanes(
         // Handled (or dropped) is done: the update's place goes to the next one taken. (If the
         // handler panics or is cancelled, dropping this gives the place back all the same.)
         let done = Done(Arc::clone(&admission), update.id);
-        if admission::too_old(&update, crate::storage::unix_now()) {
+        let admitted = if admission::too_old(&update, crate::storage::unix_now()) {
             tracing::info!(
                 update_id = update.id.0,
                 "an update older than a day is not acted on"
             );
-            drop(done);
-            return futures_util::future::Either::Left(std::future::ready(ControlFlow::Break(Ok(
-                (),
-            ))));
-        }
-        let Some(mut turn) = lanes.enter(chat.map(|c| c.0)) else {
-            // Too many of this chat's updates are waiting already (see `lanes`).
+            None
+        } else {
+            lanes.enter(chat.map(|c| c.0))
+        };
+        let Some(mut turn) = admitted else {
+            // Too old, or too many of this chat's updates are waiting already (see `lanes`).
             drop(done);
             return futures_util::future::Either::Left(std::future::ready(ControlFlow::Break(Ok(
                 (),

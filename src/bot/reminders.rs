@@ -520,29 +520,22 @@ async fn make_link(
     t: &'static dyn Texts,
 ) -> Result<Result<crate::telemost::model::Conference, NoLink>, StorageError> {
     let settings = ctx.db.settings(chat.0).await?;
-    match super::perm::may_create(bot, chat, user, &settings).await {
+    let may_create = super::perm::may_create(bot, chat, user, &settings).await;
+    match asked_telegram(may_create, t, "who may create meetings")? {
         Ok(true) => {}
         Ok(false) => return Ok(Err(NoLink::NotAllowed)),
-        Err(super::core::HandlerError::Storage(e)) => return Err(e),
-        // Telegram could not say: Telemost is not asked either; tried again later.
-        Err(super::core::HandlerError::Telegram(e)) => {
-            tracing::warn!(error = %super::core::redacted(&e), "could not check who may create meetings");
-            return Ok(Err(NoLink::Transient(t.internal_error().to_owned())));
-        }
+        Err(no) => return Ok(Err(no)),
     }
     // With the chat's token, or the creator's own while they are in the chat (Telegram's word
     // now, not when the series was set up).
-    let (owner, token) = match ctx.token_for(bot, chat, user).await {
+    let acting = ctx.token_for(bot, chat, user).await;
+    let (owner, token) = match asked_telegram(acting, t, "whether the creator is in the chat")? {
         Ok(Acting::Token { owner, token }) => (owner, token),
         Ok(Acting::NoToken) => {
             return Ok(Err(NoLink::Failed(t.no_token(!chat.is_user()).to_owned())));
         }
         Ok(Acting::MemberGone { .. }) => return Ok(Err(NoLink::MemberGone)),
-        Err(super::core::HandlerError::Storage(e)) => return Err(e),
-        Err(super::core::HandlerError::Telegram(e)) => {
-            tracing::warn!(error = %super::core::redacted(&e), "could not check the creator is still in the chat");
-            return Ok(Err(NoLink::Transient(t.internal_error().to_owned())));
-        }
+        Err(no) => return Ok(Err(no)),
     };
     Ok(match ctx.create_meeting(owner, &token, request).await? {
         Ok(conference) => {
@@ -555,6 +548,24 @@ async fn make_link(
         }
         Err(e) => Err(NoLink::Failed(t.telemost_error(&e))),
     })
+}
+
+/// What a check that asked Telegram (`what` it asked) means for a link: the database failing
+/// fails the step (its lease runs out and it is taken again); Telegram failing to say is a
+/// reason tried again later, with nothing asked of Telemost meanwhile.
+fn asked_telegram<T>(
+    checked: Result<T, super::core::HandlerError>,
+    t: &dyn Texts,
+    what: &str,
+) -> Result<Result<T, NoLink>, StorageError> {
+    match checked {
+        Ok(answer) => Ok(Ok(answer)),
+        Err(super::core::HandlerError::Storage(e)) => Err(e),
+        Err(super::core::HandlerError::Telegram(e)) => {
+            tracing::warn!(error = %super::core::redacted(&e), "could not ask Telegram {what}");
+            Ok(Err(NoLink::Transient(t.internal_error().to_owned())))
+        }
+    }
 }
 
 /// Moves a recurring meeting on to its next occurrence after both its current one and now.
