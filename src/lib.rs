@@ -6,6 +6,7 @@
 //! - [`config`]: the environment, read once.
 
 pub mod admin;
+pub mod app;
 pub mod bot;
 pub mod cli;
 pub mod clock;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use telemost_bot::cli::{self, Command};
 use telemost_bot::config::{Config, Database};
-use telemost_bot::{admin, bot};
+use telemost_bot::{admin, app};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -65,7 +65,7 @@ async fn main() -> ExitCode {
 
 /// Runs the bot until SIGINT or SIGTERM.
 async fn run(config: Config) -> ExitCode {
-    let mut running = match bot::start(config).await {
+    let mut running = match app::start(config).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("telemost-bot: {e}");

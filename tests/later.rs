@@ -9,7 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use support::telemost::join_url;
 use support::{Options, Person, Reply, TestApp, en};
-use telemost_bot::bot::texts::{Lang, Texts};
+use telemost_bot::bot::speak::texts::{Lang, Texts};
 use telemost_bot::clock::Clock;
 
 /// Monday 30 November 2026, 09:00 in Moscow.

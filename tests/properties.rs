@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use support::telemost::{conference_id, join_url};
 use support::{MANAGE_ACTIONS, Person, Reply, TestApp, en};
-use telemost_bot::bot::callback::{Callback, Setting};
 use telemost_bot::bot::commands::Command;
+use telemost_bot::bot::speak::callback::{Callback, Setting};
 use telemost_bot::bot::tokens::parse_token;
 use telemost_bot::telemost::model::{Cohosts, Description, Email, InvalidInput, Title, limits};
 use teloxide::utils::command::BotCommands;

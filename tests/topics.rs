@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use support::telemost::{conference_id, join_url};
 use support::{Person, Reply, TestApp, en, shown};
-use telemost_bot::bot::texts::{Lang, Texts};
+use telemost_bot::bot::speak::texts::{Lang, Texts};
 use telemost_bot::bot::topic::TOPIC_MAX_CHARS;
 
 /// How long "nothing happens" is watched for.

@@ -12,9 +12,11 @@
 use std::sync::Arc;
 
 use teloxide::prelude::*;
+use teloxide::types::BotCommand;
 use teloxide::utils::command::BotCommands;
 
-use super::core::{Ctx, HandlerResult, TgBot, lang_of};
+use super::core::{Ctx, HandlerResult, TgBot, lang_of, redacted};
+use super::speak::texts::Lang;
 use super::state::State;
 use super::store::BotDialogue;
 use super::tokens;
@@ -132,6 +134,38 @@ pub async fn cancel(
     };
     bot.send(msg.chat.id, text, None).await?;
     Ok(())
+}
+
+/// Commands that make sense only in a private chat, or only in a group.
+const PRIVATE_ONLY: [&str; 4] = ["token", "login", "forget", "start"];
+const GROUP_ONLY: [&str; 2] = ["connect", "disconnect"];
+
+/// setMyCommands for every language we speak and for private chats and groups apart (a group's
+/// menu offers /connect, a private chat's /token); a failure only costs the menu.
+pub async fn register_commands(bot: &Bot) {
+    use teloxide::types::BotCommandScope;
+    let scopes = [
+        (BotCommandScope::AllPrivateChats, &GROUP_ONLY[..]),
+        (BotCommandScope::AllGroupChats, &PRIVATE_ONLY[..]),
+    ];
+    for (lang, code) in [(Lang::En, None), (Lang::Ru, Some("ru"))] {
+        for (scope, hidden) in &scopes {
+            let list: Vec<BotCommand> = lang
+                .texts()
+                .commands()
+                .iter()
+                .filter(|(c, _)| !hidden.contains(c))
+                .map(|(c, d)| BotCommand::new(*c, *d))
+                .collect();
+            let mut req = bot.set_my_commands(list).scope(scope.clone());
+            if let Some(code) = code {
+                req = req.language_code(code);
+            }
+            if let Err(e) = req.await {
+                tracing::warn!(error = %redacted(&e), "could not register the command menu");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

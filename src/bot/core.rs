@@ -9,8 +9,8 @@ use std::time::Duration;
 use teloxide::types::User;
 use thiserror::Error;
 
-use super::outbox::Outbox;
-use super::texts::{Lang, Texts};
+use super::speak::outbox::Outbox;
+use super::speak::texts::{Lang, Texts};
 use crate::oauth::YandexOAuth;
 use crate::storage::{Db, StorageError};
 use crate::telemost::TelemostClient;

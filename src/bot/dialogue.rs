@@ -21,15 +21,15 @@
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, Me, MessageId, UpdateId, User};
 
-use super::callback::Press;
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::meetings::Acting;
-use super::panel::{WhenWords, panel, show};
 use super::perm;
-use super::plans;
+use super::schedule;
+use super::speak::callback::Press;
+use super::speak::panel::{WhenWords, panel, show};
+use super::speak::texts::{Lang, Texts};
 use super::state::{Draft, SUGGESTED_COHOSTS, State, Step};
 use super::store::BotDialogue;
-use super::texts::{Lang, Texts};
 use super::topic::Topic;
 use crate::telemost::TelemostError;
 use crate::telemost::model::{Cohosts, Description, Email, Title};
@@ -144,11 +144,11 @@ pub async fn on_meet(
     let mut rest = rest;
     if !now && !rest.is_empty() {
         let settings = ctx.db.settings(msg.chat.id.0).await?;
-        let tz = plans::zone(&ctx, &settings);
-        match plans::read(&ctx, &tz, rest) {
+        let tz = schedule::zone(&ctx, &settings);
+        match schedule::read(&ctx, &tz, rest) {
             Ok(Some((planned, topic))) => {
-                if !plans::has_room(&ctx, msg.chat.id).await? {
-                    let text = t.too_many_scheduled(plans::MAX_PER_CHAT);
+                if !schedule::has_room(&ctx, msg.chat.id).await? {
+                    let text = t.too_many_scheduled(schedule::MAX_PER_CHAT);
                     bot.send(msg.chat.id, text, None).await?;
                     return Ok(());
                 }
@@ -273,8 +273,8 @@ pub async fn receive_draft_text(
         },
         Step::When => {
             let settings = ctx.db.settings(msg.chat.id.0).await?;
-            let tz = plans::zone(&ctx, &settings);
-            match plans::read(&ctx, &tz, text) {
+            let tz = schedule::zone(&ctx, &settings);
+            match schedule::read(&ctx, &tz, text) {
                 Ok(Some((planned, rest))) => {
                     if d.topic.is_none()
                         && let Ok(Some(topic)) = Topic::parse(rest)
@@ -419,8 +419,8 @@ pub async fn on_press(
             }
             Press::Skip => advance(&bot, &dialogue, &ctx, t, d, pressed_on).await,
             Press::Later => {
-                if !plans::has_room(&ctx, dialogue.chat_id()).await? {
-                    let note = t.too_many_scheduled(plans::MAX_PER_CHAT);
+                if !schedule::has_room(&ctx, dialogue.chat_id()).await? {
+                    let note = t.too_many_scheduled(schedule::MAX_PER_CHAT);
                     return present(&bot, &dialogue, &ctx, t, d, Some(&note), pressed_on).await;
                 }
                 d.step = Step::When;
@@ -541,7 +541,7 @@ async fn create(
     // Read when /meet was typed: a time that has passed since (the panel was left open) is
     // asked for again; a recurring meeting starts from its next occurrence.
     if let Some(planned) = d.when.as_mut()
-        && !plans::still_ahead(planned, ctx.clock.now())
+        && !schedule::still_ahead(planned, ctx.clock.now())
     {
         d.step = Step::When;
         let note = t.when_unreadable(&crate::schedule::WhenError::Past);
@@ -588,11 +588,11 @@ async fn create(
             return Err(e.into());
         }
     };
-    // Frozen past its turn's lease (see `bot::queues`), this process may have had the creation
+    // Frozen past its turn's lease (see `bot::intake::queues`), this process may have had the creation
     // taken over by another, which made the meeting and showed it: then this result is dropped
     // (its room stays unused) rather than shown a second time.
     let now = dialogue.current().await?;
-    let ours = !super::outbox::Outbox::turn_lost().await
+    let ours = !super::speak::outbox::Outbox::turn_lost().await
         && matches!(&now, State::Draft(cur) if cur.step == Step::Creating
         && cur.creating_since == d.creating_since
         && cur.creating_for == d.creating_for);
@@ -609,10 +609,10 @@ async fn create(
         Ok(conference) => {
             let topic = d.topic.as_ref().map(Topic::as_str);
             let mut text = super::meetings::created_text(t, &request, &conference, topic);
-            let mut keyboard = super::panel::result_keyboard(t, &conference, topic);
+            let mut keyboard = super::speak::panel::result_keyboard(t, &conference, topic);
             // For later: its reminders are kept with it, and the message says when it is.
             if let Some(planned) = &d.when {
-                let kept = plans::keep(
+                let kept = schedule::keep(
                     ctx,
                     chat,
                     user,
@@ -632,13 +632,14 @@ async fn create(
                             &conference.join_url,
                             kept.remind_ahead,
                         );
-                        let calendar = super::panel::calendar_button(t, kept.id, planned.start);
+                        let calendar =
+                            super::speak::panel::calendar_button(t, kept.id, planned.start);
                         keyboard.inline_keyboard.insert(1, vec![calendar]);
                     }
                     // The meeting exists: its links are shown, with what went wrong.
                     Ok(None) => {
                         text.push_str("\n\n");
-                        text.push_str(&t.too_many_scheduled(plans::MAX_PER_CHAT));
+                        text.push_str(&t.too_many_scheduled(schedule::MAX_PER_CHAT));
                     }
                     Err(e) => {
                         tracing::error!(chat_id = chat.0, error = %e, "could not keep a scheduled meeting");
@@ -700,8 +701,8 @@ async fn set_up_series(
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
     let topic = d.topic.as_ref().map(Topic::as_str);
-    let Some(kept) = plans::keep(ctx, chat, user, topic, request, planned, None).await? else {
-        let note = t.too_many_scheduled(plans::MAX_PER_CHAT);
+    let Some(kept) = schedule::keep(ctx, chat, user, topic, request, planned, None).await? else {
+        let note = t.too_many_scheduled(schedule::MAX_PER_CHAT);
         return present(bot, dialogue, ctx, t, d, Some(&note), panel).await;
     };
     let when = WhenWords::of(t, planned, ctx.clock.now());

@@ -13,8 +13,8 @@ use std::fmt::Write;
 use teloxide::prelude::*;
 
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
-use super::outbox;
-use super::texts::{Texts, esc, esc_short};
+use super::speak::outbox;
+use super::speak::texts::{Texts, esc, esc_short};
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
@@ -148,7 +148,10 @@ mod tests {
             topic: None,
         };
         let meetings: Vec<MeetingRecord> = (1..=10).map(stream).collect();
-        for lang in [crate::bot::texts::Lang::En, crate::bot::texts::Lang::Ru] {
+        for lang in [
+            crate::bot::speak::texts::Lang::En,
+            crate::bot::speak::texts::Lang::Ru,
+        ] {
             let t = lang.texts();
             let text = listing(t, &meetings);
             assert!(outbox::shown_units(&text) <= outbox::MESSAGE_UNITS);

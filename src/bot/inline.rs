@@ -19,8 +19,8 @@ use teloxide::types::{
 };
 
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
+use super::speak::texts::ellipsize;
 use super::state::Draft;
-use super::texts::ellipsize;
 use super::topic::Topic;
 use crate::telemost::model::Title;
 
@@ -166,7 +166,7 @@ async fn create_for(
             let topic = draft.topic.as_ref().map(Topic::as_str);
             let text = super::meetings::created_text(t, &request, &conference, topic);
             // Management buttons need a chat to work in; an inline message gets the links.
-            let keyboard = super::panel::link_keyboard(t, &conference, topic);
+            let keyboard = super::speak::panel::link_keyboard(t, &conference, topic);
             let shown = bot.edit_inline(inline_id, text, keyboard).await;
             // For /history only: an inline message has no buttons that need the record.
             ctx.record_meeting(own, &r.from, owner, &request, &conference, topic)

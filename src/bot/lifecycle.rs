@@ -24,7 +24,7 @@ use teloxide::prelude::*;
 use teloxide::types::ChatMemberUpdated;
 
 use super::core::{Ctx, HandlerResult};
-use super::outbox::ChatEvents;
+use super::speak::outbox::ChatEvents;
 use crate::storage::Db;
 
 /// A service message of a group upgraded to a supergroup: in the old group

@@ -26,13 +26,13 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::utils::render::RenderMessageTextHelper;
 
-use super::callback::{Callback, Manage, Press};
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
 use super::meetings::Acting;
-use super::panel::{manage_button, result_keyboard};
+use super::speak::callback::{Callback, Manage, Press};
+use super::speak::panel::{manage_button, result_keyboard};
+use super::speak::texts::{Texts, esc, esc_short};
 use super::state::State;
 use super::store::BotDialogue;
-use super::texts::{Texts, esc, esc_short};
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{Cohosts, Conference, UpdateConference, WaitingRoomLevel};
 
@@ -191,7 +191,7 @@ pub async fn on_prompt_cancel(
     let cancelled = t.cancelled().to_owned();
     let none = InlineKeyboardMarkup::default();
     let prompt = q.message.as_ref().map(|m| m.id());
-    super::panel::show(&bot, dialogue.chat_id(), prompt, cancelled, none).await?;
+    super::speak::panel::show(&bot, dialogue.chat_id(), prompt, cancelled, none).await?;
     Ok(())
 }
 

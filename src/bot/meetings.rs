@@ -10,8 +10,8 @@ use teloxide::prelude::*;
 use teloxide::types::{User, UserId};
 
 use super::core::{Ctx, HandlerError, TgBot};
-use super::texts;
-use super::texts::Texts;
+use super::speak::texts;
+use super::speak::texts::Texts;
 use super::tokens::{REFRESH_AHEAD, tokens_from};
 use crate::storage::{MeetingRecord, StorageError, Tokens};
 use crate::telemost::TelemostError;

@@ -41,11 +41,11 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::core::{Ctx, TgBot};
 use super::meetings::Acting;
-use super::outbox::{Line, Outbox, Place};
-use super::panel::{WhenWords, calendar_button};
-use super::plans::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
+use super::schedule::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
+use super::speak::outbox::{Line, Outbox, Place};
+use super::speak::panel::{WhenWords, calendar_button};
+use super::speak::texts::{self, Texts};
 use super::state::Planned;
-use super::texts::{self, Texts};
 use crate::schedule::Rule;
 use crate::storage::{Advance, Schedule, StorageError};
 use crate::telemost::model::CreateConference;
@@ -582,7 +582,7 @@ async fn next_occurrence(
     let remind = ctx.db.settings(s.plan.chat_id).await?.remind_before;
     let advance = Advance {
         start_at: start,
-        next_at: plans::prepare_at(start, remind).max(now),
+        next_at: schedule::prepare_at(start, remind).max(now),
         step: Next::Prepare.as_str().to_owned(),
         conference_id: None,
         join_url: None,

@@ -18,12 +18,12 @@
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::callback::{COMMON_ZONES, Callback, REMIND_CHOICES, Setting};
 use super::core::{HandlerResult, TgBot, lang_of};
-use super::plans;
+use super::schedule;
+use super::speak::callback::{COMMON_ZONES, Callback, REMIND_CHOICES, Setting};
+use super::speak::texts::{Texts, esc};
 use super::state::State;
 use super::store::BotDialogue;
-use super::texts::{Texts, esc};
 use crate::storage::ChatSettings;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
@@ -154,7 +154,7 @@ pub async fn show(bot: TgBot, msg: Message, ctx: std::sync::Arc<Ctx>) -> Handler
 }
 
 fn zone_of(ctx: &Ctx, s: &ChatSettings) -> String {
-    plans::zone_name(&plans::zone(ctx, s))
+    schedule::zone_name(&schedule::zone(ctx, s))
 }
 
 /// A tap on the settings panel.

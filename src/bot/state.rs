@@ -70,7 +70,7 @@ pub struct Draft {
     #[serde(default)]
     pub creating_since: Option<i64>,
     /// The update (`update_id`) whose handling started the creation. Handled again, it means
-    /// the process handling it died mid-call and another took it over (see `bot::queues`): the
+    /// the process handling it died mid-call and another took it over (see `bot::intake::queues`): the
     /// creation goes on rather than being refused as one already under way.
     #[serde(default)]
     pub creating_for: Option<u32>,
@@ -82,7 +82,7 @@ pub struct Draft {
     pub when: Option<Planned>,
 }
 
-/// When a scheduled meeting is, as read from what the user typed (see `bot::plans`).
+/// When a scheduled meeting is, as read from what the user typed (see `bot::schedule`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Planned {
     /// The (first) start, unix seconds.

@@ -1,4 +1,4 @@
-//! The harness for user stories: the real bot (`telemost_bot::bot::start`, the same dispatcher
+//! The harness for user stories: the real bot (`telemost_bot::app::start`, the same dispatcher
 //! the binary runs) against a fake Telegram and a fake Telemost, both on 127.0.0.1, with its
 //! own database file. Every test gets its own fakes and database, so tests run in parallel.
 #![allow(dead_code)]
@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use telemost_bot::bot::texts::{Lang, Texts};
-use telemost_bot::bot::{self, Running};
+use telemost_bot::app::{self, Running};
+use telemost_bot::bot::speak::texts::{Lang, Texts};
 use telemost_bot::config::{Config, YandexApp};
 use telemost_bot::telemost::RetryPolicy;
 
@@ -259,7 +259,7 @@ impl TestApp {
         matches!(self.store, Store::Postgres { .. })
     }
 
-    /// Starts a second bot on the same fakes, database and clock (`bot::start` with the same
+    /// Starts a second bot on the same fakes, database and clock (`app::start` with the same
     /// configuration), as another replica of the service would run. Both poll the fake
     /// Telegram, which hands each update to one of them. PostgreSQL only (SQLite is one
     /// process's): a story checks `is_postgres()` first and says it is skipped otherwise.
@@ -272,7 +272,7 @@ impl TestApp {
             "TestApp::replica needs PostgreSQL (TEST_DATABASE=postgres and TEST_POSTGRES_URL): \
              SQLite is one process's database; a story with replicas checks is_postgres() first"
         );
-        let running = bot::start(self.config()).await.expect("the replica starts");
+        let running = app::start(self.config()).await.expect("the replica starts");
         Replica {
             running: Some(running),
         }
@@ -362,7 +362,7 @@ impl TestApp {
     }
 
     async fn boot(&mut self) {
-        self.running = Some(bot::start(self.config()).await.expect("the bot starts"));
+        self.running = Some(app::start(self.config()).await.expect("the bot starts"));
     }
 
     /// Stops the bot the way SIGTERM does and starts a new one on the same database.

@@ -1,13 +1,18 @@
-//! Webhook mode: each chat's updates one at a time, in `update_id` order, whichever process
-//! received them, when several processes share the database.
+//! Webhook mode, after an update is stored (see `webhook`): each chat's updates one at a time, in
+//! `update_id` order, whichever process received them, when several processes share the
+//! database; and marking stored updates done.
 //!
-//! An update with a chat is only stored when it arrives (see `webhook`); then its process
-//! *kicks* the chat. A kick makes this process try to take the chat's turn (see
-//! `storage::inbox`): if another process holds it, that one will find the update in its queue;
-//! if not, this process becomes the chat's worker and hands the chat's stored updates to the
-//! dispatcher one by one, lowest first, marking each handled before taking the next. A process
-//! that dies or freezes loses the turn when its lease runs out, and another process's regular
-//! look for waiting chats (`Chats::kick_waiting`) takes the chat over within seconds.
+//! When an update with a chat is stored, its process *kicks* the chat. A kick makes this process
+//! try to take the chat's turn (see `storage::inbox`): if another process holds it, that one will
+//! find the update in its queue; if not, this process becomes the chat's worker and hands the
+//! chat's stored updates to the dispatcher one by one, lowest first, waiting for each to be
+//! marked handled before taking the next. A process that dies or freezes loses the turn when its
+//! lease runs out, and another process's regular look for waiting chats
+//! (`Chats::kick_waiting`) takes the chat over within seconds.
+//!
+//! Every stored update, with a chat or without, is marked done the same way: `Chats::done`,
+//! called when its handling ends (see `admission`), which hands the id to `Marks`, the one writer
+//! of "handled". A chat's worker waits for that write; an update with no chat does not.
 //!
 //! The in-memory `lanes` still run under this (they keep polling mode in order); here they only
 //! ever see one update of a chat at a time.
@@ -18,11 +23,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
 
+use crate::bot::speak::outbox::Fence;
 use teloxide::types::{Update, UpdateId};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use crate::ops::Stopping;
-use crate::storage::{Db, LetGo, unix_now};
+use crate::storage::{Db, HANDLED_AT_ONCE, LetGo, unix_now};
 
 /// How long a chat's turn (and a stored update with no chat) stays with its process without
 /// being renewed: a dead process's chats are taken over after at most this long.
@@ -40,6 +47,7 @@ pub struct Chats {
     taker: i64,
     queue: mpsc::Sender<Update>,
     stopping: Stopping,
+    marks: Marks,
     /// Each chat this process is working through, with whether it was kicked again meanwhile.
     working: Mutex<HashMap<i64, bool>>,
     /// The updates handed to the dispatcher, each with who waits for it to be handled.
@@ -52,13 +60,6 @@ pub struct Chats {
     /// The chats whose turns this process took, each with when, and whether a renewal since
     /// found the turn gone (another process took it while this one was held up).
     held: Mutex<HashMap<i64, (std::time::Instant, bool)>>,
-}
-
-/// Whether this process still holds a chat's turn. A process frozen past its lease (a paused
-/// VM, a stopped container) may wake up mid-update after another process took the chat over
-/// and handled that update again; it must then say nothing more there (the outbox asks).
-pub trait Fence: Send + Sync {
-    fn holds(&self, chat: i64) -> BoxFuture<'_, bool>;
 }
 
 /// While the last renewal's leases run (less a margin for the clock's whole seconds), the
@@ -101,12 +102,19 @@ impl Fence for Chats {
 }
 
 impl Chats {
-    pub fn new(db: Db, taker: i64, queue: mpsc::Sender<Update>, stopping: Stopping) -> Arc<Self> {
+    pub fn new(
+        db: Db,
+        taker: i64,
+        queue: mpsc::Sender<Update>,
+        stopping: Stopping,
+        marks: Marks,
+    ) -> Arc<Self> {
         Arc::new(Self {
             db,
             taker,
             queue,
             stopping,
+            marks,
             working: Mutex::default(),
             handed: Mutex::default(),
             renewed: AtomicI64::new(unix_now()),
@@ -178,9 +186,10 @@ impl Chats {
         }
     }
 
-    /// Update `id` was handled (or dropped): tells its chat's worker. `false` when it was no
-    /// chat worker's (an update with no chat).
-    pub fn handled(&self, id: UpdateId) -> bool {
+    /// Update `id` was handled (or dropped): it is marked so, the one way a stored update is
+    /// marked done. A chat's worker waiting for it writes the mark before taking the chat's next
+    /// update; an update with no chat is marked off the handlers' path.
+    pub fn done(&self, id: UpdateId) {
         let waiter = self
             .handed
             .lock()
@@ -189,10 +198,15 @@ impl Chats {
         match waiter {
             Some(tx) => {
                 let _ = tx.send(());
-                true
             }
-            None => false,
+            None => self.marks.mark(i64::from(id.0), None),
         }
+    }
+
+    /// Stored update `id` does not parse (only a later teloxide could make one so): there is
+    /// nothing to handle, and it must not come back.
+    pub fn unreadable(&self, id: i64) {
+        self.marks.mark(id, None);
     }
 
     /// The dispatcher has stopped: the updates handed to it and not handled stay stored (for
@@ -284,7 +298,11 @@ impl Chats {
                         return self.db.drop_chat(chat, self.taker).await;
                     }
                 }
-                self.mark_handled(id).await?;
+                if !self.marks.marked(id).await {
+                    // Left to another process (or to this one's next look), which handles the
+                    // update again.
+                    return self.db.drop_chat(chat, self.taker).await;
+                }
             }
             // Most often nothing else came meanwhile: let go at once (one statement), and look
             // for the next update only when that says there is one.
@@ -301,24 +319,87 @@ impl Chats {
             }
         }
     }
+}
 
-    /// Marks update `id` handled, trying again for a while if the database fails: given up
-    /// unmarked, the update would be handled (and its user answered) a second time. The turn
-    /// stays this process's meanwhile (its lease is renewed apart).
-    async fn mark_handled(&self, id: i64) -> Result<(), crate::storage::StorageError> {
+/// The writer of "handled": each id marked goes into a queue, and one task writes what has
+/// gathered in one statement (under load, many at once; alone, at once), trying again for a
+/// while if the database fails (given up unmarked, an update would be handled, and its user
+/// answered, a second time). A process killed before a mark is written handles that update
+/// again at its next start, as it would one killed while handling it.
+#[derive(Clone)]
+pub struct Marks(mpsc::UnboundedSender<Mark>);
+
+pub enum Mark {
+    /// Update `.0` was handled; `.1` hears whether the mark was written.
+    Handled(i64, Option<oneshot::Sender<bool>>),
+    /// Write what came before, then end.
+    Finish,
+}
+
+impl Marks {
+    /// Starts the writer; it ends at `finish`.
+    pub fn spawn(db: Db, stopping: Stopping) -> (Self, JoinHandle<()>) {
+        let (queue, marks) = mpsc::unbounded_channel::<Mark>();
+        (Self(queue), tokio::spawn(write_marks(db, stopping, marks)))
+    }
+
+    /// Marks update `id` handled; `written` hears whether it was.
+    pub fn mark(&self, id: i64, written: Option<oneshot::Sender<bool>>) {
+        let _ = self.0.send(Mark::Handled(id, written));
+    }
+
+    /// Marks update `id` handled and waits until it is written: false if it could not be.
+    pub async fn marked(&self, id: i64) -> bool {
+        let (tx, rx) = oneshot::channel();
+        self.mark(id, Some(tx));
+        rx.await.unwrap_or(false)
+    }
+
+    /// Writes what is queued so far, then lets the writer end.
+    pub fn finish(&self) {
+        let _ = self.0.send(Mark::Finish);
+    }
+}
+
+async fn write_marks(db: Db, stopping: Stopping, mut marks: mpsc::UnboundedReceiver<Mark>) {
+    let mut batch = Vec::with_capacity(HANDLED_AT_ONCE);
+    loop {
+        if marks.recv_many(&mut batch, HANDLED_AT_ONCE).await == 0 {
+            return;
+        }
+        let mut finish = false;
+        let (mut ids, mut waiting) = (Vec::with_capacity(batch.len()), Vec::new());
+        for mark in batch.drain(..) {
+            match mark {
+                Mark::Handled(id, written) => {
+                    ids.push(id);
+                    waiting.extend(written);
+                }
+                Mark::Finish => finish = true,
+            }
+        }
         let mut wait = std::time::Duration::from_millis(100);
         let mut tries = 0;
-        loop {
-            match self.db.update_handled(id).await {
-                Ok(()) => return Ok(()),
-                Err(e) if tries >= MARK_TRIES || self.stopping.is_set() => return Err(e),
+        let written = loop {
+            match db.updates_handled(&ids).await {
+                Ok(()) => break true,
+                Err(e) if tries >= MARK_TRIES || stopping.is_set() || finish => {
+                    tracing::warn!(error = %e, count = ids.len(), "could not mark updates handled; they will be handled again");
+                    break false;
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, update_id = id, "could not mark an update handled; trying again");
+                    tracing::warn!(error = %e, count = ids.len(), "could not mark updates handled; trying again");
                     tries += 1;
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(std::time::Duration::from_secs(2));
                 }
             }
+        };
+        for tx in waiting {
+            let _ = tx.send(written);
+        }
+        if finish {
+            return;
         }
     }
 }
@@ -335,7 +416,8 @@ mod tests {
     async fn a_turn_nobody_here_is_at_is_given_up_at_the_next_renewal() {
         for (_guard, db) in dbs().await {
             let (queue, _updates) = mpsc::channel(4);
-            let chats = Chats::new(db.clone(), 1, queue, Stopping::default());
+            let (marks, _writer) = Marks::spawn(db.clone(), Stopping::default());
+            let chats = Chats::new(db.clone(), 1, queue, Stopping::default(), marks);
             let now = unix_now();
             db.receive_update(9, Some(77), "{}", 1, now + LEASE_SECS)
                 .await

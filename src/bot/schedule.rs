@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use teloxide::types::{ChatId, ThreadId, User};
 
 use super::core::Ctx;
+use super::speak::texts::{Lang, Texts};
 use super::state::Planned;
-use super::texts::{Lang, Texts};
 use crate::schedule::{self, When, WhenError};
 use crate::storage::{ChatSettings, NewSchedule};
 
@@ -234,7 +234,7 @@ pub async fn keep(
     let remind = ctx.db.settings(chat.0).await?.remind_before;
     let row = new_schedule(
         chat,
-        super::outbox::Outbox::current_topic(chat),
+        super::speak::outbox::Outbox::current_topic(chat),
         user,
         topic,
         request,

@@ -4,7 +4,7 @@
 //! what is left), and a resend of one already stored is dropped. The updates then go through the
 //! same admission, lanes and handlers as polled ones, as an `UpdateListener`.
 //!
-//! An update with a chat then waits its turn in the chat's queue (see `queues`), so that a
+//! An update with a chat then waits its turn in the chat's queue (see `turns`), so that a
 //! chat's updates go one at a time, in order, whichever process received them; one with no chat
 //! goes to the dispatcher at once.
 //!
@@ -24,16 +24,16 @@ use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use teloxide::prelude::*;
 use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
-use teloxide::types::{AllowedUpdate, UpdateId};
+use teloxide::types::AllowedUpdate;
 use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
-use super::core::redacted;
-use super::queues::{Chats, LEASE_SECS};
+use super::turns::{Chats, LEASE_SECS};
+use crate::bot::core::redacted;
 use crate::config::Webhook;
 use crate::metrics::UPDATES_DUPLICATE;
 use crate::ops::{Started, Stopping};
-use crate::storage::{Db, HANDLED_AT_ONCE, unix_now};
+use crate::storage::{Db, unix_now};
 
 /// How many connections Telegram may open to post updates at once.
 pub const MAX_CONNECTIONS: u8 = 40;
@@ -51,12 +51,12 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Updates received and not yet taken by the dispatcher; a post waits for room (Telegram holds
 /// the rest).
-const QUEUE: usize = 256;
+pub const QUEUE: usize = 256;
 
 /// How many updates a dead process left are claimed at once.
 const BACKLOG_PAGE: u32 = 500;
 
-/// How often this process renews its leases (see `queues::LEASE_SECS`) and looks for what dead
+/// How often this process renews its leases (see `turns::LEASE_SECS`) and looks for what dead
 /// processes left.
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 
@@ -77,25 +77,6 @@ struct Inbox {
     chats: Arc<Chats>,
     /// This process, as the holder of leases on the updates it stores.
     taker: i64,
-}
-
-/// Where received updates go: the chats' queues, and the dispatcher's.
-pub struct Intake {
-    pub chats: Arc<Chats>,
-    queue: mpsc::Sender<Update>,
-    updates: mpsc::Receiver<Update>,
-}
-
-impl Intake {
-    pub fn new(db: Db, taker: i64, stopping: Stopping) -> Self {
-        let (queue, updates) = mpsc::channel(QUEUE);
-        let chats = Chats::new(db, taker, queue.clone(), stopping);
-        Self {
-            chats,
-            queue,
-            updates,
-        }
-    }
 }
 
 /// A number for this process, as the holder of leases: random enough that two processes (or a
@@ -125,17 +106,12 @@ pub fn receive(
     db: Db,
     (stopping, started): (Stopping, Started),
     taker: i64,
-    intake: Intake,
+    (chats, queue, updates): (Arc<Chats>, mpsc::Sender<Update>, mpsc::Receiver<Update>),
 ) -> (
     Router,
     impl UpdateListener<Err = std::convert::Infallible> + 'static,
     tokio::task::JoinHandle<()>,
 ) {
-    let Intake {
-        chats,
-        queue,
-        updates,
-    } = intake;
     let inbox = Inbox {
         db: db.clone(),
         secret: Arc::new(config.secret.clone()),
@@ -222,9 +198,7 @@ async fn keep_leases(
                     }
                     // Stored only after it parsed, so only a later teloxide could fail here:
                     // nothing to handle, and it must not come back.
-                    Err(_) => {
-                        let _ = db.update_handled(id).await;
-                    }
+                    Err(_) => chats.unreadable(id),
                 }
             }
         }
@@ -295,64 +269,6 @@ async fn on_post(State(inbox): State<Inbox>, request: Request) -> StatusCode {
         }
     }
     StatusCode::OK
-}
-
-/// Marks stored updates handled, off the handlers' path: each id handled goes into a queue, and
-/// one task writes what has gathered in one statement (under load, many at once; alone, at
-/// once). A process killed before a mark is written handles that update again at its next
-/// start, as it would one killed while handling it.
-pub struct Handled {
-    queue: mpsc::UnboundedSender<Mark>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-enum Mark {
-    Handled(i64),
-    /// Write what came before, then end.
-    Finish,
-}
-
-impl Handled {
-    pub fn spawn(db: Db) -> Self {
-        let (queue, mut marks) = mpsc::unbounded_channel::<Mark>();
-        let task = tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(HANDLED_AT_ONCE);
-            loop {
-                if marks.recv_many(&mut batch, HANDLED_AT_ONCE).await == 0 {
-                    return;
-                }
-                let finish = batch.iter().any(|m| matches!(m, Mark::Finish));
-                let ids: Vec<i64> = batch
-                    .drain(..)
-                    .filter_map(|m| match m {
-                        Mark::Handled(id) => Some(id),
-                        Mark::Finish => None,
-                    })
-                    .collect();
-                if let Err(e) = db.updates_handled(&ids).await {
-                    tracing::warn!(error = %e, count = ids.len(), "could not mark updates handled; they will be handled again at the next start");
-                }
-                if finish {
-                    return;
-                }
-            }
-        });
-        Self { queue, task }
-    }
-
-    /// What tells it an update was handled.
-    pub fn marker(&self) -> impl Fn(UpdateId) + Send + Sync + 'static {
-        let queue = self.queue.clone();
-        move |id| {
-            let _ = queue.send(Mark::Handled(i64::from(id.0)));
-        }
-    }
-
-    /// Writes what is queued so far, then ends (called once the dispatcher has stopped).
-    pub async fn finish(self) {
-        let _ = self.queue.send(Mark::Finish);
-        let _ = self.task.await;
-    }
 }
 
 /// Compares the secrets in constant time for equal lengths (the length is no secret: Telegram

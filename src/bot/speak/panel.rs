@@ -5,10 +5,10 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::callback::{Callback, Manage, Press};
-use super::core::TgBot;
-use super::state::{Draft, Planned, Step};
 use super::texts::{self, Texts, ellipsize, esc, esc_short};
-use super::topic::TOPIC_MAX_CHARS;
+use crate::bot::core::TgBot;
+use crate::bot::state::{Draft, Planned, Step};
+use crate::bot::topic::TOPIC_MAX_CHARS;
 use crate::telemost::model::{Conference, StreamAccess, WaitingRoomLevel};
 
 /// The panel's text and buttons for the draft's current step, with an optional note on top
@@ -179,7 +179,7 @@ pub async fn show(
         match bot.edit(chat, id, text.clone(), markup.clone()).await {
             Ok(()) => return Ok(id),
             Err(e) => {
-                tracing::debug!(error = %super::core::redacted(&e), "edit failed, sending anew")
+                tracing::debug!(error = %crate::bot::core::redacted(&e), "edit failed, sending anew")
             }
         }
     }
@@ -309,7 +309,7 @@ pub fn result_keyboard(t: &dyn Texts, c: &Conference, topic: Option<&str>) -> In
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bot::texts::Lang;
+    use crate::bot::speak::texts::Lang;
     use crate::telemost::model::{Cohosts, Description, Title};
 
     #[test]

@@ -29,7 +29,6 @@
 //! Texts are measured here as Telegram measures them (`shown_units`: UTF-16 units of the text it
 //! shows), for `fit` and for lists that must fit one message whole (`whole`).
 
-use super::queues::Fence;
 use crate::metrics::{FLOOD_WAIT_SECONDS, TELEGRAM_ERRORS};
 use crate::storage::{
     self, Bucket, Calendar, ChatScope, Db, OVERALL_SCOPE, Rate, Window, unix_now_ms,
@@ -40,6 +39,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextInlineSetters, EditMessageTextSetters,
     SendDocumentSetters, SendMessageSetters,
@@ -50,6 +50,13 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 use tokio::sync::oneshot;
+
+/// Whether this process still holds a chat's turn. A process frozen past its lease (a paused
+/// VM, a stopped container) may wake up mid-update after another process took the chat over
+/// and handled that update again; it must then say nothing more there (the outbox asks, see `Outbox::fenced`; webhook mode's turns answer).
+pub trait Fence: Send + Sync {
+    fn holds(&self, chat: i64) -> BoxFuture<'_, bool>;
+}
 
 tokio::task_local! {
     /// The forum topic the update being handled came from, with its chat: every message sent
@@ -227,7 +234,7 @@ impl Outbox {
     }
 
     /// Whether the update being handled came through a chat's turn this process no longer
-    /// holds (see `bot::queues`): what it would do there, the process now at the chat does.
+    /// holds (see `bot::intake::turns`): what it would do there, the process now at the chat does.
     pub async fn turn_lost() -> bool {
         Self::check_fence().await.is_err()
     }

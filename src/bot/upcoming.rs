@@ -20,13 +20,13 @@ use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::callback::Callback;
 use super::core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of};
-use super::outbox;
-use super::panel::WhenWords;
-use super::plans;
+use super::schedule;
+use super::speak::callback::Callback;
+use super::speak::outbox;
+use super::speak::panel::WhenWords;
+use super::speak::texts::{Texts, esc, esc_short};
 use super::state::Planned;
-use super::texts::{Texts, esc, esc_short};
 use crate::storage::Schedule;
 
 /// How many scheduled meetings `/upcoming` lists at most (the soonest). Fewer when their lines
@@ -56,7 +56,7 @@ async fn listing(
         ));
     }
     let settings = ctx.db.settings(chat.0).await?;
-    let zone = plans::zone_name(&plans::zone(ctx, &settings));
+    let zone = schedule::zone_name(&schedule::zone(ctx, &settings));
     let now = ctx.clock.now();
     let mut lines = Vec::new();
     for (i, s) in list.iter().take(LISTED).enumerate() {
@@ -157,7 +157,12 @@ pub async fn on_calendar(
         .schedule(chat.0, id)
         .await?
         .filter(|s| s.plan.start_at == start)
-        .and_then(|s| Some((plans::calendar_file(t, &s, ctx.clock.now())?, s.plan.topic)));
+        .and_then(|s| {
+            Some((
+                schedule::calendar_file(t, &s, ctx.clock.now())?,
+                s.plan.topic,
+            ))
+        });
     let Some(((name, contents), topic)) = file else {
         bot.answer(&q, Some(t.schedule_gone())).await;
         return Ok(());
