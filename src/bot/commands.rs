@@ -1,6 +1,7 @@
 //! The bot's own commands: what the `Command` enum parses (routed in `schema()`), and the
 //! commands that are about the chat's token and dialogue rather than a feature: `/start` and
-//! `/help`, `/token`, `/forget`, `/cancel`, and `/disconnect` outside a group.
+//! `/help`, `/token` (and the token it then waits for), `/forget`, `/cancel`, and `/disconnect`
+//! outside a group; and the command menu each language and kind of chat shows.
 //!
 //! ```text
 //! user: /token y0_AgAAAA…        (deleted at once)
@@ -17,7 +18,7 @@ use teloxide::utils::command::BotCommands;
 
 use super::core::{Ctx, HandlerResult, TgBot, lang_of, redacted};
 use super::speak::texts::Lang;
-use super::state::State;
+use super::state::{State, TokenPrompt};
 use super::store::BotDialogue;
 use super::tokens;
 
@@ -80,8 +81,9 @@ pub async fn token(
         return Ok(());
     }
     // After a /connect link, a token sent now is the group's, while the link's time lasts.
-    let (group, until) = tokens::awaited_group(&state);
-    let awaiting = State::AwaitingToken { group, until };
+    let awaiting = tokens::awaited_group(&state);
+    let group = awaiting.group;
+    let awaiting = State::AwaitingToken(awaiting);
     if arg.trim().is_empty() {
         dialogue.update(awaiting).await?;
         let prompt = match group {
@@ -96,6 +98,41 @@ pub async fn token(
         dialogue.update(awaiting).await?;
     }
     Ok(())
+}
+
+/// The next message after a lone `/token` in a private chat (or after a /connect link): the
+/// token.
+pub async fn receive_token(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    TokenPrompt { group, until }: TokenPrompt,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    if group.is_some() && !tokens::still_valid(until) {
+        // The /connect link's time is up: this message is not the group's token.
+        dialogue.exit().await?;
+        bot.send(msg.chat.id, t.connect_code_expired(), None)
+            .await?;
+        return Ok(());
+    }
+    match msg.text() {
+        Some(text) if text.starts_with('/') => {
+            bot.send(msg.chat.id, t.unknown_command(), None).await?;
+            Ok(())
+        }
+        Some(text) => {
+            if tokens::save_token(&bot, &msg, &ctx, text, group).await? {
+                dialogue.exit().await?;
+            }
+            Ok(())
+        }
+        None => {
+            bot.send(msg.chat.id, t.token_prompt(), None).await?;
+            Ok(())
+        }
+    }
 }
 
 /// `/forget` in a private chat (in a group it is `/disconnect`). A login in progress is dropped

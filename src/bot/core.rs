@@ -10,6 +10,7 @@ use teloxide::types::User;
 use thiserror::Error;
 
 use super::speak::outbox::Outbox;
+pub use super::speak::outbox::redacted;
 use super::speak::texts::{Lang, Texts};
 use crate::oauth::YandexOAuth;
 use crate::storage::{Db, StorageError};
@@ -55,42 +56,4 @@ pub struct Ctx {
 /// The user's texts, by their Telegram language.
 pub fn lang_of(user: Option<&User>) -> &'static dyn Texts {
     Lang::from_code(user.and_then(|u| u.language_code.as_deref())).texts()
-}
-
-/// A Telegram error as text, with the bot token cut out of any URL in it (reqwest's errors
-/// carry the request URL, which is `…/bot<token>/<method>`).
-pub fn redacted(e: &impl std::fmt::Display) -> String {
-    scrub_bot_token(&e.to_string())
-}
-
-fn scrub_bot_token(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("/bot") {
-        out.push_str(&rest[..i + 4]);
-        rest = &rest[i + 4..];
-        let end = rest.find(['/', ' ', ')', '"']).unwrap_or(rest.len());
-        if end > 0 {
-            out.push_str("<redacted>");
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bot_token_is_scrubbed_from_urls() {
-        let s = "error sending request for url (https://api.telegram.org/bot123:AA-bb_cc/getMe)";
-        assert_eq!(
-            scrub_bot_token(s),
-            "error sending request for url (https://api.telegram.org/bot<redacted>/getMe)"
-        );
-        assert_eq!(scrub_bot_token("no url here"), "no url here");
-        assert_eq!(scrub_bot_token("x/bot"), "x/bot");
-    }
 }

@@ -1,4 +1,4 @@
-//! The /meet and /stream dialogues, and the /token prompt.
+//! The /meet and /stream dialogues: a draft, its panel, each step's answer, and creating it.
 //!
 //! ```text
 //! user: /meet
@@ -209,11 +209,129 @@ pub fn meet_args(arg: &str) -> (bool, &str) {
     }
 }
 
-/// Text (or anything else) sent while a draft is open.
-pub async fn receive_draft_text(
+/// What the draft's owner typed in answer to it: a text that is not a command.
+#[derive(Clone)]
+pub struct Answer(pub String);
+
+impl Answer {
+    pub fn typed(msg: Message) -> Option<Self> {
+        msg.text()
+            .filter(|text| !text.starts_with('/'))
+            .map(|text| Self(text.to_owned()))
+    }
+}
+
+/// Whether a message answers the draft open in its chat: it is the draft's owner's and, in a
+/// group (where the owner may be chatting with others), a reply to the draft's panel.
+pub fn answers_draft(msg: Message, me: Me, d: Draft) -> bool {
+    msg.from.as_ref().is_some_and(|u| u.id.0 == d.owner)
+        && (msg.chat.is_private() || perm::replies_to(&msg, &me, d.panel))
+}
+
+/// A stream's title.
+pub async fn receive_title(
     bot: TgBot,
     msg: Message,
-    me: Me,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    Answer(text): Answer,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    match Title::parse(&text) {
+        Ok(title) => {
+            if let Some(s) = d.stream.as_mut() {
+                s.title = Some(title);
+            }
+            d.step = Step::WaitingRoom;
+            present(&bot, &dialogue, &ctx, t, d, None, None).await
+        }
+        Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
+    }
+}
+
+/// A stream's description.
+pub async fn receive_description(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    Answer(text): Answer,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    match Description::parse(&text) {
+        Ok(description) => {
+            if let Some(s) = d.stream.as_mut() {
+                s.description = description;
+            }
+            d.step = Step::Cohosts;
+            present(&bot, &dialogue, &ctx, t, d, None, None).await
+        }
+        Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
+    }
+}
+
+/// The cohosts' emails, typed at the last step: the meeting is created with them.
+pub async fn receive_cohosts(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    Answer(text): Answer,
+    ctx: Arc<Ctx>,
+    update: Update,
+) -> HandlerResult {
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let t = lang_of(Some(user));
+    match Cohosts::parse(&text) {
+        Ok(cohosts) => {
+            d.cohosts = Some(cohosts);
+            create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
+        }
+        Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
+    }
+}
+
+/// When, after Later… was tapped: a time in the chat's zone, and perhaps a topic after it.
+pub async fn receive_when(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    Answer(text): Answer,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    let settings = ctx.db.settings(msg.chat.id.0).await?;
+    let tz = schedule::zone(&ctx, &settings);
+    match schedule::read(&ctx, &tz, &text) {
+        Ok(Some((planned, rest))) => {
+            if d.topic.is_none()
+                && let Ok(Some(topic)) = Topic::parse(rest)
+            {
+                d.topic = Some(topic);
+            }
+            d.when = Some(planned);
+            d.step = Step::WaitingRoom;
+            present(&bot, &dialogue, &ctx, t, d, None, None).await
+        }
+        Ok(None) => present(&bot, &dialogue, &ctx, t, d, Some(t.when_not_found()), None).await,
+        Err(e) => {
+            let note = t.when_unreadable(&e);
+            present(&bot, &dialogue, &ctx, t, d, Some(&note), None).await
+        }
+    }
+}
+
+/// An answer while the meeting is being created: the one that started the creation, handled
+/// again (another process took the chat over mid-call: carry on, see `Draft`), or one after a
+/// creation the bot stopped in the middle of (back to the panel), or the user waiting.
+pub async fn receive_while_creating(
+    bot: TgBot,
+    msg: Message,
     dialogue: BotDialogue,
     mut d: Draft,
     ctx: Arc<Ctx>,
@@ -222,102 +340,50 @@ pub async fn receive_draft_text(
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
     };
-    if user.id.0 != d.owner {
-        return Ok(());
-    }
-    // In a group the owner may be chatting with others: only replies to their own panel are
-    // answers.
-    if !msg.chat.is_private() && !perm::replies_to(&msg, &me, d.panel) {
-        return Ok(());
-    }
     let t = lang_of(Some(user));
-    let Some(text) = msg.text() else {
-        if d.step.is_text() {
-            present(&bot, &dialogue, &ctx, t, d, Some(t.send_text()), None).await?;
-        }
-        return Ok(());
-    };
-    if text.starts_with('/') {
+    if d.creation_taken_over_by(update.id.0) {
+        create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
+    } else if d.creation_interrupted() {
+        d.resume_after_interruption();
+        let note = Some(t.creation_interrupted());
+        present(&bot, &dialogue, &ctx, t, d, note, None).await
+    } else {
+        bot.send(msg.chat.id, t.still_creating(), None).await?;
+        Ok(())
+    }
+}
+
+/// Text typed where the panel asks for a button (the waiting room, who may watch).
+pub async fn use_the_buttons(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    d: Draft,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    present(&bot, &dialogue, &ctx, t, d, Some(t.use_buttons()), None).await
+}
+
+/// A command the draft does not take, or something other than text (a sticker, a photo) sent
+/// in answer to the draft.
+pub async fn not_an_answer(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    d: Draft,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(msg.from.as_ref());
+    if msg.text().is_some() {
         if msg.chat.is_private() {
             bot.send(msg.chat.id, t.unknown_command(), None).await?;
         }
-        return Ok(());
-    }
-    match d.step {
-        Step::Title => match Title::parse(text) {
-            Ok(title) => {
-                if let Some(s) = d.stream.as_mut() {
-                    s.title = Some(title);
-                }
-                d.step = Step::WaitingRoom;
-                present(&bot, &dialogue, &ctx, t, d, None, None).await
-            }
-            Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
-        },
-        Step::Description => match Description::parse(text) {
-            Ok(description) => {
-                if let Some(s) = d.stream.as_mut() {
-                    s.description = description;
-                }
-                d.step = Step::Cohosts;
-                present(&bot, &dialogue, &ctx, t, d, None, None).await
-            }
-            Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
-        },
-        Step::Cohosts => match Cohosts::parse(text) {
-            Ok(cohosts) => {
-                d.cohosts = Some(cohosts);
-                create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
-            }
-            Err(e) => refuse(&bot, &dialogue, &ctx, t, d, &e).await,
-        },
-        Step::When => {
-            let settings = ctx.db.settings(msg.chat.id.0).await?;
-            let tz = schedule::zone(&ctx, &settings);
-            match schedule::read(&ctx, &tz, text) {
-                Ok(Some((planned, rest))) => {
-                    if d.topic.is_none()
-                        && let Ok(Some(topic)) = Topic::parse(rest)
-                    {
-                        d.topic = Some(topic);
-                    }
-                    d.when = Some(planned);
-                    d.step = Step::WaitingRoom;
-                    present(&bot, &dialogue, &ctx, t, d, None, None).await
-                }
-                Ok(None) => {
-                    present(&bot, &dialogue, &ctx, t, d, Some(t.when_not_found()), None).await
-                }
-                Err(e) => {
-                    let note = t.when_unreadable(&e);
-                    present(&bot, &dialogue, &ctx, t, d, Some(&note), None).await
-                }
-            }
-        }
-        Step::WaitingRoom | Step::StreamAccess => {
-            present(&bot, &dialogue, &ctx, t, d, Some(t.use_buttons()), None).await
-        }
-        // The cohosts that started the creation, handled again: carry on (see `Draft`).
-        Step::Creating if d.creation_taken_over_by(update.id.0) => {
-            create(&bot, &dialogue, &ctx, user, d, None, Some(update.id)).await
-        }
-        Step::Creating if d.creation_interrupted() => {
-            d.resume_after_interruption();
-            present(
-                &bot,
-                &dialogue,
-                &ctx,
-                t,
-                d,
-                Some(t.creation_interrupted()),
-                None,
-            )
-            .await
-        }
-        Step::Creating => {
-            bot.send(msg.chat.id, t.still_creating(), None).await?;
-            Ok(())
-        }
+        Ok(())
+    } else if d.step.is_text() {
+        present(&bot, &dialogue, &ctx, t, d, Some(t.send_text()), None).await
+    } else {
+        Ok(())
     }
 }
 
@@ -711,40 +777,6 @@ async fn set_up_series(
     dialogue.exit().await?;
     show(bot, chat, panel, text, InlineKeyboardMarkup::default()).await?;
     Ok(())
-}
-
-/// The next message after a lone /token in a private chat.
-pub async fn receive_token(
-    bot: TgBot,
-    msg: Message,
-    dialogue: BotDialogue,
-    (group, until): (Option<i64>, Option<i64>),
-    ctx: Arc<Ctx>,
-) -> HandlerResult {
-    let t = lang_of(msg.from.as_ref());
-    if group.is_some() && !super::tokens::still_valid(until) {
-        // The /connect link's time is up: this message is not the group's token.
-        dialogue.exit().await?;
-        bot.send(msg.chat.id, t.connect_code_expired(), None)
-            .await?;
-        return Ok(());
-    }
-    match msg.text() {
-        Some(text) if text.starts_with('/') => {
-            bot.send(msg.chat.id, t.unknown_command(), None).await?;
-            Ok(())
-        }
-        Some(text) => {
-            if super::tokens::save_token(&bot, &msg, &ctx, text, group).await? {
-                dialogue.exit().await?;
-            }
-            Ok(())
-        }
-        None => {
-            bot.send(msg.chat.id, t.token_prompt(), None).await?;
-            Ok(())
-        }
-    }
 }
 
 /// A message in a chat with no dialogue.

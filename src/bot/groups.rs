@@ -23,7 +23,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me};
 
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
-use super::state::State;
+use super::state::{State, TokenPrompt};
 use super::store::BotDialogue;
 use super::{perm, tokens};
 use crate::storage::Redeemed;
@@ -114,10 +114,10 @@ pub async fn redeem(
     {
         Redeemed::Group(group) => {
             dialogue
-                .update(State::AwaitingToken {
+                .update(State::AwaitingToken(TokenPrompt {
                     group: Some(group),
                     until: Some(unix_now() + tokens::CONNECT_CODE_TTL_SECS),
-                })
+                }))
                 .await?;
             t.connect_prompt()
         }

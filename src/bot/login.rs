@@ -78,7 +78,7 @@ pub async fn start(
     ctx: Arc<Ctx>,
 ) -> HandlerResult {
     let (bot, msg, ctx) = (&bot, &msg, &ctx);
-    let (group, _) = super::tokens::awaited_group(&state);
+    let group = super::tokens::awaited_group(&state).group;
     let t = lang_of(msg.from.as_ref());
     let chat = msg.chat.id;
     let Some(user) = msg.from.as_ref() else {

@@ -31,7 +31,7 @@ use super::meetings::Acting;
 use super::speak::callback::{Callback, Manage, Press};
 use super::speak::panel::{manage_button, result_keyboard};
 use super::speak::texts::{Texts, esc, esc_short};
-use super::state::State;
+use super::state::{CohostsPrompt, State};
 use super::store::BotDialogue;
 use crate::storage::MeetingRecord;
 use crate::telemost::model::{Cohosts, Conference, UpdateConference, WaitingRoomLevel};
@@ -160,13 +160,13 @@ pub async fn on_press(
             )]]);
             let sent = bot.send(chat, prompt, Some(cancel)).await?;
             dialogue
-                .update(State::Managing {
+                .update(State::Managing(CohostsPrompt {
                     conference: conference.to_owned(),
                     replace,
                     owner: q.from.id.0,
                     message: id.0,
                     prompt: Some(sent.id.0),
-                })
+                }))
                 .await?;
         }
         Manage::Info | Manage::Back | Manage::WaitingRoom(_) | Manage::ClearCohosts => {
@@ -273,12 +273,18 @@ fn details(t: &dyn Texts, c: &Conference, cohosts: Option<&[String]>) -> String 
 }
 
 /// Emails typed after "Add cohosts" or "Replace cohosts".
-pub async fn receive_emails(
+pub async fn receive_cohosts(
     bot: TgBot,
     msg: Message,
     dialogue: BotDialogue,
     me: teloxide::types::Me,
-    (conference, replace, owner, message, prompt): (String, bool, u64, i32, Option<i32>),
+    CohostsPrompt {
+        conference,
+        replace,
+        owner,
+        message,
+        prompt,
+    }: CohostsPrompt,
     ctx: std::sync::Arc<Ctx>,
 ) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else {

@@ -30,7 +30,7 @@ use teloxide::prelude::*;
 use commands::Command;
 pub use core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of, redacted};
 use speak::callback::{Callback, Press};
-use state::State;
+use state::{CohostsPrompt, State, Step};
 pub use store::BotDialogue;
 
 /// The update kinds `schema` handles, which the bot asks Telegram for (the dispatcher derives
@@ -95,19 +95,33 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 Ok(())
             }),
         )
-        .branch(case![State::AwaitingToken { group, until }].endpoint(dialogue::receive_token))
-        .branch(case![State::Draft(d)].endpoint(dialogue::receive_draft_text))
-        .branch(case![State::AwaitingZone { prompt }].endpoint(settings::receive_zone))
+        .branch(case![State::AwaitingToken(prompt)].endpoint(commands::receive_token))
         .branch(
-            case![State::Managing {
-                conference,
-                replace,
-                owner,
-                message,
-                prompt
-            }]
-            .endpoint(manage::receive_emails),
+            // A draft's steps: the owner's answer (in a group, a reply to the panel) goes to the
+            // step the panel is at. What others say meanwhile is not for the bot.
+            case![State::Draft(d)]
+                .branch(
+                    dptree::filter(dialogue::answers_draft)
+                        .branch(
+                            dptree::filter_map(dialogue::Answer::typed)
+                                .branch(at(Step::Title).endpoint(dialogue::receive_title))
+                                .branch(
+                                    at(Step::Description).endpoint(dialogue::receive_description),
+                                )
+                                .branch(at(Step::Cohosts).endpoint(dialogue::receive_cohosts))
+                                .branch(at(Step::When).endpoint(dialogue::receive_when))
+                                .branch(
+                                    at(Step::Creating).endpoint(dialogue::receive_while_creating),
+                                )
+                                // The waiting room, who may watch: steps with buttons.
+                                .endpoint(dialogue::use_the_buttons),
+                        )
+                        .endpoint(dialogue::not_an_answer),
+                )
+                .endpoint(|| async { Ok(()) }),
         )
+        .branch(case![State::AwaitingZone(prompt)].endpoint(settings::receive_zone))
+        .branch(case![State::Managing(prompt)].endpoint(manage::receive_cohosts))
         .endpoint(dialogue::idle_message);
 
     let callbacks = Update::filter_callback_query()
@@ -140,21 +154,12 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                         case![Callback::Draft(press)]
                             .branch(
                                 case![Press::Cancel]
-                                    .chain(case![State::Managing {
-                                        conference,
-                                        replace,
-                                        owner,
-                                        message,
-                                        prompt
-                                    }])
+                                    .chain(case![State::Managing(prompt)])
                                     // On the prompt itself; elsewhere it is another message's
                                     // Cancel.
-                                    .filter(
-                                        |q: CallbackQuery,
-                                         s: (String, bool, u64, i32, Option<i32>)| {
-                                            q.message.as_ref().map(|m| m.id().0) == s.4
-                                        },
-                                    )
+                                    .filter(|q: CallbackQuery, p: CohostsPrompt| {
+                                        q.message.as_ref().map(|m| m.id().0) == p.prompt
+                                    })
                                     .endpoint(manage::on_prompt_cancel),
                             )
                             .branch(case![State::Draft(d)].endpoint(dialogue::on_press)),
@@ -189,11 +194,17 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(Update::filter_chosen_inline_result().endpoint(inline::on_chosen))
 }
 
+/// The draft's answers at `step`.
+fn at(step: Step) -> UpdateHandler<HandlerError> {
+    dptree::filter(move |d: state::Draft| d.step == step)
+}
+
 /// The background work (a stand-in until the leased-job runner lands).
 pub mod jobs {
     use std::sync::Arc;
 
-    use super::{Ctx, TgBot, login, prune, reminders};
+    use super::core::{Ctx, TgBot};
+    use super::{login, prune, reminders};
 
     pub struct Jobs {
         logins: login::Polling,

@@ -22,7 +22,7 @@ use super::core::{HandlerResult, TgBot, lang_of};
 use super::schedule;
 use super::speak::callback::{COMMON_ZONES, Callback, REMIND_CHOICES, Setting};
 use super::speak::texts::{Texts, esc};
-use super::state::State;
+use super::state::{State, ZonePrompt};
 use super::store::BotDialogue;
 use crate::storage::ChatSettings;
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
@@ -195,9 +195,9 @@ pub async fn on_press(
             }
             let prompt = bot.send(chat, ask, None).await?;
             dialogue
-                .update(State::AwaitingZone {
+                .update(State::AwaitingZone(ZonePrompt {
                     prompt: prompt.id.0,
-                })
+                }))
                 .await?;
             return Ok(());
         }
@@ -239,7 +239,7 @@ pub async fn receive_zone(
     msg: Message,
     me: teloxide::types::Me,
     dialogue: BotDialogue,
-    prompt: i32,
+    ZonePrompt { prompt }: ZonePrompt,
     ctx: std::sync::Arc<Ctx>,
 ) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());

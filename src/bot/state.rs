@@ -17,35 +17,54 @@ use crate::telemost::model::{
 pub enum State {
     #[default]
     Idle,
-    /// `/token` was sent alone in a private chat (or a /connect link opened, then `group` is
-    /// the group the token is for); the next message is the token.
-    AwaitingToken {
-        #[serde(default)]
-        group: Option<i64>,
-        /// Until when (unix seconds) the token is taken for `group`: a /connect link's lifetime.
-        #[serde(default)]
-        until: Option<i64>,
-    },
+    /// `/token` was sent alone in a private chat, or a /connect link opened: the next message
+    /// is the token.
+    AwaitingToken(TokenPrompt),
     /// A meeting or stream being configured.
     Draft(Draft),
-    /// "Add cohosts" or "Replace cohosts" was tapped under meeting `conference` (shown in
-    /// `message`); the owner's next message is the list.
-    Managing {
-        conference: String,
-        replace: bool,
-        owner: u64,
-        message: i32,
-        /// The prompt asking for the emails, whose Cancel button ends this.
-        #[serde(default)]
-        prompt: Option<i32>,
-    },
-    /// "Other…" was tapped under /settings' time zones (by an admin, in a group); the next
-    /// message (in a group, a reply to `prompt`) is the zone's name.
-    AwaitingZone { prompt: i32 },
+    /// "Add cohosts" or "Replace cohosts" was tapped under a meeting: the owner's next message
+    /// is the list.
+    Managing(CohostsPrompt),
+    /// "Other…" was tapped under /settings' time zones (by an admin, in a group): the next
+    /// message (in a group, a reply to the prompt) is the zone's name.
+    AwaitingZone(ZonePrompt),
     /// The database could not be read: never stored, only handed to the handlers so the user
     /// hears about it instead of the update vanishing.
     #[serde(skip)]
     Unavailable,
+}
+
+/// What `/token` waits for: a token for the chat, or for `group` after a /connect link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPrompt {
+    /// The group the token is for (a /connect link was opened); `None`: the chat's own.
+    #[serde(default)]
+    pub group: Option<i64>,
+    /// Until when (unix seconds) the token is taken for `group`: a /connect link's lifetime.
+    #[serde(default)]
+    pub until: Option<i64>,
+}
+
+/// What "Add cohosts" or "Replace cohosts" waits for: the emails for meeting `conference`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohostsPrompt {
+    pub conference: String,
+    /// Replace the cohosts rather than add to them.
+    pub replace: bool,
+    /// The member who tapped the button: only their reply counts.
+    pub owner: u64,
+    /// The meeting's message, updated once the cohosts are set.
+    pub message: i32,
+    /// The prompt asking for the emails, whose Cancel button ends this.
+    #[serde(default)]
+    pub prompt: Option<i32>,
+}
+
+/// What "Other…" under /settings' time zones waits for: a zone's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZonePrompt {
+    /// The prompt; in a group, the answer is a reply to it.
+    pub prompt: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,8 +140,8 @@ impl State {
     pub fn message(&self) -> Option<i32> {
         match self {
             State::Draft(d) => d.panel,
-            State::Managing { prompt, .. } => *prompt,
-            State::AwaitingZone { prompt } => Some(*prompt),
+            State::Managing(p) => p.prompt,
+            State::AwaitingZone(z) => Some(z.prompt),
             _ => None,
         }
     }
@@ -295,15 +314,20 @@ mod tests {
         d.panel = Some(42);
         for state in [
             State::Idle,
-            State::AwaitingToken {
-                group: None,
-                until: None,
-            },
-            State::AwaitingToken {
+            State::AwaitingToken(TokenPrompt::default()),
+            State::AwaitingToken(TokenPrompt {
                 group: Some(-100),
                 until: Some(1_900_000_000),
-            },
+            }),
             State::Draft(d),
+            State::Managing(CohostsPrompt {
+                conference: "123".into(),
+                replace: true,
+                owner: 7,
+                message: 10,
+                prompt: Some(11),
+            }),
+            State::AwaitingZone(ZonePrompt { prompt: 12 }),
         ] {
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
@@ -313,12 +337,47 @@ mod tests {
     #[test]
     fn states_written_by_the_first_version_still_load() {
         let old: State = serde_json::from_str(r#"{"kind":"awaiting_token"}"#).unwrap();
-        assert_eq!(
-            old,
-            State::AwaitingToken {
-                group: None,
-                until: None
-            }
-        );
+        assert_eq!(old, State::AwaitingToken(TokenPrompt::default()));
+    }
+
+    /// The prompts were enum variants with fields before they had types of their own: what was
+    /// stored then loads the same.
+    #[test]
+    fn prompts_stored_before_they_had_names_still_load() {
+        let stored = [
+            (
+                r#"{"kind":"managing","conference":"c1","replace":false,"owner":7,"message":10}"#,
+                State::Managing(CohostsPrompt {
+                    conference: "c1".into(),
+                    replace: false,
+                    owner: 7,
+                    message: 10,
+                    prompt: None,
+                }),
+            ),
+            (
+                r#"{"kind":"awaiting_zone","prompt":12}"#,
+                State::AwaitingZone(ZonePrompt { prompt: 12 }),
+            ),
+            (
+                r#"{"kind":"awaiting_token","group":-100,"until":1900000000}"#,
+                State::AwaitingToken(TokenPrompt {
+                    group: Some(-100),
+                    until: Some(1_900_000_000),
+                }),
+            ),
+        ];
+        for (json, want) in stored {
+            assert_eq!(serde_json::from_str::<State>(json).unwrap(), want, "{json}");
+            // Written the way it was: the same tag and field names (a missing optional field
+            // is written as null).
+            let mut written = serde_json::to_value(&want).unwrap();
+            let stored: serde_json::Value = serde_json::from_str(json).unwrap();
+            written
+                .as_object_mut()
+                .unwrap()
+                .retain(|k, v| stored.get(k).is_some() || !v.is_null());
+            assert_eq!(written, stored, "{json}");
+        }
     }
 }

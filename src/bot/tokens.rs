@@ -9,7 +9,7 @@ use teloxide::prelude::*;
 use teloxide::types::User;
 
 use super::core::{Ctx, HandlerError, TgBot, lang_of};
-use super::state::State;
+use super::state::{State, TokenPrompt};
 use crate::oauth::Grant;
 use crate::storage::{Tokens, unix_now};
 
@@ -23,13 +23,10 @@ pub fn still_valid(until: Option<i64>) -> bool {
 
 /// The group a token sent now is for, and until when: after a /connect link, while the link's
 /// time lasts.
-pub fn awaited_group(state: &State) -> (Option<i64>, Option<i64>) {
+pub fn awaited_group(state: &State) -> TokenPrompt {
     match state {
-        State::AwaitingToken {
-            group: Some(group),
-            until,
-        } if still_valid(*until) => (Some(*group), *until),
-        _ => (None, None),
+        State::AwaitingToken(p) if p.group.is_some() && still_valid(p.until) => p.clone(),
+        _ => TokenPrompt::default(),
     }
 }
 

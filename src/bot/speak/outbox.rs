@@ -799,6 +799,28 @@ fn open_tags(html: &str) -> Vec<String> {
     open
 }
 
+/// A Telegram error as text, with the bot token cut out of any URL in it (reqwest's errors
+/// carry the request URL, which is `…/bot<token>/<method>`).
+pub fn redacted(e: &impl std::fmt::Display) -> String {
+    scrub_bot_token(&e.to_string())
+}
+
+fn scrub_bot_token(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("/bot") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let end = rest.find(['/', ' ', ')', '"']).unwrap_or(rest.len());
+        if end > 0 {
+            out.push_str("<redacted>");
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1023,5 +1045,16 @@ mod tests {
         assert_eq!((text.as_str(), listed), ("head\n… and 2 more", 0));
         let (text, listed) = whole("head".into(), std::slice::from_ref(&exact), 1, more);
         assert_eq!((text, listed), (format!("head{exact}"), 1));
+    }
+
+    #[test]
+    fn bot_token_is_scrubbed_from_urls() {
+        let s = "error sending request for url (https://api.telegram.org/bot123:AA-bb_cc/getMe)";
+        assert_eq!(
+            scrub_bot_token(s),
+            "error sending request for url (https://api.telegram.org/bot<redacted>/getMe)"
+        );
+        assert_eq!(scrub_bot_token("no url here"), "no url here");
+        assert_eq!(scrub_bot_token("x/bot"), "x/bot");
     }
 }

@@ -5,8 +5,8 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::callback::{Callback, Manage, Press};
+use super::outbox::{Outbox, redacted};
 use super::texts::{self, Texts, ellipsize, esc, esc_short};
-use crate::bot::core::TgBot;
 use crate::bot::state::{Draft, Planned, Step};
 use crate::bot::topic::TOPIC_MAX_CHARS;
 use crate::telemost::model::{Conference, StreamAccess, WaitingRoomLevel};
@@ -169,7 +169,7 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
 /// Shows `text` with `markup` on the panel: edits it when there is one, else (or if the edit
 /// fails, e.g. the message is too old) sends a new message. Returns the panel's id.
 pub async fn show(
-    bot: &TgBot,
+    bot: &Outbox,
     chat: ChatId,
     panel: Option<MessageId>,
     text: String,
@@ -179,7 +179,7 @@ pub async fn show(
         match bot.edit(chat, id, text.clone(), markup.clone()).await {
             Ok(()) => return Ok(id),
             Err(e) => {
-                tracing::debug!(error = %crate::bot::core::redacted(&e), "edit failed, sending anew")
+                tracing::debug!(error = %redacted(&e), "edit failed, sending anew")
             }
         }
     }
