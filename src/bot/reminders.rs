@@ -1,5 +1,5 @@
 //! Posting scheduled meetings' reminders, and making recurring meetings' links, when they are
-//! due (see `plans` for a scheduled meeting's steps).
+//! due (see `schedule` for a scheduled meeting's steps).
 //!
 //! ```text
 //! bot:  ⏰ Design review starts in 10 min, at 15:00.   Join: https://telemost…   [Join]

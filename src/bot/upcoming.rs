@@ -1,4 +1,4 @@
-//! Meetings for later, once scheduled: `/upcoming` lists a chat's scheduled and recurring
+//! Scheduled meetings, once scheduled: `/upcoming` lists a chat's scheduled and recurring
 //! meetings with a Cancel button each, and Add to calendar sends a meeting's `.ics` file.
 //!
 //! ```text
