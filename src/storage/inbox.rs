@@ -2,7 +2,7 @@
 //! so none is lost if the process stops before handling it, and its `update_id` is remembered
 //! for a day after, so Telegram's resend of an update already taken is recognised and dropped.
 //! What a user wrote is sealed with the tokens' key (a message may carry a token) and kept only
-//! until it is handled. Also what the webhook was last set to.
+//! until it is handled.
 //!
 //! Who handles what, when several processes share the database:
 //! - A chat's updates are a queue. One process at a time holds the chat's turn (table
@@ -35,9 +35,6 @@ pub const HANDLED_AT_ONCE: usize = 64;
 /// acted on (see `bot::admission::too_old`): were it a resend, it could no longer be told from a
 /// new one. (Telegram itself keeps an update for a day.)
 pub const RESENDS_RECOGNISED_SECS: i64 = super::PRUNE_AFTER_SECS;
-
-/// The `meta` key of the webhook's settings as last set (sealed: they hold its secret).
-const WEBHOOK: &str = "webhook";
 
 /// What became of a turn `Db::let_chat_go` was to give up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,41 +331,8 @@ impl Db {
     }
 }
 
-impl Db {
-    /// What the webhook was last set to (by any process on this database), as
-    /// `set_webhook_settings` stored it.
-    pub async fn webhook_settings(&self) -> Result<Option<SecretString>> {
-        let sealed: Option<String> = reading!(self, c => sqlx::query_scalar(
-            "SELECT value FROM meta WHERE key = $1"
-        )
-        .bind(WEBHOOK)
-        .fetch_optional(c)
-        .await?);
-        Ok(match sealed {
-            Some(s) => Some(self.cipher.open(WEBHOOK, &s)?),
-            None => None,
-        })
-    }
-
-    pub async fn set_webhook_settings(&self, settings: &SecretString) -> Result<()> {
-        let sealed = self.cipher.seal(WEBHOOK, settings);
-        writing!(self, c => sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-        )
-        .bind(WEBHOOK)
-        .bind(sealed)
-        .execute(c)
-        .await?
-        .rows_affected());
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use secrecy::ExposeSecret;
-
     use super::LetGo;
     use crate::storage::testing::{dbs, fetch_all};
 
@@ -407,16 +371,6 @@ mod tests {
             db.updates_handled(&[8, 9]).await.unwrap();
             let (claimed, _) = db.claim_abandoned(B, far, far, 0, 10).await.unwrap();
             assert!(claimed.is_empty(), "nothing unhandled: {claimed:?}");
-
-            assert!(db.webhook_settings().await.unwrap().is_none());
-            db.set_webhook_settings(&"a".to_owned().into())
-                .await
-                .unwrap();
-            db.set_webhook_settings(&"b".to_owned().into())
-                .await
-                .unwrap();
-            let got = db.webhook_settings().await.unwrap().unwrap();
-            assert_eq!(got.expose_secret(), "b");
             db.close().await;
         }
     }

@@ -27,6 +27,7 @@ mod schedules;
 mod settings;
 mod sqlite;
 mod tokens;
+mod webhook;
 
 use std::path::PathBuf;
 use std::sync::Arc;
