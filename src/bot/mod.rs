@@ -1,5 +1,15 @@
-//! The Telegram side: the handler tree, and the glue between Telegram, the Telemost client and
-//! the database.
+//! The Telegram side, composing the Telemost client and the database. This file is `schema()`:
+//! every route an update can take, each command, button and dialogue step to the handler named
+//! for it. The folder, layer by layer (the README's layer table, checked by `tests/layers.rs`):
+//!
+//! - `intake/`: an update's way in, from polling or the webhook to its handler and its done mark;
+//! - `jobs/`: background work under a lease (logins, scheduled meetings' steps, pruning);
+//! - the features, one file each (`dialogue` for /meet and /stream, `groups`, `login`,
+//!   `manage`, `settings`, `history`, `upcoming`, `inline`, `lifecycle`, `commands`), none using
+//!   another;
+//! - the vocabulary they share: `meetings` (on whose behalf a token acts, creating),
+//!   `schedule`, `tokens`, `perm`, `store`, `core`, `state`, `topic`;
+//! - `speak/`: how the bot speaks (outbox, texts, panels, the buttons' wire format).
 
 pub mod commands;
 pub mod core;
