@@ -9,6 +9,7 @@ pub mod dialogue;
 mod groups;
 mod history;
 mod inline;
+mod jobs;
 mod lanes;
 mod later;
 mod lifecycle;
@@ -19,9 +20,7 @@ mod outbox;
 mod panel;
 mod perm;
 mod plans;
-mod prune;
 mod queues;
-mod reminders;
 mod settings;
 pub mod state;
 mod store;
@@ -422,7 +421,7 @@ pub struct Running {
     /// Polls Yandex for the logins in progress (see `login`).
     logins: login::Polling,
     /// Posts scheduled meetings' reminders and recurring meetings' links (see `reminders`).
-    reminders: reminders::Reminders,
+    reminders: jobs::schedules::Reminders,
     /// Set first when stopping: readiness fails and webhook posts are refused from then on.
     stopping: Stopping,
     /// The webhook's and METRICS_LISTEN's listeners, those there are.
@@ -562,7 +561,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     // This process, as the holder of leases on the webhook updates it stores.
     let taker = webhook::process_id();
     let logins = login::spawn_polling(outbox.clone(), Arc::clone(&ctx), taker);
-    let reminders = reminders::spawn(outbox.clone(), Arc::clone(&ctx), taker);
+    let reminders = jobs::schedules::spawn(outbox.clone(), Arc::clone(&ctx), taker);
     let mut keeping = None;
     let mut intake = config
         .webhook
@@ -654,7 +653,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .inspect_err(|_| task.abort())?,
         None => Vec::new(),
     };
-    let pruning = prune::spawn_pruning(db.clone(), prune::retention(config.history_days));
+    let pruning =
+        jobs::prune::spawn_pruning(db.clone(), jobs::prune::retention(config.history_days));
     Ok(Running {
         shutdown,
         task,

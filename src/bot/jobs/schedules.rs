@@ -39,13 +39,13 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Thr
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::core::{Ctx, TgBot};
-use super::meetings::Acting;
-use super::outbox::{Line, Outbox, Place};
-use super::panel::{WhenWords, calendar_button};
-use super::plans::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
-use super::state::Planned;
-use super::texts::{self, Texts};
+use super::super::core::{Ctx, TgBot};
+use super::super::meetings::Acting;
+use super::super::outbox::{Line, Outbox, Place};
+use super::super::panel::{WhenWords, calendar_button};
+use super::super::plans::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
+use super::super::state::Planned;
+use super::super::texts::{self, Texts};
 use crate::schedule::Rule;
 use crate::storage::{Advance, Schedule, StorageError};
 use crate::telemost::model::CreateConference;
@@ -197,7 +197,7 @@ fn outcome(result: Result<Message, RequestError>, chat: i64) -> Posted {
             Posted::Gone
         }
         Err(e) => {
-            tracing::warn!(chat_id = chat, error = %super::core::redacted(&e), "a scheduled meeting's post was refused");
+            tracing::warn!(chat_id = chat, error = %super::super::core::redacted(&e), "a scheduled meeting's post was refused");
             Posted::Done
         }
     }
@@ -520,7 +520,7 @@ async fn make_link(
     t: &'static dyn Texts,
 ) -> Result<Result<crate::telemost::model::Conference, NoLink>, StorageError> {
     let settings = ctx.db.settings(chat.0).await?;
-    let may_create = super::perm::may_create(bot, chat, user, &settings).await;
+    let may_create = super::super::perm::may_create(bot, chat, user, &settings).await;
     match asked_telegram(may_create, t, "who may create meetings")? {
         Ok(true) => {}
         Ok(false) => return Ok(Err(NoLink::NotAllowed)),
@@ -554,15 +554,15 @@ async fn make_link(
 /// fails the step (its lease runs out and it is taken again); Telegram failing to say is a
 /// reason tried again later, with nothing asked of Telemost meanwhile.
 fn asked_telegram<T>(
-    checked: Result<T, super::core::HandlerError>,
+    checked: Result<T, super::super::core::HandlerError>,
     t: &dyn Texts,
     what: &str,
 ) -> Result<Result<T, NoLink>, StorageError> {
     match checked {
         Ok(answer) => Ok(Ok(answer)),
-        Err(super::core::HandlerError::Storage(e)) => Err(e),
-        Err(super::core::HandlerError::Telegram(e)) => {
-            tracing::warn!(error = %super::core::redacted(&e), "could not ask Telegram {what}");
+        Err(super::super::core::HandlerError::Storage(e)) => Err(e),
+        Err(super::super::core::HandlerError::Telegram(e)) => {
+            tracing::warn!(error = %super::super::core::redacted(&e), "could not ask Telegram {what}");
             Ok(Err(NoLink::Transient(t.internal_error().to_owned())))
         }
     }

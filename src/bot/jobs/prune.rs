@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::state::SUGGESTED_COHOSTS;
+use super::super::state::SUGGESTED_COHOSTS;
 use crate::storage::{Db, Retention, StorageError, unix_now};
 
 /// How long after start the first pruning runs: after start-up's own work, not during it.

@@ -1,0 +1,4 @@
+//! Background work: scheduled meetings' reminders and links, pruning.
+
+pub mod prune;
+pub mod schedules;
