@@ -26,9 +26,11 @@ fn readme_rows() -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The sibling modules a file of src/bot refers to (`super::x`, `super::{x, y::z}`,
-/// `crate::bot::x`), outside its tests.
-fn uses(source: &str, in_texts: bool) -> BTreeSet<String> {
+/// The modules of src/bot a file there refers to (`super::x`, `super::{x, y::z}`,
+/// `crate::bot::x`), outside its tests. `depth` is how many `super::` lead from the file to
+/// src/bot: one for a file there and a folder's `mod.rs`, two for a folder's other files (whose
+/// `super::x` is the folder's own).
+fn uses(source: &str, depth: usize) -> BTreeSet<String> {
     let code = source.split("#[cfg(test)]").next().unwrap_or("");
     let mut found = BTreeSet::new();
     let mut add = |name: &str| {
@@ -43,18 +45,24 @@ fn uses(source: &str, in_texts: bool) -> BTreeSet<String> {
             .find(|c: char| !c.is_alphanumeric() && c != '_')
             .unwrap_or(0)]);
     }
-    if !in_texts {
-        for (i, _) in code.match_indices("super::") {
-            let rest = &code[i + "super::".len()..];
-            if let Some(list) = rest.strip_prefix('{') {
-                for part in list[..list.find('}').unwrap_or(0)].split(',') {
-                    add(part);
-                }
-            } else {
-                add(&rest[..rest
-                    .find(|c: char| !c.is_alphanumeric() && c != '_')
-                    .unwrap_or(0)]);
+    let to_bot = "super::".repeat(depth);
+    for (i, _) in code.match_indices(&to_bot) {
+        // Only the whole path: `super::super::x` is not a `super::` of its second half.
+        if code[..i].ends_with("super::") {
+            continue;
+        }
+        let rest = &code[i + to_bot.len()..];
+        if depth > 1 && rest.starts_with("super::") {
+            continue;
+        }
+        if let Some(list) = rest.strip_prefix('{') {
+            for part in list[..list.find('}').unwrap_or(0)].split(',') {
+                add(part);
             }
+        } else {
+            add(&rest[..rest
+                .find(|c: char| !c.is_alphanumeric() && c != '_')
+                .unwrap_or(0)]);
         }
     }
     found
@@ -71,20 +79,30 @@ fn each_bot_module_uses_only_the_layers_below_it() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bot");
     let mut seen = BTreeSet::new();
     let mut wrong = Vec::new();
-    let mut files: Vec<(String, String, bool)> = Vec::new();
+    // A folder is one module, named after it, whatever its files use of each other.
+    let mut files: Vec<(String, String, usize)> = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         if path.is_dir() {
             for inner in std::fs::read_dir(&path).unwrap() {
                 let inner = inner.unwrap().path();
-                files.push((name.clone(), std::fs::read_to_string(&inner).unwrap(), true));
+                let depth = if inner.file_name().unwrap() == "mod.rs" {
+                    1
+                } else {
+                    2
+                };
+                files.push((
+                    name.clone(),
+                    std::fs::read_to_string(&inner).unwrap(),
+                    depth,
+                ));
             }
         } else {
-            files.push((name, std::fs::read_to_string(&path).unwrap(), false));
+            files.push((name, std::fs::read_to_string(&path).unwrap(), 1));
         }
     }
-    for (module, source, in_texts) in &files {
+    for (module, source, depth) in &files {
         seen.insert(module.clone());
         let Some(&mine) = row_of.get(module.as_str()) else {
             wrong.push(format!(
@@ -92,7 +110,7 @@ fn each_bot_module_uses_only_the_layers_below_it() {
             ));
             continue;
         };
-        for used in uses(source, *in_texts) {
+        for used in uses(source, *depth) {
             if &used == module {
                 continue;
             }

@@ -416,12 +416,12 @@ pub struct Running {
     shutdown: ShutdownToken,
     task: JoinHandle<()>,
     db: Db,
-    /// Removes data no longer needed (see `prune`).
+    /// Removes data no longer needed (see `jobs::prune`).
     pruning: JoinHandle<()>,
-    /// Polls Yandex for the logins in progress (see `login`).
-    logins: login::Polling,
-    /// Posts scheduled meetings' reminders and recurring meetings' links (see `reminders`).
-    reminders: jobs::schedules::Reminders,
+    /// Polls Yandex for the logins in progress (see `jobs::logins`).
+    logins: jobs::Worker,
+    /// Posts scheduled meetings' reminders and recurring meetings' links (see `jobs::schedules`).
+    reminders: jobs::Worker,
     /// Set first when stopping: readiness fails and webhook posts are refused from then on.
     stopping: Stopping,
     /// The webhook's and METRICS_LISTEN's listeners, those there are.
@@ -558,9 +558,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .webhook
         .as_ref()
         .map(|_| webhook::Handled::spawn(db.clone()));
-    // This process, as the holder of leases on the webhook updates it stores.
-    let taker = webhook::process_id();
-    let logins = login::spawn_polling(outbox.clone(), Arc::clone(&ctx), taker);
+    // This process, as the holder of leases: on background work, and on the webhook updates it
+    // stores.
+    let taker = crate::storage::process_id();
+    let logins = jobs::logins::spawn(outbox.clone(), Arc::clone(&ctx), taker);
     let reminders = jobs::schedules::spawn(outbox.clone(), Arc::clone(&ctx), taker);
     let mut keeping = None;
     let mut intake = config

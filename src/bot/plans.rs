@@ -1,6 +1,6 @@
 //! Meetings for later, as the features share them: a chat's time zone, reading a typed time in
 //! it, the steps a scheduled meeting goes through, and its row in the database. `dialogue`
-//! schedules, `later` lists, cancels and hands out calendar files, `reminders` posts.
+//! schedules, `later` lists, cancels and hands out calendar files, `jobs::schedules` posts.
 //!
 //! A scheduled meeting's life, one step at a time (the `step` stored with it, due at `next_at`):
 //!
