@@ -20,14 +20,10 @@ use super::{Db, Result, reading, writing};
 /// never share one.
 pub fn process_id() -> i64 {
     use std::hash::{BuildHasher, Hasher};
+    // Randomly keyed (per process, by the system), over what tells processes apart besides.
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(std::process::id());
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
+    h.write_i64(crate::clock::unix_now_ms());
     (h.finish() >> 1) as i64
 }
 
