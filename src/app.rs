@@ -145,7 +145,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         None => Started::set_already(),
     };
     // This process, as the holder of leases (on stored updates, logins, scheduled meetings).
-    let taker = intake::process_id();
+    let taker = crate::storage::process_id();
     let source = match &config.webhook {
         Some(hook) => Source::Webhook {
             config: hook,

@@ -2,13 +2,33 @@
 //! reminders, "today" and "tomorrow". The bot reads the time only through a `Clock`, so tests run
 //! a scheduled meeting's whole life (a reminder next Monday, a daylight-saving change) by moving a
 //! manual clock instead of waiting. Leases, timeouts and retries stay on the system's clock: they
-//! are about processes and networks, not about the calendar.
+//! are about processes and networks, not about the calendar. That clock is read here too, once
+//! for the whole program (`unix_now`, `unix_now_ms`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
+
+/// Now on the system's clock, in unix seconds: what stored timestamps (tokens' expiry, webhook
+/// updates, pruning) and the deadlines compared with them are counted in. Not the calendar's
+/// time: that is a `Clock`'s.
+pub fn unix_now() -> i64 {
+    since_epoch().map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Now on the system's clock, in unix milliseconds: what leases, logins' polls and the flood
+/// limits are counted in.
+pub fn unix_now_ms() -> i64 {
+    since_epoch().map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Time since 1970 on the system's clock; `None` on a clock set before it.
+fn since_epoch() -> Option<std::time::Duration> {
+    SystemTime::now().duration_since(UNIX_EPOCH).ok()
+}
 
 /// A handle on the time; cheap to clone. All clones of a manual clock move together.
 #[derive(Clone)]

@@ -36,7 +36,7 @@ pub struct Ctx {
     pub oauth: Option<YandexOAuth>,
     /// One "second" of the device flow's intervals (tests shorten it).
     pub oauth_time_unit: Duration,
-    /// Wakes this process's login poller when /login stored a login (see `login`).
+    /// Wakes this process's login poller when /login stored a login (see `jobs::logins`).
     pub login_due: tokio::sync::Notify,
     /// One refresh per token owner at a time: a refresh token is used once (Yandex issues a new
     /// one with the new access token), so a second refresh of the same token would fail.
@@ -45,7 +45,7 @@ pub struct Ctx {
     pub clock: crate::clock::Clock,
     /// The time zone of chats that chose none (`DEFAULT_TIMEZONE`).
     pub default_zone: jiff::tz::TimeZone,
-    /// Wakes this process's reminder worker when a meeting was scheduled (see `reminders`).
+    /// Wakes this process's reminder worker when a meeting was scheduled (see `jobs::schedules`).
     pub schedules_due: tokio::sync::Notify,
     /// Who is in which group, as Telegram said lately: (chat, user) → (present, when asked, by
     /// `clock`). A short memory that saves a `getChatMember` per use of a member's token (see

@@ -752,7 +752,7 @@ async fn create(
 }
 
 /// Keeps a recurring meeting (`/meet every weekday 10:00 Standup`): its links are made before
-/// each occurrence by `reminders`.
+/// each occurrence by `jobs::schedules`.
 #[allow(clippy::too_many_arguments)]
 async fn set_up_series(
     bot: &TgBot,

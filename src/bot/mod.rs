@@ -18,13 +18,12 @@ mod groups;
 mod history;
 mod inline;
 pub mod intake;
+pub mod jobs;
 pub mod lifecycle;
 mod login;
 mod manage;
 mod meetings;
 mod perm;
-mod prune;
-mod reminders;
 mod schedule;
 mod settings;
 pub mod speak;
@@ -207,36 +206,4 @@ pub fn schema() -> UpdateHandler<HandlerError> {
 /// The draft's answers at `step`.
 fn at(step: Step) -> UpdateHandler<HandlerError> {
     dptree::filter(move |d: state::Draft| d.step == step)
-}
-
-/// The background work (a stand-in until the leased-job runner lands).
-pub mod jobs {
-    use std::sync::Arc;
-
-    use super::core::{Ctx, TgBot};
-    use super::{login, prune, reminders};
-
-    pub struct Jobs {
-        logins: login::Polling,
-        reminders: reminders::Reminders,
-        pruning: tokio::task::JoinHandle<()>,
-    }
-
-    pub fn start(bot: TgBot, ctx: Arc<Ctx>, taker: i64, history_days: u32) -> Jobs {
-        let pruning = prune::spawn_pruning(ctx.db.clone(), prune::retention(history_days));
-        Jobs {
-            logins: login::spawn_polling(bot.clone(), Arc::clone(&ctx), taker),
-            reminders: reminders::spawn(bot, ctx, taker),
-            pruning,
-        }
-    }
-
-    impl Jobs {
-        pub async fn stop(mut self) {
-            self.pruning.abort();
-            let _ = (&mut self.pruning).await;
-            self.logins.stop().await;
-            self.reminders.stop().await;
-        }
-    }
 }

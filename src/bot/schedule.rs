@@ -1,7 +1,7 @@
 //! Scheduled meetings (meetings for later), as the features share them: a chat's time zone,
 //! reading a typed time in it, the steps a scheduled meeting goes through, and its row in the
 //! database. `dialogue` schedules, `upcoming` lists, cancels and hands out calendar files, the
-//! job `reminders` posts. (`crate::schedule` reads the times; `storage::schedules` keeps them.)
+//! job `jobs::schedules` posts. (`crate::schedule` reads the times; `storage::schedules` keeps them.)
 //!
 //! A scheduled meeting's life, one step at a time (the `step` stored with it, due at `next_at`):
 //!

@@ -11,7 +11,7 @@
 //! skew between two processes' clocks moves their messages against each other by as much, as
 //! the way to Telegram does: the window's margin (see the outbox's) takes both.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::{Backend, Db, Result, transaction, writing};
 
@@ -21,14 +21,6 @@ pub const OVERALL_SCOPE: i64 = 0;
 /// How long a chat's bucket is kept untouched (`Db::prune` removes it then): any is full again
 /// within seconds, and a missing one is made full.
 pub(super) const BUCKETS_KEPT_SECS: i64 = 3600;
-
-/// Now, in unix milliseconds: the clock of `reserve_message` and `pause_scope`.
-pub fn unix_now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// A chat's limit: `burst` messages at once, then `per_sec` a second.
 #[derive(Debug, Clone, Copy, PartialEq)]

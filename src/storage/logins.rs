@@ -4,15 +4,17 @@
 //! for), so that a login outlives the process that started it.
 //!
 //! One process polls a given login at a time: it claims the logins due (`claim_logins`), which
-//! gives it a lease on each, and ends its turn by rescheduling the login (which gives the lease
-//! up) or by finishing it. A lease is the pair (`taken_by`, `lease_until`) a claim wrote; only
-//! its holder may reschedule or finish the login, so a process whose lease ran out (another took
-//! the login over), or whose login was cancelled or replaced by a new /login meanwhile, changes
-//! nothing. Times here are unix milliseconds, as the caller gives them.
+//! gives it a lease on each (see `leases.rs`, `Leased::Logins`), and ends its turn by
+//! rescheduling the login (which gives the lease up) or by finishing it. A lease is the pair
+//! (`taken_by`, `lease_until`) a claim wrote; only its holder may reschedule or finish the login,
+//! so a process whose lease ran out (another took the login over), or whose login was cancelled
+//! or replaced by a new /login meanwhile, changes nothing. Times here are unix milliseconds, as
+//! the caller gives them.
 
 use secrecy::SecretString;
 
-use super::{Db, Result, reading, writing};
+use super::leases::Leased;
+use super::{Db, Result, writing};
 
 /// What a login's sealed device code is bound to.
 fn device_code_context(chat_id: i64) -> String {
@@ -46,6 +48,15 @@ pub struct Claimed {
     /// Until when (unix ms); with `taker`, what tells this claim from any later one.
     pub lease_until: i64,
 }
+
+/// The columns a claim returns (a macro, so queries stay `&'static str`), as `Row` reads them.
+macro_rules! login_columns {
+    () => {
+        "chat_id, starter, group_id, device_code, interval_secs, next_poll_at, expires_at, \
+         lease_until"
+    };
+}
+pub(super) use login_columns;
 
 type Row = (i64, String, Option<i64>, String, i64, i64, i64, i64);
 
@@ -107,28 +118,11 @@ impl Db {
         lease_until: i64,
         limit: usize,
     ) -> Result<Vec<Claimed>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        // The outer conditions are checked again on each row as it is changed (PostgreSQL
-        // re-reads a row another transaction changed meanwhile), so a login another process
-        // claimed in between is left to it.
-        let mut rows: Vec<Row> = writing!(self, c => sqlx::query_as(
-            "UPDATE logins SET taken_by = $1, lease_until = $2
-             WHERE next_poll_at <= $3 AND lease_until < $3
-               AND chat_id IN (
-                   SELECT chat_id FROM logins WHERE next_poll_at <= $3 AND lease_until < $3
-                   ORDER BY next_poll_at LIMIT $4)
-             RETURNING chat_id, starter, group_id, device_code, interval_secs, next_poll_at,
-                       expires_at, lease_until",
-        )
-        .bind(taker)
-        .bind(lease_until)
-        .bind(now)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(c)
-        .await?);
-        rows.sort_unstable_by_key(|r| r.5);
+        // Due and leased on one clock: `now` is both.
+        let mut rows: Vec<Row> = self
+            .claim(Leased::Logins, taker, now, now, lease_until, limit)
+            .await?;
+        rows.sort_unstable_by_key(|r| (r.5, r.0));
         let mut claimed = Vec::with_capacity(rows.len());
         for (chat_id, starter, group_id, sealed, interval_secs, next_poll_at, expires_at, lease) in
             rows
@@ -210,32 +204,6 @@ impl Db {
         .await?);
         Ok(done.map(|(group_id,)| Finished { group_id }))
     }
-
-    /// Gives up process `taker`'s leases (it is stopping): another process, or the next start,
-    /// may claim its logins at once.
-    pub async fn release_logins(&self, taker: i64) -> Result<()> {
-        writing!(self, c => sqlx::query(
-            "UPDATE logins SET lease_until = 0 WHERE taken_by = $1 AND lease_until > 0",
-        )
-        .bind(taker)
-        .execute(c)
-        .await?
-        .rows_affected());
-        Ok(())
-    }
-
-    /// The earliest moment (unix ms) a login could be claimed if nothing changes meanwhile: its
-    /// next poll, or when its lease runs out if that is later. `None` without logins.
-    pub async fn next_login_due(&self) -> Result<Option<i64>> {
-        let due: Option<i64> = reading!(self, c => sqlx::query_scalar(
-            "SELECT MIN(CASE WHEN lease_until >= next_poll_at THEN lease_until + 1
-                             ELSE next_poll_at END)
-             FROM logins",
-        )
-        .fetch_one(c)
-        .await?);
-        Ok(due)
-    }
 }
 
 #[cfg(test)]
@@ -245,9 +213,9 @@ mod tests {
     use secrecy::{ExposeSecret, SecretString};
 
     use super::{Claimed, Login};
-    use crate::storage::Db;
     use crate::storage::crypto::Cipher;
     use crate::storage::testing::{dbs, exec, fetch_all};
+    use crate::storage::{Db, Leased};
 
     const NOW: i64 = 1_800_000_000_000;
     const LEASE: i64 = 15_000;
@@ -271,6 +239,11 @@ mod tests {
         db.claim_logins(taker, now, now + LEASE, 100).await.unwrap()
     }
 
+    /// When a login can next be claimed, asked at `now`.
+    async fn next_due(db: &Db, now: i64) -> Option<i64> {
+        db.next_due(Leased::Logins, now).await.unwrap()
+    }
+
     fn chats(claimed: &[Claimed]) -> Vec<i64> {
         claimed.iter().map(|c| c.login.chat_id).collect()
     }
@@ -281,7 +254,7 @@ mod tests {
             let mut started = login(7, "dc-seven", NOW + 5_000);
             started.group_id = Some(-100_0007);
             db.start_login(&started).await.unwrap();
-            assert_eq!(db.next_login_due().await.unwrap(), Some(NOW + 5_000));
+            assert_eq!(next_due(&db, NOW).await, Some(NOW + 5_000));
             assert!(claim(&db, A, NOW).await.is_empty(), "not due yet");
 
             let first = claim(&db, A, NOW + 5_000).await;
@@ -298,7 +271,7 @@ mod tests {
                 "A holds it while it polls"
             );
             assert_eq!(
-                db.next_login_due().await.unwrap(),
+                next_due(&db, NOW + 6_000).await,
                 Some(NOW + 5_000 + LEASE + 1),
                 "claimable again only if A's lease runs out"
             );
@@ -325,7 +298,7 @@ mod tests {
                 "finished once"
             );
             assert!(claim(&db, A, NOW + 100_000).await.is_empty());
-            assert_eq!(db.next_login_due().await.unwrap(), None);
+            assert_eq!(next_due(&db, NOW + 100_000).await, None);
             db.close().await;
         }
     }
@@ -362,7 +335,7 @@ mod tests {
             assert_eq!(chats(&by_a), [7], "at most the limit");
             let by_b = claim(&db, B, NOW).await;
             assert_eq!(chats(&by_b), [8]);
-            db.release_logins(A).await.unwrap();
+            db.release(Leased::Logins, A).await.unwrap();
             assert_eq!(chats(&claim(&db, B, NOW + 1).await), [7], "A's, at once");
             assert!(
                 db.reschedule_login(&by_b[0], NOW + 5_000, 5).await.unwrap(),

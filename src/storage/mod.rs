@@ -6,11 +6,11 @@
 //! Two backends behind one handle (`Db`): SQLite, the embedded default (`sqlite.rs`), and
 //! PostgreSQL, for a server database several processes share (`postgres.rs`). The callers never
 //! know which runs. This file owns the handle (opening either, the key check, closing) and the
-//! three ways a query gets a connection (`reading!`, `writing!`, `transaction!`); each other file owns
-//! the queries for one thing stored, as an `impl Db` block, written once for both: numbered
-//! placeholders (`$1`, which sqlx's SQLite driver binds by number as PostgreSQL does),
-//! `ON CONFLICT … DO UPDATE`, `RETURNING`, `ROW_NUMBER() OVER`, `LIMIT`, integers bound as `i64`
-//! and flags as `bool`. Each backend has its own migrations (`migrations/sqlite`,
+//! three ways a query gets a connection (`reading!`, `writing!`, `transaction!`); each other file
+//! owns the queries for one thing stored (`leases.rs`: those every table of background work
+//! shares), as an `impl Db` block, written once for both: numbered placeholders (`$1`, which
+//! sqlx's SQLite driver binds by number as PostgreSQL does), `ON CONFLICT … DO UPDATE`,
+//! `RETURNING`, `ROW_NUMBER() OVER`, `LIMIT`, integers bound as `i64` and flags as `bool`. Each backend has its own migrations (`migrations/sqlite`,
 //! `migrations/postgres`) making the same tables.
 
 mod chats;
@@ -18,6 +18,7 @@ mod connect_codes;
 pub mod crypto;
 mod dialogues;
 mod inbox;
+mod leases;
 mod limits;
 mod logins;
 mod meetings;
@@ -31,7 +32,6 @@ mod webhook;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use secrecy::SecretString;
 use sqlx::Row;
@@ -41,7 +41,8 @@ pub use chats::{Carried, Forgot, Moved};
 pub use connect_codes::Redeemed;
 use crypto::{Cipher, CryptoError, Key};
 pub use inbox::{HANDLED_AT_ONCE, LetGo, RESENDS_RECOGNISED_SECS};
-pub use limits::{Bucket, Calendar, ChatScope, OVERALL_SCOPE, Rate, Window, reserve, unix_now_ms};
+pub use leases::{Leased, process_id};
+pub use limits::{Bucket, Calendar, ChatScope, OVERALL_SCOPE, Rate, Window, reserve};
 pub use logins::{Claimed, Login};
 pub use meetings::MeetingRecord;
 pub use prune::{PRUNE_AFTER_SECS, Pruned, Retention};
@@ -200,13 +201,10 @@ macro_rules! transaction {
 
 pub(crate) use {on_connection, reading, transaction, writing};
 
-/// Now, in unix seconds: the timestamps stored here and the deadlines compared with them.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+/// Now on the system's clock (see `crate::clock`): unix seconds, what the timestamps stored here
+/// and the deadlines compared with them are counted in; unix milliseconds, what leases and the
+/// flood limits are.
+pub use crate::clock::{unix_now, unix_now_ms};
 
 /// Whether `url` names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres(url: &str) -> bool {

@@ -3,17 +3,18 @@
 //! meeting) and what the bot does next (`step`, opaque here) at `next_at`; as is the rest of what
 //! the bot serialised (who scheduled it, the create-meeting request, the recurrence rule).
 //!
-//! One process acts on a given schedule at a time, as with logins (see `logins.rs`): it claims the
-//! schedules due (`claim_schedules`), which gives it a lease on each, and ends its turn by setting
-//! the next step (`advance_schedule`, which gives the lease up) or by ending the schedule
-//! (`finish_schedule`). A lease is the pair (`taken_by`, `lease_until`) a claim wrote; only its
-//! holder may advance or finish the row, so a process whose lease ran out (another took the row
-//! over), or whose schedule was cancelled meanwhile, changes nothing.
+//! One process acts on a given schedule at a time, as with logins: it claims the schedules due
+//! (`claim_schedules`), which gives it a lease on each (see `leases.rs`, `Leased::Schedules`),
+//! and ends its turn by setting the next step (`advance_schedule`, which gives the lease up) or
+//! by ending the schedule (`finish_schedule`). A lease is the pair (`taken_by`, `lease_until`) a
+//! claim wrote; only its holder may advance or finish the row, so a process whose lease ran out
+//! (another took the row over), or whose schedule was cancelled meanwhile, changes nothing.
 //!
 //! Two clocks: `start_at`, `next_at` and `created_at` are unix seconds of the calendar the bot
 //! reads (a clock its tests move); `lease_until` is unix milliseconds of the system clock, since
 //! a lease is about a process being alive, not about the calendar.
 
+use super::leases::Leased;
 use super::{Db, Result, reading, transaction, writing};
 
 /// A schedule to store.
@@ -79,6 +80,7 @@ macro_rules! schedule_columns {
          created_at"
     };
 }
+pub(super) use schedule_columns;
 
 /// How many schedules a chat has.
 const COUNT_OF_CHAT: &str = "SELECT COUNT(*) FROM schedules WHERE chat_id = $1";
@@ -212,28 +214,16 @@ impl Db {
         lease_until: i64,
         limit: usize,
     ) -> Result<Vec<Schedule>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        // The outer conditions are checked again on each row as it is changed (PostgreSQL
-        // re-reads a row another transaction changed meanwhile), so a row another process
-        // claimed in between is left to it.
-        let mut claimed: Vec<Schedule> = writing!(self, c => sqlx::query_as(concat!(
-            "UPDATE schedules SET taken_by = $1, lease_until = $2
-             WHERE next_at <= $3 AND lease_until < $4
-               AND id IN (
-                   SELECT id FROM schedules WHERE next_at <= $3 AND lease_until < $4
-                   ORDER BY next_at, id LIMIT $5)
-             RETURNING ",
-            schedule_columns!()
-        ))
-        .bind(taker)
-        .bind(lease_until)
-        .bind(now)
-        .bind(wall_now_ms)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(c)
-        .await?);
+        let mut claimed: Vec<Schedule> = self
+            .claim(
+                Leased::Schedules,
+                taker,
+                now,
+                wall_now_ms,
+                lease_until,
+                limit,
+            )
+            .await?;
         claimed.sort_unstable_by_key(|s| (s.plan.next_at, s.id));
         Ok(claimed)
     }
@@ -283,63 +273,13 @@ impl Db {
         .rows_affected());
         Ok(done > 0)
     }
-
-    /// The earliest `next_at` (unix seconds: to sleep until) of the schedules nobody holds at
-    /// `wall_now_ms`; `None` if there are none. A held one is its holder's: waking for it would
-    /// find nothing to claim until its lease runs out.
-    pub async fn next_schedule_at(&self, wall_now_ms: i64) -> Result<Option<i64>> {
-        let next: Option<i64> = reading!(self, c => sqlx::query_scalar(
-            "SELECT MIN(next_at) FROM schedules WHERE lease_until < $1",
-        )
-        .bind(wall_now_ms)
-        .fetch_one(c)
-        .await?);
-        Ok(next)
-    }
-
-    /// The holder extends its lease (`taker`, `lease_until` as claimed or last renewed) to
-    /// `new_lease_until`, just before it acts: false, and nothing changed, when the row is gone
-    /// or another process holds it now (the step is no longer this holder's to take).
-    pub async fn renew_schedule(
-        &self,
-        id: i64,
-        taker: i64,
-        lease_until: i64,
-        new_lease_until: i64,
-    ) -> Result<bool> {
-        let done = writing!(self, c => sqlx::query(
-            "UPDATE schedules SET lease_until = $4
-             WHERE id = $1 AND taken_by = $2 AND lease_until = $3",
-        )
-        .bind(id)
-        .bind(taker)
-        .bind(lease_until)
-        .bind(new_lease_until)
-        .execute(c)
-        .await?
-        .rows_affected());
-        Ok(done > 0)
-    }
-
-    /// Gives up process `taker`'s leases (it is stopping): another process, or the next start,
-    /// may claim its schedules at once.
-    pub async fn release_schedules(&self, taker: i64) -> Result<()> {
-        writing!(self, c => sqlx::query(
-            "UPDATE schedules SET lease_until = 0 WHERE taken_by = $1 AND lease_until > 0",
-        )
-        .bind(taker)
-        .execute(c)
-        .await?
-        .rows_affected());
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Advance, NewSchedule, Schedule};
-    use crate::storage::Db;
     use crate::storage::testing::dbs;
+    use crate::storage::{Db, Leased};
 
     /// The calendar (unix seconds) and the system clock (unix ms): two clocks, far apart.
     const NOW: i64 = 1_900_000_000;
@@ -787,39 +727,44 @@ mod tests {
     #[tokio::test]
     async fn the_next_moment_to_wake_up_for() {
         for (_guard, db) in dbs().await {
-            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), None);
+            assert_eq!(db.next_due(Leased::Schedules, WALL).await.unwrap(), None);
             let later = add_due(&db, NOW + 300).await;
-            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), Some(NOW + 300));
+            assert_eq!(
+                db.next_due(Leased::Schedules, WALL).await.unwrap(),
+                Some(NOW + 300)
+            );
             let sooner = add(&db, &new(OTHER, NOW + 100)).await; // next_at NOW - 500
             assert_eq!(
-                db.next_schedule_at(WALL).await.unwrap(),
+                db.next_due(Leased::Schedules, WALL).await.unwrap(),
                 Some(NOW - 500),
                 "of all chats"
             );
             assert_eq!(claim(&db, A, 0, 0).await, [sooner]);
             assert_eq!(
-                db.next_schedule_at(WALL).await.unwrap(),
+                db.next_due(Leased::Schedules, WALL).await.unwrap(),
                 Some(NOW + 300),
                 "a held one is its holder's"
             );
             assert_eq!(
-                db.next_schedule_at(WALL + LEASE + 1).await.unwrap(),
+                db.next_due(Leased::Schedules, WALL + LEASE + 1)
+                    .await
+                    .unwrap(),
                 Some(NOW - 500),
                 "until its lease runs out"
             );
             // Renewed by its holder only, and only as held.
             assert!(
-                !db.renew_schedule(sooner, B, WALL + LEASE, WALL + 2 * LEASE)
+                !db.renew(Leased::Schedules, sooner, B, WALL + LEASE, WALL + 2 * LEASE)
                     .await
                     .unwrap()
             );
             assert!(
-                db.renew_schedule(sooner, A, WALL + LEASE, WALL + 2 * LEASE)
+                db.renew(Leased::Schedules, sooner, A, WALL + LEASE, WALL + 2 * LEASE)
                     .await
                     .unwrap()
             );
             assert!(
-                !db.renew_schedule(sooner, A, WALL + LEASE, WALL + 3 * LEASE)
+                !db.renew(Leased::Schedules, sooner, A, WALL + LEASE, WALL + 3 * LEASE)
                     .await
                     .unwrap(),
                 "the old lease is gone"
@@ -834,11 +779,17 @@ mod tests {
                 .await
                 .unwrap()
             );
-            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), Some(NOW + 100));
+            assert_eq!(
+                db.next_due(Leased::Schedules, WALL).await.unwrap(),
+                Some(NOW + 100)
+            );
             assert!(db.cancel_schedule(OTHER, sooner).await.unwrap());
-            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), Some(NOW + 300));
+            assert_eq!(
+                db.next_due(Leased::Schedules, WALL).await.unwrap(),
+                Some(NOW + 300)
+            );
             assert!(db.cancel_schedule(CHAT, later).await.unwrap());
-            assert_eq!(db.next_schedule_at(WALL).await.unwrap(), None);
+            assert_eq!(db.next_due(Leased::Schedules, WALL).await.unwrap(), None);
             db.close().await;
         }
     }
@@ -855,7 +806,7 @@ mod tests {
                 .unwrap();
             assert_eq!(by_a.len(), 2);
             assert_eq!(claim(&db, B, 0, 0).await, [third]);
-            db.release_schedules(A).await.unwrap();
+            db.release(Leased::Schedules, A).await.unwrap();
             let a_rows = db.schedule(CHAT, first).await.unwrap().unwrap();
             assert_eq!((a_rows.taken_by, a_rows.lease_until), (A, 0));
             assert_eq!(claim(&db, B, 0, 1).await, [first, second], "A's, at once");
@@ -863,7 +814,7 @@ mod tests {
                 !db.finish_schedule(first, A, WALL + LEASE).await.unwrap(),
                 "no longer A's"
             );
-            db.release_schedules(A).await.unwrap();
+            db.release(Leased::Schedules, A).await.unwrap();
             assert!(
                 db.advance_schedule(third, B, WALL + LEASE, &advance(NOW, NOW + 60, "start"))
                     .await

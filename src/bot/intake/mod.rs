@@ -47,8 +47,6 @@ use turns::{Chats, Marks};
 
 /// How many connections Telegram may open to post updates at once.
 pub use webhook::MAX_CONNECTIONS;
-/// A number for this process, as the holder of leases.
-pub use webhook::process_id;
 
 /// How many updates may be taken from Telegram and not yet handled, per slot for handling one
 /// (`MAX_CONCURRENT_UPDATES`): 1024 by default. The rest wait at Telegram.

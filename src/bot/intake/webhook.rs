@@ -79,21 +79,6 @@ struct Inbox {
     taker: i64,
 }
 
-/// A number for this process, as the holder of leases: random enough that two processes (or a
-/// process and its restart) never share one.
-pub fn process_id() -> i64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    (h.finish() >> 1) as i64
-}
-
 /// The route Telegram posts to (at `config.url`'s path), the listener the dispatcher takes its
 /// updates from, and the task that keeps this process's leases and takes over what dead
 /// processes left: at once (posts wait, and the process is not ready, until that is queued, so

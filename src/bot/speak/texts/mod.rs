@@ -249,7 +249,7 @@ pub trait Texts: Sync {
     fn invalid_input(&self, e: &InvalidInput) -> String;
     fn telemost_error(&self, e: &TelemostError) -> String;
 
-    // Meetings for later (see `bot::upcoming` and `bot::reminders`). Times come already written
+    // Meetings for later (see `bot::upcoming` and `bot::jobs::schedules`). Times come already written
     // out by `span`, `clock_time` and `repeats` below, in the chat's time zone.
     fn today(&self) -> &'static str;
     fn tomorrow(&self) -> &'static str;

@@ -37,113 +37,115 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ThreadId};
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
 
-use super::core::{Ctx, TgBot};
-use super::meetings::Acting;
-use super::schedule::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
-use super::speak::outbox::{Line, Outbox, Place};
-use super::speak::panel::{WhenWords, calendar_button};
-use super::speak::texts::{self, Texts};
-use super::state::Planned;
+use super::{Job, Worker, lease_until};
+use crate::bot::core::{Ctx, TgBot};
+use crate::bot::meetings::Acting;
+use crate::bot::schedule::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
+use crate::bot::speak::outbox::{Line, Outbox, Place};
+use crate::bot::speak::panel::{WhenWords, calendar_button};
+use crate::bot::speak::texts::{self, Texts};
+use crate::bot::state::Planned;
+use crate::clock::unix_now_ms;
 use crate::schedule::Rule;
-use crate::storage::{Advance, Schedule, StorageError};
+use crate::storage::{Advance, Leased, Schedule, StorageError};
 use crate::telemost::model::CreateConference;
 
 /// How long a process holds a step it took (system time): enough to make a link and post.
 const LEASE: Duration = Duration::from_secs(60);
 /// How often the worker looks, at most, for steps other processes scheduled.
 const TICK: Duration = Duration::from_secs(15);
+/// Never looks sooner than this after the last look.
+const LEAST_WAIT: Duration = Duration::from_millis(100);
 /// How many steps it works on at once.
 const AT_ONCE: usize = 16;
 /// How soon a recurring meeting's link is tried again after Telemost failed to make it.
 const RETRY_LINK_AFTER: i64 = 60;
-
-/// The worker; stop it with `stop`.
-pub struct Reminders {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
-}
+/// How long the steps in hand get to finish when the bot stops.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Starts the worker for process `taker`.
-pub fn spawn(bot: TgBot, ctx: Arc<Ctx>, taker: i64) -> Reminders {
-    let (stop, stopping) = watch::channel(false);
-    let task = tokio::spawn(run(bot, ctx, taker, stopping));
-    Reminders {
-        stop,
-        task: Some(task),
+pub fn spawn(bot: TgBot, ctx: Arc<Ctx>, taker: i64) -> Worker {
+    let moves = ctx.clock.moves();
+    let schedules = Schedules {
+        bot,
+        ctx,
+        line: Line::default(),
+        moves,
+    };
+    super::spawn(schedules, taker)
+}
+
+/// The scheduled meetings' steps, as a job kind.
+struct Schedules {
+    bot: TgBot,
+    ctx: Arc<Ctx>,
+    /// The places of the reminders under the flood limits, handed out in the order the steps
+    /// were claimed.
+    line: Line,
+    /// A manual clock's moves (tests), which may make a step due.
+    moves: Option<watch::Receiver<u64>>,
+}
+
+impl Job for Schedules {
+    type Item = Schedule;
+    const NAME: &'static str = "scheduled meetings";
+    const AT_ONCE: usize = AT_ONCE;
+    const LEASE: Duration = LEASE;
+    const TICK: Duration = TICK;
+    const LEAST_WAIT: Duration = LEAST_WAIT;
+    const STOP_GRACE: Duration = STOP_GRACE;
+
+    /// Steps are due by the bot's clock (unix seconds), which a manual clock's moves change.
+    async fn until_due(&self) -> Result<Option<Duration>, StorageError> {
+        let due = self
+            .ctx
+            .db
+            .next_due(Leased::Schedules, unix_now_ms())
+            .await?;
+        Ok(due
+            .map(|at| Duration::from_secs(u64::try_from(at - self.ctx.clock.unix()).unwrap_or(0))))
     }
-}
 
-impl Reminders {
-    /// Lets the step in hand finish, then gives this process's leases up.
-    pub async fn stop(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    async fn claim(
+        &self,
+        taker: i64,
+        wall_now_ms: i64,
+        lease_until: i64,
+        room: usize,
+    ) -> Result<Vec<Schedule>, StorageError> {
+        self.ctx
+            .db
+            .claim_schedules(taker, self.ctx.clock.unix(), wall_now_ms, lease_until, room)
+            .await
     }
-}
 
-impl Drop for Reminders {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+    fn run(
+        &mut self,
+        taker: i64,
+        s: Schedule,
+    ) -> impl Future<Output = ()> + Send + 'static + use<> {
+        // Reminders take their places under the flood limits in the order they were due
+        // (claimed); a recurring meeting's link, made first, holds none up.
+        let place =
+            (Next::parse(&s.plan.step) != Some(Next::Prepare)).then(|| self.line.next_place());
+        step(
+            Arc::clone(&self.bot),
+            Arc::clone(&self.ctx),
+            taker,
+            s,
+            place,
+        )
     }
-}
 
-fn wall_ms() -> i64 {
-    crate::storage::unix_now_ms()
-}
+    async fn release(&self, taker: i64) -> Result<(), StorageError> {
+        self.ctx.db.release(Leased::Schedules, taker).await
+    }
 
-async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receiver<bool>) {
-    let mut moves = ctx.clock.moves();
-    let mut steps = JoinSet::new();
-    let mut line = Line::default();
-    loop {
-        while steps.try_join_next().is_some() {}
-        let room = AT_ONCE.saturating_sub(steps.len());
-        let mut claimed_any = false;
-        if room > 0 {
-            let wall = wall_ms();
-            let lease_until = wall + LEASE.as_millis() as i64;
-            match ctx
-                .db
-                .claim_schedules(taker, ctx.clock.unix(), wall, lease_until, room)
-                .await
-            {
-                Ok(claimed) => {
-                    claimed_any = !claimed.is_empty();
-                    for s in claimed {
-                        // Reminders take their places under the flood limits in the order they
-                        // were due (claimed); a recurring meeting's link, made first, holds none up.
-                        let place = (Next::parse(&s.plan.step) != Some(Next::Prepare))
-                            .then(|| line.next_place());
-                        steps.spawn(step(Arc::clone(&bot), Arc::clone(&ctx), taker, s, place));
-                    }
-                }
-                Err(StorageError::Closed) => break,
-                Err(e) => tracing::warn!(error = %e, "could not look for scheduled meetings due"),
-            }
-        }
-        if *stopping.borrow() {
-            break;
-        }
-        if claimed_any && steps.len() < AT_ONCE {
-            continue;
-        }
-        // Until the next step is due (by the clock: a manual clock's moves wake us), or one in
-        // hand ends; at most a tick, for what other processes schedule.
-        let wait = match ctx.db.next_schedule_at(wall_ms()).await {
-            Ok(Some(at)) => Duration::from_secs(u64::try_from(at - ctx.clock.unix()).unwrap_or(0))
-                .clamp(Duration::from_millis(100), TICK),
-            Ok(None) => TICK,
-            Err(StorageError::Closed) => break,
-            Err(_) => TICK,
-        };
+    /// A meeting scheduled here, or a manual clock moved.
+    async fn woken(&mut self) {
         let moved = async {
-            match moves.as_mut() {
+            match self.moves.as_mut() {
                 Some(m) => {
                     let _ = m.changed().await;
                 }
@@ -151,25 +153,11 @@ async fn run(bot: TgBot, ctx: Arc<Ctx>, taker: i64, mut stopping: watch::Receive
             }
         };
         tokio::select! {
-            _ = stopping.changed() => break,
-            _ = ctx.schedules_due.notified() => {}
+            _ = self.ctx.schedules_due.notified() => {}
             () = moved => {}
-            _ = tokio::time::sleep(wait) => {}
-            Some(_) = steps.join_next(), if !steps.is_empty() => {}
         }
     }
-    let finishing = async { while steps.join_next().await.is_some() {} };
-    if tokio::time::timeout(STOP_GRACE, finishing).await.is_err() {
-        steps.abort_all();
-    }
-    match ctx.db.release_schedules(taker).await {
-        Ok(()) | Err(StorageError::Closed) => {}
-        Err(e) => tracing::warn!(error = %e, "could not give up the leases on scheduled meetings"),
-    }
 }
-
-/// How long the steps in hand get to finish when the bot stops.
-const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// What became of a step's post.
 enum Posted {
@@ -197,7 +185,7 @@ fn outcome(result: Result<Message, RequestError>, chat: i64) -> Posted {
             Posted::Gone
         }
         Err(e) => {
-            tracing::warn!(chat_id = chat, error = %super::core::redacted(&e), "a scheduled meeting's post was refused");
+            tracing::warn!(chat_id = chat, error = %crate::bot::core::redacted(&e), "a scheduled meeting's post was refused");
             Posted::Done
         }
     }
@@ -223,10 +211,10 @@ async fn step(bot: TgBot, ctx: Arc<Ctx>, taker: i64, s: Schedule, place: Option<
 /// Renews the step's lease just before acting on it: false when it is no longer this
 /// process's (the lease ran out and another took it, or it was cancelled).
 async fn hold(ctx: &Ctx, taker: i64, s: &mut Schedule) -> Result<bool, StorageError> {
-    let renewed = wall_ms() + LEASE.as_millis() as i64;
+    let renewed = lease_until(LEASE);
     let held = ctx
         .db
-        .renew_schedule(s.id, taker, s.lease_until, renewed)
+        .renew(Leased::Schedules, s.id, taker, s.lease_until, renewed)
         .await?;
     if held {
         s.lease_until = renewed;
@@ -520,7 +508,7 @@ async fn make_link(
     t: &'static dyn Texts,
 ) -> Result<Result<crate::telemost::model::Conference, NoLink>, StorageError> {
     let settings = ctx.db.settings(chat.0).await?;
-    let may_create = super::perm::may_create(bot, chat, user, &settings).await;
+    let may_create = crate::bot::perm::may_create(bot, chat, user, &settings).await;
     match asked_telegram(may_create, t, "who may create meetings")? {
         Ok(true) => {}
         Ok(false) => return Ok(Err(NoLink::NotAllowed)),
@@ -554,15 +542,15 @@ async fn make_link(
 /// fails the step (its lease runs out and it is taken again); Telegram failing to say is a
 /// reason tried again later, with nothing asked of Telemost meanwhile.
 fn asked_telegram<T>(
-    checked: Result<T, super::core::HandlerError>,
+    checked: Result<T, crate::bot::core::HandlerError>,
     t: &dyn Texts,
     what: &str,
 ) -> Result<Result<T, NoLink>, StorageError> {
     match checked {
         Ok(answer) => Ok(Ok(answer)),
-        Err(super::core::HandlerError::Storage(e)) => Err(e),
-        Err(super::core::HandlerError::Telegram(e)) => {
-            tracing::warn!(error = %super::core::redacted(&e), "could not ask Telegram {what}");
+        Err(crate::bot::core::HandlerError::Storage(e)) => Err(e),
+        Err(crate::bot::core::HandlerError::Telegram(e)) => {
+            tracing::warn!(error = %crate::bot::core::redacted(&e), "could not ask Telegram {what}");
             Ok(Err(NoLink::Transient(t.internal_error().to_owned())))
         }
     }

@@ -3,14 +3,20 @@
 //! `HISTORY_DAYS`, handled webhook updates and idle flood-limit buckets. Runs once shortly after
 //! start, then every hour, until `Running::shutdown`. Processes sharing a database prune one at
 //! a time: one that finds another at it skips its turn.
+//!
+//! Not a job kind under a lease (see `jobs`): there are no rows of work to claim, only one
+//! pruning at a time, which a lock on the database gives (`Db::if_free`). A process that dies
+//! mid-way lets the lock go with its connection, and its pruning, one transaction, rolls back;
+//! the next hour's (by any process) does it all.
 
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::state::SUGGESTED_COHOSTS;
-use crate::storage::{Db, Retention, StorageError, unix_now};
+use crate::bot::state::SUGGESTED_COHOSTS;
+use crate::clock::unix_now;
+use crate::storage::{Db, Retention, StorageError};
 
 /// How long after start the first pruning runs: after start-up's own work, not during it.
 const FIRST_AFTER: Duration = Duration::from_secs(1);
