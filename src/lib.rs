@@ -11,6 +11,7 @@ pub mod bot;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod flood;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;

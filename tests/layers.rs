@@ -368,6 +368,8 @@ fn the_layers_under_the_bot_know_nothing_of_it() {
         }
     }
     check(&src.join("clock.rs"), &["crate::", "teloxide", "sqlx"]);
+    // The flood limits' arithmetic, which the outbox and the storage both count with.
+    check(&src.join("flood.rs"), &["crate::", "teloxide", "sqlx"]);
     wrong.extend(through_modules);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }

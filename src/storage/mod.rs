@@ -42,7 +42,7 @@ pub use connect_codes::Redeemed;
 use crypto::{Cipher, CryptoError, Key};
 pub use inbox::{HANDLED_AT_ONCE, LetGo, RESENDS_RECOGNISED_SECS};
 pub use leases::{Leased, process_id};
-pub use limits::{Bucket, Calendar, ChatScope, OVERALL_SCOPE, Rate, Window, reserve};
+pub use limits::OVERALL_SCOPE;
 pub use logins::{Claimed, Login};
 pub use meetings::MeetingRecord;
 pub use prune::{PRUNE_AFTER_SECS, Pruned, Retention};

@@ -7,7 +7,7 @@
 //! (reminders due one after another) takes places in a `Line`.
 //!
 //! The bot's limit is a sliding window over when its messages go, each chat's a token bucket
-//! (see `storage::reserve`): a message goes at its chat's turn or at the first time after it the
+//! (see `flood::reserve`): a message goes at its chat's turn or at the first time after it the
 //! window has room for, so each limit counts every message for when it goes.
 //!
 //! The limits hold for the bot, not for one process. With SQLite there is one process, and the
@@ -16,7 +16,7 @@
 //! (`Outbox::shared_through`, see `storage::limits`), so every process waits for the others'
 //! messages and for a 429 any of them got; a send the database cannot serve then is paced by this
 //! process's own limits instead, never held back or dropped for it. The maths is the same either
-//! way (`storage::reserve`).
+//! way (`flood::reserve`).
 //!
 //! teloxide's `Throttle` adaptor does much of this too, resends after a 429 included. We keep our
 //! own because of how it does it: `Throttle` queues every request in one background worker of
@@ -29,10 +29,9 @@
 //! Texts are measured here as Telegram measures them (`shown_units`: UTF-16 units of the text it
 //! shows), for `fit` and for lists that must fit one message whole (`whole`).
 
+use crate::flood::{self, Bucket, Calendar, ChatScope, Rate, Window};
 use crate::metrics::{FLOOD_WAIT_SECONDS, TELEGRAM_ERRORS};
-use crate::storage::{
-    self, Bucket, Calendar, ChatScope, Db, OVERALL_SCOPE, Rate, Window, unix_now_ms,
-};
+use crate::storage::{Db, OVERALL_SCOPE, unix_now_ms};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -649,12 +648,12 @@ impl Limiter {
         self.origin.elapsed().as_millis() as i64
     }
 
-    /// Reserves a place for one message (see `storage::reserve`) at `now_ms`: how long it must
+    /// Reserves a place for one message (see `flood::reserve`) at `now_ms`: how long it must
     /// wait.
     fn reserve(&mut self, chat: Option<ChatScope>, now_ms: i64) -> Duration {
         let overall = (&mut self.overall, OVERALL);
         let at = match chat {
-            None => storage::reserve(overall, None, now_ms),
+            None => flood::reserve(overall, None, now_ms),
             Some(chat) => {
                 if self.chats.len() >= 10_000 {
                     // Forget chats whose buckets are full again: they are as good as new.
@@ -665,7 +664,7 @@ impl Limiter {
                     .chats
                     .entry(chat.id)
                     .or_insert_with(|| Bucket::full(chat.rate, now_ms));
-                storage::reserve(overall, Some((in_chat, chat)), now_ms)
+                flood::reserve(overall, Some((in_chat, chat)), now_ms)
             }
         };
         Duration::from_millis((at - now_ms) as u64)
