@@ -192,20 +192,33 @@ pub fn reserve(
     at
 }
 
+/// Limits and a "now" the tests of the arithmetic and of the storage's limits share.
+#[cfg(test)]
+pub(crate) mod examples {
+    use super::{Rate, Window};
+
+    /// A fixed "now", well after the epoch.
+    pub(crate) const NOW: i64 = 1_800_000_000_000;
+    /// A bot's limit for the tests (the bot's own is the outbox's).
+    pub(crate) const BOT: Window = Window {
+        most: 30,
+        per_ms: 1000,
+    };
+    pub(crate) const ONE_A_SECOND: Rate = Rate {
+        per_sec: 1.0,
+        burst: 3.0,
+    };
+    pub(crate) const TWENTY_A_MINUTE: Rate = Rate {
+        per_sec: 20.0 / 60.0,
+        burst: 3.0,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A fixed "now", well after the epoch.
-    const NOW: i64 = 1_800_000_000_000;
-    const ONE_A_SECOND: Rate = Rate {
-        per_sec: 1.0,
-        burst: 3.0,
-    };
-    const TWENTY_A_MINUTE: Rate = Rate {
-        per_sec: 20.0 / 60.0,
-        burst: 3.0,
-    };
+    use super::examples::*;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -167,21 +167,7 @@ mod tests {
     use super::*;
     use crate::storage::testing::{dbs, fetch_all};
 
-    /// A fixed "now", well after the epoch.
-    const NOW: i64 = 1_800_000_000_000;
-    /// Limits for the tests (the bot's own are the outbox's).
-    const BOT: Window = Window {
-        most: 30,
-        per_ms: 1000,
-    };
-    const ONE_A_SECOND: Rate = Rate {
-        per_sec: 1.0,
-        burst: 3.0,
-    };
-    const TWENTY_A_MINUTE: Rate = Rate {
-        per_sec: 20.0 / 60.0,
-        burst: 3.0,
-    };
+    use crate::flood::examples::*;
 
     fn chat(id: i64, rate: Rate) -> Option<ChatScope> {
         Some(ChatScope {
