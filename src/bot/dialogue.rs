@@ -32,7 +32,7 @@ use super::state::{Draft, SUGGESTED_COHOSTS, State, Step};
 use super::store::BotDialogue;
 use super::topic::Topic;
 use crate::telemost::TelemostError;
-use crate::telemost::model::{Cohosts, Description, Email, Title};
+use crate::telemost::model::{Cohosts, Description, Email, StreamAccess, Title, WaitingRoomLevel};
 use std::sync::Arc;
 
 /// Shows the draft's panel (with an optional note) and saves the draft with the panel's id.
@@ -387,27 +387,141 @@ pub async fn not_an_answer(
     }
 }
 
-/// A draft's button pressed by the member whose draft is open in the chat.
-pub async fn on_press(
+/// Whether a press on a draft's button answers the step its panel is at: on the panel itself,
+/// not while the meeting is being created (or a creation is taken over or was interrupted), and
+/// a button the step offers. The presses that do go to the handler named for the button; the
+/// rest to `press_out_of_step`.
+pub fn press_fits_step(q: CallbackQuery, d: Draft, press: Press, update: Update) -> bool {
+    let pressed_on = q.message.as_ref().map(|m| m.id().0);
+    pressed_on.is_some()
+        && d.panel == pressed_on
+        && !d.creation_taken_over_by(update.id.0)
+        && !d.creation_interrupted()
+        && d.step != Step::Creating
+        && match press {
+            Press::WaitingRoom(_) => d.step == Step::WaitingRoom,
+            Press::StreamAccess(_) => d.step == Step::StreamAccess,
+            Press::Skip => matches!(d.step, Step::Description | Step::Cohosts),
+            Press::Create => !matches!(d.step, Step::Title | Step::When),
+            Press::Cancel => true,
+            Press::Cohost(_) => d.step == Step::Cohosts,
+            Press::Later => d.step == Step::WaitingRoom && d.when.is_none() && d.stream.is_none(),
+        }
+}
+
+/// A press that does not answer the panel's step: on another message (another member's panel, or
+/// a finished one), the press that started a creation handled again (another process took the
+/// chat over mid-call: carry on, see `Draft`), one after a creation the bot stopped in the middle
+/// of (back to the panel), one while the meeting is being created, or a button of a step passed.
+pub async fn press_out_of_step(
     bot: TgBot,
     q: CallbackQuery,
     dialogue: BotDialogue,
     mut d: Draft,
-    cb: Press,
     ctx: Arc<Ctx>,
     update: Update,
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
-    let notice = |text: &'static str| bot.answer(&q, Some(text));
     let pressed_on = q.message.as_ref().map(|m| m.id());
     if d.panel.map(MessageId) != pressed_on || pressed_on.is_none() {
-        notice(not_yours_or_stale(t, &dialogue, pressed_on).await?).await;
-        return Ok(());
-    }
-    if d.creation_taken_over_by(update.id.0) {
-        // This press started the creation and is handled again: carry on (see `Draft`).
+        let notice = not_yours_or_stale(t, &dialogue, pressed_on).await?;
+        bot.answer(&q, Some(notice)).await;
+    } else if d.creation_taken_over_by(update.id.0) {
         bot.answer(&q, None).await;
-        return create(
+        let by = Some(update.id);
+        create(&bot, &dialogue, &ctx, &q.from, d, pressed_on, by).await?;
+    } else if d.creation_interrupted() {
+        bot.answer(&q, None).await;
+        d.resume_after_interruption();
+        let note = Some(t.creation_interrupted());
+        present(&bot, &dialogue, &ctx, t, d, note, pressed_on).await?;
+    } else if d.step == Step::Creating {
+        bot.answer(&q, Some(t.still_creating())).await;
+    } else {
+        bot.answer(&q, Some(t.stale_button())).await;
+    }
+    Ok(())
+}
+
+/// Runs a press's step while the press is answered (the user's spinner stops): the link does
+/// not wait for the answer's round trip.
+async fn answering(
+    bot: &TgBot,
+    q: &CallbackQuery,
+    step: impl std::future::Future<Output = HandlerResult>,
+) -> HandlerResult {
+    let ((), done) = tokio::join!(bot.answer(q, None), step);
+    done
+}
+
+/// The message a press was on (its panel, as `press_fits_step` made sure).
+fn panel_of(q: &CallbackQuery) -> Option<MessageId> {
+    q.message.as_ref().map(|m| m.id())
+}
+
+/// A waiting room level tapped: the next step.
+pub async fn choose_waiting_room(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    level: WaitingRoomLevel,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    d.waiting_room = level;
+    answering(&bot, &q, advance(&bot, &dialogue, &ctx, t, d, panel_of(&q))).await
+}
+
+/// Who may watch the stream, tapped: the next step.
+pub async fn choose_stream_access(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    access: StreamAccess,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    if let Some(s) = d.stream.as_mut() {
+        s.access = access;
+    }
+    answering(&bot, &q, advance(&bot, &dialogue, &ctx, t, d, panel_of(&q))).await
+}
+
+/// A remembered cohost tapped at the cohosts step: in or out of the list.
+pub async fn choose_cohost(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    id: i64,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    toggle_cohost(&mut d, id);
+    answering(
+        &bot,
+        &q,
+        present(&bot, &dialogue, &ctx, t, d, None, panel_of(&q)),
+    )
+    .await
+}
+
+/// Skip: no description (the next step), or no cohosts (the meeting is created).
+pub async fn skip(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    ctx: Arc<Ctx>,
+    update: Update,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let pressed_on = panel_of(&q);
+    if d.step == Step::Cohosts {
+        d.cohosts = None;
+        let creating = create(
             &bot,
             &dialogue,
             &ctx,
@@ -415,91 +529,67 @@ pub async fn on_press(
             d,
             pressed_on,
             Some(update.id),
-        )
-        .await;
+        );
+        answering(&bot, &q, creating).await
+    } else {
+        answering(&bot, &q, advance(&bot, &dialogue, &ctx, t, d, pressed_on)).await
     }
-    if d.creation_interrupted() {
-        bot.answer(&q, None).await;
-        d.resume_after_interruption();
-        return present(
-            &bot,
-            &dialogue,
-            &ctx,
-            t,
-            d,
-            Some(t.creation_interrupted()),
-            pressed_on,
-        )
-        .await;
-    }
-    if d.step == Step::Creating {
-        notice(t.still_creating()).await;
-        return Ok(());
-    }
-    let step_matches = match cb {
-        Press::WaitingRoom(_) => d.step == Step::WaitingRoom,
-        Press::StreamAccess(_) => d.step == Step::StreamAccess,
-        Press::Skip => matches!(d.step, Step::Description | Step::Cohosts),
-        Press::Create => !matches!(d.step, Step::Title | Step::When),
-        Press::Cancel => true,
-        Press::Cohost(_) => d.step == Step::Cohosts,
-        Press::Later => d.step == Step::WaitingRoom && d.when.is_none() && d.stream.is_none(),
-    };
-    if !step_matches {
-        notice(t.stale_button()).await;
-        return Ok(());
-    }
-    // The press is answered (the user's spinner stops) while the step goes ahead: the link does
-    // not wait for the answer's round trip.
-    let pressed = q.from.clone();
-    let by = Some(update.id);
-    let answer_bot = Arc::clone(&bot);
-    let act = async move {
-        match cb {
-            Press::Cancel => {
-                dialogue.exit().await?;
-                show(
-                    &bot,
-                    dialogue.chat_id(),
-                    pressed_on,
-                    t.cancelled().to_owned(),
-                    InlineKeyboardMarkup::default(),
-                )
-                .await?;
-                Ok(())
-            }
-            Press::Create => create(&bot, &dialogue, &ctx, &pressed, d, pressed_on, by).await,
-            Press::Skip if d.step == Step::Cohosts => {
-                d.cohosts = None;
-                create(&bot, &dialogue, &ctx, &pressed, d, pressed_on, by).await
-            }
-            Press::WaitingRoom(level) => {
-                d.waiting_room = level;
-                advance(&bot, &dialogue, &ctx, t, d, pressed_on).await
-            }
-            Press::StreamAccess(access) => {
-                if let Some(s) = d.stream.as_mut() {
-                    s.access = access;
-                }
-                advance(&bot, &dialogue, &ctx, t, d, pressed_on).await
-            }
-            Press::Skip => advance(&bot, &dialogue, &ctx, t, d, pressed_on).await,
-            Press::Later => {
-                if !schedule::has_room(&ctx, dialogue.chat_id()).await? {
-                    let note = t.too_many_scheduled(schedule::MAX_PER_CHAT);
-                    return present(&bot, &dialogue, &ctx, t, d, Some(&note), pressed_on).await;
-                }
-                d.step = Step::When;
-                present(&bot, &dialogue, &ctx, t, d, None, pressed_on).await
-            }
-            Press::Cohost(id) => {
-                toggle_cohost(&mut d, id);
-                present(&bot, &dialogue, &ctx, t, d, None, pressed_on).await
-            }
+}
+
+/// Later…: the next message says when (unless the chat has as many meetings scheduled as it
+/// may).
+pub async fn ask_when(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let pressed_on = panel_of(&q);
+    let asking = async {
+        if !schedule::has_room(&ctx, dialogue.chat_id()).await? {
+            let note = t.too_many_scheduled(schedule::MAX_PER_CHAT);
+            return present(&bot, &dialogue, &ctx, t, d, Some(&note), pressed_on).await;
         }
+        d.step = Step::When;
+        present(&bot, &dialogue, &ctx, t, d, None, pressed_on).await
     };
-    let ((), acted) = tokio::join!(answer_bot.answer(&q, None), act);
-    acted
+    answering(&bot, &q, asking).await
+}
+
+/// Create: the meeting (or stream) as the draft has it now.
+pub async fn press_create(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    d: Draft,
+    ctx: Arc<Ctx>,
+    update: Update,
+) -> HandlerResult {
+    let creating = create(
+        &bot,
+        &dialogue,
+        &ctx,
+        &q.from,
+        d,
+        panel_of(&q),
+        Some(update.id),
+    );
+    answering(&bot, &q, creating).await
+}
+
+/// Cancel on the draft's panel: the draft ends.
+pub async fn cancel_draft(bot: TgBot, q: CallbackQuery, dialogue: BotDialogue) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let cancelling = async {
+        dialogue.exit().await?;
+        let none = InlineKeyboardMarkup::default();
+        let cancelled = t.cancelled().to_owned();
+        show(&bot, dialogue.chat_id(), panel_of(&q), cancelled, none).await?;
+        Ok(())
+    };
+    answering(&bot, &q, cancelling).await
 }
 
 /// A press no route took: a button of a finished dialogue, another member's, or data we never

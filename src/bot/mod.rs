@@ -171,7 +171,39 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                                     })
                                     .endpoint(manage::on_prompt_cancel),
                             )
-                            .branch(case![State::Draft(d)].endpoint(dialogue::on_press)),
+                            .branch(
+                                // A draft's buttons, each to the handler named for it, when the
+                                // press answers the step the panel is at.
+                                case![State::Draft(d)]
+                                    .branch(
+                                        dptree::filter(dialogue::press_fits_step)
+                                            .branch(
+                                                case![Press::WaitingRoom(level)]
+                                                    .endpoint(dialogue::choose_waiting_room),
+                                            )
+                                            .branch(
+                                                case![Press::StreamAccess(access)]
+                                                    .endpoint(dialogue::choose_stream_access),
+                                            )
+                                            .branch(
+                                                case![Press::Cohost(id)]
+                                                    .endpoint(dialogue::choose_cohost),
+                                            )
+                                            .branch(case![Press::Skip].endpoint(dialogue::skip))
+                                            .branch(
+                                                case![Press::Later].endpoint(dialogue::ask_when),
+                                            )
+                                            .branch(
+                                                case![Press::Create]
+                                                    .endpoint(dialogue::press_create),
+                                            )
+                                            .branch(
+                                                case![Press::Cancel]
+                                                    .endpoint(dialogue::cancel_draft),
+                                            ),
+                                    )
+                                    .endpoint(dialogue::press_out_of_step),
+                            ),
                     ),
                 )
                 .endpoint(dialogue::stale_press),
