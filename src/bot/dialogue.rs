@@ -391,12 +391,11 @@ pub async fn not_an_answer(
 /// not while the meeting is being created (or a creation is taken over or was interrupted), and
 /// a button the step offers. The presses that do go to the handler named for the button; the
 /// rest to `press_out_of_step`.
-pub fn press_fits_step(q: CallbackQuery, d: Draft, press: Press, update: Update) -> bool {
+pub fn press_fits_step(q: CallbackQuery, d: Draft, press: Press) -> bool {
     let pressed_on = q.message.as_ref().map(|m| m.id().0);
     pressed_on.is_some()
         && d.panel == pressed_on
-        && !d.creation_taken_over_by(update.id.0)
-        && !d.creation_interrupted()
+        // Taken over or interrupted, a creation is still at this step.
         && d.step != Step::Creating
         && match press {
             Press::WaitingRoom(_) => d.step == Step::WaitingRoom,
