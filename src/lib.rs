@@ -18,3 +18,4 @@ pub mod ops;
 pub mod schedule;
 pub mod storage;
 pub mod telemost;
+pub mod web;

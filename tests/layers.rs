@@ -368,6 +368,12 @@ fn the_layers_under_the_bot_know_nothing_of_it() {
         }
     }
     check(&src.join("clock.rs"), &["crate::", "teloxide", "sqlx"]);
+    // What a Mini App page sends is checked knowing nothing of the bot, Telegram's API or the
+    // database.
+    check(
+        &src.join("web/init_data.rs"),
+        &["crate::", "teloxide", "sqlx", "reqwest"],
+    );
     // The flood limits' arithmetic, which the outbox and the storage both count with.
     check(&src.join("flood.rs"), &["crate::", "teloxide", "sqlx"]);
     wrong.extend(through_modules);
