@@ -132,7 +132,7 @@ pub async fn start(
         .error_handler(Arc::new(LogErrors("handling an update")))
         .build();
     let shutdown = dispatcher.shutdown_token();
-    match (source, stored) {
+    let (task, stored, route) = match (source, stored) {
         (
             Source::Webhook {
                 config,
@@ -159,13 +159,7 @@ pub async fn start(
                 db: db.clone(),
                 taker,
             };
-            let intake = Intake {
-                shutdown,
-                task,
-                admission,
-                stored: Some(stored),
-            };
-            (intake, Some(route))
+            (task, Some(stored), Some(route))
         }
         _ => {
             // Polling and a webhook exclude each other; a leftover webhook would starve us of
@@ -178,15 +172,16 @@ pub async fn start(
                 .build();
             let listener = admission.bound(polling);
             let task = tokio::spawn(async move { dispatch(&mut dispatcher, listener).await });
-            let intake = Intake {
-                shutdown,
-                task,
-                admission,
-                stored: None,
-            };
-            (intake, None)
+            (task, None, None)
         }
-    }
+    };
+    let intake = Intake {
+        shutdown,
+        task,
+        admission,
+        stored,
+    };
+    (intake, route)
 }
 
 impl Intake {
