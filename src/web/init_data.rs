@@ -73,42 +73,6 @@ fn secret_key(bot_token: &SecretString) -> hmac::Key {
     hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())
 }
 
-/// The pairs of a query string, each value percent-decoded (`+` as a space).
-fn pairs(raw: &str) -> Result<Vec<(String, String)>, InitDataError> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').ok_or(InitDataError::Malformed)?;
-            Ok((decode(k)?, decode(v)?))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> Result<String, InitDataError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or(InitDataError::Malformed)?;
-                let hex = std::str::from_utf8(hex).map_err(|_| InitDataError::Malformed)?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| InitDataError::Malformed)?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| InitDataError::Malformed)
-}
-
 fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
@@ -130,7 +94,10 @@ pub fn verify(
     if raw.len() > MAX_LEN {
         return Err(InitDataError::Malformed);
     }
-    let mut pairs = pairs(raw)?;
+    // Each key and value percent-decoded (`+` as a space), as Telegram signed them.
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect();
     let at = pairs
         .iter()
         .position(|(k, _)| k == "hash")
@@ -194,21 +161,15 @@ mod tests {
         let hash: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
         let mut query: Vec<String> = fields
             .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                )
+            })
             .collect();
         query.push(format!("hash={hash}"));
         query.join("&")
-    }
-
-    fn encode(v: &str) -> String {
-        v.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
     }
 
     const USER: &str = r#"{"id":42,"first_name":"Анна","username":"anna","language_code":"ru"}"#;
