@@ -53,6 +53,19 @@ fn item_end(s: &str) -> usize {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 i += s[i..].find('\n').unwrap_or(s.len() - i);
             }
+            // A raw string (`r"…"`, `r#"…"#`): to its closing quote and as many `#`.
+            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#'))
+                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) =>
+            {
+                let hashes = s[i + 1..].bytes().take_while(|b| *b == b'#').count();
+                if bytes.get(i + 1 + hashes) == Some(&b'"') {
+                    let close = format!("\"{}", "#".repeat(hashes));
+                    let body = i + 2 + hashes;
+                    i = s[body..]
+                        .find(&close)
+                        .map_or(s.len(), |end| body + end + close.len() - 1);
+                }
+            }
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
@@ -252,15 +265,15 @@ fn the_check_reads_every_form_of_path_and_skips_only_tests() {
         depth: 1,
         path: PathBuf::new(),
     };
-    let source = r#"
+    let source = r##"
 use super::{perm, speak::outbox::Outbox};
 use crate::bot::{meetings, state::{Draft, Step}};
 #[cfg(test)]
-fn helper() { let s = "}"; use super::tokens; }
+fn helper() { let s = "}"; let r = r#"{"a":"}"}"#; use super::tokens; }
 use super::groups;
 #[cfg(test)]
 mod tests { use super::*; use super::login; }
-"#;
+"##;
     let found: Vec<String> = uses(&top, source).into_iter().collect();
     assert_eq!(
         found,
