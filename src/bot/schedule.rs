@@ -20,7 +20,7 @@ use super::core::Ctx;
 use super::speak::texts::{Lang, Texts};
 use super::state::Planned;
 use crate::schedule::{self, When, WhenError};
-use crate::storage::{ChatSettings, NewSchedule};
+use crate::storage::{Advance, ChatSettings, NewSchedule};
 
 /// How many scheduled meetings a chat may have at once.
 pub const MAX_PER_CHAT: u32 = 50;
@@ -45,6 +45,19 @@ pub enum Next {
 }
 
 impl Next {
+    /// A scheduled meeting's move to this step, due at `next_at`, for the occurrence starting
+    /// at `start_at`, with its link (conference id, join URL) once made.
+    pub fn at(self, start_at: i64, next_at: i64, link: Option<(String, String)>) -> Advance {
+        let (conference_id, join_url) = link.unzip();
+        Advance {
+            start_at,
+            next_at,
+            step: self.as_str().to_owned(),
+            conference_id,
+            join_url,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Next::Remind => "remind",

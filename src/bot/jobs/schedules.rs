@@ -48,7 +48,7 @@ use crate::bot::speak::texts::{self, Texts};
 use crate::bot::state::Planned;
 use crate::clock::unix_now_ms;
 use crate::schedule::Rule;
-use crate::storage::{Advance, Leased, Schedule, StorageError};
+use crate::storage::{Leased, Schedule, StorageError};
 use crate::telemost::model::CreateConference;
 
 /// How long a process holds a step it took (system time): enough to make a link and post.
@@ -300,13 +300,8 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
                 Some(Posted::Done) => {}
                 _ => return Ok(()),
             }
-            let advance = Advance {
-                start_at: s.plan.start_at,
-                next_at: s.plan.start_at,
-                step: Next::Start.as_str().to_owned(),
-                conference_id: s.plan.conference_id.clone(),
-                join_url: s.plan.join_url.clone(),
-            };
+            let link = s.plan.conference_id.clone().zip(s.plan.join_url.clone());
+            let advance = Next::Start.at(s.plan.start_at, s.plan.start_at, link);
             ctx.db
                 .advance_schedule(s.id, taker, s.lease_until, &advance)
                 .await?;
@@ -416,13 +411,8 @@ async fn prepare(
                 schedule = s.id,
                 "Telemost could not make a recurring meeting's link; trying again in a minute"
             );
-            let advance = Advance {
-                start_at: s.plan.start_at,
-                next_at: ctx.clock.unix() + RETRY_LINK_AFTER,
-                step: Next::Prepare.as_str().to_owned(),
-                conference_id: None,
-                join_url: None,
-            };
+            let retry_at = ctx.clock.unix() + RETRY_LINK_AFTER;
+            let advance = Next::Prepare.at(s.plan.start_at, retry_at, None);
             ctx.db
                 .advance_schedule(s.id, taker, s.lease_until, &advance)
                 .await?;
@@ -467,13 +457,8 @@ async fn prepare(
         .inline_keyboard
         .push(vec![calendar_button(t, s.id, s.plan.start_at)]);
     // The link is kept first: a retry of this step must not make a second one.
-    let advance = Advance {
-        start_at: s.plan.start_at,
-        next_at: s.plan.start_at,
-        step: Next::Start.as_str().to_owned(),
-        conference_id: Some(conference.id.clone()),
-        join_url: Some(conference.join_url.clone()),
-    };
+    let link = Some((conference.id.clone(), conference.join_url.clone()));
+    let advance = Next::Start.at(s.plan.start_at, s.plan.start_at, link);
     if !ctx
         .db
         .advance_schedule(s.id, taker, s.lease_until, &advance)
@@ -568,13 +553,7 @@ async fn next_occurrence(
     let after = Timestamp::from_second(s.plan.start_at.max(now)).unwrap_or_default();
     let start = rule.next_after(after, tz).as_second();
     let remind = ctx.db.settings(s.plan.chat_id).await?.remind_before;
-    let advance = Advance {
-        start_at: start,
-        next_at: schedule::prepare_at(start, remind).max(now),
-        step: Next::Prepare.as_str().to_owned(),
-        conference_id: None,
-        join_url: None,
-    };
+    let advance = Next::Prepare.at(start, schedule::prepare_at(start, remind).max(now), None);
     ctx.db
         .advance_schedule(s.id, taker, s.lease_until, &advance)
         .await?;
