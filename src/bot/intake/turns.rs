@@ -329,7 +329,7 @@ impl Chats {
 #[derive(Clone)]
 pub struct Marks(mpsc::UnboundedSender<Mark>);
 
-pub enum Mark {
+enum Mark {
     /// Update `.0` was handled; `.1` hears whether the mark was written.
     Handled(i64, Option<oneshot::Sender<bool>>),
     /// Write what came before, then end.
