@@ -11,6 +11,7 @@ use teloxide::prelude::*;
 use thiserror::Error;
 use tokio::task::JoinHandle;
 
+use crate::bot::core::PlannerLink;
 use crate::bot::intake::{self, Intake, Source};
 use crate::bot::speak::outbox::Outbox;
 use crate::bot::{self, Ctx, TgBot, commands, lifecycle, redacted};
@@ -130,7 +131,17 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         default_zone: config.default_timezone.clone(),
         schedules_due: Default::default(),
         members: Default::default(),
+        planner: config.webapp.as_ref().map(|app| PlannerLink {
+            url: app.url.clone(),
+            direct: app.short_name.as_ref().and_then(|short| {
+                let bot = me.username.as_deref()?;
+                Some(format!("https://t.me/{bot}/{short}"))
+            }),
+        }),
     });
+    if let Some(planner) = &ctx.planner {
+        commands::register_menu_button(&telegram, planner).await;
+    }
     let outbox = Outbox::new(telegram.clone(), config.telegram_rate_limit)
         .telling(Arc::new(lifecycle::Events(db.clone())));
     // Other processes may send for the bot too (PostgreSQL): the flood limits are kept there.
@@ -181,10 +192,20 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             }),
         }
     });
+    // The planner, on the webhook's listener (or METRICS_LISTEN's when polling).
+    let planner = config.webapp.as_ref().map(|app| {
+        bot::planner::router(
+            Arc::clone(&ctx),
+            outbox.clone(),
+            config.bot_token.clone(),
+            app.path(),
+        )
+    });
     let http = match probes {
         Some(probes) => match serve(
             config.webhook.as_ref().zip(hook_route),
             config.metrics_listen,
+            planner,
             probes,
         )
         .await
@@ -208,20 +229,26 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 }
 
 /// Binds every listener, then serves each: in webhook mode, `WEBHOOK_LISTEN` serves the webhook
-/// route and the probes, and `/metrics` too unless `METRICS_LISTEN` is set; `METRICS_LISTEN`
-/// serves the probes and `/metrics`.
+/// route, the probes and the planner, and `/metrics` too unless `METRICS_LISTEN` is set;
+/// `METRICS_LISTEN` serves the probes and `/metrics`, and the planner when polling.
 async fn serve(
     webhook: Option<(&crate::config::Webhook, axum::Router)>,
     metrics_listen: Option<std::net::SocketAddr>,
+    planner: Option<axum::Router>,
     probes: Probes,
 ) -> Result<Vec<JoinHandle<()>>, StartError> {
     let mut apps = Vec::new();
+    let mut planner = planner;
     if let Some(addr) = metrics_listen {
-        apps.push((
-            addr,
-            ops::router(probes.clone()),
-            "/healthz, /readyz and /metrics",
-        ));
+        let mut app = ops::router(probes.clone());
+        let mut what = "/healthz, /readyz and /metrics";
+        if webhook.is_none()
+            && let Some(planner) = planner.take()
+        {
+            app = app.merge(planner);
+            what = "/healthz, /readyz, /metrics and the planner";
+        }
+        apps.push((addr, app, what));
     }
     if let Some((hook, route)) = webhook {
         let (app, what) = match metrics_listen {
@@ -234,7 +261,16 @@ async fn serve(
                 "the webhook, /healthz, /readyz and /metrics",
             ),
         };
-        apps.push((hook.listen, app.merge(route), what));
+        let mut app = app.merge(route);
+        let mut what = what;
+        if let Some(planner) = planner.take() {
+            app = app.merge(planner);
+            what = match metrics_listen {
+                Some(_) => "the webhook, /healthz, /readyz and the planner",
+                None => "the webhook, /healthz, /readyz, /metrics and the planner",
+            };
+        }
+        apps.push((hook.listen, app, what));
     }
     // All bound before any is served: a port taken stops the start with nothing left running.
     let mut bound = Vec::new();

@@ -126,6 +126,14 @@ pub struct Settings {
     /// is then served here only.
     #[arg(long, env = "METRICS_LISTEN", global = true)]
     metrics_listen: Option<String>,
+    /// The public https:// URL of the planner Mini App (e.g. https://bot.example.org/app/),
+    /// served on the webhook's listener or METRICS_LISTEN [default: unset, no planner].
+    #[arg(long, env = "WEBAPP_URL", global = true)]
+    webapp_url: Option<String>,
+    /// The planner's short name from @BotFather's /newapp, for its link in groups [default:
+    /// unset, private chats only].
+    #[arg(long, env = "WEBAPP_SHORT_NAME", global = true)]
+    webapp_short_name: Option<String>,
     /// `off` sends replies as fast as asked (benchmarks against a fake Bot API only).
     #[arg(long, env = "TELEGRAM_RATE_LIMIT", global = true, default_value = "on")]
     telegram_rate_limit: Option<String>,

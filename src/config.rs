@@ -56,6 +56,9 @@ pub struct Config {
     /// `METRICS_LISTEN`: where the probes and metrics are served (in webhook mode, `/metrics`
     /// is then served there instead of on the webhook's listener).
     pub metrics_listen: Option<SocketAddr>,
+    /// `WEBAPP_URL` (+ `WEBAPP_SHORT_NAME`): the planner Mini App, served on the webhook's
+    /// listener or `METRICS_LISTEN`; `None` leaves it off.
+    pub webapp: Option<WebApp>,
     /// `DEFAULT_TIMEZONE`: the IANA time zone of chats that have not chosen one in /settings.
     pub default_timezone: jiff::tz::TimeZone,
     /// What time it is, for scheduled meetings; not an environment variable (tests move a
@@ -72,6 +75,24 @@ pub struct Webhook {
     pub listen: SocketAddr,
     /// What Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
     pub secret: SecretString,
+}
+
+/// The planner Mini App's settings.
+#[derive(Debug, Clone)]
+pub struct WebApp {
+    /// The public HTTPS URL Telegram opens; its path (ending in `/`) is where the page is
+    /// served, and its API under `{path}api/`.
+    pub url: reqwest::Url,
+    /// The app's short name registered with @BotFather (`/newapp`): groups get the direct link
+    /// `t.me/<bot>/<short name>?startapp=…`; without it, the planner opens in private chats only.
+    pub short_name: Option<String>,
+}
+
+impl WebApp {
+    /// The path the page is served at (`/app/`).
+    pub fn path(&self) -> &str {
+        self.url.path()
+    }
 }
 
 /// A registered Yandex OAuth app.
@@ -124,6 +145,22 @@ pub enum ConfigError {
     MissingWebhookSecret,
     #[error("WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")]
     BadWebhookSecret,
+    #[error(
+        "WEBAPP_URL must be an https:// URL (Telegram opens Mini Apps only over HTTPS) whose path has \
+         only letters, digits and / - _ . ~, is not the webhook's, and does not hold /healthz, \
+         /readyz or /metrics"
+    )]
+    BadWebAppUrl,
+    #[error(
+        "WEBAPP_URL needs a listener to be served on: set WEBHOOK_URL (webhook mode) or \
+         METRICS_LISTEN (polling mode)"
+    )]
+    WebAppWithoutListener,
+    #[error(
+        "WEBAPP_SHORT_NAME must be the Mini App's short name from @BotFather: 3 to 30 characters of \
+         A-Z, a-z, 0-9 and _, not {0:?}"
+    )]
+    BadWebAppShortName(String),
     #[error("{name} must be an address and port such as 0.0.0.0:8080, not {value:?}")]
     BadListen { name: &'static str, value: String },
 }
@@ -263,6 +300,46 @@ impl Config {
         let metrics_listen = non_empty("METRICS_LISTEN")
             .map(|v| listen("METRICS_LISTEN", v))
             .transpose()?;
+        let webapp = match non_empty("WEBAPP_URL") {
+            None => None,
+            Some(v) => {
+                let hook_path = webhook.as_ref().map(|w| w.url.path());
+                let mut url = reqwest::Url::parse(v.trim())
+                    .ok()
+                    .filter(|u| u.scheme() == "https" && u.query().is_none())
+                    .ok_or(ConfigError::BadWebAppUrl)?;
+                if !url.path().ends_with('/') {
+                    let path = format!("{}/", url.path());
+                    url.set_path(&path);
+                }
+                let path = url.path();
+                let plain = path
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+                let probe = ["/healthz", "/readyz", "/metrics"]
+                    .iter()
+                    .any(|p| path.starts_with(&format!("{p}/")));
+                let hook =
+                    hook_path.is_some_and(|h| h == path || h.starts_with(&format!("{path}api/")));
+                if !plain || probe || hook {
+                    return Err(ConfigError::BadWebAppUrl);
+                }
+                if webhook.is_none() && metrics_listen.is_none() {
+                    return Err(ConfigError::WebAppWithoutListener);
+                }
+                let short_name = non_empty("WEBAPP_SHORT_NAME")
+                    .map(|name| {
+                        let name = name.trim();
+                        let valid = (3..=30).contains(&name.len())
+                            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                        valid
+                            .then(|| name.to_owned())
+                            .ok_or_else(|| ConfigError::BadWebAppShortName(name.to_owned()))
+                    })
+                    .transpose()?;
+                Some(WebApp { url, short_name })
+            }
+        };
         Ok(Self {
             bot_token,
             telegram_api_url,
@@ -277,6 +354,7 @@ impl Config {
             oauth_time_unit: Duration::from_secs(1),
             webhook,
             metrics_listen,
+            webapp,
             default_timezone,
             clock: crate::clock::Clock::system(),
         })
@@ -521,5 +599,97 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(m.metrics_listen.unwrap().port(), 9100);
+    }
+
+    #[test]
+    fn the_planner_is_served_where_there_is_a_listener() {
+        let token = ("TELOXIDE_TOKEN", "t");
+        let metrics = ("METRICS_LISTEN", "127.0.0.1:9100");
+        let off = cfg(&[token, metrics]).unwrap();
+        assert!(off.webapp.is_none(), "off unless WEBAPP_URL is set");
+
+        let c = cfg(&[
+            token,
+            metrics,
+            ("WEBAPP_URL", "https://bot.example.org/app"),
+        ])
+        .unwrap();
+        let app = c.webapp.unwrap();
+        assert_eq!(app.path(), "/app/", "the path is a folder");
+        assert_eq!(app.short_name, None);
+        let c = cfg(&[
+            token,
+            metrics,
+            ("WEBAPP_URL", "https://bot.example.org/"),
+            ("WEBAPP_SHORT_NAME", " planner_1 "),
+        ])
+        .unwrap();
+        let app = c.webapp.unwrap();
+        assert_eq!(app.path(), "/");
+        assert_eq!(app.short_name.as_deref(), Some("planner_1"));
+
+        assert_eq!(
+            cfg(&[token, ("WEBAPP_URL", "https://bot.example.org/app/")]).unwrap_err(),
+            ConfigError::WebAppWithoutListener
+        );
+        for bad in [
+            "http://bot.example.org/app/",
+            "https://bot.example.org/app/?x=1",
+            "https://bot.example.org/metrics/",
+            "https://bot.example.org/{app}/",
+            "not a url",
+        ] {
+            assert_eq!(
+                cfg(&[token, metrics, ("WEBAPP_URL", bad)]).unwrap_err(),
+                ConfigError::BadWebAppUrl,
+                "{bad}"
+            );
+        }
+        // Not where Telegram posts updates: the page or its API would answer them.
+        for (hook, app, clash) in [
+            (
+                "https://bot.example.org/tg/",
+                "https://bot.example.org/tg/",
+                true,
+            ),
+            (
+                "https://bot.example.org/app/api/week",
+                "https://bot.example.org/app",
+                true,
+            ),
+            (
+                "https://bot.example.org/tg/hook",
+                "https://bot.example.org/tg/",
+                false,
+            ),
+            (
+                "https://bot.example.org/tg/hook",
+                "https://bot.example.org/app/",
+                false,
+            ),
+        ] {
+            let c = cfg(&[
+                token,
+                ("WEBHOOK_URL", hook),
+                ("WEBHOOK_SECRET", "s"),
+                ("WEBAPP_URL", app),
+            ]);
+            match clash {
+                true => assert_eq!(c.unwrap_err(), ConfigError::BadWebAppUrl, "{hook} {app}"),
+                false => assert!(c.unwrap().webapp.is_some(), "{hook} {app}"),
+            }
+        }
+        for bad in ["ab", "with space", "дом", &"x".repeat(31)] {
+            assert_eq!(
+                cfg(&[
+                    token,
+                    metrics,
+                    ("WEBAPP_URL", "https://bot.example.org/app/"),
+                    ("WEBAPP_SHORT_NAME", bad)
+                ])
+                .unwrap_err(),
+                ConfigError::BadWebAppShortName(bad.into()),
+            );
+        }
     }
 }

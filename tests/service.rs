@@ -118,6 +118,7 @@ impl Service {
             dir: tempfile::tempdir().unwrap(),
             listen,
             metrics_listen: None,
+            webapp: None,
             webhook,
             secret: SECRET.to_owned(),
             http: reqwest::Client::builder().no_proxy().build().unwrap(),

@@ -179,6 +179,21 @@ const GROUP_ONLY: [&str; 2] = ["connect", "disconnect"];
 
 /// setMyCommands for every language we speak and for private chats and groups apart (a group's
 /// menu offers /connect, a private chat's /token); a failure only costs the menu.
+/// Sets the bot's menu button in private chats to open the planner (`WEBAPP_URL`). One label
+/// for everyone: Telegram keeps one default menu button, not one per language.
+pub async fn register_menu_button(bot: &Bot, planner: &super::core::PlannerLink) {
+    use teloxide::types::{MenuButton, WebAppInfo};
+    let button = MenuButton::WebApp {
+        text: Lang::En.texts().button_planner().to_owned(),
+        web_app: WebAppInfo {
+            url: planner.url.clone(),
+        },
+    };
+    if let Err(e) = bot.set_chat_menu_button().menu_button(button).await {
+        tracing::warn!(error = %redacted(&e), "could not set the menu button to the planner");
+    }
+}
+
 pub async fn register_commands(bot: &Bot) {
     use teloxide::types::BotCommandScope;
     let scopes = [

@@ -26,7 +26,7 @@ use super::meetings::Acting;
 use super::perm;
 use super::schedule;
 use super::speak::callback::Press;
-use super::speak::panel::{WhenWords, panel, show};
+use super::speak::panel::{panel, show};
 use super::speak::texts::{Lang, Texts};
 use super::state::{Draft, SUGGESTED_COHOSTS, State, Step};
 use super::store::BotDialogue;
@@ -46,13 +46,21 @@ async fn present(
     edit: Option<MessageId>,
 ) -> HandlerResult {
     let chat = dialogue.chat_id();
-    let (text, markup) = panel(
+    let (text, mut markup) = panel(
         t,
         &d,
         note,
         chat.is_group() || chat.is_channel_or_supergroup(),
         ctx.clock.now(),
     );
+    // A meeting's first panel also offers the planner (`WEBAPP_URL`), to pick a date instead.
+    if d.step == Step::WaitingRoom
+        && d.when.is_none()
+        && d.stream.is_none()
+        && let Some(button) = ctx.planner.as_ref().and_then(|p| p.button(t, chat))
+    {
+        markup.inline_keyboard.push(vec![button]);
+    }
     let id = show(bot, chat, edit, text, markup).await?;
     d.panel = Some(id.0);
     dialogue.update(State::Draft(d)).await?;
@@ -763,46 +771,17 @@ async fn create(
     match created {
         Ok(conference) => {
             let topic = d.topic.as_ref().map(Topic::as_str);
-            let mut text = super::meetings::created_text(t, &request, &conference, topic);
-            let mut keyboard = super::speak::panel::result_keyboard(t, &conference, topic);
-            // For later: its reminders are kept with it, and the message says when it is.
-            if let Some(planned) = &d.when {
-                let kept = schedule::keep(
-                    ctx,
-                    chat,
-                    user,
-                    topic,
-                    &request,
-                    planned,
-                    Some((&conference.id, &conference.join_url)),
-                )
-                .await;
-                match kept {
-                    Ok(Some(kept)) => {
-                        let when = WhenWords::of(t, planned, ctx.clock.now());
-                        text = t.meeting_scheduled(
-                            topic,
-                            &when.span,
-                            &planned.zone,
-                            &conference.join_url,
-                            kept.remind_ahead,
-                        );
-                        let calendar =
-                            super::speak::panel::calendar_button(t, kept.id, planned.start);
-                        keyboard.inline_keyboard.insert(1, vec![calendar]);
-                    }
-                    // The meeting exists: its links are shown, with what went wrong.
-                    Ok(None) => {
-                        text.push_str("\n\n");
-                        text.push_str(&t.too_many_scheduled(schedule::MAX_PER_CHAT));
-                    }
-                    Err(e) => {
-                        tracing::error!(chat_id = chat.0, error = %e, "could not keep a scheduled meeting");
-                        text.push_str("\n\n");
-                        text.push_str(t.internal_error());
-                    }
-                }
-            }
+            let (text, keyboard) = schedule::announce(
+                ctx,
+                chat,
+                user,
+                t,
+                &request,
+                &conference,
+                topic,
+                d.when.as_ref(),
+            )
+            .await;
             // The links first: the meeting exists whatever happens to our bookkeeping.
             let shown = show(bot, chat, panel, text, keyboard).await;
             let recorded = ctx
@@ -856,13 +835,11 @@ async fn set_up_series(
     let t = lang_of(Some(user));
     let chat = dialogue.chat_id();
     let topic = d.topic.as_ref().map(Topic::as_str);
-    let Some(kept) = schedule::keep(ctx, chat, user, topic, request, planned, None).await? else {
+    let Some(text) = schedule::announce_series(ctx, chat, user, t, request, topic, planned).await?
+    else {
         let note = t.too_many_scheduled(schedule::MAX_PER_CHAT);
         return present(bot, dialogue, ctx, t, d, Some(&note), panel).await;
     };
-    let when = WhenWords::of(t, planned, ctx.clock.now());
-    let repeats = when.repeats.as_deref().unwrap_or_default();
-    let text = t.series_scheduled(topic, repeats, &planned.zone, &when.span, kept.remind_ahead);
     dialogue.exit().await?;
     show(bot, chat, panel, text, InlineKeyboardMarkup::default()).await?;
     Ok(())

@@ -164,7 +164,7 @@ async fn create_for(
     match ctx.create_meeting(owner, &token, &request).await? {
         Ok(conference) => {
             let topic = draft.topic.as_ref().map(Topic::as_str);
-            let text = super::meetings::created_text(t, &request, &conference, topic);
+            let text = super::speak::panel::created_text(t, &request, &conference, topic);
             // Management buttons need a chat to work in; an inline message gets the links.
             let keyboard = super::speak::panel::link_keyboard(t, &conference, topic);
             let shown = bot.edit_inline(inline_id, text, keyboard).await;

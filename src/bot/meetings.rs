@@ -10,8 +10,6 @@ use teloxide::prelude::*;
 use teloxide::types::{User, UserId};
 
 use super::core::{Ctx, HandlerError, TgBot};
-use super::speak::texts;
-use super::speak::texts::Texts;
 use super::tokens::{REFRESH_AHEAD, tokens_from};
 use crate::storage::{MeetingRecord, StorageError, Tokens};
 use crate::telemost::TelemostError;
@@ -272,23 +270,6 @@ fn expiring(tokens: &Tokens) -> bool {
     tokens
         .expires_at
         .is_some_and(|at| at - crate::storage::unix_now() < REFRESH_AHEAD.as_secs() as i64)
-}
-
-/// The message announcing a created meeting or stream, with its links.
-pub fn created_text(
-    t: &dyn Texts,
-    request: &CreateConference,
-    conference: &Conference,
-    topic: Option<&str>,
-) -> String {
-    match &request.live_stream {
-        Some(s) => t.stream_created(
-            &texts::ellipsize(s.title.as_str(), 200),
-            &conference.join_url,
-            conference.watch_url(),
-        ),
-        None => t.meeting_created(topic, &conference.join_url),
-    }
 }
 
 /// The lock held, across processes, while `owner`'s token is refreshed: a key of its own among

@@ -24,6 +24,7 @@ mod login;
 mod manage;
 mod meetings;
 mod perm;
+pub mod planner;
 mod schedule;
 mod settings;
 pub mod speak;

@@ -16,11 +16,15 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use teloxide::types::{ChatId, ThreadId, User};
 
+use teloxide::types::InlineKeyboardMarkup;
+
 use super::core::Ctx;
+use super::speak::panel::{WhenWords, calendar_button, created_text, result_keyboard};
 use super::speak::texts::{Lang, Texts};
 use super::state::Planned;
 use crate::schedule::{self, When, WhenError};
 use crate::storage::{Advance, ChatSettings, NewSchedule};
+use crate::telemost::model::{Conference, CreateConference};
 
 /// How many scheduled meetings a chat may have at once.
 pub const MAX_PER_CHAT: u32 = 50;
@@ -271,6 +275,78 @@ pub async fn keep(
         _ => 0,
     };
     Ok(Some(Kept { id, remind_ahead }))
+}
+
+/// What the chat is told of `conference`, just made for `request` by `user`: its links, and for
+/// a meeting `planned` for later (kept first, with its reminders), when it is and Add to
+/// calendar. The meeting exists whatever happens here: a failure to keep it is said below the
+/// links, never instead of them.
+#[allow(clippy::too_many_arguments)]
+pub async fn announce(
+    ctx: &Ctx,
+    chat: ChatId,
+    user: &User,
+    t: &dyn Texts,
+    request: &CreateConference,
+    conference: &Conference,
+    topic: Option<&str>,
+    planned: Option<&Planned>,
+) -> (String, InlineKeyboardMarkup) {
+    let mut text = created_text(t, request, conference, topic);
+    let mut keyboard = result_keyboard(t, conference, topic);
+    let Some(planned) = planned else {
+        return (text, keyboard);
+    };
+    let link = Some((conference.id.as_str(), conference.join_url.as_str()));
+    match keep(ctx, chat, user, topic, request, planned, link).await {
+        Ok(Some(kept)) => {
+            let when = WhenWords::of(t, planned, ctx.clock.now());
+            text = t.meeting_scheduled(
+                topic,
+                &when.span,
+                &planned.zone,
+                &conference.join_url,
+                kept.remind_ahead,
+            );
+            let calendar = calendar_button(t, kept.id, planned.start);
+            keyboard.inline_keyboard.insert(1, vec![calendar]);
+        }
+        Ok(None) => {
+            text.push_str("\n\n");
+            text.push_str(&t.too_many_scheduled(MAX_PER_CHAT));
+        }
+        Err(e) => {
+            tracing::error!(chat_id = chat.0, error = %e, "could not keep a scheduled meeting");
+            text.push_str("\n\n");
+            text.push_str(t.internal_error());
+        }
+    }
+    (text, keyboard)
+}
+
+/// Keeps a recurring meeting `planned` by `user` (each occurrence gets its own link before it,
+/// from `jobs::schedules`) and says so: the message for the chat, or `None` at the chat's limit.
+pub async fn announce_series(
+    ctx: &Ctx,
+    chat: ChatId,
+    user: &User,
+    t: &dyn Texts,
+    request: &CreateConference,
+    topic: Option<&str>,
+    planned: &Planned,
+) -> Result<Option<String>, crate::storage::StorageError> {
+    let Some(kept) = keep(ctx, chat, user, topic, request, planned, None).await? else {
+        return Ok(None);
+    };
+    let when = WhenWords::of(t, planned, ctx.clock.now());
+    let repeats = when.repeats.as_deref().unwrap_or_default();
+    Ok(Some(t.series_scheduled(
+        topic,
+        repeats,
+        &planned.zone,
+        &when.span,
+        kept.remind_ahead,
+    )))
 }
 
 /// Whether `chat` may schedule one more meeting.

@@ -7,4 +7,6 @@ pub mod when;
 
 pub use ics::{Event, calendar};
 pub use recur::{Rule, Weekdays};
-pub use when::{DEFAULT_DURATION, MAX_AHEAD, MAX_DURATION, Read, Scheduled, When, WhenError, read};
+pub use when::{
+    DEFAULT_DURATION, MAX_AHEAD, MAX_DURATION, Read, Scheduled, When, WhenError, on_date, read,
+};

@@ -28,6 +28,7 @@ mod schedules;
 mod settings;
 mod sqlite;
 mod tokens;
+mod web_calls;
 mod webhook;
 
 use std::path::PathBuf;

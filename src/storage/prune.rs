@@ -2,6 +2,7 @@
 //! what each chat keeps, and meetings older than the history kept.
 
 use super::limits::{BUCKETS_KEPT_SECS, OVERALL_SCOPE};
+use super::web_calls::WINDOWS_KEPT_SECS;
 use super::{Db, Result, transaction};
 
 /// What `Db::prune` keeps. Dialogues and /connect codes are kept for a day (`PRUNE_AFTER_SECS`)
@@ -25,6 +26,8 @@ pub struct Pruned {
     pub updates: u64,
     /// Chats' flood-limit buckets untouched for an hour (see `limits`).
     pub flood_buckets: u64,
+    /// The planner's call counts of windows over an hour old (see `web_calls`).
+    pub web_calls: u64,
 }
 
 impl Pruned {
@@ -43,7 +46,8 @@ impl Db {
     /// expired or used over a day ago, each chat's remembered cohosts beyond its
     /// `keep_cohosts` most recently used, meetings created over `history_days` days ago, and
     /// webhook updates handled over a day ago, and chats' flood-limit buckets untouched for an
-    /// hour. One transaction: all or nothing.
+    /// hour, and the planner's call counts of windows over an hour old. One transaction: all or
+    /// nothing.
     pub async fn prune(&self, now: i64, policy: &Retention) -> Result<Pruned> {
         let stale = now - PRUNE_AFTER_SECS;
         let history_from = now - i64::from(policy.history_days) * 24 * 3600;
@@ -97,6 +101,11 @@ impl Db {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            let web_calls = sqlx::query("DELETE FROM web_calls WHERE window_start < $1")
+                .bind(now - WINDOWS_KEPT_SECS)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
             Ok(Pruned {
                 dialogues,
@@ -105,6 +114,7 @@ impl Db {
                 meetings,
                 updates,
                 flood_buckets,
+                web_calls,
             })
         })
     }

@@ -355,6 +355,7 @@ impl TestApp {
             oauth_time_unit: Duration::from_millis(20),
             webhook: None,
             metrics_listen: None,
+            webapp: None,
             default_timezone: jiff::tz::TimeZone::get(telemost_bot::config::DEFAULT_TIMEZONE)
                 .unwrap(),
             clock: self.options.clock.clone(),

@@ -57,6 +57,7 @@ pub fn spawn_pruning(db: Db, retention: Retention) -> JoinHandle<()> {
                     meetings = pruned.meetings,
                     updates = pruned.updates,
                     flood_buckets = pruned.flood_buckets,
+                    web_calls = pruned.web_calls,
                     history_days = retention.history_days,
                     "removed data no longer needed"
                 ),

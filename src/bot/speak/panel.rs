@@ -9,7 +9,7 @@ use super::outbox::{Outbox, redacted};
 use super::texts::{self, Texts, ellipsize, esc, esc_short};
 use crate::bot::state::{Draft, Planned, Step};
 use crate::bot::topic::TOPIC_MAX_CHARS;
-use crate::telemost::model::{Conference, StreamAccess, WaitingRoomLevel};
+use crate::telemost::model::{Conference, CreateConference, StreamAccess, WaitingRoomLevel};
 
 /// The panel's text and buttons for the draft's current step, with an optional note on top
 /// (an error, or a hint).
@@ -164,6 +164,23 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
         Step::Creating => vec![],
     };
     InlineKeyboardMarkup::new(rows)
+}
+
+/// The message announcing a created meeting or stream, with its links.
+pub fn created_text(
+    t: &dyn Texts,
+    request: &CreateConference,
+    conference: &Conference,
+    topic: Option<&str>,
+) -> String {
+    match &request.live_stream {
+        Some(s) => t.stream_created(
+            &ellipsize(s.title.as_str(), 200),
+            &conference.join_url,
+            conference.watch_url(),
+        ),
+        None => t.meeting_created(topic, &conference.join_url),
+    }
 }
 
 /// Shows `text` with `markup` on the panel: edits it when there is one, else (or if the edit

@@ -130,6 +130,12 @@ pub fn read<'a>(
     }))
 }
 
+/// A one-time start on `date` at `time` in `tz`, as of `now`: the same checks as a typed
+/// `2026-12-08 15:00` (past, too far ahead). For a form with a date and a time picked apart.
+pub fn on_date(date: Date, time: Time, now: Timestamp, tz: &TimeZone) -> Result<When, WhenError> {
+    resolve(Some(Day::Date(date)), time, now, tz)
+}
+
 /// The time expression at the start, and the index of the token after it.
 fn when_at_start(
     t: &Tokens,

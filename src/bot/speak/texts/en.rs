@@ -811,4 +811,25 @@ impl Texts for En {
     fn timezone_saved(&self, zone: &str) -> String {
         format!("Time zone set: {}.", esc(zone))
     }
+    fn button_planner(&self) -> &'static str {
+        "🗓 Planner"
+    }
+    fn planner_not_member(&self) -> &'static str {
+        "You are not in that chat (or the bot is not), so the planner cannot act there."
+    }
+    fn planner_bad_link(&self) -> &'static str {
+        "This planner link names no chat. Open the planner from the chat's /meet."
+    }
+    fn planner_bad_request(&self) -> &'static str {
+        "The planner sent something the bot cannot read. Reload it and try again."
+    }
+    fn planner_busy(&self) -> &'static str {
+        "That is a lot of requests at once. Wait a minute and try again."
+    }
+    fn planner_bad_weekday(&self) -> &'static str {
+        "Repeat on weekdays: Monday to Sunday."
+    }
+    fn planner_stream_now(&self) -> &'static str {
+        "A live stream is created right away. To plan ahead, plan a meeting instead."
+    }
 }

@@ -3,6 +3,7 @@
 //! (the command menu and inline result titles excepted: those are plain text).
 
 mod en;
+pub mod page;
 mod ru;
 
 use jiff::ZonedDateTime as Zoned;
@@ -16,6 +17,26 @@ use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel};
 /// Every text here is HTML; every value put into one goes through this.
 pub fn esc(s: &str) -> String {
     teloxide::utils::html::escape(s)
+}
+
+/// A text of Telegram HTML as plain text, for a page rather than a chat: tags dropped, the
+/// entities `esc` writes decoded.
+pub fn plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Cuts plain text `s` to at most `max` UTF-16 code units, the measure Telegram counts its
@@ -99,6 +120,14 @@ impl Lang {
         match code {
             Some(c) if c == "ru" || c.starts_with("ru-") => Self::Ru,
             _ => Self::En,
+        }
+    }
+
+    /// The language's code, as Telegram writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ru => "ru",
         }
     }
 
@@ -330,6 +359,22 @@ pub trait Texts: Sync {
     fn not_yours_to_cancel(&self) -> &'static str;
     fn label_timezone(&self) -> &'static str;
     fn label_remind(&self) -> &'static str;
+
+    // The planner Mini App (see `bot::planner`; the page's own words are `page`'s). Plain text.
+    /// The button opening it, on the /meet panel and as the menu button.
+    fn button_planner(&self) -> &'static str;
+    /// The page was opened for a chat the user is not in (or the bot is not in).
+    fn planner_not_member(&self) -> &'static str;
+    /// The page's link names no chat the planner knows.
+    fn planner_bad_link(&self) -> &'static str;
+    /// The page sent something that is not a request the planner reads.
+    fn planner_bad_request(&self) -> &'static str;
+    /// Too many calls from one user in a short while.
+    fn planner_busy(&self) -> &'static str;
+    /// A repeat day that is not a weekday.
+    fn planner_bad_weekday(&self) -> &'static str;
+    /// A live stream planned for later: streams are made now.
+    fn planner_stream_now(&self) -> &'static str;
     /// The reminder lead as the settings show it (0: at the start only).
     fn remind(&self, minutes: u32) -> String;
     fn button_remind(&self, minutes: u32) -> String;
@@ -383,6 +428,18 @@ pub fn repeats(t: &dyn Texts, days: Weekdays, start: &Zoned, end: &Zoned) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_drops_tags_and_decodes_what_esc_wrote() {
+        let html = format!("<b>Topic:</b> {}", esc("Q&A <draft> \"x\" 'y'"));
+        assert_eq!(plain(&html), "Topic: Q&A <draft> \"x\" 'y'");
+        assert_eq!(plain("no tags"), "no tags");
+        assert_eq!(
+            plain(&esc("&amp;")),
+            "&amp;",
+            "decoded once, as written once"
+        );
+    }
 
     #[test]
     fn language_choice() {

@@ -831,4 +831,25 @@ impl Texts for Ru {
     fn timezone_saved(&self, zone: &str) -> String {
         format!("Часовой пояс: {}.", esc(zone))
     }
+    fn button_planner(&self) -> &'static str {
+        "🗓 Планировщик"
+    }
+    fn planner_not_member(&self) -> &'static str {
+        "Вас (или бота) нет в этом чате, поэтому планировщик не может там действовать."
+    }
+    fn planner_bad_link(&self) -> &'static str {
+        "Эта ссылка на планировщик не указывает на чат. Откройте планировщик через /meet в чате."
+    }
+    fn planner_bad_request(&self) -> &'static str {
+        "Планировщик прислал то, что бот не может прочитать. Перезагрузите его и попробуйте снова."
+    }
+    fn planner_busy(&self) -> &'static str {
+        "Слишком много запросов подряд. Подождите минуту и попробуйте снова."
+    }
+    fn planner_bad_weekday(&self) -> &'static str {
+        "Повторять можно по дням недели: с понедельника по воскресенье."
+    }
+    fn planner_stream_now(&self) -> &'static str {
+        "Трансляция создаётся сразу. Чтобы запланировать заранее, запланируйте встречу."
+    }
 }
