@@ -96,6 +96,9 @@ pub struct Options {
     pub history_days: u32,
     /// The bot's clock: the system's unless a story moves time itself.
     pub clock: telemost_bot::clock::Clock,
+    /// Serve the planner Mini App (`WEBAPP_URL`, with `WEBAPP_SHORT_NAME` `planner`) on a
+    /// `METRICS_LISTEN` of the test's own: `TestApp::planner_url`.
+    pub planner: bool,
 }
 
 impl Options {
@@ -147,9 +150,16 @@ impl Default for Options {
             max_concurrent_updates: telemost_bot::config::DEFAULT_MAX_CONCURRENT_UPDATES,
             history_days: telemost_bot::config::DEFAULT_HISTORY_DAYS,
             clock: telemost_bot::clock::Clock::system(),
+            planner: false,
         }
     }
 }
+
+/// The planner's public URL in the stories' configuration (Telegram would open it); the bot
+/// serves its path, `/app/`, which the stories reach at `TestApp::planner_url`.
+pub const WEBAPP_URL: &str = "https://bot.example.org/app/";
+/// The planner's short name in the stories' configuration.
+pub const WEBAPP_SHORT_NAME: &str = "planner";
 
 pub struct TestApp {
     pub tg: FakeTelegram,
@@ -158,6 +168,8 @@ pub struct TestApp {
     running: Option<Running>,
     options: Options,
     store: Store,
+    /// `METRICS_LISTEN`, when the planner is served there.
+    listen: Option<std::net::SocketAddr>,
 }
 
 /// The database a `TestApp`'s bot keeps its data in: a SQLite file in the test's directory, or,
@@ -225,11 +237,21 @@ impl TestApp {
             tm,
             dir,
             running: None,
+            listen: options.planner.then(|| {
+                let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                probe.local_addr().unwrap()
+            }),
             options,
             store: Store::from_env().await,
         };
         app.boot().await;
         app
+    }
+
+    /// Where the bot serves the planner's page (`Options::planner`): `http://127.0.0.1:<port>/app/`.
+    pub fn planner_url(&self) -> String {
+        let addr = self.listen.expect("the story starts the bot with Options::planner");
+        format!("http://{addr}/app/")
     }
 
     /// The SQLite file the bot keeps its data in. A story about that file runs only on SQLite:
@@ -354,8 +376,11 @@ impl TestApp {
             // keep their proportions without slowing the tests.
             oauth_time_unit: Duration::from_millis(20),
             webhook: None,
-            metrics_listen: None,
-            webapp: None,
+            metrics_listen: self.listen,
+            webapp: self.listen.map(|_| telemost_bot::config::WebApp {
+                url: WEBAPP_URL.parse().unwrap(),
+                short_name: Some(WEBAPP_SHORT_NAME.to_owned()),
+            }),
             default_timezone: jiff::tz::TimeZone::get(telemost_bot::config::DEFAULT_TIMEZONE)
                 .unwrap(),
             clock: self.options.clock.clone(),
@@ -486,7 +511,7 @@ pub struct Reply {
     pub method: String,
     pub message_id: i64,
     pub text: String,
-    /// (label, callback data or URL), row by row flattened.
+    /// (label, callback data or URL, or a Mini App button's page), row by row flattened.
     pub buttons: Vec<(String, String)>,
 }
 
@@ -628,6 +653,7 @@ impl Person {
                 let target = b
                     .get("callback_data")
                     .or_else(|| b.get("url"))
+                    .or_else(|| b.get("web_app").and_then(|app| app.get("url")))
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned();
