@@ -1,5 +1,7 @@
 //! Checks of the test support itself: the fake Telegram's sendDocument and getUpdates with two
-//! pollers, `Person::document`, the iCalendar reader, `TestApp::replica`, `Options::at`.
+//! pollers, `Person::document`, the iCalendar reader, `TestApp::replica`, `Options::at`, the
+//! Mini App's signed `initData` (`webapp`) and the headless browser with its Telegram stub
+//! (`browser`).
 
 mod support;
 
@@ -7,7 +9,8 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use serde_json::{Value, json};
-use support::{FakeTelegram, Options, Person, TestApp, en, ics};
+use support::browser::{Browser, Theme};
+use support::{FakeTelegram, Options, Person, TestApp, en, ics, webapp};
 use teloxide::prelude::*;
 use teloxide::types::{
     FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ThreadId,
@@ -410,4 +413,319 @@ async fn a_replica_starts_shares_the_updates_and_stops() {
     last.send("/help");
     assert_eq!(last.reply().await.text, en().help());
     app.stop().await;
+}
+
+/// `sign_init_data` signs as Telegram does: the crate's own verifier accepts it (a name with
+/// spaces, Cyrillic and `&=+` in it, a group's start parameter), and refuses every field changed
+/// under the old hash (`tamper`), and the data checked with another bot's token.
+#[test]
+fn signed_init_data_is_accepted_and_forgeries_refused() {
+    use secrecy::SecretString;
+    use telemost_bot::web::init_data::{self, InitDataError};
+
+    let token = SecretString::from(support::BOT_TOKEN.to_owned());
+    let at = 1_800_000_000;
+    let anna = webapp::user(7001, "Анна Мария & Co = +1", "ru");
+    let raw = webapp::sign_init_data(
+        support::BOT_TOKEN,
+        &anna,
+        at,
+        Some("g-100123"),
+        Some("group"),
+    );
+    assert!(raw.ends_with(&format!("&hash={}", hash_of(&raw))), "{raw}");
+    assert!(raw.contains("%20") && !raw.contains('+'), "{raw}");
+    let data = init_data::verify(&raw, &token, at + 60, init_data::MAX_AGE_SECS)
+        .unwrap_or_else(|e| panic!("{e}: {raw}"));
+    assert_eq!(data.user.id, 7001);
+    assert_eq!(data.user.first_name, "Анна Мария & Co = +1");
+    assert_eq!(data.user.language_code.as_deref(), Some("ru"));
+    assert_eq!(data.auth_date, at);
+    assert_eq!(data.start_param.as_deref(), Some("g-100123"));
+    assert_eq!(data.chat_type.as_deref(), Some("group"));
+
+    let plain = webapp::sign_init_data(support::BOT_TOKEN, &anna, at, None, None);
+    assert!(!plain.contains("chat_instance") && !plain.contains("start_param"));
+    let data = init_data::verify(&plain, &token, at, init_data::MAX_AGE_SECS).unwrap();
+    assert_eq!((data.start_param, data.chat_type), (None, None));
+
+    let mallory = webapp::user(666, "Mallory", "en").to_string();
+    let forgeries = [
+        (&raw, webapp::tamper(&raw, "user", &mallory)),
+        (&raw, webapp::tamper(&raw, "start_param", "g-999")),
+        (&raw, webapp::tamper(&raw, "chat_type", "private")),
+        (
+            &raw,
+            webapp::tamper(&raw, "auth_date", &(at + 3000).to_string()),
+        ),
+        (&plain, webapp::tamper(&plain, "start_param", "g-100123")),
+    ];
+    for (signed, forged) in &forgeries {
+        assert_eq!(hash_of(forged), hash_of(signed), "the old hash kept");
+        assert_eq!(
+            init_data::verify(forged, &token, at + 60, init_data::MAX_AGE_SECS),
+            Err(InitDataError::BadHash),
+            "{forged}"
+        );
+    }
+    // tamper changed only the one field.
+    let fields = |s: &str| -> Vec<(String, String)> {
+        form_urlencoded::parse(s.as_bytes()).into_owned().collect()
+    };
+    let (before, after) = (fields(&raw), fields(&forgeries[1].1));
+    assert_eq!(before.len(), after.len());
+    let changed: Vec<_> = before.iter().zip(&after).filter(|(a, b)| a != b).collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(
+        changed[0].1,
+        &("start_param".to_owned(), "g-999".to_owned())
+    );
+
+    let other_bot = SecretString::from("4243:another-bot".to_owned());
+    assert_eq!(
+        init_data::verify(&raw, &other_bot, at + 60, init_data::MAX_AGE_SECS),
+        Err(InitDataError::BadHash)
+    );
+}
+
+/// The `hash` field of `init_data`.
+fn hash_of(init_data: &str) -> String {
+    form_urlencoded::parse(init_data.as_bytes())
+        .find(|(k, _)| k == "hash")
+        .map(|(_, v)| v.into_owned())
+        .expect("a hash")
+}
+
+/// A page like the planner's in miniature: Telegram's script from telegram.org (which does not
+/// load: nothing outside 127.0.0.1 resolves), then a script that reads the user, sets up the
+/// MainButton, and asks for confirmation on a button; colours from Telegram's CSS variables.
+const STORY_PAGE: &str = r#"<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script src="https://telegram.org/js/telegram-web-app.js"></script>
+<style>
+  body { background: var(--tg-theme-bg-color, #fff); color: var(--tg-theme-text-color, #000);
+         font-family: system-ui, sans-serif; }
+</style>
+</head>
+<body>
+<h1>Hello, <span id="name"></span></h1>
+<p id="lang"></p>
+<p id="clicked"></p>
+<button id="ask" type="button">Ask</button>
+<p id="answer"></p>
+<button id="fail" type="button">Fail</button>
+<script>
+  const tg = Telegram.WebApp;
+  tg.ready();
+  tg.expand();
+  document.getElementById('name').textContent = tg.initDataUnsafe.user.first_name;
+  document.getElementById('lang').textContent = tg.initDataUnsafe.user.language_code;
+  let clicks = 0;
+  tg.MainButton.setText('Create');
+  tg.MainButton.onClick(() => {
+    clicks += 1;
+    document.getElementById('clicked').textContent = 'clicked ' + clicks;
+  });
+  tg.MainButton.show();
+  document.getElementById('ask').addEventListener('click', () => {
+    tg.showConfirm('Cancel the whole series?', (ok) => {
+      document.getElementById('answer').textContent = ok ? 'yes' : 'no';
+    });
+  });
+  document.getElementById('fail').addEventListener('click', () => {
+    console.error('said', 42);
+    Promise.reject(new Error('nobody waits'));
+    throw new Error('boom');
+  });
+</script>
+</body>
+</html>
+"#;
+
+/// Serves `html` at `/app/` on 127.0.0.1; returns the page's URL.
+async fn serve_page(html: &'static str) -> String {
+    let app = axum::Router::new().route(
+        "/app/",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/app/")
+}
+
+const BROWSER_STORY: Duration = Duration::from_secs(60);
+
+/// A browser story, start to end: the stubbed user's name on the page, the MainButton's handler
+/// run by a click (and not while disabled), the dark theme's colours through the CSS variables,
+/// showConfirm answered both ways, a screenshot, and no errors on the page.
+#[tokio::test]
+async fn browser_story_with_the_telegram_stub() {
+    tokio::time::timeout(BROWSER_STORY, async {
+        let started = std::time::Instant::now();
+        let url = serve_page(STORY_PAGE).await;
+        let Some(b) = Browser::start(Theme::Dark).await else {
+            return;
+        };
+        let up = started.elapsed();
+        let user = webapp::user(7001, "Анна", "ru");
+        let init_data = webapp::sign_init_data(
+            support::BOT_TOKEN,
+            &user,
+            1_800_000_000,
+            Some("g-1"),
+            Some("group"),
+        );
+        b.stub_telegram(&init_data, Theme::Dark).await;
+        let loading = std::time::Instant::now();
+        b.goto(&url).await;
+        // telegram.org's script fails at once, it does not hold the page up.
+        assert!(
+            loading.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            loading.elapsed()
+        );
+
+        assert_eq!(b.wait_text("#name", "Анна").await, "Анна");
+        assert_eq!(b.text("#lang").await, "ru");
+        let seen = b.exec("return Telegram.WebApp.initData;", json!([])).await;
+        assert_eq!(seen, json!(init_data));
+        let unsafe_data = b
+            .exec("return Telegram.WebApp.initDataUnsafe;", json!([]))
+            .await;
+        assert_eq!(unsafe_data["user"], user);
+        assert_eq!(unsafe_data["start_param"], "g-1");
+        assert_eq!(unsafe_data["chat_type"], "group");
+        assert_eq!(unsafe_data["auth_date"], "1800000000");
+        assert_eq!(
+            b.exec("return window.__tg.readyCalled;", json!([])).await,
+            json!(true)
+        );
+
+        // The MainButton: drawn at the bottom in the theme's button colour; a click runs the
+        // handler; a disabled one does nothing.
+        assert_eq!(b.main_button_text().await, "Create");
+        assert!(b.displayed("#tg-main-button").await);
+        let style = b
+            .exec(
+                "const s = getComputedStyle(document.getElementById('tg-main-button'));
+                 return [s.backgroundColor, s.position];",
+                json!([]),
+            )
+            .await;
+        assert_eq!(style, json!([Theme::Dark.rgb("button_color"), "fixed"]));
+        b.main_button_click().await;
+        b.wait_text("#clicked", "clicked 1").await;
+        b.exec("Telegram.WebApp.MainButton.disable();", json!([]))
+            .await;
+        b.main_button_click().await;
+        b.exec("Telegram.WebApp.MainButton.enable();", json!([]))
+            .await;
+        b.main_button_click().await;
+        b.wait_text("#clicked", "clicked 2").await;
+        assert_eq!(
+            b.main_button().await,
+            json!({"text": "Create", "visible": true, "active": true, "progress": false})
+        );
+
+        // The dark theme: the body's background is bg_color, through --tg-theme-bg-color.
+        let background = b
+            .exec(
+                "return getComputedStyle(document.body).backgroundColor;",
+                json!([]),
+            )
+            .await;
+        assert_eq!(background, json!(Theme::Dark.rgb("bg_color")));
+        let scheme = b
+            .exec(
+                "return [Telegram.WebApp.colorScheme,
+                         matchMedia('(prefers-color-scheme: dark)').matches,
+                         getComputedStyle(document.documentElement)
+                           .getPropertyValue('--tg-theme-destructive-text-color')];",
+                json!([]),
+            )
+            .await;
+        assert_eq!(scheme, json!(["dark", true, "#ff595a"]));
+
+        // showConfirm: recorded, answered yes, then no when told.
+        b.click("#ask").await;
+        b.wait_text("#answer", "yes").await;
+        b.answer_confirms(false).await;
+        b.click("#ask").await;
+        b.wait_text("#answer", "no").await;
+        assert_eq!(b.confirms().await, vec!["Cancel the whole series?"; 2]);
+        assert!(b.alerts().await.is_empty());
+
+        let png = b.screenshot(b.dir().join("story.png")).await;
+        assert!(png.len() > 1000, "{} bytes", png.len());
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert_eq!(std::fs::read(b.dir().join("story.png")).unwrap(), png);
+
+        b.assert_no_page_errors().await;
+        eprintln!(
+            "browser story: started in {up:?}, done in {:?}",
+            started.elapsed()
+        );
+    })
+    .await
+    .expect("the browser story took over a minute");
+}
+
+/// Errors in the page's scripts are recorded (an uncaught one, a rejected promise,
+/// console.error: a button's handler makes all three), the
+/// light theme and its switch to dark reach the page (with `themeChanged`), and a link opened
+/// through Telegram is recorded, not followed. A second browser alongside the first test's.
+#[tokio::test]
+async fn browser_records_errors_and_switches_theme() {
+    tokio::time::timeout(BROWSER_STORY, async {
+        let url = serve_page(STORY_PAGE).await;
+        let Some(b) = Browser::start(Theme::Light).await else {
+            return;
+        };
+        let user = webapp::user(7002, "Boris", "en");
+        let init_data = webapp::sign_init_data(support::BOT_TOKEN, &user, 1_800_000_000, None, None);
+        b.stub_telegram(&init_data, Theme::Light).await;
+        b.goto(&url).await;
+        b.wait_text("#name", "Boris").await;
+        let light = b
+            .exec("return getComputedStyle(document.body).backgroundColor;", json!([]))
+            .await;
+        assert_eq!(light, json!(Theme::Light.rgb("bg_color")));
+        assert!(b.page_errors().await.is_empty());
+
+        b.exec(
+            "Telegram.WebApp.onEvent('themeChanged', () => {
+               document.getElementById('answer').textContent = 'theme ' + Telegram.WebApp.colorScheme;
+             });
+             Telegram.WebApp.openLink('https://telemost.yandex.ru/j/1');",
+            json!([]),
+        )
+        .await;
+        b.change_theme(Theme::Dark).await;
+        b.wait_text("#answer", "theme dark").await;
+        b.wait_until(
+            &format!(
+                "getComputedStyle(document.body).backgroundColor == '{}'",
+                Theme::Dark.rgb("bg_color")
+            ),
+            "the dark background",
+        )
+        .await;
+        assert_eq!(b.opened().await, vec!["https://telemost.yandex.ru/j/1"]);
+        assert!(b.url().await.starts_with(&url));
+
+        b.click("#fail").await;
+        b.wait_until("window.__tg.errors.length >= 3", "three errors recorded")
+            .await;
+        let errors = b.page_errors().await;
+        assert!(errors.iter().any(|e| e.contains("uncaught") && e.contains("boom")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("nobody waits")), "{errors:?}");
+        assert!(errors.iter().any(|e| e == "console.error: said 42"), "{errors:?}");
+        b.quit().await;
+    })
+    .await
+    .expect("the browser story took over a minute");
 }

@@ -3,12 +3,14 @@
 //! own database file. Every test gets its own fakes and database, so tests run in parallel.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod ics;
 pub mod oauth;
 pub mod pg;
 pub mod proxy;
 pub mod telegram;
 pub mod telemost;
+pub mod webapp;
 pub mod webhook;
 
 use std::path::PathBuf;
