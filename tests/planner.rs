@@ -247,7 +247,10 @@ async fn a_recurring_meeting_and_a_one_time_one_in_the_week_and_cancel_removes_o
         .3;
     let (status, cancelled) = page.call("cancel", json!({"id": standup_id})).await;
     assert_eq!(status, 200, "{cancelled}");
-    assert_eq!(cancelled["message"], "Cancelled.");
+    assert!(
+        cancelled["message"].as_str().unwrap().starts_with("Cancelled."),
+        "{cancelled}"
+    );
     let topics: Vec<_> = listed(&page.week().await)
         .into_iter()
         .map(|(_, _, topic, _)| topic)
@@ -261,10 +264,9 @@ async fn a_recurring_meeting_and_a_one_time_one_in_the_week_and_cancel_removes_o
 #[tokio::test]
 async fn forged_expired_and_other_chats_init_data_are_refused_and_nothing_happens() {
     let (app, clock) = app().await;
+    // Anna's own token, which acts for her in the group while she is in it.
+    app.with_token(&mut app.private(ANNA, "en"), "anna-token").await;
     let mut anna = app.in_group(GROUP, ANNA, "en");
-    app.tg.set_admin(GROUP, ANNA, true);
-    anna.send("/token group-token");
-    anna.reply().await;
     let now = clock.now().as_second();
     let group = format!("c{GROUP}");
     let good = sign_init_data(
@@ -342,10 +344,8 @@ async fn forged_expired_and_other_chats_init_data_are_refused_and_nothing_happen
 #[tokio::test]
 async fn where_only_admins_create_a_member_is_refused_and_an_admin_is_not() {
     let (app, clock) = app().await;
-    let mut anna = app.in_group(GROUP, ANNA, "ru");
+    app.with_token(&mut app.private(ANNA, "ru"), "anna-token").await;
     app.tg.set_admin(GROUP, ANNA, true);
-    anna.send("/token group-token");
-    anna.reply().await;
     let db = app.side_db().await;
     let settings = ChatSettings {
         admins_only: true,
@@ -463,10 +463,9 @@ async fn the_meet_panel_opens_the_planner_in_private_chats_and_by_link_in_groups
     let rows = call.body["reply_markup"]["inline_keyboard"].to_string();
     assert!(rows.contains(r#""web_app":{"url":"https://bot.example.org/app/"}"#), "{rows}");
 
+    app.with_token(&mut app.private(BORIS, "ru"), "boris-token")
+        .await;
     let mut boris = app.in_group(GROUP, BORIS, "ru");
-    app.tg.set_admin(GROUP, BORIS, true);
-    boris.send("/token group-token");
-    boris.reply().await;
     let panel = boris.meet_panel().await;
     let planner = panel
         .buttons
