@@ -3,6 +3,7 @@
 //! (the command menu and inline result titles excepted: those are plain text).
 
 mod en;
+pub mod page;
 mod ru;
 
 use jiff::ZonedDateTime as Zoned;
