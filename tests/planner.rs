@@ -192,7 +192,11 @@ async fn a_recurring_meeting_and_a_one_time_one_in_the_week_and_cancel_removes_o
         }))
         .await;
     assert_eq!(status, 200, "{series}");
-    assert_eq!(series["link"], Value::Null, "each occurrence gets its own link");
+    assert_eq!(
+        series["link"],
+        Value::Null,
+        "each occurrence gets its own link"
+    );
     let set_up = anna.reply().await;
     assert!(set_up.text.contains("Standup"), "{}", set_up.text);
     assert!(set_up.text.contains("Tue, Thu"), "{}", set_up.text);
@@ -233,7 +237,10 @@ async fn a_recurring_meeting_and_a_one_time_one_in_the_week_and_cancel_removes_o
         .filter(|(_, _, topic, _)| topic == "Retro")
         .collect();
     assert_eq!(retro.len(), 1);
-    assert_eq!((retro[0].0.as_str(), retro[0].1.as_str()), ("2026-12-11", "17:30"));
+    assert_eq!(
+        (retro[0].0.as_str(), retro[0].1.as_str()),
+        ("2026-12-11", "17:30")
+    );
     let retro_item = &days[4]["items"][0];
     assert_eq!(retro_item["link"], join_url(1).as_str());
     assert_eq!(retro_item["end"], "18:30");
@@ -248,7 +255,10 @@ async fn a_recurring_meeting_and_a_one_time_one_in_the_week_and_cancel_removes_o
     let (status, cancelled) = page.call("cancel", json!({"id": standup_id})).await;
     assert_eq!(status, 200, "{cancelled}");
     assert!(
-        cancelled["message"].as_str().unwrap().starts_with("Cancelled."),
+        cancelled["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Cancelled."),
         "{cancelled}"
     );
     let topics: Vec<_> = listed(&page.week().await)
@@ -265,7 +275,8 @@ async fn a_recurring_meeting_and_a_one_time_one_in_the_week_and_cancel_removes_o
 async fn forged_expired_and_other_chats_init_data_are_refused_and_nothing_happens() {
     let (app, clock) = app().await;
     // Anna's own token, which acts for her in the group while she is in it.
-    app.with_token(&mut app.private(ANNA, "en"), "anna-token").await;
+    app.with_token(&mut app.private(ANNA, "en"), "anna-token")
+        .await;
     let mut anna = app.in_group(GROUP, ANNA, "en");
     let now = clock.now().as_second();
     let group = format!("c{GROUP}");
@@ -291,7 +302,13 @@ async fn forged_expired_and_other_chats_init_data_are_refused_and_nothing_happen
 
     let refused = [
         ("signed for another bot", {
-            sign_init_data("999:another-bot", &user(ANNA, "en"), now, Some(&group), None)
+            sign_init_data(
+                "999:another-bot",
+                &user(ANNA, "en"),
+                now,
+                Some(&group),
+                None,
+            )
         }),
         ("someone else's id put in", {
             tamper(&good, "user", &user(BORIS, "en").to_string())
@@ -316,13 +333,22 @@ async fn forged_expired_and_other_chats_init_data_are_refused_and_nothing_happen
     let (status, answer) = elsewhere.plan(form.clone()).await;
     assert_eq!(status, 403, "{answer}");
     assert!(
-        answer["error"].as_str().unwrap().contains("not in that chat"),
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("not in that chat"),
         "{answer}"
     );
     // Nor may a page opened in Anna's private chat name Boris's.
     let (status, _) = Page::opened(
         &app,
-        sign_init_data(BOT_TOKEN, &user(ANNA, "en"), now, Some(&format!("c{BORIS}")), None),
+        sign_init_data(
+            BOT_TOKEN,
+            &user(ANNA, "en"),
+            now,
+            Some(&format!("c{BORIS}")),
+            None,
+        ),
     )
     .plan(form.clone())
     .await;
@@ -344,7 +370,8 @@ async fn forged_expired_and_other_chats_init_data_are_refused_and_nothing_happen
 #[tokio::test]
 async fn where_only_admins_create_a_member_is_refused_and_an_admin_is_not() {
     let (app, clock) = app().await;
-    app.with_token(&mut app.private(ANNA, "ru"), "anna-token").await;
+    app.with_token(&mut app.private(ANNA, "ru"), "anna-token")
+        .await;
     app.tg.set_admin(GROUP, ANNA, true);
     let db = app.side_db().await;
     let settings = ChatSettings {
@@ -354,6 +381,13 @@ async fn where_only_admins_create_a_member_is_refused_and_an_admin_is_not() {
     db.save_settings(GROUP, &settings).await.unwrap();
 
     let boris = Page::in_group(&app, &clock, &user(BORIS, "ru"), GROUP);
+    let (status, context) = boris.call("context", json!({})).await;
+    assert_eq!(status, 200, "{context}");
+    assert_eq!(context["lang"], "ru");
+    assert_eq!(
+        context["chat"],
+        json!({"private": false, "title": format!("Group {GROUP}")})
+    );
     let (status, answer) = boris.plan(json!({"when": "now"})).await;
     assert_eq!(status, 403, "{answer}");
     assert_eq!(
@@ -417,7 +451,10 @@ async fn bad_input_gets_the_chats_explanations_and_no_request() {
         .unwrap();
     assert_eq!(garbage.status().as_u16(), 400);
     let answer: Value = garbage.json().await.unwrap();
-    assert!(answer["error"].as_str().unwrap().contains("Reload"), "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("Reload"),
+        "{answer}"
+    );
 
     assert!(app.tm.requests().is_empty(), "nothing reached Telemost");
     anna.skip_past();
@@ -438,7 +475,10 @@ async fn a_user_calling_too_often_is_asked_to_wait() {
     assert!(statuses[..60].iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(statuses[60], 429);
     let (_, answer) = page.call("context", json!({})).await;
-    assert!(answer["error"].as_str().unwrap().contains("Wait a minute"), "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("Wait a minute"),
+        "{answer}"
+    );
     // Boris is not held up by Anna's calls; a minute later, neither is she.
     let boris = Page::private(&app, &clock, &user(BORIS, "en"));
     assert_eq!(boris.call("context", json!({})).await.0, 200);
@@ -461,7 +501,10 @@ async fn the_meet_panel_opens_the_planner_in_private_chats_and_by_link_in_groups
     assert_eq!(planner.1, WEBAPP_URL);
     let call = app.tg.calls_to("sendMessage", ANNA).pop().unwrap();
     let rows = call.body["reply_markup"]["inline_keyboard"].to_string();
-    assert!(rows.contains(r#""web_app":{"url":"https://bot.example.org/app/"}"#), "{rows}");
+    assert!(
+        rows.contains(r#""web_app":{"url":"https://bot.example.org/app/"}"#),
+        "{rows}"
+    );
 
     app.with_token(&mut app.private(BORIS, "ru"), "boris-token")
         .await;
@@ -498,11 +541,19 @@ async fn without_webapp_url_the_panel_is_as_it_was() {
     app.with_token(&mut anna, "anna-token").await;
     let panel = anna.meet_panel().await;
     assert!(
-        !panel.buttons.iter().any(|(label, _)| label.contains("Planner")),
+        !panel
+            .buttons
+            .iter()
+            .any(|(label, _)| label.contains("Planner")),
         "{:?}",
         panel.buttons
     );
-    assert!(!app.tg.calls().iter().any(|c| c.method == "setChatMenuButton"));
+    assert!(
+        !app.tg
+            .calls()
+            .iter()
+            .any(|c| c.method == "setChatMenuButton")
+    );
 }
 
 #[tokio::test]
@@ -515,7 +566,12 @@ async fn the_page_is_served_with_its_words_and_nothing_from_elsewhere() {
         .unwrap()
         .to_owned();
     assert!(csp.contains("connect-src 'self'"), "{csp}");
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = page.text().await.unwrap();
     assert!(!html.contains("__TEXTS__"));
     assert!(html.contains("Создать"), "the Russian words are in");

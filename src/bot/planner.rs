@@ -33,6 +33,7 @@ use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, User};
 
 use super::core::{Ctx, TgBot, chat_of_start_param, lang_of};
@@ -280,9 +281,20 @@ async fn context(State(p): State<Planner>, headers: HeaderMap) -> Result<Respons
         .collect();
     let now = p.ctx.clock.now();
     let lang = Lang::from_code(c.user.language_code.as_deref());
+    // A group's name, for "posted in …"; the page does without when Telegram will not say.
+    let title = match c.chat.is_user() {
+        true => None,
+        false => match p.bot.bot().get_chat(c.chat).await {
+            Ok(chat) => chat.title().map(str::to_owned),
+            Err(e) => {
+                tracing::debug!(error = %super::core::redacted(&e), "planner: no chat title");
+                None
+            }
+        },
+    };
     Ok(ok(json!({
         "lang": lang.code(),
-        "chat": {"private": c.chat.is_user(), "title": null},
+        "chat": {"private": c.chat.is_user(), "title": title},
         "zone": schedule::zone_name(&tz),
         "today": tz.to_datetime(now).date().to_string(),
         "now": clock_time(now, &tz),

@@ -252,7 +252,9 @@ impl TestApp {
 
     /// Where the bot serves the planner's page (`Options::planner`): `http://127.0.0.1:<port>/app/`.
     pub fn planner_url(&self) -> String {
-        let addr = self.listen.expect("the story starts the bot with Options::planner");
+        let addr = self
+            .listen
+            .expect("the story starts the bot with Options::planner");
         format!("http://{addr}/app/")
     }
 

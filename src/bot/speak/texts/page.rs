@@ -73,6 +73,10 @@ pub const EN: &[(&str, &str)] = &[
     ("remove", "Remove"),
     ("stream", "Live stream"),
     ("stream_toggle", "Also stream the meeting to viewers"),
+    (
+        "stream_now",
+        "A live stream starts now; to plan ahead, plan a meeting.",
+    ),
     ("stream_title", "Stream title"),
     ("stream_description", "Description"),
     ("stream_access", "Who may watch"),
@@ -185,6 +189,10 @@ pub const RU: &[(&str, &str)] = &[
     ("remove", "Убрать"),
     ("stream", "Трансляция"),
     ("stream_toggle", "Транслировать встречу для зрителей"),
+    (
+        "stream_now",
+        "Трансляция начинается сразу; чтобы запланировать заранее, запланируйте встречу.",
+    ),
     ("stream_title", "Название трансляции"),
     ("stream_description", "Описание"),
     ("stream_access", "Кто может смотреть"),
