@@ -240,6 +240,7 @@ impl Browser {
         };
         browser.new_session().await;
         browser.emulate_scheme(theme).await;
+        browser.emulate_phone().await;
         Some(browser)
     }
 
@@ -281,6 +282,16 @@ impl Browser {
         self.cdp(
             "Emulation.setEmulatedMedia",
             json!({"features": [{"name": "prefers-color-scheme", "value": theme.scheme()}]}),
+        )
+        .await;
+    }
+
+    /// A phone's screen, 390×844 CSS pixels: headless Chromium keeps its windows at least 500
+    /// pixels wide whatever `--window-size` says, so the width is emulated.
+    async fn emulate_phone(&self) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
         )
         .await;
     }
@@ -441,6 +452,20 @@ impl Browser {
         loop {
             let result = match self.try_find(css).await {
                 Ok(id) => {
+                    // To the middle of the screen first: the stub's MainButton is fixed at the
+                    // bottom (in Telegram it is outside the page), and a WebDriver click would
+                    // scroll the element just into view, under it.
+                    let element = json!({ ELEMENT: id });
+                    let _ = self
+                        .try_session_call(
+                            reqwest::Method::POST,
+                            "/execute/sync",
+                            Some(json!({
+                                "script": "arguments[0].scrollIntoView({block: 'center'});",
+                                "args": [element],
+                            })),
+                        )
+                        .await;
                     self.try_session_call(
                         reqwest::Method::POST,
                         &format!("/element/{id}/{action}"),
