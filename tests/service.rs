@@ -72,6 +72,8 @@ struct Service {
     listen: SocketAddr,
     /// Webhook mode: `METRICS_LISTEN`, when the story sets it.
     metrics_listen: Option<SocketAddr>,
+    /// `WEBAPP_URL`, when the story serves the planner.
+    webapp: Option<String>,
     webhook: bool,
     secret: String,
     http: reqwest::Client,
@@ -147,6 +149,9 @@ impl Service {
             }
         } else {
             env.push(("METRICS_LISTEN", self.listen.to_string()));
+        }
+        if let Some(url) = &self.webapp {
+            env.push(("WEBAPP_URL", url.clone()));
         }
         env
     }
@@ -647,6 +652,82 @@ async fn metrics_listen_keeps_the_metrics_off_the_public_listener() {
         assert_eq!(svc.get_on(private, path).await.map(|(s, _)| s), Some(200));
     }
     svc.stop().await;
+}
+
+/// The planner Mini App as its operator runs it: with `WEBAPP_URL`, the real binary serves the
+/// page and its API on the webhook listener in webhook mode and on `METRICS_LISTEN` in polling
+/// mode; a call without Telegram's `initData` is refused, and Ann's page, signed by Telegram,
+/// plans a meeting that lands in her chat.
+#[tokio::test]
+async fn the_planner_is_served_on_the_listener_of_either_mode() {
+    for webhook in [true, false] {
+        let Some(mut svc) = Service::new(webhook, false).await else {
+            return;
+        };
+        svc.webapp = Some("https://bot.example.org/plan/".to_owned());
+        svc.start().await;
+
+        let page = svc
+            .http
+            .get(format!("http://{}/plan/", svc.listen))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .expect("the page answers");
+        assert_eq!(page.status().as_u16(), 200, "webhook mode: {webhook}");
+        let csp = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("script-src 'sha256-"), "{csp}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("telegram-web-app.js"), "{html:.200}");
+        assert_eq!(
+            svc.calls_of("setChatMenuButton"),
+            1,
+            "the menu button opens the planner"
+        );
+
+        let api = format!("http://{}/plan/api/context", svc.listen);
+        let refused = svc.http.post(&api).json(&json!({})).send().await.unwrap();
+        assert_eq!(refused.status().as_u16(), 401, "no initData, no answer");
+
+        let ann_id = if webhook { 6101 } else { 6102 };
+        let mut ann = svc.person(ann_id);
+        with_token(&mut ann, "y0_ann").await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let init = support::webapp::sign_init_data(
+            BOT_TOKEN,
+            &support::webapp::user(ann_id, "Ann", "en"),
+            now,
+            None,
+            None,
+        );
+        let made = svc
+            .http
+            .post(format!("http://{}/plan/api/meetings", svc.listen))
+            .header("Authorization", format!("tma {init}"))
+            .json(&json!({
+                "topic": "Standup", "when": "now", "duration_minutes": 30, "repeat": [],
+                "waiting_room": "PUBLIC", "cohosts": [], "stream": null,
+            }))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status().as_u16(), 200, "webhook mode: {webhook}");
+        let made: Value = made.json().await.unwrap();
+        assert_eq!(made["link"], join_url(1), "{made}");
+        let posted = ann.reply().await;
+        assert!(posted.text.contains(&join_url(1)), "{}", posted.text);
+        assert!(posted.text.contains("Standup"), "{}", posted.text);
+        let reqs = svc.tm.wait_requests(1).await;
+        assert_eq!(reqs[0].authorization, "OAuth y0_ann");
+        svc.stop().await;
+    }
 }
 
 /// Telegram did not see the bot's answer and sends the same update again, later and also on

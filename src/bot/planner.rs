@@ -224,9 +224,18 @@ fn user_of(u: &WebUser) -> Option<User> {
     .ok()
 }
 
-/// The caller: `initData` checked, the call counted against the user's limit, the chat read
+/// What a call is, for the user's limits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// Reads, or cancels.
+    Other,
+    /// Plans a meeting: counted against the creations' limit too.
+    Create,
+}
+
+/// The caller: `initData` checked, the call counted against the user's limits, the chat read
 /// from where the page was opened, and the user in it now.
-async fn caller(p: &Planner, headers: &HeaderMap) -> Result<Caller, Refusal> {
+async fn caller(p: &Planner, headers: &HeaderMap, call: Call) -> Result<Caller, Refusal> {
     let raw = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -245,13 +254,19 @@ async fn caller(p: &Planner, headers: &HeaderMap) -> Result<Caller, Refusal> {
         t,
         user,
     };
-    let calls = p
+    // Both limits in one write when creating.
+    let mut kinds = vec![("call", now - now.rem_euclid(60))];
+    if call == Call::Create {
+        kinds.push(("create", now - now.rem_euclid(CREATES_WINDOW_SECS)));
+    }
+    let counted = p
         .ctx
         .db
-        .count_web_call(caller.id(), "call", now - now.rem_euclid(60))
+        .count_web_calls(caller.id(), &kinds)
         .await
         .map_err(|e| Refusal::internal(t, &e))?;
-    if calls > CALLS_PER_MINUTE {
+    let limits = [CALLS_PER_MINUTE, CREATES_PER_WINDOW];
+    if counted.iter().zip(limits).any(|(n, limit)| *n > limit) {
         return Err(Refusal::new(
             StatusCode::TOO_MANY_REQUESTS,
             t.planner_busy(),
@@ -295,7 +310,7 @@ fn clock_time(at: Timestamp, tz: &TimeZone) -> String {
 
 /// `api/context`: what the page needs to draw the form for this chat.
 async fn context(State(p): State<Planner>, headers: HeaderMap) -> Result<Response, Refusal> {
-    let c = caller(&p, &headers).await?;
+    let c = caller(&p, &headers, Call::Other).await?;
     let (settings, tz) = chat_settings(&p, &c).await?;
     let cohosts: Vec<String> = p
         .ctx
@@ -531,25 +546,6 @@ fn read_form(
     })
 }
 
-/// Counts a creation against the user's limit.
-async fn count_creation(p: &Planner, c: &Caller) -> Result<(), Refusal> {
-    let now = p.ctx.clock.unix();
-    let window = now - now.rem_euclid(CREATES_WINDOW_SECS);
-    let made = p
-        .ctx
-        .db
-        .count_web_call(c.id(), "create", window)
-        .await
-        .map_err(|e| Refusal::internal(c.t, &e))?;
-    if made > CREATES_PER_WINDOW {
-        return Err(Refusal::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            c.t.planner_busy(),
-        ));
-    }
-    Ok(())
-}
-
 /// Posts `text` to the chat, as `/meet` would have. The meeting exists whether or not this
 /// works (the bot was removed, the user blocked it): the page shows the link either way.
 async fn tell_chat(
@@ -570,11 +566,10 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refusal> {
-    let c = caller(&p, &headers).await?;
+    let c = caller(&p, &headers, Call::Create).await?;
     let t = c.t;
     let form: Form = serde_json::from_slice(&body)
         .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, t.planner_bad_request()))?;
-    count_creation(&p, &c).await?;
     let (settings, tz) = chat_settings(&p, &c).await?;
     let Plan {
         request,
@@ -657,11 +652,12 @@ async fn create(
     )
     .await;
     let message = plain(&text);
-    tell_chat(&p, chat, text, Some(keyboard)).await;
-    if !ctx
-        .record_meeting(chat, &c.user, owner, &request, &conference, topic)
-        .await
-    {
+    // The chat's message and our record of the meeting, together: neither needs the other.
+    let (_, recorded) = tokio::join!(
+        tell_chat(&p, chat, text, Some(keyboard)),
+        ctx.record_meeting(chat, &c.user, owner, &request, &conference, topic)
+    );
+    if !recorded {
         tell_chat(&p, chat, t.record_failed().to_owned(), None).await;
     }
     Ok(ok(json!({
@@ -690,7 +686,7 @@ async fn may_cancel(p: &Planner, c: &Caller, created_by: i64, admin: &mut Option
 /// `api/week`: the chat's meetings for later and recurring ones, this week and the next, laid
 /// out by day in the chat's time zone (a recurring one on each day it occurs).
 async fn week(State(p): State<Planner>, headers: HeaderMap) -> Result<Response, Refusal> {
-    let c = caller(&p, &headers).await?;
+    let c = caller(&p, &headers, Call::Other).await?;
     let (_, tz) = chat_settings(&p, &c).await?;
     let now = p.ctx.clock.now();
     let today = tz.to_datetime(now).date();
@@ -803,7 +799,7 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refusal> {
-    let c = caller(&p, &headers).await?;
+    let c = caller(&p, &headers, Call::Other).await?;
     let t = c.t;
     let form: CancelForm = serde_json::from_slice(&body)
         .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, t.planner_bad_request()))?;

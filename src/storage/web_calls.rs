@@ -7,24 +7,42 @@ use super::{Db, Result, writing};
 pub(super) const WINDOWS_KEPT_SECS: i64 = 3600;
 
 impl Db {
-    /// Counts one call of `kind` by `user` in the window that started at `window_start` (unix
-    /// seconds; a new window starts the count again) and returns the calls in it, this one
-    /// included. One statement: two processes counting at once both count.
-    pub async fn count_web_call(&self, user: i64, kind: &str, window_start: i64) -> Result<u32> {
-        let calls: i64 = writing!(self, c => sqlx::query_scalar(
-            "INSERT INTO web_calls (user_id, kind, window_start, calls) VALUES ($1, $2, $3, 1)
+    /// Counts one call by `user` of each of `kinds` (each with the start of its current
+    /// window, unix seconds; a new window starts that count again) and returns the calls in
+    /// each window, this one included, in the order given. One statement, whatever the number
+    /// of kinds: two processes counting at once both count.
+    pub async fn count_web_calls(&self, user: i64, kinds: &[(&str, i64)]) -> Result<Vec<u32>> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<String> = (0..kinds.len())
+            .map(|i| format!("($1, ${}, ${}, 1)", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO web_calls (user_id, kind, window_start, calls) VALUES {}
              ON CONFLICT (user_id, kind) DO UPDATE SET
                  calls = CASE WHEN web_calls.window_start = excluded.window_start
                               THEN web_calls.calls + 1 ELSE 1 END,
                  window_start = excluded.window_start
-             RETURNING CAST(calls AS BIGINT)",
-        )
-        .bind(user)
-        .bind(kind)
-        .bind(window_start)
-        .fetch_one(c)
-        .await?);
-        Ok(u32::try_from(calls).unwrap_or(u32::MAX))
+             RETURNING kind, CAST(calls AS BIGINT)",
+            rows.join(", ")
+        );
+        let counted: Vec<(String, i64)> = writing!(self, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(user);
+            for (kind, window_start) in kinds {
+                q = q.bind(*kind).bind(*window_start);
+            }
+            q.fetch_all(c).await?
+        });
+        Ok(kinds
+            .iter()
+            .map(|(kind, _)| {
+                counted
+                    .iter()
+                    .find(|(k, _)| k == kind)
+                    .map_or(u32::MAX, |(_, n)| u32::try_from(*n).unwrap_or(u32::MAX))
+            })
+            .collect())
     }
 }
 
@@ -36,16 +54,33 @@ mod tests {
     #[tokio::test]
     async fn calls_are_counted_per_user_kind_and_window() {
         for (_guard, db) in dbs().await {
-            assert_eq!(db.count_web_call(7, "call", 60).await.unwrap(), 1);
-            assert_eq!(db.count_web_call(7, "call", 60).await.unwrap(), 2);
-            assert_eq!(db.count_web_call(7, "create", 60).await.unwrap(), 1);
-            assert_eq!(db.count_web_call(8, "call", 60).await.unwrap(), 1);
+            assert_eq!(db.count_web_calls(7, &[("call", 60)]).await.unwrap()[0], 1);
+            assert_eq!(db.count_web_calls(7, &[("call", 60)]).await.unwrap()[0], 2);
             assert_eq!(
-                db.count_web_call(7, "call", 120).await.unwrap(),
+                db.count_web_calls(7, &[("create", 60)]).await.unwrap()[0],
+                1
+            );
+            assert_eq!(db.count_web_calls(8, &[("call", 60)]).await.unwrap()[0], 1);
+            assert_eq!(
+                db.count_web_calls(7, &[("call", 120)]).await.unwrap()[0],
                 1,
                 "a new window counts from one again"
             );
-            assert_eq!(db.count_web_call(7, "call", 120).await.unwrap(), 2);
+            assert_eq!(db.count_web_calls(7, &[("call", 120)]).await.unwrap()[0], 2);
+
+            // Two kinds at once, each in its own window and order.
+            assert_eq!(
+                db.count_web_calls(9, &[("call", 120), ("create", 0)])
+                    .await
+                    .unwrap(),
+                [1, 1]
+            );
+            assert_eq!(
+                db.count_web_calls(9, &[("create", 0), ("call", 120)])
+                    .await
+                    .unwrap(),
+                [2, 2]
+            );
 
             // An hour after its window, a count is no longer needed; a recent one stays.
             let retention = crate::storage::Retention {
@@ -56,9 +91,12 @@ mod tests {
                 .prune(60 + WINDOWS_KEPT_SECS + 1, &retention)
                 .await
                 .unwrap();
-            assert_eq!(pruned.web_calls, 2, "user 7's create and user 8's call");
             assert_eq!(
-                db.count_web_call(7, "call", 120).await.unwrap(),
+                pruned.web_calls, 3,
+                "user 7's create, user 8's call and user 9's create"
+            );
+            assert_eq!(
+                db.count_web_calls(7, &[("call", 120)]).await.unwrap()[0],
                 3,
                 "the current window's count was kept"
             );
