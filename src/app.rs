@@ -130,6 +130,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         clock: config.clock.clone(),
         default_zone: config.default_timezone.clone(),
         schedules_due: Default::default(),
+        votes_due: Default::default(),
         members: Default::default(),
         planner: config.webapp.as_ref().map(|app| PlannerLink {
             url: app.url.clone(),

@@ -36,6 +36,7 @@ pub enum Command {
     Stream(String),
     History,
     Upcoming,
+    Findtime(String),
     Settings,
     Cancel,
 }
@@ -238,6 +239,10 @@ mod tests {
         );
         assert_eq!(p("/stream"), Some(Command::Stream(String::new())));
         assert_eq!(p("/cancel"), Some(Command::Cancel));
+        assert_eq!(
+            p("/findtime tue 15:00, wed 11:00"),
+            Some(Command::Findtime("tue 15:00, wed 11:00".into()))
+        );
         assert_eq!(p("/nope"), None);
     }
 }

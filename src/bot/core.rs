@@ -47,6 +47,8 @@ pub struct Ctx {
     pub default_zone: jiff::tz::TimeZone,
     /// Wakes this process's reminder worker when a meeting was scheduled (see `jobs::schedules`).
     pub schedules_due: tokio::sync::Notify,
+    /// Wakes this process's vote worker when a vote changed (see `jobs::votes`).
+    pub votes_due: tokio::sync::Notify,
     /// Who is in which group, as Telegram said lately: (chat, user) → (present, when asked, by
     /// `clock`). A short memory that saves a `getChatMember` per use of a member's token (see
     /// `perm::is_member`); never the only word, since it forgets within a minute.

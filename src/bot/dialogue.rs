@@ -780,6 +780,7 @@ async fn create(
                 &conference,
                 topic,
                 d.when.as_ref(),
+                None,
             )
             .await;
             // The links first: the meeting exists whatever happens to our bookkeeping.

@@ -14,6 +14,7 @@
 pub mod commands;
 pub mod core;
 pub mod dialogue;
+mod findtime;
 mod groups;
 mod history;
 mod inline;
@@ -33,13 +34,14 @@ mod store;
 pub mod tokens;
 pub mod topic;
 mod upcoming;
+mod vote;
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
 use commands::Command;
 pub use core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of, redacted};
-use speak::callback::{Callback, Press};
+use speak::callback::{Callback, Press, VoteAction};
 use state::{CohostsPrompt, State, Step};
 pub use store::BotDialogue;
 
@@ -92,6 +94,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(case![Command::Forget].endpoint(commands::forget))
         .branch(case![Command::History].endpoint(history::show))
         .branch(case![Command::Upcoming].endpoint(upcoming::show))
+        .branch(case![Command::Findtime(arg)].endpoint(findtime::on_findtime))
         .branch(case![Command::Settings].endpoint(settings::show))
         .branch(case![Command::Cancel].endpoint(commands::cancel));
 
@@ -160,6 +163,16 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                             .endpoint(upcoming::on_calendar),
                     )
                     .branch(case![Callback::Unschedule(id)].endpoint(upcoming::on_cancel))
+                    .branch(
+                        case![Callback::Vote { vote, action }]
+                            .branch(
+                                dptree::filter(|(_, a): (i64, VoteAction)| {
+                                    matches!(a, VoteAction::Close | VoteAction::CancelListed)
+                                })
+                                .endpoint(upcoming::on_vote),
+                            )
+                            .endpoint(findtime::on_press),
+                    )
                     .branch(
                         case![Callback::Draft(press)]
                             .branch(

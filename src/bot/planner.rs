@@ -649,6 +649,7 @@ async fn create(
         &conference,
         topic,
         planned.as_ref(),
+        None,
     )
     .await;
     let message = plain(&text);

@@ -228,6 +228,7 @@ pub fn new_schedule(
         join_url: conference.map(|(_, url)| url.to_owned()),
         next_at,
         step: step.as_str().to_owned(),
+        mentions: None,
     }
 }
 
@@ -239,7 +240,9 @@ pub struct Kept {
 }
 
 /// Keeps the meeting `user` scheduled in `chat` (in the forum topic of the update being
-/// handled), with the chat's reminder lead as it is now; `None` at the chat's limit.
+/// handled), with the chat's reminder lead as it is now, its reminders naming `mentions` (HTML)
+/// if given; `None` at the chat's limit.
+#[allow(clippy::too_many_arguments)]
 pub async fn keep(
     ctx: &Ctx,
     chat: ChatId,
@@ -248,9 +251,10 @@ pub async fn keep(
     request: &crate::telemost::model::CreateConference,
     planned: &Planned,
     conference: Option<(&str, &str)>,
+    mentions: Option<String>,
 ) -> Result<Option<Kept>, crate::storage::StorageError> {
     let remind = ctx.db.settings(chat.0).await?.remind_before;
-    let row = new_schedule(
+    let mut row = new_schedule(
         chat,
         super::speak::outbox::Outbox::current_topic(chat),
         user,
@@ -261,6 +265,7 @@ pub async fn keep(
         remind,
         ctx.clock.now(),
     );
+    row.mentions = mentions;
     let Some(id) = ctx
         .db
         .add_schedule(&row, MAX_PER_CHAT, ctx.clock.unix())
@@ -279,7 +284,8 @@ pub async fn keep(
 
 /// What the chat is told of `conference`, just made for `request` by `user`: its links, and for
 /// a meeting `planned` for later (kept first, with its reminders), when it is and Add to
-/// calendar. The meeting exists whatever happens here: a failure to keep it is said below the
+/// calendar (its reminders naming `mentions`, HTML, if given). The meeting exists whatever
+/// happens here: a failure to keep it is said below the
 /// links, never instead of them.
 #[allow(clippy::too_many_arguments)]
 pub async fn announce(
@@ -291,6 +297,7 @@ pub async fn announce(
     conference: &Conference,
     topic: Option<&str>,
     planned: Option<&Planned>,
+    mentions: Option<String>,
 ) -> (String, InlineKeyboardMarkup) {
     let mut text = created_text(t, request, conference, topic);
     let mut keyboard = result_keyboard(t, conference, topic);
@@ -298,7 +305,7 @@ pub async fn announce(
         return (text, keyboard);
     };
     let link = Some((conference.id.as_str(), conference.join_url.as_str()));
-    match keep(ctx, chat, user, topic, request, planned, link).await {
+    match keep(ctx, chat, user, topic, request, planned, link, mentions).await {
         Ok(Some(kept)) => {
             let when = WhenWords::of(t, planned, ctx.clock.now());
             text = t.meeting_scheduled(
@@ -335,7 +342,7 @@ pub async fn announce_series(
     topic: Option<&str>,
     planned: &Planned,
 ) -> Result<Option<String>, crate::storage::StorageError> {
-    let Some(kept) = keep(ctx, chat, user, topic, request, planned, None).await? else {
+    let Some(kept) = keep(ctx, chat, user, topic, request, planned, None, None).await? else {
         return Ok(None);
     };
     let when = WhenWords::of(t, planned, ctx.clock.now());

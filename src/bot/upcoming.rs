@@ -22,11 +22,12 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of};
 use super::schedule;
-use super::speak::callback::Callback;
+use super::speak::callback::{Callback, VoteAction};
 use super::speak::outbox;
 use super::speak::panel::WhenWords;
 use super::speak::texts::{Texts, esc, esc_short};
 use super::state::Planned;
+use super::vote::{self, Ending};
 use crate::storage::Schedule;
 
 /// How many scheduled meetings `/upcoming` lists at most (the soonest). Fewer when their lines
@@ -49,15 +50,20 @@ async fn listing(
     chat: ChatId,
 ) -> Result<(String, InlineKeyboardMarkup), HandlerError> {
     let list = ctx.db.schedules_of(chat.0).await?;
-    if list.is_empty() {
+    let votes = ctx.db.open_votes(chat.0).await?;
+    if list.is_empty() && votes.is_empty() {
         return Ok((
             t.upcoming_empty().to_owned(),
             InlineKeyboardMarkup::default(),
         ));
     }
     let settings = ctx.db.settings(chat.0).await?;
-    let zone = schedule::zone_name(&schedule::zone(ctx, &settings));
+    let tz = schedule::zone(ctx, &settings);
+    let zone = schedule::zone_name(&tz);
     let now = ctx.clock.now();
+    if list.is_empty() {
+        return votes_listing(t, ctx, &votes, &tz, String::new(), Vec::new()).await;
+    }
     let mut lines = Vec::new();
     for (i, s) in list.iter().take(LISTED).enumerate() {
         let n = i + 1;
@@ -88,7 +94,79 @@ async fn listing(
         })
         .collect();
     let rows = buttons.chunks(3).map(<[_]>::to_vec).collect::<Vec<_>>();
+    votes_listing(t, ctx, &votes, &tz, text, rows).await
+}
+
+/// The chat's open votes after what `text` and `rows` list: when each closes and how many have
+/// voted, with Close and Cancel.
+async fn votes_listing(
+    t: &dyn Texts,
+    ctx: &Ctx,
+    votes: &[crate::storage::Vote],
+    tz: &jiff::tz::TimeZone,
+    mut text: String,
+    mut rows: Vec<Vec<InlineKeyboardButton>>,
+) -> Result<(String, InlineKeyboardMarkup), HandlerError> {
+    if votes.is_empty() {
+        return Ok((text, InlineKeyboardMarkup::new(rows)));
+    }
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(t.upcoming_votes_header());
+    let now = ctx.clock.now();
+    for (i, v) in votes
+        .iter()
+        .take(vote::MAX_OPEN_PER_CHAT as usize)
+        .enumerate()
+    {
+        let n = i + 1;
+        let choices = ctx.db.choices(v.id).await?;
+        let mut voters: Vec<i64> = choices.iter().map(|c| c.user_id).collect();
+        voters.sort_unstable();
+        voters.dedup();
+        let closes = vote::short_label(t, v.plan.close_at, &vote::zone_of(v, tz), now);
+        text.push_str(&t.upcoming_vote_line(n, v.plan.topic.as_deref(), &closes, voters.len()));
+        if v.is_open() {
+            let button = |label: String, action| {
+                InlineKeyboardButton::callback(
+                    label,
+                    Callback::Vote { vote: v.id, action }.render(),
+                )
+            };
+            rows.push(vec![
+                button(t.button_close_vote_nth(n), VoteAction::Close),
+                button(t.button_cancel_vote_nth(n), VoteAction::CancelListed),
+            ]);
+        }
+    }
     Ok((text, InlineKeyboardMarkup::new(rows)))
+}
+
+/// Close or Cancel of a vote under /upcoming: by whoever started it, or (in a group) an admin.
+pub async fn on_vote(
+    bot: TgBot,
+    q: CallbackQuery,
+    (id, action): (i64, VoteAction),
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let Some(message) = q.message.as_ref() else {
+        bot.answer(&q, Some(t.stale_button())).await;
+        return Ok(());
+    };
+    let chat = message.chat().id;
+    let ending = match action {
+        VoteAction::Close => Ending::Close,
+        _ => Ending::Cancel,
+    };
+    let notice = vote::end(&bot, &ctx, chat, &q.from, id, ending).await?;
+    bot.answer(&q, Some(notice)).await;
+    let (text, keyboard) = listing(t, &ctx, chat).await?;
+    if let Err(e) = bot.edit(chat, message.id(), text, keyboard).await {
+        tracing::debug!(error = %super::core::redacted(&e), "upcoming list not edited");
+    }
+    Ok(())
 }
 
 /// A stored schedule as the dialogue's plan, for the words.

@@ -427,6 +427,7 @@ mod tests {
             join_url: None,
             next_at: NOW,
             step: "remind".into(),
+            mentions: None,
         }
     }
 

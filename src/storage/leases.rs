@@ -36,6 +36,9 @@ pub enum Leased {
     /// Scheduled meetings (`schedules.rs`), keyed by id: due at `next_at`, unix seconds of the
     /// calendar the bot reads (a clock its tests move), which leases are not compared with.
     Schedules,
+    /// Votes on when to meet (`votes.rs`), keyed by id: due at `next_at`, unix seconds of the
+    /// calendar, as schedules are.
+    Votes,
 }
 
 /// The lease queries on one table.
@@ -128,6 +131,13 @@ impl Leased {
                 "next_at",
                 super::schedules::schedule_columns!(),
                 next_due: "SELECT MIN(next_at) FROM schedules WHERE lease_until < $1"
+            ),
+            Leased::Votes => queries!(
+                "votes",
+                "id",
+                "next_at",
+                super::votes::vote_columns!(),
+                next_due: "SELECT MIN(next_at) FROM votes WHERE lease_until < $1"
             ),
         }
     }

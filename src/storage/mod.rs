@@ -28,6 +28,7 @@ mod schedules;
 mod settings;
 mod sqlite;
 mod tokens;
+mod votes;
 mod web_calls;
 mod webhook;
 
@@ -51,6 +52,7 @@ pub use schedules::{Advance, NewSchedule, Schedule};
 pub use settings::ChatSettings;
 pub use tokens::Tokens;
 use tokens::access_context;
+pub use votes::{Choice, NewVote, Vote};
 
 #[derive(Debug, Error)]
 pub enum StorageError {

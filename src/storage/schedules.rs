@@ -44,6 +44,9 @@ pub struct NewSchedule {
     pub next_at: i64,
     /// What the bot does then (opaque here).
     pub step: String,
+    /// Whom its reminders name, as the caller wrote them (opaque here): those who voted for
+    /// its time, when a vote chose it.
+    pub mentions: Option<String>,
 }
 
 /// A stored schedule: what was given, and what storage adds.
@@ -76,8 +79,8 @@ pub struct Advance {
 macro_rules! schedule_columns {
     () => {
         "id, chat_id, thread_id, created_by, creator, topic, request, zone, repeat, \
-         duration_secs, start_at, conference_id, join_url, next_at, step, taken_by, lease_until, \
-         created_at"
+         duration_secs, start_at, conference_id, join_url, next_at, step, mentions, taken_by, \
+         lease_until, created_at"
     };
 }
 pub(super) use schedule_columns;
@@ -126,9 +129,10 @@ impl Db {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO schedules
                      (chat_id, thread_id, created_by, creator, topic, request, zone, repeat,
-                      duration_secs, start_at, conference_id, join_url, next_at, step, taken_by,
-                      lease_until, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, 0, $15)
+                      duration_secs, start_at, conference_id, join_url, next_at, step, mentions,
+                      taken_by, lease_until, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, 0, 0,
+                             $15)
                      RETURNING id",
                 )
                 .bind(s.chat_id)
@@ -146,6 +150,7 @@ impl Db {
                 .bind(s.next_at)
                 .bind(&s.step)
                 .bind(created_at)
+                .bind(&s.mentions)
                 .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -308,6 +313,7 @@ mod tests {
             join_url: None,
             next_at: start_at - 600,
             step: "remind".into(),
+            mentions: None,
         }
     }
 

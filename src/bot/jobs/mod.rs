@@ -22,6 +22,7 @@
 pub mod logins;
 pub mod prune;
 pub mod schedules;
+pub mod votes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,8 @@ pub struct Jobs {
     logins: Worker,
     /// Posts scheduled meetings' reminders and recurring meetings' links (see `schedules`).
     schedules: Worker,
+    /// Redraws votes' messages and closes votes (see `votes`).
+    votes: Worker,
     /// Removes data no longer needed (see `prune`).
     pruning: JoinHandle<()>,
 }
@@ -48,7 +51,8 @@ pub fn start(bot: TgBot, ctx: Arc<Ctx>, taker: i64, history_days: u32) -> Jobs {
     let pruning = prune::spawn_pruning(ctx.db.clone(), prune::retention(history_days));
     Jobs {
         logins: logins::spawn(Arc::clone(&bot), Arc::clone(&ctx), taker),
-        schedules: schedules::spawn(bot, ctx, taker),
+        schedules: schedules::spawn(Arc::clone(&bot), Arc::clone(&ctx), taker),
+        votes: votes::spawn(bot, ctx, taker),
         pruning,
     }
 }
@@ -61,6 +65,7 @@ impl Jobs {
         let _ = (&mut self.pruning).await;
         self.logins.stop().await;
         self.schedules.stop().await;
+        self.votes.stop().await;
     }
 }
 

@@ -296,6 +296,7 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
             let url = s.plan.join_url.clone().unwrap_or_default();
             let minutes = (s.plan.start_at - now + 59) / 60;
             let text = t.reminder_soon(topic, minutes, &start_time, &url);
+            let text = naming(t, text, s.plan.mentions.as_deref());
             match post(bot, ctx, taker, &mut s, text, join(t, &url)).await? {
                 Some(Posted::Done) => {}
                 _ => return Ok(()),
@@ -317,6 +318,7 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
                 ),
                 _ => (t.reminder_missed(topic, &start_time, url.as_deref()), None),
             };
+            let text = naming(t, text, s.plan.mentions.as_deref());
             if late >= LATE_LIMIT_SECS {
                 tracing::info!(
                     chat_id = s.plan.chat_id,
@@ -357,8 +359,8 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
     Ok(())
 }
 
-/// Why a recurring meeting's link was not made.
-enum NoLink {
+/// Why a recurring meeting's link (or a vote's meeting) was not made.
+pub(super) enum NoLink {
     /// Worth trying again before the start (Telemost unavailable).
     Transient(String),
     /// Said, and the occurrence skipped.
@@ -483,7 +485,7 @@ async fn prepare(
 
 /// Creates an occurrence's meeting as its creator would with /meet now: with the chat's token
 /// (or theirs), if they may still create meetings there.
-async fn make_link(
+pub(super) async fn make_link(
     bot: &TgBot,
     ctx: &Ctx,
     chat: ChatId,
@@ -558,6 +560,14 @@ async fn next_occurrence(
         .advance_schedule(s.id, taker, s.lease_until, &advance)
         .await?;
     Ok(())
+}
+
+/// A reminder's text, naming those who voted for its time when a vote chose it.
+fn naming(t: &dyn Texts, text: String, mentions: Option<&str>) -> String {
+    match mentions {
+        Some(who) if !who.is_empty() => format!("{text}\n{}", t.vote_reminder_names(who)),
+        _ => text,
+    }
 }
 
 /// A Join button for `url`.

@@ -24,6 +24,11 @@
 //! | `cal:<id>:<start>`| the calendar file of scheduled meeting `<id>` whose  |
 //! |                   | occurrence starts at `<start>` (unix seconds)        |
 //! | `up:<id>`         | /upcoming: cancel scheduled meeting `<id>`           |
+//! | `fv:<id>:<n>`     | vote `<id>`: in or out for its time `<n>` (from 0)   |
+//! | `fs:<id>:<n>`     | vote `<id>`: schedule its time `<n>` and close it    |
+//! | `fc:<id>`         | vote `<id>`: close it now, the most votes winning    |
+//! | `fx:<id>`         | vote `<id>`: cancel it (its own message's button)    |
+//! | `fy:<id>`         | /upcoming: cancel vote `<id>`                        |
 
 use crate::telemost::model::{StreamAccess, WaitingRoomLevel};
 
@@ -43,6 +48,26 @@ pub enum Callback {
     },
     /// Cancel a scheduled meeting.
     Unschedule(i64),
+    /// A vote on when to meet (see `bot::findtime`).
+    Vote {
+        vote: i64,
+        action: VoteAction,
+    },
+}
+
+/// What a vote's button does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteAction {
+    /// In, or out again, for the time with this index.
+    Toggle(u8),
+    /// Schedule the time with this index, closing the vote.
+    Schedule(u8),
+    /// Close now (/upcoming): the time with the most votes wins.
+    Close,
+    /// Cancel, on the vote's own message.
+    Cancel,
+    /// Cancel, under /upcoming.
+    CancelListed,
 }
 
 /// The time zones /settings offers as buttons (any other is typed by name).
@@ -189,6 +214,26 @@ impl Callback {
                 })
             }
             "up" => Some(Self::Unschedule(positive(value)?)),
+            "fv" | "fs" => {
+                let (id, n) = value.split_once(':')?;
+                let n: u8 = n.parse().ok().filter(|k: &u8| n == k.to_string())?;
+                let action = match prefix {
+                    "fv" => VoteAction::Toggle(n),
+                    _ => VoteAction::Schedule(n),
+                };
+                Some(Self::Vote {
+                    vote: positive(id)?,
+                    action,
+                })
+            }
+            "fc" | "fx" | "fy" => Some(Self::Vote {
+                vote: positive(value)?,
+                action: match prefix {
+                    "fc" => VoteAction::Close,
+                    "fx" => VoteAction::Cancel,
+                    _ => VoteAction::CancelListed,
+                },
+            }),
             _ => None,
         }
     }
@@ -229,6 +274,13 @@ impl Callback {
             }
             Self::Calendar { schedule, start } => format!("cal:{schedule}:{start}"),
             Self::Unschedule(id) => format!("up:{id}"),
+            Self::Vote { vote, action } => match action {
+                VoteAction::Toggle(n) => format!("fv:{vote}:{n}"),
+                VoteAction::Schedule(n) => format!("fs:{vote}:{n}"),
+                VoteAction::Close => format!("fc:{vote}"),
+                VoteAction::Cancel => format!("fx:{vote}"),
+                VoteAction::CancelListed => format!("fy:{vote}"),
+            },
         }
     }
 }
@@ -293,6 +345,41 @@ mod tests {
                 },
             ),
             ("up:7", Callback::Unschedule(7)),
+            (
+                "fv:12:0",
+                Callback::Vote {
+                    vote: 12,
+                    action: VoteAction::Toggle(0),
+                },
+            ),
+            (
+                "fs:12:5",
+                Callback::Vote {
+                    vote: 12,
+                    action: VoteAction::Schedule(5),
+                },
+            ),
+            (
+                "fc:3",
+                Callback::Vote {
+                    vote: 3,
+                    action: VoteAction::Close,
+                },
+            ),
+            (
+                "fx:3",
+                Callback::Vote {
+                    vote: 3,
+                    action: VoteAction::Cancel,
+                },
+            ),
+            (
+                "fy:3",
+                Callback::Vote {
+                    vote: 3,
+                    action: VoteAction::CancelListed,
+                },
+            ),
         ];
         for (wire, cb) in cases {
             assert_eq!(Callback::parse(wire).as_ref(), Some(&cb), "{wire}");
@@ -345,6 +432,15 @@ mod tests {
             "up:0",
             "up:1:2",
             "up:",
+            "fv:1",
+            "fv:1:",
+            "fv:1:01",
+            "fv:1:256",
+            "fv:0:1",
+            "fv:1:-1",
+            "fs:x:1",
+            "fc:1:2",
+            "fx:",
         ] {
             assert_eq!(Callback::parse(junk), None, "{junk:?}");
         }

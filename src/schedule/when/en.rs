@@ -83,6 +83,7 @@ pub(super) const WORDS: Words = Words {
     // Delays and durations
     delay: &["in"],
     lasting: &["for"],
+    until: &["until", "till"],
     durations: &[
         (60, &[&["an", "a"], &["hour"]]),
         (1, &[&["a"], &["minute"]]),

@@ -35,7 +35,10 @@ use jiff::{RoundMode, SignedDuration, Timestamp, TimestampRound, Unit};
 use super::recur::{Rule, Weekdays};
 
 mod en;
+mod options;
 mod ru;
+
+pub use options::{Candidates, MAX_CANDIDATES, MIN_CANDIDATES, OptionsError, read_candidates};
 
 /// How long a meeting is when the user does not say.
 pub const DEFAULT_DURATION: SignedDuration = SignedDuration::from_mins(30);
@@ -314,6 +317,8 @@ struct Words {
     delay: List,
     /// Before a duration: `for 1h`.
     lasting: List,
+    /// Before a deadline: `until mon 18:00`.
+    until: List,
     /// Durations in words, in minutes: `an hour` 60, `half an hour` 30.
     durations: &'static [(u64, Phrase)],
     /// Units after a number, separate or attached (`1h30m`), without a final dot: `h`, `hours`,

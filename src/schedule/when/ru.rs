@@ -122,6 +122,7 @@ pub(super) const WORDS: Words = Words {
     // Delays and durations
     delay: &["через"],
     lasting: &["на"],
+    until: &["до"],
     durations: &[
         (30, &[&["полчаса"]]),
         (90, &[&["полтора"], &["часа", "ч"]]),

@@ -2,8 +2,9 @@
 
 use jiff::civil::{Date, Weekday};
 
-use super::{Texts, esc, esc_short};
+use super::{Texts, VoteLine, esc, esc_short, vote_lines};
 use crate::bot::topic::TOPIC_MAX_CHARS;
+use crate::schedule::when::{MAX_CANDIDATES, MIN_CANDIDATES, OptionsError};
 use crate::schedule::{Weekdays, WhenError};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
@@ -11,11 +12,15 @@ use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limit
 pub struct En;
 
 impl Texts for En {
-    fn commands(&self) -> [(&'static str, &'static str); 13] {
+    fn commands(&self) -> [(&'static str, &'static str); 14] {
         [
             ("meet", "Create a Telemost meeting, now or for later"),
             ("stream", "Create a live stream: /stream <title>"),
             ("upcoming", "Scheduled and recurring meetings"),
+            (
+                "findtime",
+                "Vote on when to meet: /findtime tue 15:00, wed 11:00",
+            ),
             ("history", "The last meetings of this chat"),
             ("settings", "This chat's defaults for new meetings"),
             ("token", "Set the Telemost OAuth token (private chat)"),
@@ -586,25 +591,7 @@ impl Texts for En {
         "Repeats"
     }
     fn when_unreadable(&self, e: &WhenError) -> String {
-        let why = match e {
-            WhenError::NeedsTime => "I need a time too".to_owned(),
-            WhenError::BadTime(t) => {
-                format!("<code>{}</code> is not a time of day", esc_short(t, 40))
-            }
-            WhenError::BadDate(d) => format!("<code>{}</code> is not a date", esc_short(d, 40)),
-            WhenError::Past => "that time has already passed".to_owned(),
-            WhenError::TooFarAhead => "that is more than a year ahead".to_owned(),
-            WhenError::BadDuration(d) => format!(
-                "a meeting lasts from a minute to 24 hours, not <code>{}</code>",
-                esc_short(d, 40)
-            ),
-            WhenError::Unreadable(d) => {
-                format!(
-                    "I can't tell which day <code>{}</code> is",
-                    esc_short(d, 40)
-                )
-            }
-        };
+        let why = when_why(e);
         format!(
             "I couldn't schedule that: {why}. For example: <code>/meet tomorrow 15:00 Design \
              review</code>, <code>/meet mon 10:00 for 1h</code>, <code>/meet in 30 min</code>, \
@@ -831,5 +818,210 @@ impl Texts for En {
     }
     fn planner_stream_now(&self) -> &'static str {
         "A live stream is created right away. To plan ahead, plan a meeting instead."
+    }
+
+    fn findtime_usage(&self) -> &'static str {
+        "<b>Find a time:</b> send 2 to 6 times, separated by commas, and the chat votes. For \
+         example: <code>/findtime tue 15:00, wed 11:00, thu 16:00 for 1h Design review</code>. \
+         Add <code>until mon 18:00</code> to close the vote then (by default it closes two hours \
+         before the earliest time); the time with the most votes becomes the meeting."
+    }
+    fn findtime_error(&self, e: &OptionsError) -> String {
+        let why = match e {
+            OptionsError::NoTimes => "it should start with a time".to_owned(),
+            OptionsError::NotATime { item, text } => {
+                format!(
+                    "item {item}, <code>{}</code>, is not a time",
+                    esc_short(text, 40)
+                )
+            }
+            OptionsError::Item { item, error } => format!("item {item}: {}", when_why(error)),
+            OptionsError::Recurring { item } => {
+                format!("item {item} repeats; a vote is on one-time meetings")
+            }
+            OptionsError::Twice { item } => {
+                format!("item {item} is the same time as an earlier one")
+            }
+            OptionsError::TooFew => format!("a vote needs at least {MIN_CANDIDATES} times"),
+            OptionsError::TooMany => format!("a vote offers at most {MAX_CANDIDATES} times"),
+            OptionsError::Until(_) => {
+                "the time after <code>until</code> is not a good one (is it past?)".to_owned()
+            }
+            OptionsError::UntilRecurring => "the vote closes once, not every week".to_owned(),
+            OptionsError::UntilTooLate => {
+                "the vote must close before the last time it offers".to_owned()
+            }
+        };
+        format!(
+            "I couldn't start that vote: {why}. For example: <code>/findtime tue 15:00, wed \
+             11:00, thu 16:00 for 1h Design review</code> or <code>/findtime tomorrow 10:00, \
+             tomorrow 14:00 until today 20:00</code>."
+        )
+    }
+    fn vote_open(
+        &self,
+        topic: Option<&str>,
+        organiser: &str,
+        lines: &[VoteLine],
+        deadline: &str,
+        zone: &str,
+        private: bool,
+    ) -> String {
+        let head = match topic {
+            Some(t) if !t.is_empty() => format!("🗳 <b>When shall we meet?</b> {}", esc(t)),
+            _ => "🗳 <b>When shall we meet?</b>".to_owned(),
+        };
+        let how = if private {
+            "Tap the time that suits you and I'll schedule it.".to_owned()
+        } else {
+            format!(
+                "Tap every time that suits you (tap again to take it back). {} schedules one \
+                 with 📅; otherwise the vote closes {} and the time with the most votes wins.",
+                esc_short(organiser, 64),
+                esc(deadline)
+            )
+        };
+        format!(
+            "{head}\n{how} Times in {}.\n{}",
+            esc(zone),
+            vote_lines(lines, "passed")
+        )
+    }
+    fn vote_closing(
+        &self,
+        topic: Option<&str>,
+        lines: &[VoteLine],
+        chosen: Option<&str>,
+    ) -> String {
+        let chosen = chosen.map_or(String::new(), |c| format!(" on {}", esc(c)));
+        format!(
+            "🗳 <b>Vote closed{chosen}</b>{}: scheduling…\n{}",
+            topic_suffix(topic),
+            vote_lines(lines, "passed")
+        )
+    }
+    fn vote_scheduled(&self, topic: Option<&str>, lines: &[VoteLine], chosen: &str) -> String {
+        format!(
+            "🗳 <b>Vote closed</b>{}: the meeting is {}; its link is below.\n{}",
+            topic_suffix(topic),
+            esc(chosen),
+            vote_lines(lines, "passed")
+        )
+    }
+    fn vote_missed(&self, topic: Option<&str>, lines: &[VoteLine]) -> String {
+        format!(
+            "🗳 <b>Vote closed without a meeting</b>{}: no time still ahead had anyone in for \
+             it.\n{}",
+            topic_suffix(topic),
+            vote_lines(lines, "passed")
+        )
+    }
+    fn vote_cancelled(&self, topic: Option<&str>, lines: &[VoteLine]) -> String {
+        format!(
+            "🗳 <b>Vote cancelled</b>{}.\n{}",
+            topic_suffix(topic),
+            vote_lines(lines, "passed")
+        )
+    }
+    fn vote_failed(&self, topic: Option<&str>, lines: &[VoteLine], chosen: &str) -> String {
+        format!(
+            "🗳 <b>Vote closed</b>{} on {}, but the meeting could not be made (see below).\n{}",
+            topic_suffix(topic),
+            esc(chosen),
+            vote_lines(lines, "passed")
+        )
+    }
+    fn vote_not_made(&self, reason: &str) -> String {
+        format!("The vote's meeting was not made: {reason}")
+    }
+    fn button_vote(&self, label: &str, count: usize) -> String {
+        format!("{label} · {count}")
+    }
+    fn button_schedule_time(&self) -> &'static str {
+        "📅"
+    }
+    fn button_cancel_vote(&self) -> &'static str {
+        "✖ Cancel the vote"
+    }
+    fn vote_in(&self, label: &str) -> String {
+        format!("✓ You're in for {label}.")
+    }
+    fn vote_out(&self, label: &str) -> String {
+        format!("You're out for {label}.")
+    }
+    fn vote_gone(&self) -> &'static str {
+        "This vote is closed."
+    }
+    fn vote_not_yours(&self) -> &'static str {
+        "Only whoever started the vote, or a group admin, can close or cancel it."
+    }
+    fn vote_time_past(&self) -> &'static str {
+        "That time has passed: choose another."
+    }
+    fn vote_closing_notice(&self) -> &'static str {
+        "Closing the vote and scheduling the meeting…"
+    }
+    fn vote_cancelled_notice(&self) -> &'static str {
+        "Vote cancelled."
+    }
+    fn too_many_votes(&self, limit: u32) -> String {
+        format!("This chat already has {limit} open votes: close or cancel one (/upcoming) first.")
+    }
+    fn vote_reminder_names(&self, who: &str) -> String {
+        format!("Voted for this time: {who}")
+    }
+    fn upcoming_votes_header(&self) -> &'static str {
+        "<b>Open votes</b>"
+    }
+    fn upcoming_vote_line(
+        &self,
+        n: usize,
+        topic: Option<&str>,
+        closes: &str,
+        voters: usize,
+    ) -> String {
+        let what = topic.map_or("When shall we meet?".to_owned(), |t| esc_short(t, 60));
+        let voters = match voters {
+            1 => "1 has voted".to_owned(),
+            n => format!("{n} have voted"),
+        };
+        format!("\nV{n}. {what}: closes {}; {voters}", esc(closes))
+    }
+    fn button_close_vote_nth(&self, n: usize) -> String {
+        format!("🗳 Close V{n}")
+    }
+    fn button_cancel_vote_nth(&self, n: usize) -> String {
+        format!("✖ Cancel V{n}")
+    }
+}
+
+/// ": Design review", or nothing without a topic.
+fn topic_suffix(topic: Option<&str>) -> String {
+    match topic {
+        Some(t) if !t.is_empty() => format!(": {}", esc(t)),
+        _ => String::new(),
+    }
+}
+
+/// Why a typed time does not make a meeting (the middle of `when_unreadable`).
+fn when_why(e: &WhenError) -> String {
+    match e {
+        WhenError::NeedsTime => "I need a time too".to_owned(),
+        WhenError::BadTime(t) => {
+            format!("<code>{}</code> is not a time of day", esc_short(t, 40))
+        }
+        WhenError::BadDate(d) => format!("<code>{}</code> is not a date", esc_short(d, 40)),
+        WhenError::Past => "that time has already passed".to_owned(),
+        WhenError::TooFarAhead => "that is more than a year ahead".to_owned(),
+        WhenError::BadDuration(d) => format!(
+            "a meeting lasts from a minute to 24 hours, not <code>{}</code>",
+            esc_short(d, 40)
+        ),
+        WhenError::Unreadable(d) => {
+            format!(
+                "I can't tell which day <code>{}</code> is",
+                esc_short(d, 40)
+            )
+        }
     }
 }

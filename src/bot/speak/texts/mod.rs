@@ -9,6 +9,7 @@ mod ru;
 use jiff::ZonedDateTime as Zoned;
 use jiff::civil::{Date, Weekday};
 
+use crate::schedule::when::OptionsError;
 use crate::schedule::{Weekdays, WhenError};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel};
@@ -142,7 +143,7 @@ impl Lang {
 /// The bot's vocabulary. `&'static str` for fixed phrases, `String` where values are filled in.
 pub trait Texts: Sync {
     /// (command, description) pairs for setMyCommands, in menu order.
-    fn commands(&self) -> [(&'static str, &'static str); 13];
+    fn commands(&self) -> [(&'static str, &'static str); 14];
     fn help(&self) -> &'static str;
     fn unknown_command(&self) -> &'static str;
     fn idle_hint(&self) -> &'static str;
@@ -382,6 +383,103 @@ pub trait Texts: Sync {
     fn ask_timezone(&self) -> &'static str;
     fn timezone_unknown(&self, typed: &str) -> String;
     fn timezone_saved(&self, zone: &str) -> String;
+
+    // Votes on when to meet (see `bot::findtime`, `bot::vote`). Times come written out by
+    // `span`, in the vote's time zone; `lines` are the times offered, in order.
+    /// `/findtime` alone: what it does and how to write it.
+    fn findtime_usage(&self) -> &'static str;
+    /// What `/findtime` could not read: which item, why, and examples.
+    fn findtime_error(&self, e: &OptionsError) -> String;
+    /// An open vote: `deadline` is when it closes by itself, `private` a private chat's (where
+    /// a tap schedules at once).
+    fn vote_open(
+        &self,
+        topic: Option<&str>,
+        organiser: &str,
+        lines: &[VoteLine],
+        deadline: &str,
+        zone: &str,
+        private: bool,
+    ) -> String;
+    /// A vote closed, its winner `chosen` (if known yet) being scheduled.
+    fn vote_closing(&self, topic: Option<&str>, lines: &[VoteLine], chosen: Option<&str>)
+    -> String;
+    fn vote_scheduled(&self, topic: Option<&str>, lines: &[VoteLine], chosen: &str) -> String;
+    /// Closed without a meeting: no time still ahead had anyone in for it.
+    fn vote_missed(&self, topic: Option<&str>, lines: &[VoteLine]) -> String;
+    fn vote_cancelled(&self, topic: Option<&str>, lines: &[VoteLine]) -> String;
+    /// Closed on `chosen`, but the meeting could not be made (the reason follows in the chat).
+    fn vote_failed(&self, topic: Option<&str>, lines: &[VoteLine], chosen: &str) -> String;
+    /// Why a closed vote's meeting was not made: `reason` is `admins_only`'s, `member_gone`'s,
+    /// `no_token`'s or `telemost_error`'s text.
+    fn vote_not_made(&self, reason: &str) -> String;
+    /// A time's button in a group: its label and how many are in.
+    fn button_vote(&self, label: &str, count: usize) -> String;
+    /// Beside a time's button: schedule that time.
+    fn button_schedule_time(&self) -> &'static str;
+    fn button_cancel_vote(&self) -> &'static str;
+    /// Plain text, for a button's notice: in, or out, for the time `label`.
+    fn vote_in(&self, label: &str) -> String;
+    fn vote_out(&self, label: &str) -> String;
+    /// Plain text: the vote is closed, or gone.
+    fn vote_gone(&self) -> &'static str;
+    /// Plain text: only the organiser or an admin closes or cancels a vote.
+    fn vote_not_yours(&self) -> &'static str;
+    /// Plain text: that time has passed.
+    fn vote_time_past(&self) -> &'static str;
+    /// Plain text: closing, the meeting is being made.
+    fn vote_closing_notice(&self) -> &'static str;
+    /// Plain text: cancelled.
+    fn vote_cancelled_notice(&self) -> &'static str;
+    fn too_many_votes(&self, limit: u32) -> String;
+    /// Below a reminder of a meeting a vote chose: `who` are mentions (HTML) of those in.
+    fn vote_reminder_names(&self, who: &str) -> String;
+    /// /upcoming's part on votes: a heading, then a line per vote.
+    fn upcoming_votes_header(&self) -> &'static str;
+    /// The `n`th vote listed: its topic, when it closes, how many voted.
+    fn upcoming_vote_line(
+        &self,
+        n: usize,
+        topic: Option<&str>,
+        closes: &str,
+        voters: usize,
+    ) -> String;
+    /// The buttons of the `n`th vote listed.
+    fn button_close_vote_nth(&self, n: usize) -> String;
+    fn button_cancel_vote_nth(&self, n: usize) -> String;
+}
+
+/// A time a vote offers, for its message: when (`span`'s words), who is in (names, plain), and
+/// whether it has passed.
+pub struct VoteLine {
+    pub when: String,
+    pub names: Vec<String>,
+    pub past: bool,
+}
+
+/// The times of a vote, numbered, each with how many and who are in.
+pub fn vote_lines(lines: &[VoteLine], past: &str) -> String {
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let who = match l.names.len() {
+            0 => "—".to_owned(),
+            n => format!(
+                "{n}: {}",
+                l.names
+                    .iter()
+                    .map(|n| esc_short(n, 40))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let gone = if l.past {
+            format!(" ({past})")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("\n{}. {}{gone} · {who}", i + 1, esc(&l.when)));
+    }
+    out
 }
 
 /// `09:05`.

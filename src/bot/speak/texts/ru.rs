@@ -2,8 +2,9 @@
 
 use jiff::civil::{Date, Weekday};
 
-use super::{Texts, esc, esc_short};
+use super::{Texts, VoteLine, esc, esc_short, vote_lines};
 use crate::bot::topic::TOPIC_MAX_CHARS;
+use crate::schedule::when::{MAX_CANDIDATES, MIN_CANDIDATES, OptionsError};
 use crate::schedule::{Weekdays, WhenError};
 use crate::telemost::TelemostError;
 use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limits};
@@ -11,11 +12,15 @@ use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limit
 pub struct Ru;
 
 impl Texts for Ru {
-    fn commands(&self) -> [(&'static str, &'static str); 13] {
+    fn commands(&self) -> [(&'static str, &'static str); 14] {
         [
             ("meet", "Создать встречу в Телемосте, сейчас или на потом"),
             ("stream", "Создать трансляцию: /stream <название>"),
             ("upcoming", "Запланированные и повторяющиеся встречи"),
+            (
+                "findtime",
+                "Подобрать время голосованием: /findtime вт 15:00, ср 11:00",
+            ),
             ("history", "Последние встречи этого чата"),
             ("settings", "Настройки встреч этого чата"),
             ("token", "Задать OAuth-токен Телемоста (в личном чате)"),
@@ -601,23 +606,7 @@ impl Texts for Ru {
         "Повтор"
     }
     fn when_unreadable(&self, e: &WhenError) -> String {
-        let why = match e {
-            WhenError::NeedsTime => "нужно ещё и время".to_owned(),
-            WhenError::BadTime(t) => format!("<code>{}</code> — не время суток", esc_short(t, 40)),
-            WhenError::BadDate(d) => format!("<code>{}</code> — не дата", esc_short(d, 40)),
-            WhenError::Past => "это время уже прошло".to_owned(),
-            WhenError::TooFarAhead => "это больше чем через год".to_owned(),
-            WhenError::BadDuration(d) => format!(
-                "встреча длится от минуты до 24 часов, а не <code>{}</code>",
-                esc_short(d, 40)
-            ),
-            WhenError::Unreadable(d) => {
-                format!(
-                    "<code>{}</code> — непонятно, какой это день",
-                    esc_short(d, 40)
-                )
-            }
-        };
+        let why = when_why(e);
         format!(
             "Не получилось запланировать: {why}. Например: <code>/meet завтра 15:00 \
              Дизайн-ревью</code>, <code>/meet пн 10:00 на 1 ч</code>, <code>/meet через 30 \
@@ -851,5 +840,215 @@ impl Texts for Ru {
     }
     fn planner_stream_now(&self) -> &'static str {
         "Трансляция создаётся сразу. Чтобы запланировать заранее, запланируйте встречу."
+    }
+
+    fn findtime_usage(&self) -> &'static str {
+        "<b>Подобрать время:</b> пришлите от 2 до 6 вариантов через запятую, и чат проголосует. \
+         Например: <code>/findtime вт 15:00, ср 11:00, чт 16:00 на 1 ч Дизайн-ревью</code>. \
+         Добавьте <code>до пн 18:00</code>, чтобы закрыть голосование в это время (иначе оно \
+         закроется за два часа до самого раннего варианта); встречей станет вариант, набравший \
+         больше всего голосов."
+    }
+    fn findtime_error(&self, e: &OptionsError) -> String {
+        let why = match e {
+            OptionsError::NoTimes => "в начале должно быть время".to_owned(),
+            OptionsError::NotATime { item, text } => format!(
+                "вариант {item}, <code>{}</code>, — не время",
+                esc_short(text, 40)
+            ),
+            OptionsError::Item { item, error } => format!("вариант {item}: {}", when_why(error)),
+            OptionsError::Recurring { item } => {
+                format!("вариант {item} повторяется, а голосование — о разовой встрече")
+            }
+            OptionsError::Twice { item } => {
+                format!("вариант {item} совпадает с одним из предыдущих")
+            }
+            OptionsError::TooFew => format!("нужно хотя бы {MIN_CANDIDATES} варианта"),
+            OptionsError::TooMany => format!("вариантов может быть не больше {MAX_CANDIDATES}"),
+            OptionsError::Until(_) => {
+                "время после <code>до</code> не подходит (может быть, оно уже прошло?)".to_owned()
+            }
+            OptionsError::UntilRecurring => {
+                "голосование закрывается один раз, а не каждую неделю".to_owned()
+            }
+            OptionsError::UntilTooLate => {
+                "голосование должно закрыться раньше последнего варианта".to_owned()
+            }
+        };
+        format!(
+            "Не получилось начать голосование: {why}. Например: <code>/findtime вт 15:00, ср \
+             11:00, чт 16:00 на 1 ч Дизайн-ревью</code> или <code>/findtime завтра 10:00, завтра \
+             14:00 до сегодня 20:00</code>."
+        )
+    }
+    fn vote_open(
+        &self,
+        topic: Option<&str>,
+        organiser: &str,
+        lines: &[VoteLine],
+        deadline: &str,
+        zone: &str,
+        private: bool,
+    ) -> String {
+        let head = match topic {
+            Some(t) if !t.is_empty() => format!("🗳 <b>Когда встречаемся?</b> {}", esc(t)),
+            _ => "🗳 <b>Когда встречаемся?</b>".to_owned(),
+        };
+        let how = if private {
+            "Нажмите на подходящее время, и я запланирую встречу.".to_owned()
+        } else {
+            format!(
+                "Отметьте все подходящие варианты (повторное нажатие снимает голос). {} \
+                 выбирает время кнопкой 📅; иначе голосование закроется {}, и победит вариант с \
+                 наибольшим числом голосов.",
+                esc_short(organiser, 64),
+                esc(deadline)
+            )
+        };
+        format!(
+            "{head}\n{how} Часовой пояс: {}.\n{}",
+            esc(zone),
+            vote_lines(lines, "прошло")
+        )
+    }
+    fn vote_closing(
+        &self,
+        topic: Option<&str>,
+        lines: &[VoteLine],
+        chosen: Option<&str>,
+    ) -> String {
+        let chosen = chosen.map_or(String::new(), |c| format!(": {}", esc(c)));
+        format!(
+            "🗳 <b>Голосование закрыто</b>{}{chosen}. Планирую встречу…\n{}",
+            topic_suffix(topic),
+            vote_lines(lines, "прошло")
+        )
+    }
+    fn vote_scheduled(&self, topic: Option<&str>, lines: &[VoteLine], chosen: &str) -> String {
+        format!(
+            "🗳 <b>Голосование закрыто</b>{}: встреча {}, ссылка ниже.\n{}",
+            topic_suffix(topic),
+            esc(chosen),
+            vote_lines(lines, "прошло")
+        )
+    }
+    fn vote_missed(&self, topic: Option<&str>, lines: &[VoteLine]) -> String {
+        format!(
+            "🗳 <b>Голосование закрыто без встречи</b>{}: ни за один ещё не прошедший вариант \
+             никто не проголосовал.\n{}",
+            topic_suffix(topic),
+            vote_lines(lines, "прошло")
+        )
+    }
+    fn vote_cancelled(&self, topic: Option<&str>, lines: &[VoteLine]) -> String {
+        format!(
+            "🗳 <b>Голосование отменено</b>{}.\n{}",
+            topic_suffix(topic),
+            vote_lines(lines, "прошло")
+        )
+    }
+    fn vote_failed(&self, topic: Option<&str>, lines: &[VoteLine], chosen: &str) -> String {
+        format!(
+            "🗳 <b>Голосование закрыто</b>{}: выбрано {}, но встречу создать не удалось (см. \
+             ниже).\n{}",
+            topic_suffix(topic),
+            esc(chosen),
+            vote_lines(lines, "прошло")
+        )
+    }
+    fn vote_not_made(&self, reason: &str) -> String {
+        format!("Встреча по итогам голосования не создана: {reason}")
+    }
+    fn button_vote(&self, label: &str, count: usize) -> String {
+        format!("{label} · {count}")
+    }
+    fn button_schedule_time(&self) -> &'static str {
+        "📅"
+    }
+    fn button_cancel_vote(&self) -> &'static str {
+        "✖ Отменить голосование"
+    }
+    fn vote_in(&self, label: &str) -> String {
+        format!("✓ Ваш голос за {label} учтён.")
+    }
+    fn vote_out(&self, label: &str) -> String {
+        format!("Голос за {label} снят.")
+    }
+    fn vote_gone(&self) -> &'static str {
+        "Это голосование уже закрыто."
+    }
+    fn vote_not_yours(&self) -> &'static str {
+        "Закрыть или отменить голосование может только его автор или администратор группы."
+    }
+    fn vote_time_past(&self) -> &'static str {
+        "Это время уже прошло: выберите другое."
+    }
+    fn vote_closing_notice(&self) -> &'static str {
+        "Закрываю голосование и планирую встречу…"
+    }
+    fn vote_cancelled_notice(&self) -> &'static str {
+        "Голосование отменено."
+    }
+    fn too_many_votes(&self, limit: u32) -> String {
+        format!(
+            "В этом чате уже {limit} открытых голосований: сначала закройте или отмените одно \
+             (/upcoming)."
+        )
+    }
+    fn vote_reminder_names(&self, who: &str) -> String {
+        format!("За это время голосовали: {who}")
+    }
+    fn upcoming_votes_header(&self) -> &'static str {
+        "<b>Открытые голосования</b>"
+    }
+    fn upcoming_vote_line(
+        &self,
+        n: usize,
+        topic: Option<&str>,
+        closes: &str,
+        voters: usize,
+    ) -> String {
+        let what = topic.map_or("Когда встречаемся?".to_owned(), |t| {
+            esc_short(t, 60)
+        });
+        format!(
+            "\nГ{n}. {what}: закроется {}; проголосовали: {voters}",
+            esc(closes)
+        )
+    }
+    fn button_close_vote_nth(&self, n: usize) -> String {
+        format!("🗳 Закрыть Г{n}")
+    }
+    fn button_cancel_vote_nth(&self, n: usize) -> String {
+        format!("✖ Отменить Г{n}")
+    }
+}
+
+/// ": Дизайн-ревью", or nothing without a topic.
+fn topic_suffix(topic: Option<&str>) -> String {
+    match topic {
+        Some(t) if !t.is_empty() => format!(": {}", esc(t)),
+        _ => String::new(),
+    }
+}
+
+/// Why a typed time does not make a meeting (the middle of `when_unreadable`).
+fn when_why(e: &WhenError) -> String {
+    match e {
+        WhenError::NeedsTime => "нужно ещё и время".to_owned(),
+        WhenError::BadTime(t) => format!("<code>{}</code> — не время суток", esc_short(t, 40)),
+        WhenError::BadDate(d) => format!("<code>{}</code> — не дата", esc_short(d, 40)),
+        WhenError::Past => "это время уже прошло".to_owned(),
+        WhenError::TooFarAhead => "это больше чем через год".to_owned(),
+        WhenError::BadDuration(d) => format!(
+            "встреча длится от минуты до 24 часов, а не <code>{}</code>",
+            esc_short(d, 40)
+        ),
+        WhenError::Unreadable(d) => {
+            format!(
+                "<code>{}</code> — непонятно, какой это день",
+                esc_short(d, 40)
+            )
+        }
     }
 }

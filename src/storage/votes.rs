@@ -1,0 +1,388 @@
+//! Votes on when to meet (tables `votes` and `vote_choices`): the times a vote offers (opaque
+//! JSON here), who is in for each, and where the vote stands.
+//!
+//! A press is one transaction (`toggle_choice`): the choice flips, and the vote's `version` goes
+//! up with its `next_at` brought to now, so the vote's message is redrawn by whichever process
+//! claims it next (`claim_votes`, under a lease as in `leases.rs`, `Leased::Votes`). Many presses
+//! at once are many versions and one redraw: the holder draws what it read and ends its turn
+//! with `drawn_vote`, which makes the row due again at once if more came meanwhile, else at
+//! its deadline (`close_at`). Closing is a state change made once (`close_vote`, only from
+//! `open`); the holder of the lease then acts on it (makes the meeting, draws the outcome) and
+//! ends with `settle_vote`.
+//!
+//! Two clocks, as for schedules: `close_at`, `next_at`, `created_at` and `voted_at` are unix
+//! seconds of the calendar the bot reads; `lease_until` is unix ms of the system clock.
+
+use super::leases::Leased;
+use super::{Db, Result, reading, transaction, writing};
+
+/// A vote that is still open (`state`).
+pub const OPEN: &str = "open";
+/// A vote being closed (`state`): its winner is set, the meeting not made yet.
+pub const CLOSING: &str = "closing";
+/// `next_at` of a vote with nothing left to do.
+const NEVER: i64 = i64::MAX;
+
+/// A vote to store.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct NewVote {
+    pub chat_id: i64,
+    /// The forum topic it was started in.
+    pub thread_id: Option<i64>,
+    /// The organiser.
+    pub created_by: i64,
+    /// Who started it, as the caller serialised them (opaque here).
+    pub creator: String,
+    pub topic: Option<String>,
+    /// The create-meeting request, as JSON (opaque here).
+    pub request: String,
+    /// The IANA time zone its times are shown in.
+    pub zone: String,
+    pub duration_secs: i64,
+    /// The times offered, as the caller serialised them (opaque here).
+    pub options: String,
+    /// When it closes by itself (unix seconds).
+    pub close_at: i64,
+}
+
+/// A stored vote.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Vote {
+    pub id: i64,
+    #[sqlx(flatten)]
+    pub plan: NewVote,
+    /// Its message, once posted.
+    pub message_id: Option<i64>,
+    /// `open`, `closing`, or how it ended (the caller's word).
+    pub state: String,
+    /// The option chosen, once closing.
+    pub winner: Option<i64>,
+    /// Who closed it (0: the deadline).
+    pub closed_by: i64,
+    /// Changes to what its message shows, and the one it shows.
+    pub version: i64,
+    pub drawn: i64,
+    pub next_at: i64,
+    pub taken_by: i64,
+    pub lease_until: i64,
+    pub created_at: i64,
+}
+
+impl Vote {
+    pub fn is_open(&self) -> bool {
+        self.state == OPEN
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.state == CLOSING
+    }
+
+    /// As `close_vote` left it (without a winner: the rule picks).
+    pub fn set_closing(&mut self) {
+        self.state = CLOSING.to_owned();
+        self.version += 1;
+    }
+}
+
+/// Someone in for one time of a vote.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Choice {
+    pub option: i64,
+    pub user_id: i64,
+    pub name: String,
+}
+
+/// The columns of a `Vote` (a macro, so queries stay `&'static str`).
+macro_rules! vote_columns {
+    () => {
+        "id, chat_id, thread_id, created_by, creator, topic, request, zone, duration_secs, \
+         options, close_at, message_id, state, winner, closed_by, version, drawn, next_at, \
+         taken_by, lease_until, created_at"
+    };
+}
+pub(super) use vote_columns;
+
+/// How many open votes a chat has.
+const OPEN_OF_CHAT: &str = "SELECT COUNT(*) FROM votes WHERE chat_id = $1 AND state = 'open'";
+
+impl Db {
+    /// Stores a new vote unless the chat has `limit` open ones: its id, or `None` at the limit.
+    /// It is due at its deadline. (The count and the insert take turns per chat as
+    /// `add_schedule`'s do.)
+    pub async fn add_vote(&self, v: &NewVote, limit: u32, now: i64) -> Result<Option<i64>> {
+        transaction!(self, tx => {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, '')
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(format!("votes/{}", v.chat_id))
+            .execute(&mut *tx)
+            .await?;
+            let open: i64 = sqlx::query_scalar(OPEN_OF_CHAT)
+                .bind(v.chat_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if open >= i64::from(limit) {
+                tx.rollback().await?;
+                Ok(None)
+            } else {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO votes
+                     (chat_id, thread_id, created_by, creator, topic, request, zone,
+                      duration_secs, options, close_at, next_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+                     RETURNING id",
+                )
+                .bind(v.chat_id)
+                .bind(v.thread_id)
+                .bind(v.created_by)
+                .bind(&v.creator)
+                .bind(&v.topic)
+                .bind(&v.request)
+                .bind(&v.zone)
+                .bind(v.duration_secs)
+                .bind(&v.options)
+                .bind(v.close_at)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(id))
+            }
+        })
+    }
+
+    /// Notes the vote's message, once posted.
+    pub async fn set_vote_message(&self, id: i64, message_id: i64) -> Result<()> {
+        writing!(self, c => sqlx::query("UPDATE votes SET message_id = $1 WHERE id = $2")
+            .bind(message_id)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Removes a vote whose message could not be posted.
+    pub async fn drop_vote(&self, id: i64) -> Result<()> {
+        writing!(self, c => sqlx::query("DELETE FROM votes WHERE id = $1")
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// The chat's vote `id` (another chat's id gives `None`).
+    pub async fn vote(&self, chat_id: i64, id: i64) -> Result<Option<Vote>> {
+        Ok(reading!(self, c => sqlx::query_as(concat!(
+            "SELECT ",
+            vote_columns!(),
+            " FROM votes WHERE chat_id = $1 AND id = $2"
+        ))
+        .bind(chat_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+    }
+
+    /// The chat's open votes (and those closing), soonest deadline first.
+    pub async fn open_votes(&self, chat_id: i64) -> Result<Vec<Vote>> {
+        Ok(reading!(self, c => sqlx::query_as(concat!(
+            "SELECT ",
+            vote_columns!(),
+            " FROM votes WHERE chat_id = $1 AND state IN ('open', 'closing')
+              ORDER BY close_at, id"
+        ))
+        .bind(chat_id)
+        .fetch_all(c)
+        .await?))
+    }
+
+    /// Who is in for which time of vote `id`, by option and in the order they voted.
+    pub async fn choices(&self, id: i64) -> Result<Vec<Choice>> {
+        Ok(reading!(self, c => sqlx::query_as(
+            "SELECT CAST(option AS BIGINT) AS option, user_id, name FROM vote_choices
+             WHERE vote_id = $1 ORDER BY option, voted_at, user_id",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await?))
+    }
+
+    /// `user_id` (named `name`) changes their mind about `option` of the chat's open vote
+    /// `id`: in if they were not, out if they were. Returns whether they are in now, or `None`
+    /// when there is no such open vote. The vote's message is due to be redrawn.
+    pub async fn toggle_choice(
+        &self,
+        chat_id: i64,
+        id: i64,
+        option: i64,
+        user_id: i64,
+        name: &str,
+        now: i64,
+    ) -> Result<Option<bool>> {
+        transaction!(self, tx => {
+            // Bumping the version first takes the vote's row: presses on one vote take turns.
+            let open = sqlx::query(
+                "UPDATE votes SET version = version + 1,
+                     next_at = CASE WHEN next_at > $3 THEN $3 ELSE next_at END
+                 WHERE chat_id = $1 AND id = $2 AND state = 'open'",
+            )
+            .bind(chat_id)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if open == 0 {
+                tx.rollback().await?;
+                Ok(None)
+            } else {
+                let removed = sqlx::query(
+                    "DELETE FROM vote_choices WHERE vote_id = $1 AND option = $2 AND user_id = $3",
+                )
+                .bind(id)
+                .bind(option)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if removed == 0 {
+                    sqlx::query(
+                        "INSERT INTO vote_choices (vote_id, option, user_id, name, voted_at)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id)
+                    .bind(option)
+                    .bind(user_id)
+                    .bind(name)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(Some(removed == 0))
+            }
+        })
+    }
+
+    /// Closes the chat's open vote `id` on `winner` (an option; `None`: the deadline's rule
+    /// decides), by `by` (0: the deadline): once, whoever asks at the same time. It is due at
+    /// once for its holder to act on. Returns whether this call closed it.
+    pub async fn close_vote(
+        &self,
+        chat_id: i64,
+        id: i64,
+        winner: Option<i64>,
+        by: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let done = writing!(self, c => sqlx::query(
+            "UPDATE votes SET state = 'closing', winner = $3, closed_by = $4, next_at = $5,
+                 version = version + 1
+             WHERE chat_id = $1 AND id = $2 AND state = 'open'",
+        )
+        .bind(chat_id)
+        .bind(id)
+        .bind(winner)
+        .bind(by)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(done > 0)
+    }
+
+    /// Ends the chat's open vote `id` as `state` (cancelled) at once: nothing is made. It is due
+    /// at once for its message to be redrawn. Returns whether this call ended it.
+    pub async fn end_vote(&self, chat_id: i64, id: i64, state: &str, now: i64) -> Result<bool> {
+        let done = writing!(self, c => sqlx::query(
+            "UPDATE votes SET state = $3, next_at = $4, version = version + 1
+             WHERE chat_id = $1 AND id = $2 AND state IN ('open', 'closing')",
+        )
+        .bind(chat_id)
+        .bind(id)
+        .bind(state)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(done > 0)
+    }
+
+    /// Claims for process `taker` at most `limit` votes due at `now` (unix seconds) whose lease
+    /// is free or ran out at `wall_now_ms`, until `lease_until` (see `leases.rs`).
+    pub async fn claim_votes(
+        &self,
+        taker: i64,
+        now: i64,
+        wall_now_ms: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<Vote>> {
+        let mut claimed: Vec<Vote> = self
+            .claim(Leased::Votes, taker, now, wall_now_ms, lease_until, limit)
+            .await?;
+        claimed.sort_unstable_by_key(|v| (v.next_at, v.id));
+        Ok(claimed)
+    }
+
+    /// The holder (`taker`, `lease_until` as claimed) drew version `version` of an open vote's
+    /// message: it is due again at once if more changed meanwhile, else at its deadline; the
+    /// lease is given up. Returns whether it was still the holder's.
+    pub async fn drawn_vote(
+        &self,
+        id: i64,
+        taker: i64,
+        lease_until: i64,
+        version: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let done = writing!(self, c => sqlx::query(
+            "UPDATE votes SET drawn = $4, lease_until = 0,
+                 next_at = CASE WHEN version > $4 THEN $5
+                                WHEN state = 'open' THEN close_at ELSE $5 END
+             WHERE id = $1 AND taken_by = $2 AND lease_until = $3",
+        )
+        .bind(id)
+        .bind(taker)
+        .bind(lease_until)
+        .bind(version)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(done > 0)
+    }
+
+    /// The holder settles a closing (or ended) vote: its final `state` and `winner`, its
+    /// message drawn at `version`, nothing left to do unless it changed meanwhile. Returns
+    /// whether it was still the holder's.
+    pub async fn settle_vote(
+        &self,
+        id: i64,
+        taker: i64,
+        lease_until: i64,
+        state: &str,
+        winner: Option<i64>,
+        version: i64,
+    ) -> Result<bool> {
+        let done = writing!(self, c => sqlx::query(
+            "UPDATE votes SET state = $4, winner = $5, drawn = $6, lease_until = 0,
+                 next_at = $7
+             WHERE id = $1 AND taken_by = $2 AND lease_until = $3",
+        )
+        .bind(id)
+        .bind(taker)
+        .bind(lease_until)
+        .bind(state)
+        .bind(winner)
+        .bind(version)
+        .bind(NEVER)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(done > 0)
+    }
+}
