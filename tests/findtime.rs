@@ -418,3 +418,44 @@ async fn in_a_forum_topic_the_meeting_lands_in_the_topic() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_meet_panel_in_a_group_starts_a_vote_by_asking_for_the_times() {
+    let (app, _clock) = app_at(MONDAY_9AM).await;
+    let mut anna = anna_in(&app, GROUP, 9951, "en").await;
+    let panel = anna.meet_panel().await;
+    assert!(panel.has("findtime"), "{:?}", panel.buttons);
+    let label = &panel
+        .buttons
+        .iter()
+        .find(|(_, d)| d == "findtime")
+        .unwrap()
+        .0;
+    assert_eq!(label, "🗳 Find a time…");
+    anna.press(&panel, "findtime");
+    let asking = anna.reply_where(|r| r.message_id == panel.message_id).await;
+    shows(&asking, "Which times shall the chat vote on?");
+    assert_eq!(asking.data(), ["cancel"]);
+
+    // One time is not a vote: the panel says so and asks again, below the answer.
+    anna.reply_to(&asking, "tue 15:00");
+    let again = anna.reply_where(|r| r.text.contains("Which times")).await;
+    shows(
+        &again,
+        "I couldn't start that vote: a vote needs at least 2 times.",
+    );
+    shows(&again, "Which times shall the chat vote on?");
+
+    anna.reply_to(&again, "tue 15:00, wed 11:00 Review");
+    let vote = anna.reply_where(|r| r.text.starts_with("🗳 <b>When")).await;
+    shows(&vote, "🗳 <b>When shall we meet?</b> Review");
+    let done = anna.reply_where(|r| r.message_id == again.message_id).await;
+    assert_eq!(done.text, "🗳 The vote is below.");
+
+    // A private chat's panel has no such button: there is nobody to vote with.
+    let mut own = app.private(9951, "en");
+    own.skip_past();
+    let panel = own.meet_panel().await;
+    assert!(!panel.has("findtime"), "{:?}", panel.buttons);
+    app.stop().await;
+}

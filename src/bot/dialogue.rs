@@ -409,10 +409,16 @@ pub fn press_fits_step(q: CallbackQuery, d: Draft, press: Press) -> bool {
             Press::WaitingRoom(_) => d.step == Step::WaitingRoom,
             Press::StreamAccess(_) => d.step == Step::StreamAccess,
             Press::Skip => matches!(d.step, Step::Description | Step::Cohosts),
-            Press::Create => !matches!(d.step, Step::Title | Step::When),
+            Press::Create => !matches!(d.step, Step::Title | Step::When | Step::Times),
             Press::Cancel => true,
             Press::Cohost(_) => d.step == Step::Cohosts,
             Press::Later => d.step == Step::WaitingRoom && d.when.is_none() && d.stream.is_none(),
+            Press::FindTime => {
+                d.step == Step::WaitingRoom
+                    && d.when.is_none()
+                    && d.stream.is_none()
+                    && !q.message.as_ref().is_some_and(|m| m.chat().is_private())
+            }
         }
 }
 
@@ -563,6 +569,53 @@ pub async fn ask_when(
         present(&bot, &dialogue, &ctx, t, d, None, pressed_on).await
     };
     answering(&bot, &q, asking).await
+}
+
+/// Find a time… (a group): the next message gives the times to vote on.
+pub async fn ask_times(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    mut d: Draft,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let t = lang_of(Some(&q.from));
+    let pressed_on = panel_of(&q);
+    d.step = Step::Times;
+    answering(
+        &bot,
+        &q,
+        present(&bot, &dialogue, &ctx, t, d, None, pressed_on),
+    )
+    .await
+}
+
+/// The times to vote on, after Find a time…: the vote is posted and the draft ends, or the
+/// panel says what was wrong and waits for the times again.
+pub async fn receive_times(
+    bot: TgBot,
+    msg: Message,
+    dialogue: BotDialogue,
+    d: Draft,
+    Answer(text): Answer,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let t = lang_of(Some(user));
+    match super::vote::start(&bot, &ctx, msg.chat.id, user, &text).await? {
+        super::vote::Started::Posted => {
+            dialogue.exit().await?;
+            let none = InlineKeyboardMarkup::default();
+            let said = t.vote_started_below().to_owned();
+            show(&bot, dialogue.chat_id(), d.panel.map(MessageId), said, none).await?;
+            Ok(())
+        }
+        super::vote::Started::Refused(why) => {
+            present(&bot, &dialogue, &ctx, t, d, Some(&why), None).await
+        }
+    }
 }
 
 /// Create: the meeting (or stream) as the draft has it now.

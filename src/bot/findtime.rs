@@ -24,15 +24,8 @@ use std::sync::Arc;
 use teloxide::prelude::*;
 
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
-use super::meetings::Acting;
-use super::schedule::{self, Creator};
 use super::speak::callback::VoteAction;
-use super::speak::outbox::Outbox;
-use super::state::Draft;
-use super::topic::Topic;
-use super::vote::{self, Ending};
-use crate::schedule::when::read_candidates;
-use crate::storage::NewVote;
+use super::vote::{self, Ending, Started};
 
 /// `/findtime <time>, <time>[, …] [for <duration>] [until <time>] [topic]`.
 pub async fn on_findtime(bot: TgBot, msg: Message, arg: String, ctx: Arc<Ctx>) -> HandlerResult {
@@ -41,84 +34,14 @@ pub async fn on_findtime(bot: TgBot, msg: Message, arg: String, ctx: Arc<Ctx>) -
     };
     let t = lang_of(Some(user));
     let chat = msg.chat.id;
-    let text = arg.trim();
-    if text.is_empty() {
+    if arg.trim().is_empty() {
         bot.send(chat, t.findtime_usage(), None).await?;
         return Ok(());
     }
-    let settings = ctx.db.settings(chat.0).await?;
-    let tz = schedule::zone(&ctx, &settings);
-    let now = ctx.clock.now();
-    let candidates = match read_candidates(text, now, &tz) {
-        Ok(c) => c,
-        Err(e) => {
-            bot.send(chat, t.findtime_error(&e), None).await?;
-            return Ok(());
-        }
-    };
-    let topic = match Topic::parse(candidates.topic) {
-        Ok(topic) => topic,
-        Err(e) => {
-            bot.send(chat, t.topic_too_long(e.chars), None).await?;
-            return Ok(());
-        }
-    };
-    if !super::perm::may_create(&bot, chat, user, &settings).await? {
-        bot.send(chat, t.admins_only(), None).await?;
-        return Ok(());
+    if let Started::Refused(why) = vote::start(&bot, &ctx, chat, user, &arg).await? {
+        bot.send(chat, why, None).await?;
     }
-    // Checked now as a courtesy (a vote nobody can turn into a meeting wastes everyone's time),
-    // and again when it closes, which is what counts.
-    if let Acting::NoToken = ctx.token_for(&bot, chat, user).await? {
-        bot.send(chat, t.no_token(!chat.is_user()), None).await?;
-        return Ok(());
-    }
-    let Some(request) = Draft::meeting(user.id.0).with_defaults(&settings).request() else {
-        bot.send(chat, t.internal_error(), None).await?;
-        return Ok(());
-    };
-    let earliest = candidates.starts.iter().min().copied().unwrap_or(now);
-    let close_at = candidates
-        .until
-        .unwrap_or_else(|| vote::default_deadline(now, earliest));
-    let new = NewVote {
-        chat_id: chat.0,
-        thread_id: Outbox::current_topic(chat).map(|t| i64::from(t.0.0)),
-        created_by: i64::try_from(user.id.0).unwrap_or(0),
-        creator: serde_json::to_string(&Creator::of(user)).unwrap_or_default(),
-        topic: topic.as_ref().map(|t| t.as_str().to_owned()),
-        request: serde_json::to_string(&request).unwrap_or_default(),
-        zone: schedule::zone_name(&tz),
-        duration_secs: candidates.duration.as_secs(),
-        options: vote::options_to_db(&candidates.starts),
-        close_at: close_at.as_second(),
-    };
-    let Some(id) = ctx
-        .db
-        .add_vote(&new, vote::MAX_OPEN_PER_CHAT, now.as_second())
-        .await?
-    else {
-        bot.send(chat, t.too_many_votes(vote::MAX_OPEN_PER_CHAT), None)
-            .await?;
-        return Ok(());
-    };
-    let Some(stored) = ctx.db.vote(chat.0, id).await? else {
-        return Ok(());
-    };
-    let (text, keyboard) = vote::view(t, &stored, &[], &ctx.default_zone, now);
-    match bot.send(chat, text, Some(keyboard)).await {
-        Ok(posted) => {
-            ctx.db.set_vote_message(id, i64::from(posted.id.0)).await?;
-            ctx.votes_due.notify_one();
-            tracing::info!(chat_id = chat.0, vote = id, "vote started");
-            Ok(())
-        }
-        Err(e) => {
-            // Nobody can vote on a message that was not posted.
-            ctx.db.drop_vote(id).await?;
-            Err(e.into())
-        }
-    }
+    Ok(())
 }
 
 /// A press on a vote's own message: a time (in or out; in a private chat, schedule it), 📅

@@ -123,6 +123,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                                 )
                                 .branch(at(Step::Cohosts).endpoint(dialogue::receive_cohosts))
                                 .branch(at(Step::When).endpoint(dialogue::receive_when))
+                                .branch(at(Step::Times).endpoint(dialogue::receive_times))
                                 .branch(
                                     at(Step::Creating).endpoint(dialogue::receive_while_creating),
                                 )
@@ -206,6 +207,10 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                                             .branch(case![Press::Skip].endpoint(dialogue::skip))
                                             .branch(
                                                 case![Press::Later].endpoint(dialogue::ask_when),
+                                            )
+                                            .branch(
+                                                case![Press::FindTime]
+                                                    .endpoint(dialogue::ask_times),
                                             )
                                             .branch(
                                                 case![Press::Create]

@@ -131,6 +131,8 @@ pub enum Step {
     Cohosts,
     /// Later… was tapped: the next message says when.
     When,
+    /// Find a time… was tapped (a group): the next message gives the times to vote on.
+    Times,
     /// The API call is in flight.
     Creating,
 }
@@ -151,7 +153,7 @@ impl Step {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Self::Title | Self::Description | Self::Cohosts | Self::When
+            Self::Title | Self::Description | Self::Cohosts | Self::When | Self::Times
         )
     }
 }
@@ -232,7 +234,7 @@ impl Draft {
     pub fn next_step(&self) -> Option<Step> {
         let stream = self.stream.is_some();
         match self.step {
-            Step::Title | Step::When => Some(Step::WaitingRoom),
+            Step::Title | Step::When | Step::Times => Some(Step::WaitingRoom),
             Step::WaitingRoom if stream => Some(Step::StreamAccess),
             Step::WaitingRoom => Some(Step::Cohosts),
             Step::StreamAccess => Some(Step::Description),

@@ -19,10 +19,15 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::types::{ChatId, User};
 
 use super::core::{Ctx, HandlerError, TgBot, lang_of};
+use super::meetings::Acting;
 use super::schedule::Creator;
 use super::speak::callback::{Callback, VoteAction};
+use super::speak::outbox::Outbox;
 use super::speak::texts::{self, Texts, VoteLine, span};
-use crate::storage::{Choice, Vote};
+use super::state::Draft;
+use super::topic::Topic;
+use crate::schedule::when::read_candidates;
+use crate::storage::{Choice, NewVote, Vote};
 
 /// How many votes a chat may have open at once.
 pub const MAX_OPEN_PER_CHAT: u32 = 10;
@@ -250,6 +255,89 @@ pub fn view(
         VoteAction::Cancel,
     )]);
     (text, InlineKeyboardMarkup::new(rows))
+}
+
+/// What became of a vote asked for.
+#[derive(Debug)]
+pub enum Started {
+    /// Its message is posted.
+    Posted,
+    /// Not started: why, for the chat (HTML).
+    Refused(String),
+}
+
+/// Starts a vote in `chat`, by `user`, on the times in `text` (what followed `/findtime`, or
+/// the answer to the panel's Find a time…): its message is posted, or the reason not.
+pub async fn start(
+    bot: &TgBot,
+    ctx: &Ctx,
+    chat: ChatId,
+    user: &User,
+    text: &str,
+) -> Result<Started, HandlerError> {
+    let t = lang_of(Some(user));
+    let settings = ctx.db.settings(chat.0).await?;
+    let tz = super::schedule::zone(ctx, &settings);
+    let now = ctx.clock.now();
+    let candidates = match read_candidates(text.trim(), now, &tz) {
+        Ok(c) => c,
+        Err(e) => return Ok(Started::Refused(t.findtime_error(&e))),
+    };
+    let topic = match Topic::parse(candidates.topic) {
+        Ok(topic) => topic,
+        Err(e) => return Ok(Started::Refused(t.topic_too_long(e.chars))),
+    };
+    if !super::perm::may_create(bot, chat, user, &settings).await? {
+        return Ok(Started::Refused(t.admins_only().to_owned()));
+    }
+    // Checked now as a courtesy (a vote nobody can turn into a meeting wastes everyone's time),
+    // and again when it closes, which is what counts.
+    if let Acting::NoToken = ctx.token_for(bot, chat, user).await? {
+        return Ok(Started::Refused(t.no_token(!chat.is_user()).to_owned()));
+    }
+    let Some(request) = Draft::meeting(user.id.0).with_defaults(&settings).request() else {
+        return Ok(Started::Refused(t.internal_error().to_owned()));
+    };
+    let earliest = candidates.starts.iter().min().copied().unwrap_or(now);
+    let close_at = candidates
+        .until
+        .unwrap_or_else(|| default_deadline(now, earliest));
+    let new = NewVote {
+        chat_id: chat.0,
+        thread_id: Outbox::current_topic(chat).map(|t| i64::from(t.0.0)),
+        created_by: i64::try_from(user.id.0).unwrap_or(0),
+        creator: serde_json::to_string(&Creator::of(user)).unwrap_or_default(),
+        topic: topic.as_ref().map(|t| t.as_str().to_owned()),
+        request: serde_json::to_string(&request).unwrap_or_default(),
+        zone: super::schedule::zone_name(&tz),
+        duration_secs: candidates.duration.as_secs(),
+        options: options_to_db(&candidates.starts),
+        close_at: close_at.as_second(),
+    };
+    let Some(id) = ctx
+        .db
+        .add_vote(&new, MAX_OPEN_PER_CHAT, now.as_second())
+        .await?
+    else {
+        return Ok(Started::Refused(t.too_many_votes(MAX_OPEN_PER_CHAT)));
+    };
+    let Some(stored) = ctx.db.vote(chat.0, id).await? else {
+        return Ok(Started::Refused(t.internal_error().to_owned()));
+    };
+    let (text, keyboard) = view(t, &stored, &[], &ctx.default_zone, now);
+    match bot.send(chat, text, Some(keyboard)).await {
+        Ok(posted) => {
+            ctx.db.set_vote_message(id, i64::from(posted.id.0)).await?;
+            ctx.votes_due.notify_one();
+            tracing::info!(chat_id = chat.0, vote = id, "vote started");
+            Ok(Started::Posted)
+        }
+        Err(e) => {
+            // Nobody can vote on a message that was not posted.
+            ctx.db.drop_vote(id).await?;
+            Err(e.into())
+        }
+    }
 }
 
 /// How the organiser (or an admin) ends a vote.

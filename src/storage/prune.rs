@@ -28,6 +28,8 @@ pub struct Pruned {
     pub flood_buckets: u64,
     /// The planner's call counts of windows over an hour old (see `web_calls`).
     pub web_calls: u64,
+    /// Votes closed longer ago than the history kept, with their choices (see `votes`).
+    pub votes: u64,
 }
 
 impl Pruned {
@@ -46,7 +48,8 @@ impl Db {
     /// expired or used over a day ago, each chat's remembered cohosts beyond its
     /// `keep_cohosts` most recently used, meetings created over `history_days` days ago, and
     /// webhook updates handled over a day ago, and chats' flood-limit buckets untouched for an
-    /// hour, and the planner's call counts of windows over an hour old. One transaction: all or
+    /// hour, and the planner's call counts of windows over an hour old, and votes closed before
+    /// the history kept. One transaction: all or
     /// nothing.
     pub async fn prune(&self, now: i64, policy: &Retention) -> Result<Pruned> {
         let stale = now - PRUNE_AFTER_SECS;
@@ -106,6 +109,15 @@ impl Db {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            let votes = sqlx::query(
+                "DELETE FROM votes WHERE state NOT IN ('open', 'closing') AND next_at = $2
+                 AND close_at < $1",
+            )
+            .bind(history_from)
+            .bind(super::votes::NEVER)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             tx.commit().await?;
             Ok(Pruned {
                 dialogues,
@@ -115,6 +127,7 @@ impl Db {
                 updates,
                 flood_buckets,
                 web_calls,
+                votes,
             })
         })
     }

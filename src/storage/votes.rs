@@ -21,7 +21,7 @@ pub const OPEN: &str = "open";
 /// A vote being closed (`state`): its winner is set, the meeting not made yet.
 pub const CLOSING: &str = "closing";
 /// `next_at` of a vote with nothing left to do.
-const NEVER: i64 = i64::MAX;
+pub(super) const NEVER: i64 = i64::MAX;
 
 /// A vote to store.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -384,5 +384,217 @@ impl Db {
         .await?
         .rows_affected());
         Ok(done > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NEVER, NewVote};
+    use crate::storage::Db;
+    use crate::storage::testing::dbs;
+
+    const NOW: i64 = 1_900_000_000;
+    const WALL: i64 = 1_700_000_000_000;
+    const LEASE: i64 = 30_000;
+    const CHAT: i64 = -100_700;
+    const OTHER: i64 = -100_800;
+    /// Processes.
+    const A: i64 = 21;
+    const B: i64 = 22;
+
+    fn new(chat_id: i64) -> NewVote {
+        NewVote {
+            chat_id,
+            thread_id: Some(7),
+            created_by: 42,
+            creator: "{\"name\":\"Anna\"}".into(),
+            topic: Some("Планёрка".into()),
+            request: "{}".into(),
+            zone: "Europe/Moscow".into(),
+            duration_secs: 1_800,
+            options: "[1900007200,1900010800]".into(),
+            close_at: NOW + 3_600,
+        }
+    }
+
+    async fn add(db: &Db, chat: i64) -> i64 {
+        db.add_vote(&new(chat), 2, NOW)
+            .await
+            .unwrap()
+            .expect("under the limit")
+    }
+
+    #[tokio::test]
+    async fn presses_flip_choices_of_open_votes_in_their_own_chat_only() {
+        for (_guard, db) in dbs().await {
+            let id = add(&db, CHAT).await;
+            let v = db.vote(CHAT, id).await.unwrap().expect("stored");
+            assert_eq!(v.plan, new(CHAT), "read back as given");
+            assert!(v.is_open());
+            assert_eq!((v.version, v.drawn, v.next_at), (0, 0, NOW + 3_600));
+            assert_eq!(db.vote(OTHER, id).await.unwrap(), None, "another chat's id");
+
+            assert_eq!(
+                db.toggle_choice(CHAT, id, 1, 5, "Boris", NOW)
+                    .await
+                    .unwrap(),
+                Some(true)
+            );
+            assert_eq!(
+                db.toggle_choice(CHAT, id, 0, 6, "Vera", NOW).await.unwrap(),
+                Some(true)
+            );
+            assert_eq!(
+                db.toggle_choice(CHAT, id, 1, 6, "Vera", NOW).await.unwrap(),
+                Some(true)
+            );
+            assert_eq!(
+                db.toggle_choice(CHAT, id, 0, 6, "Vera", NOW).await.unwrap(),
+                Some(false)
+            );
+            assert_eq!(
+                db.toggle_choice(OTHER, id, 0, 6, "Vera", NOW)
+                    .await
+                    .unwrap(),
+                None,
+                "not in that chat"
+            );
+            let who: Vec<(i64, i64)> = db
+                .choices(id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| (c.option, c.user_id))
+                .collect();
+            assert_eq!(who, [(1, 5), (1, 6)]);
+            let v = db.vote(CHAT, id).await.unwrap().unwrap();
+            assert_eq!(
+                (v.version, v.next_at),
+                (4, NOW),
+                "due at once to be redrawn"
+            );
+
+            // The chat's limit counts open votes only.
+            let second = add(&db, CHAT).await;
+            assert_eq!(db.add_vote(&new(CHAT), 2, NOW).await.unwrap(), None);
+            assert!(db.end_vote(CHAT, second, "cancelled", NOW).await.unwrap());
+            assert!(!db.end_vote(CHAT, second, "cancelled", NOW).await.unwrap());
+            assert!(db.add_vote(&new(CHAT), 2, NOW).await.unwrap().is_some());
+            assert_eq!(db.open_votes(CHAT).await.unwrap().len(), 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_vote_closes_once_and_its_holder_settles_it() {
+        for (_guard, db) in dbs().await {
+            let id = add(&db, CHAT).await;
+            db.toggle_choice(CHAT, id, 1, 5, "Boris", NOW)
+                .await
+                .unwrap();
+            assert!(db.close_vote(CHAT, id, Some(1), 42, NOW).await.unwrap());
+            assert!(
+                !db.close_vote(CHAT, id, None, 0, NOW).await.unwrap(),
+                "once"
+            );
+            assert_eq!(
+                db.toggle_choice(CHAT, id, 0, 5, "Boris", NOW)
+                    .await
+                    .unwrap(),
+                None,
+                "no press counts once closed"
+            );
+            let claimed = db
+                .claim_votes(A, NOW, WALL, WALL + LEASE, 10)
+                .await
+                .unwrap();
+            assert_eq!(claimed.len(), 1);
+            let v = &claimed[0];
+            assert!(v.is_closing());
+            assert_eq!((v.winner, v.closed_by), (Some(1), 42));
+            assert!(
+                db.claim_votes(B, NOW, WALL + 1, WALL + 1 + LEASE, 10)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "held by A"
+            );
+            assert!(
+                !db.settle_vote(id, B, WALL + LEASE, "scheduled", Some(1), v.version)
+                    .await
+                    .unwrap(),
+                "only the holder settles"
+            );
+            assert!(
+                db.settle_vote(id, A, v.lease_until, "scheduled", Some(1), v.version)
+                    .await
+                    .unwrap()
+            );
+            let v = db.vote(CHAT, id).await.unwrap().unwrap();
+            assert_eq!((v.state.as_str(), v.next_at), ("scheduled", NEVER));
+            assert!(db.open_votes(CHAT).await.unwrap().is_empty());
+
+            // Kept as long as the history, then gone with its choices.
+            let retention = crate::storage::Retention {
+                history_days: 30,
+                keep_cohosts: 6,
+            };
+            let day = 24 * 3600;
+            let kept = db.prune(NOW + 3_600 + 29 * day, &retention).await.unwrap();
+            assert_eq!(kept.votes, 0);
+            let pruned = db.prune(NOW + 3_600 + 31 * day, &retention).await.unwrap();
+            assert_eq!(pruned.votes, 1);
+            assert_eq!(db.vote(CHAT, id).await.unwrap(), None);
+            assert!(
+                db.choices(id).await.unwrap().is_empty(),
+                "choices go with it"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn presses_while_drawing_make_it_due_again() {
+        for (_guard, db) in dbs().await {
+            let id = add(&db, CHAT).await;
+            db.toggle_choice(CHAT, id, 0, 5, "Boris", NOW)
+                .await
+                .unwrap();
+            let v = db
+                .claim_votes(A, NOW, WALL, WALL + LEASE, 10)
+                .await
+                .unwrap()
+                .remove(0);
+            assert_eq!(v.version, 1);
+            // Another press while A draws version 1.
+            db.toggle_choice(CHAT, id, 1, 6, "Vera", NOW + 1)
+                .await
+                .unwrap();
+            assert!(
+                db.drawn_vote(id, A, v.lease_until, 1, NOW + 2)
+                    .await
+                    .unwrap()
+            );
+            let after = db.vote(CHAT, id).await.unwrap().unwrap();
+            assert_eq!(
+                (after.drawn, after.next_at),
+                (1, NOW + 2),
+                "due again at once"
+            );
+            let v = db
+                .claim_votes(B, NOW + 2, WALL, WALL + LEASE, 10)
+                .await
+                .unwrap()
+                .remove(0);
+            assert!(
+                db.drawn_vote(id, B, v.lease_until, 2, NOW + 3)
+                    .await
+                    .unwrap()
+            );
+            let after = db.vote(CHAT, id).await.unwrap().unwrap();
+            assert_eq!(
+                (after.drawn, after.next_at),
+                (2, NOW + 3_600),
+                "then due at its deadline"
+            );
+        }
     }
 }

@@ -58,6 +58,7 @@ pub fn spawn_pruning(db: Db, retention: Retention) -> JoinHandle<()> {
                     updates = pruned.updates,
                     flood_buckets = pruned.flood_buckets,
                     web_calls = pruned.web_calls,
+                    votes = pruned.votes,
                     history_days = retention.history_days,
                     "removed data no longer needed"
                 ),

@@ -10,6 +10,7 @@
 //! | `cancel`          | end the dialogue                                     |
 //! | `co:<id>`         | add or remove a cohost the chat used before (its id) |
 //! | `later`           | schedule the draft's meeting for later (asks when)   |
+//! | `findtime`        | a group votes on when instead (asks for the times)   |
 //! | `cfg:wr:<LEVEL>`  | /settings: default waiting room                      |
 //! | `cfg:sa:<LEVEL>`  | /settings: default stream access                     |
 //! | `cfg:sum:on/off`  | /settings: automatic meeting notes                   |
@@ -96,6 +97,8 @@ pub enum Press {
     Cohost(i64),
     /// Ask when, for a meeting later.
     Later,
+    /// Ask for the times a group will vote on (`/findtime`).
+    FindTime,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +163,7 @@ impl Callback {
             "create" => return Some(Self::Draft(Press::Create)),
             "cancel" => return Some(Self::Draft(Press::Cancel)),
             "later" => return Some(Self::Draft(Press::Later)),
+            "findtime" => return Some(Self::Draft(Press::FindTime)),
             "cfg:done" => return Some(Self::Setting(Setting::Done)),
             _ => {}
         }
@@ -248,6 +252,7 @@ impl Callback {
                 Press::Cancel => "cancel".into(),
                 Press::Cohost(id) => format!("co:{id}"),
                 Press::Later => "later".into(),
+                Press::FindTime => "findtime".into(),
             },
             Self::Setting(s) => match s {
                 Setting::WaitingRoom(l) => format!("cfg:wr:{}", l.as_str()),

@@ -64,6 +64,7 @@ pub fn panel(
         Step::Description => t.ask_description(),
         Step::Cohosts => t.ask_cohosts(),
         Step::When => t.ask_when(),
+        Step::Times => t.ask_times(),
         Step::Creating => t.creating(),
     };
     // The note is HTML from `texts`, bounded there; the rest fits by construction.
@@ -75,7 +76,7 @@ pub fn panel(
         full.push(' ');
         full.push_str(t.reply_hint());
     }
-    (full, keyboard(t, d))
+    (full, keyboard(t, d, in_group))
 }
 
 fn button(label: &str, cb: Callback) -> InlineKeyboardButton {
@@ -90,11 +91,11 @@ fn chosen(label: &str, is: bool) -> String {
     }
 }
 
-fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
+fn keyboard(t: &dyn Texts, d: &Draft, in_group: bool) -> InlineKeyboardMarkup {
     let create = button(t.button_create(), Callback::Draft(Press::Create));
     let cancel = button(t.button_cancel(), Callback::Draft(Press::Cancel));
     let rows: Vec<Vec<InlineKeyboardButton>> = match d.step {
-        Step::Title | Step::When => vec![vec![cancel]],
+        Step::Title | Step::When | Step::Times => vec![vec![cancel]],
         Step::WaitingRoom => {
             let mut rows = vec![
                 WaitingRoomLevel::ALL
@@ -109,6 +110,13 @@ fn keyboard(t: &dyn Texts, d: &Draft) -> InlineKeyboardMarkup {
             // A meeting not yet given a time may be scheduled for later.
             if d.when.is_none() && d.stream.is_none() {
                 rows[1].insert(1, button(t.button_later(), Callback::Draft(Press::Later)));
+                // A group may instead vote on when.
+                if in_group {
+                    rows.push(vec![button(
+                        t.button_find_time(),
+                        Callback::Draft(Press::FindTime),
+                    )]);
+                }
             }
             rows
         }

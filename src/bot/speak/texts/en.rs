@@ -40,7 +40,9 @@ impl Texts for En {
          \u{2003}<code>/meet</code>, or <code>/meet now</code> for the chat's usual meeting at once\n\
          \u{2003}<code>/meet tomorrow 15:00 for 1h Design review</code>, <code>/meet in 30 min</code>\n\
          \u{2003}<code>/meet every weekday 10:00 Standup</code>: a fresh link before each one\n\
-         /upcoming: the chat's scheduled and recurring meetings, to cancel.\n\
+         /findtime: the chat votes on a few times; the winner becomes the meeting.\n\
+         \u{2003}<code>/findtime tue 15:00, wed 11:00, thu 16:00 for 1h Design review</code>\n\
+         /upcoming: the chat's scheduled and recurring meetings and open votes, to cancel.\n\
          /stream: a live stream, with its watch link.\n\
          \u{2003}<code>/stream Quarterly results</code>\n\
          /history: the last 10 meetings of this chat.\n\
@@ -820,6 +822,16 @@ impl Texts for En {
         "A live stream is created right away. To plan ahead, plan a meeting instead."
     }
 
+    fn button_find_time(&self) -> &'static str {
+        "🗳 Find a time…"
+    }
+    fn ask_times(&self) -> &'static str {
+        "Which times shall the chat vote on? Send 2 to 6, separated by commas, e.g. <code>tue \
+         15:00, wed 11:00, thu 16:00 for 1h</code> (a topic may follow)."
+    }
+    fn vote_started_below(&self) -> &'static str {
+        "🗳 The vote is below."
+    }
     fn findtime_usage(&self) -> &'static str {
         "<b>Find a time:</b> send 2 to 6 times, separated by commas, and the chat votes. For \
          example: <code>/findtime tue 15:00, wed 11:00, thu 16:00 for 1h Design review</code>. \

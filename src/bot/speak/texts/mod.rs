@@ -386,6 +386,12 @@ pub trait Texts: Sync {
 
     // Votes on when to meet (see `bot::findtime`, `bot::vote`). Times come written out by
     // `span`, in the vote's time zone; `lines` are the times offered, in order.
+    /// The /meet panel's button (groups): vote on when instead.
+    fn button_find_time(&self) -> &'static str;
+    /// After Find a time…: which times to vote on.
+    fn ask_times(&self) -> &'static str;
+    /// The panel once its vote is posted.
+    fn vote_started_below(&self) -> &'static str;
     /// `/findtime` alone: what it does and how to write it.
     fn findtime_usage(&self) -> &'static str;
     /// What `/findtime` could not read: which item, why, and examples.
