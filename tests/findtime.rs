@@ -6,8 +6,9 @@
 mod support;
 
 use jiff::Timestamp;
+use serde_json::json;
 use support::telemost::join_url;
-use support::{Options, Person, Reply, TestApp};
+use support::{Answer, Options, Person, Reply, TestApp};
 use telemost_bot::clock::Clock;
 
 /// Monday 30 November 2026, 09:00 in Moscow.
@@ -423,7 +424,11 @@ async fn in_a_forum_topic_the_meeting_lands_in_the_topic() {
 async fn the_meet_panel_in_a_group_starts_a_vote_by_asking_for_the_times() {
     let (app, _clock) = app_at(MONDAY_9AM).await;
     let mut anna = anna_in(&app, GROUP, 9951, "en").await;
-    let panel = anna.meet_panel().await;
+    // The topic typed with /meet is the vote's, and its meeting's.
+    anna.send("/meet Review");
+    let panel = anna
+        .reply_where(|r| r.message_id != 0 && r.has("create"))
+        .await;
     assert!(panel.has("findtime"), "{:?}", panel.buttons);
     let label = &panel
         .buttons
@@ -457,5 +462,49 @@ async fn the_meet_panel_in_a_group_starts_a_vote_by_asking_for_the_times() {
     own.skip_past();
     let panel = own.meet_panel().await;
     assert!(!panel.has("findtime"), "{:?}", panel.buttons);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn telemost_down_at_closing_is_tried_again_a_minute_later() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = anna_in(&app, GROUP, 9961, "en").await;
+    let vote = start_vote(&mut anna, "tue 15:00, wed 11:00").await;
+    // Every attempt of the first try fails (the client tries four times).
+    for _ in 0..4 {
+        app.tm
+            .then(Answer::json(503, json!({"error": "unavailable"})));
+    }
+    press(&mut anna, &vote, "fs:1:0").await;
+    app.tm.wait_requests(4).await;
+    let closing = vote_shows(&mut anna, &vote, "scheduling…").await;
+    assert!(closing.buttons.is_empty());
+    // Put off by a minute (the holder gave it up): then it is made, and nothing said it failed.
+    let db = app.side_db().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let v = db.vote(GROUP, 1).await.unwrap().unwrap();
+        if v.lease_until == 0 {
+            assert_eq!(v.next_at, ts(MONDAY_9AM).as_second() + 60);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never put off: {v:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    db.close().await;
+    clock.set(ts("2026-11-30T06:01:01Z"));
+    let made = anna.reply_where(|r| r.text.contains("Join:")).await;
+    shows(&made, "When: tomorrow, Tue 1 Dec, 15:00–15:30");
+    let said: Vec<String> = app
+        .tg
+        .calls_to("sendMessage", GROUP)
+        .iter()
+        .map(|c| c.text().to_owned())
+        .collect();
+    assert!(said.iter().all(|t| !t.contains("was not made")), "{said:?}");
+    vote_shows(&mut anna, &vote, "the meeting is tomorrow").await;
     app.stop().await;
 }

@@ -604,7 +604,7 @@ pub async fn receive_times(
         return Ok(());
     };
     let t = lang_of(Some(user));
-    match super::vote::start(&bot, &ctx, msg.chat.id, user, &text).await? {
+    match super::vote::start(&bot, &ctx, msg.chat.id, user, &text, Some(&d)).await? {
         super::vote::Started::Posted => {
             dialogue.exit().await?;
             let none = InlineKeyboardMarkup::default();

@@ -38,7 +38,7 @@ pub async fn on_findtime(bot: TgBot, msg: Message, arg: String, ctx: Arc<Ctx>) -
         bot.send(chat, t.findtime_usage(), None).await?;
         return Ok(());
     }
-    if let Started::Refused(why) = vote::start(&bot, &ctx, chat, user, &arg).await? {
+    if let Started::Refused(why) = vote::start(&bot, &ctx, chat, user, &arg, None).await? {
         bot.send(chat, why, None).await?;
     }
     Ok(())

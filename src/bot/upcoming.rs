@@ -61,9 +61,16 @@ async fn listing(
     let tz = schedule::zone(ctx, &settings);
     let zone = schedule::zone_name(&tz);
     let now = ctx.clock.now();
+    // The votes first (they close soon, and are few: at most `MAX_OPEN_PER_CHAT` short lines),
+    // then as many meetings as fit whole.
+    let (mut head, mut rows) = votes_listing(t, ctx, &votes, &tz).await?;
     if list.is_empty() {
-        return votes_listing(t, ctx, &votes, &tz, String::new(), Vec::new()).await;
+        return Ok((head, InlineKeyboardMarkup::new(rows)));
     }
+    if !head.is_empty() {
+        head.push_str("\n\n");
+    }
+    head.push_str(&t.upcoming_header(&zone));
     let mut lines = Vec::new();
     for (i, s) in list.iter().take(LISTED).enumerate() {
         let n = i + 1;
@@ -79,9 +86,8 @@ async fn listing(
         }
         lines.push(line);
     }
-    let (text, listed) = outbox::whole(t.upcoming_header(&zone), &lines, list.len(), |n| {
-        format!("\n{}", t.and_more(n))
-    });
+    let (text, listed) =
+        outbox::whole(head, &lines, list.len(), |n| format!("\n{}", t.and_more(n)));
     let buttons: Vec<_> = list
         .iter()
         .take(listed)
@@ -93,25 +99,32 @@ async fn listing(
             )
         })
         .collect();
-    let rows = buttons.chunks(3).map(<[_]>::to_vec).collect::<Vec<_>>();
-    votes_listing(t, ctx, &votes, &tz, text, rows).await
+    rows.extend(buttons.chunks(3).map(<[_]>::to_vec));
+    Ok((text, InlineKeyboardMarkup::new(rows)))
 }
 
-/// The chat's open votes after what `text` and `rows` list: when each closes and how many have
-/// voted, with Close and Cancel.
+/// A stored schedule as the dialogue's plan, for the words.
+fn planned(s: &Schedule) -> Planned {
+    Planned {
+        start: s.plan.start_at,
+        duration_secs: s.plan.duration_secs,
+        repeat: s.plan.repeat.clone(),
+        zone: s.plan.zone.clone(),
+    }
+}
+
+/// The chat's open votes: when each closes and how many have voted, with Close and Cancel
+/// (nothing when there are none).
 async fn votes_listing(
     t: &dyn Texts,
     ctx: &Ctx,
     votes: &[crate::storage::Vote],
     tz: &jiff::tz::TimeZone,
-    mut text: String,
-    mut rows: Vec<Vec<InlineKeyboardButton>>,
-) -> Result<(String, InlineKeyboardMarkup), HandlerError> {
+) -> Result<(String, Vec<Vec<InlineKeyboardButton>>), HandlerError> {
+    let mut text = String::new();
+    let mut rows = Vec::new();
     if votes.is_empty() {
-        return Ok((text, InlineKeyboardMarkup::new(rows)));
-    }
-    if !text.is_empty() {
-        text.push_str("\n\n");
+        return Ok((text, rows));
     }
     text.push_str(t.upcoming_votes_header());
     let now = ctx.clock.now();
@@ -140,7 +153,7 @@ async fn votes_listing(
             ]);
         }
     }
-    Ok((text, InlineKeyboardMarkup::new(rows)))
+    Ok((text, rows))
 }
 
 /// Close or Cancel of a vote under /upcoming: by whoever started it, or (in a group) an admin.
@@ -167,16 +180,6 @@ pub async fn on_vote(
         tracing::debug!(error = %super::core::redacted(&e), "upcoming list not edited");
     }
     Ok(())
-}
-
-/// A stored schedule as the dialogue's plan, for the words.
-fn planned(s: &Schedule) -> Planned {
-    Planned {
-        start: s.plan.start_at,
-        duration_secs: s.plan.duration_secs,
-        repeat: s.plan.repeat.clone(),
-        zone: s.plan.zone.clone(),
-    }
 }
 
 /// Cancel under /upcoming: by whoever scheduled it, or (in a group) an admin.

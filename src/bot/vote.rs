@@ -267,13 +267,15 @@ pub enum Started {
 }
 
 /// Starts a vote in `chat`, by `user`, on the times in `text` (what followed `/findtime`, or
-/// the answer to the panel's Find a time…): its message is posted, or the reason not.
+/// the answer to the panel's Find a time…, whose `draft` says what the meeting will be like):
+/// its message is posted, or the reason not.
 pub async fn start(
     bot: &TgBot,
     ctx: &Ctx,
     chat: ChatId,
     user: &User,
     text: &str,
+    draft: Option<&Draft>,
 ) -> Result<Started, HandlerError> {
     let t = lang_of(Some(user));
     let settings = ctx.db.settings(chat.0).await?;
@@ -284,6 +286,7 @@ pub async fn start(
         Err(e) => return Ok(Started::Refused(t.findtime_error(&e))),
     };
     let topic = match Topic::parse(candidates.topic) {
+        Ok(None) => draft.and_then(|d| d.topic.clone()),
         Ok(topic) => topic,
         Err(e) => return Ok(Started::Refused(t.topic_too_long(e.chars))),
     };
@@ -295,7 +298,9 @@ pub async fn start(
     if let Acting::NoToken = ctx.token_for(bot, chat, user).await? {
         return Ok(Started::Refused(t.no_token(!chat.is_user()).to_owned()));
     }
-    let Some(request) = Draft::meeting(user.id.0).with_defaults(&settings).request() else {
+    let chosen = draft.and_then(Draft::request);
+    let defaults = || Draft::meeting(user.id.0).with_defaults(&settings).request();
+    let Some(request) = chosen.or_else(defaults) else {
         return Ok(Started::Refused(t.internal_error().to_owned()));
     };
     let earliest = candidates.starts.iter().min().copied().unwrap_or(now);

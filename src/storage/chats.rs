@@ -40,6 +40,8 @@ pub struct Moved {
     pub logins: u64,
     /// Scheduled meetings now the new chat's.
     pub schedules: u64,
+    /// Votes on when to meet now the new chat's.
+    pub votes: u64,
 }
 
 impl Moved {
@@ -58,6 +60,8 @@ pub struct Forgot {
     pub logins: u64,
     /// Its scheduled meetings.
     pub schedules: u64,
+    /// Its votes on when to meet.
+    pub votes: u64,
 }
 
 impl Forgot {
@@ -263,6 +267,12 @@ impl Db {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            moved.votes = sqlx::query("UPDATE votes SET chat_id = $2 WHERE chat_id = $1")
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
 
             tx.commit().await?;
             Ok(moved)
@@ -323,6 +333,11 @@ impl Db {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            let votes = sqlx::query("DELETE FROM votes WHERE chat_id = $1")
+                .bind(chat)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
             Ok(Forgot {
                 token: token > 0,
@@ -330,6 +345,7 @@ impl Db {
                 connect_codes,
                 logins,
                 schedules,
+                votes,
             })
         })
     }
@@ -555,6 +571,21 @@ mod tests {
                 .unwrap()
                 .unwrap();
         }
+        for chat in [from, OTHER] {
+            let vote = crate::storage::NewVote {
+                chat_id: chat,
+                thread_id: None,
+                created_by: ADMIN,
+                creator: "{}".into(),
+                topic: None,
+                request: "{}".into(),
+                zone: "Europe/Moscow".into(),
+                duration_secs: 1_800,
+                options: "[]".into(),
+                close_at: NOW + 3_600,
+            };
+            db.add_vote(&vote, 10, NOW).await.unwrap().unwrap();
+        }
     }
 
     /// What moving what `fill` made moves.
@@ -569,6 +600,7 @@ mod tests {
             connect_codes: 1,
             logins: 1,
             schedules: 2,
+            votes: 1,
         }
     }
 
@@ -584,6 +616,8 @@ mod tests {
 
         assert_eq!(db.settings(to).await.unwrap(), group_settings());
         assert_eq!(rows_of(db, "chat_settings", from).await, 0);
+        assert_eq!(rows_of(db, "votes", from).await, 0);
+        assert_eq!(db.open_votes(to).await.unwrap().len(), 1, "the vote moved");
 
         let history = db.recent_meetings(to, 10).await.unwrap();
         assert_eq!(history.len(), 2);
@@ -760,6 +794,7 @@ mod tests {
                     connect_codes: 1,
                     logins: 1,
                     schedules: 2,
+                    votes: 1,
                 }
             );
             assert!(db.token(FROM).await.unwrap().is_none());

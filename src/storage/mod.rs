@@ -52,7 +52,7 @@ pub use schedules::{Advance, NewSchedule, Schedule};
 pub use settings::ChatSettings;
 pub use tokens::Tokens;
 use tokens::access_context;
-pub use votes::{Choice, NewVote, Vote};
+pub use votes::{Choice, NewVote, Settled, Vote};
 
 #[derive(Debug, Error)]
 pub enum StorageError {

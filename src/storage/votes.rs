@@ -84,6 +84,18 @@ impl Vote {
     }
 }
 
+/// How a holder leaves a vote (`settle_vote`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled<'a> {
+    /// Its state now.
+    pub state: &'a str,
+    pub winner: Option<i64>,
+    /// The version its message shows.
+    pub drawn: i64,
+    /// When it is due again (to be redrawn); `None`: nothing left to do.
+    pub next_at: Option<i64>,
+}
+
 /// Someone in for one time of a vote.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Choice {
@@ -295,11 +307,12 @@ impl Db {
     }
 
     /// Ends the chat's open vote `id` as `state` (cancelled) at once: nothing is made. It is due
-    /// at once for its message to be redrawn. Returns whether this call ended it.
+    /// at once for its message to be redrawn. Returns whether this call ended it: not once it
+    /// is closing (its meeting may be being made).
     pub async fn end_vote(&self, chat_id: i64, id: i64, state: &str, now: i64) -> Result<bool> {
         let done = writing!(self, c => sqlx::query(
             "UPDATE votes SET state = $3, next_at = $4, version = version + 1
-             WHERE chat_id = $1 AND id = $2 AND state IN ('open', 'closing')",
+             WHERE chat_id = $1 AND id = $2 AND state = 'open'",
         )
         .bind(chat_id)
         .bind(id)
@@ -356,30 +369,51 @@ impl Db {
         Ok(done > 0)
     }
 
-    /// The holder settles a closing (or ended) vote: its final `state` and `winner`, its
-    /// message drawn at `version`, nothing left to do unless it changed meanwhile. Returns
-    /// whether it was still the holder's.
+    /// The holder settles a vote that is `from` (`closing`, or already ended and redrawn): as
+    /// `to` says, giving the lease up. Returns whether it was still the holder's and `from`.
     pub async fn settle_vote(
         &self,
         id: i64,
         taker: i64,
         lease_until: i64,
-        state: &str,
-        winner: Option<i64>,
-        version: i64,
+        from: &str,
+        to: &Settled<'_>,
     ) -> Result<bool> {
         let done = writing!(self, c => sqlx::query(
-            "UPDATE votes SET state = $4, winner = $5, drawn = $6, lease_until = 0,
-                 next_at = $7
-             WHERE id = $1 AND taken_by = $2 AND lease_until = $3",
+            "UPDATE votes SET state = $5, winner = $6, drawn = $7, next_at = $8, lease_until = 0
+             WHERE id = $1 AND taken_by = $2 AND lease_until = $3 AND state = $4",
         )
         .bind(id)
         .bind(taker)
         .bind(lease_until)
-        .bind(state)
-        .bind(winner)
-        .bind(version)
-        .bind(NEVER)
+        .bind(from)
+        .bind(to.state)
+        .bind(to.winner)
+        .bind(to.drawn)
+        .bind(to.next_at.unwrap_or(NEVER))
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(done > 0)
+    }
+
+    /// The holder of a closing vote gives it up until `next_at` (its meeting could not be made
+    /// yet: tried again then). Returns whether it was still the holder's.
+    pub async fn postpone_vote(
+        &self,
+        id: i64,
+        taker: i64,
+        lease_until: i64,
+        next_at: i64,
+    ) -> Result<bool> {
+        let done = writing!(self, c => sqlx::query(
+            "UPDATE votes SET next_at = $4, lease_until = 0
+             WHERE id = $1 AND taken_by = $2 AND lease_until = $3 AND state = 'closing'",
+        )
+        .bind(id)
+        .bind(taker)
+        .bind(lease_until)
+        .bind(next_at)
         .execute(c)
         .await?
         .rows_affected());
@@ -389,7 +423,7 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
-    use super::{NEVER, NewVote};
+    use super::{NEVER, NewVote, Settled};
     use crate::storage::Db;
     use crate::storage::testing::dbs;
 
@@ -518,14 +552,26 @@ mod tests {
                     .is_empty(),
                 "held by A"
             );
+            let to = Settled {
+                state: "scheduled",
+                winner: Some(1),
+                drawn: v.version,
+                next_at: None,
+            };
             assert!(
-                !db.settle_vote(id, B, WALL + LEASE, "scheduled", Some(1), v.version)
+                !db.settle_vote(id, B, WALL + LEASE, "closing", &to)
                     .await
                     .unwrap(),
                 "only the holder settles"
             );
             assert!(
-                db.settle_vote(id, A, v.lease_until, "scheduled", Some(1), v.version)
+                !db.settle_vote(id, A, v.lease_until, "open", &to)
+                    .await
+                    .unwrap(),
+                "only from the state it was in"
+            );
+            assert!(
+                db.settle_vote(id, A, v.lease_until, "closing", &to)
                     .await
                     .unwrap()
             );

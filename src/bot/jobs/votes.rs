@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::prelude::*;
-use teloxide::types::{MessageId, ThreadId};
+use teloxide::types::{MessageId, ThreadId, User};
 use tokio::sync::watch;
 
 use super::schedules::{NoLink, make_link};
@@ -26,8 +26,8 @@ use crate::bot::speak::texts::Texts;
 use crate::bot::state::Planned;
 use crate::bot::vote::{self, NoWinner, Outcome};
 use crate::clock::unix_now_ms;
-use crate::storage::{Leased, StorageError, Vote};
-use crate::telemost::model::CreateConference;
+use crate::storage::{Choice, Leased, Settled, StorageError, Vote};
+use crate::telemost::model::{Conference, CreateConference};
 
 /// How long a process holds a vote it took: enough to make a meeting and post.
 const LEASE: Duration = Duration::from_secs(60);
@@ -37,6 +37,13 @@ const AT_ONCE: usize = 16;
 const STOP_GRACE: Duration = Duration::from_secs(5);
 /// `next_at` of a vote with nothing left to do (see `storage::votes`).
 const NEVER: i64 = i64::MAX;
+/// How soon a vote's meeting is tried again after Telemost (or Telegram) failed to answer.
+const RETRY_AFTER_SECS: i64 = 60;
+/// A scheduled vote is looked at again this much later, for a last drawing of its message in
+/// case the process that closed it stopped before drawing it.
+const REDRAW_AFTER_SECS: i64 = 60;
+/// A vote being closed (`state`).
+const CLOSING: &str = "closing";
 
 /// Starts the worker for process `taker`.
 pub fn spawn(bot: TgBot, ctx: Arc<Ctx>, taker: i64) -> Worker {
@@ -132,36 +139,7 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut v: Vote) -> Result<(), Stor
     }
     let choices = ctx.db.choices(v.id).await?;
     if v.is_closing() {
-        let starts = vote::options_of(&v);
-        let counts = vote::counts(starts.len(), &choices);
-        let chosen = match v.winner.and_then(|w| usize::try_from(w).ok()) {
-            Some(w) if starts.get(w).is_some_and(|&s| s > now) => Ok(w),
-            Some(_) => Err(NoWinner::AllPast),
-            None => vote::winner(&starts, &counts, now),
-        };
-        let (outcome, winner) = match chosen {
-            Err(_) => (Outcome::Missed, None),
-            Ok(w) => {
-                if !hold(ctx, taker, &mut v).await? {
-                    return Ok(());
-                }
-                let made = schedule_winner(bot, ctx, &v, w, starts[w], &choices).await?;
-                (made, i64::try_from(w).ok())
-            }
-        };
-        v.state = outcome.as_str().to_owned();
-        v.winner = winner;
-        draw(bot, ctx, &v, &choices).await;
-        ctx.db
-            .settle_vote(v.id, taker, v.lease_until, &v.state, winner, v.version)
-            .await?;
-        tracing::info!(
-            chat_id = v.plan.chat_id,
-            vote = v.id,
-            outcome = outcome.as_str(),
-            "vote closed"
-        );
-        return Ok(());
+        return close(bot, ctx, taker, v, &choices, now).await;
     }
     let version = v.version;
     if v.drawn < version {
@@ -172,11 +150,167 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut v: Vote) -> Result<(), Stor
             .drawn_vote(v.id, taker, v.lease_until, version, ctx.clock.unix())
             .await?;
     } else {
-        // Cancelled (or settled): its last drawing done.
+        // Ended (cancelled, or settled and due for its last drawing): nothing left to do.
+        let to = Settled {
+            state: &v.state,
+            winner: v.winner,
+            drawn: version,
+            next_at: None,
+        };
         ctx.db
-            .settle_vote(v.id, taker, v.lease_until, &v.state, v.winner, version)
+            .settle_vote(v.id, taker, v.lease_until, &v.state, &to)
             .await?;
     }
+    Ok(())
+}
+
+/// A closing vote: its winner (chosen, or by the rule now) scheduled, or why not said; its
+/// message drawn with the outcome.
+async fn close(
+    bot: &TgBot,
+    ctx: &Ctx,
+    taker: i64,
+    mut v: Vote,
+    choices: &[Choice],
+    now: i64,
+) -> Result<(), StorageError> {
+    let starts = vote::options_of(&v);
+    let counts = vote::counts(starts.len(), choices);
+    let chosen = match v.winner.and_then(|w| usize::try_from(w).ok()) {
+        Some(w) if starts.get(w).is_some_and(|&s| s > now) => Ok(w),
+        Some(_) => Err(NoWinner::AllPast),
+        None => vote::winner(&starts, &counts, now),
+    };
+    let Ok(w) = chosen else {
+        return finish(bot, ctx, taker, v, choices, Outcome::Missed, None).await;
+    };
+    let winner = i64::try_from(w).ok();
+    if !hold(ctx, taker, &mut v).await? {
+        return Ok(());
+    }
+    // Closed, on this time: said before the meeting is made (which may take a while).
+    if v.winner != winner || v.drawn < v.version {
+        v.winner = winner;
+        draw(bot, ctx, &v, choices).await;
+    }
+    let t = Creator::parse(&v.plan.creator).texts();
+    let made = make(bot, ctx, &v, t).await?;
+    let (conference, request, user) = match made {
+        Ok(made) => made,
+        Err(NoLink::Transient(_)) if ctx.clock.unix() + RETRY_AFTER_SECS < starts[w] => {
+            tracing::warn!(
+                chat_id = v.plan.chat_id,
+                vote = v.id,
+                "a vote's meeting could not be made yet; trying again in a minute"
+            );
+            let at = ctx.clock.unix() + RETRY_AFTER_SECS;
+            ctx.db.postpone_vote(v.id, taker, v.lease_until, at).await?;
+            return Ok(());
+        }
+        Err(no) => {
+            let creator = Creator::parse(&v.plan.creator);
+            let reason = match no {
+                NoLink::NotAllowed => t.admins_only().to_owned(),
+                NoLink::MemberGone => {
+                    t.member_gone(Some(creator.name.as_str()).filter(|n| !n.is_empty()))
+                }
+                NoLink::Transient(reason) | NoLink::Failed(reason) => reason,
+            };
+            tracing::warn!(
+                chat_id = v.plan.chat_id,
+                vote = v.id,
+                "a vote's meeting could not be made"
+            );
+            let chat = ChatId(v.plan.chat_id);
+            if let Err(e) = bot.send(chat, t.vote_not_made(&reason), None).await {
+                tracing::warn!(chat_id = chat.0, error = %crate::bot::core::redacted(&e), "could not say why a vote's meeting was not made");
+            }
+            return finish(bot, ctx, taker, v, choices, Outcome::Failed, winner).await;
+        }
+    };
+    // The outcome is recorded before anything is posted: a lease that runs out while posting
+    // (a slow Telegram, a stop) must not make the meeting a second time. Due again a little
+    // later for a last drawing, in case this process stops before its own.
+    let to = Settled {
+        state: Outcome::Scheduled.as_str(),
+        winner,
+        drawn: v.drawn,
+        next_at: Some(ctx.clock.unix() + REDRAW_AFTER_SECS),
+    };
+    if !ctx
+        .db
+        .settle_vote(v.id, taker, v.lease_until, CLOSING, &to)
+        .await?
+    {
+        tracing::warn!(
+            chat_id = v.plan.chat_id,
+            vote = v.id,
+            "a vote's lease ran out while its meeting was made"
+        );
+        return Ok(());
+    }
+    tracing::info!(
+        chat_id = v.plan.chat_id,
+        vote = v.id,
+        "vote closed: meeting scheduled"
+    );
+    let chat = ChatId(v.plan.chat_id);
+    let planned = Planned {
+        start: starts[w],
+        duration_secs: v.plan.duration_secs,
+        repeat: None,
+        zone: v.plan.zone.clone(),
+    };
+    let named = vote::mentions(choices, w);
+    let (text, keyboard) = schedule::announce(
+        ctx,
+        chat,
+        &user,
+        t,
+        &request,
+        &conference,
+        v.plan.topic.as_deref(),
+        Some(&planned),
+        Some(named).filter(|n| !n.is_empty()),
+    )
+    .await;
+    if let Err(e) = bot.send(chat, text, Some(keyboard)).await {
+        tracing::warn!(chat_id = chat.0, error = %crate::bot::core::redacted(&e), "could not post a vote's meeting");
+    }
+    v.state = Outcome::Scheduled.as_str().to_owned();
+    v.winner = winner;
+    draw(bot, ctx, &v, choices).await;
+    Ok(())
+}
+
+/// Ends a closing vote without a meeting (`outcome`), drawn so.
+async fn finish(
+    bot: &TgBot,
+    ctx: &Ctx,
+    taker: i64,
+    mut v: Vote,
+    choices: &[Choice],
+    outcome: Outcome,
+    winner: Option<i64>,
+) -> Result<(), StorageError> {
+    v.state = outcome.as_str().to_owned();
+    v.winner = winner;
+    draw(bot, ctx, &v, choices).await;
+    let to = Settled {
+        state: outcome.as_str(),
+        winner,
+        drawn: v.version,
+        next_at: None,
+    };
+    ctx.db
+        .settle_vote(v.id, taker, v.lease_until, CLOSING, &to)
+        .await?;
+    tracing::info!(
+        chat_id = v.plan.chat_id,
+        vote = v.id,
+        outcome = outcome.as_str(),
+        "vote closed"
+    );
     Ok(())
 }
 
@@ -195,7 +329,7 @@ async fn hold(ctx: &Ctx, taker: i64, v: &mut Vote) -> Result<bool, StorageError>
 }
 
 /// Edits the vote's message to what it shows now (a message gone, or unchanged, is left so).
-async fn draw(bot: &TgBot, ctx: &Ctx, v: &Vote, choices: &[crate::storage::Choice]) {
+async fn draw(bot: &TgBot, ctx: &Ctx, v: &Vote, choices: &[Choice]) {
     let Some(message) = v.message_id.and_then(|m| i32::try_from(m).ok()) else {
         return;
     };
@@ -207,72 +341,23 @@ async fn draw(bot: &TgBot, ctx: &Ctx, v: &Vote, choices: &[crate::storage::Choic
     }
 }
 
-/// Makes the meeting of the vote's time `w` (starting at `start`) for later, as the organiser
-/// would with `/meet <time>`, its reminders naming those in for it; says why not in the chat
-/// when it cannot be made.
-async fn schedule_winner(
+/// Makes the vote's meeting as its organiser would with `/meet` now (if they may still create
+/// meetings here, with the chat's token or their own): the meeting, its request and the
+/// organiser, or why not.
+async fn make(
     bot: &TgBot,
     ctx: &Ctx,
     v: &Vote,
-    w: usize,
-    start: i64,
-    choices: &[crate::storage::Choice],
-) -> Result<Outcome, StorageError> {
+    t: &'static dyn Texts,
+) -> Result<Result<(Conference, CreateConference, User), NoLink>, StorageError> {
     let chat = ChatId(v.plan.chat_id);
     let creator = Creator::parse(&v.plan.creator);
-    let t: &'static dyn Texts = creator.texts();
-    let topic = v.plan.topic.as_deref();
     let request: Option<CreateConference> = serde_json::from_str(&v.plan.request).ok();
-    let organiser = creator.user(v.plan.created_by);
-    let made = match (request.as_ref(), organiser.as_ref()) {
-        (Some(request), Some(user)) => make_link(bot, ctx, chat, user, request, topic, t).await?,
-        _ => Err(NoLink::Failed(t.internal_error().to_owned())),
+    let (Some(request), Some(user)) = (request, creator.user(v.plan.created_by)) else {
+        return Ok(Err(NoLink::Failed(t.internal_error().to_owned())));
     };
-    let conference = match made {
-        Ok(conference) => conference,
-        Err(no) => {
-            let reason = match no {
-                NoLink::NotAllowed => t.admins_only().to_owned(),
-                NoLink::MemberGone => {
-                    t.member_gone(Some(creator.name.as_str()).filter(|n| !n.is_empty()))
-                }
-                NoLink::Transient(reason) | NoLink::Failed(reason) => reason,
-            };
-            tracing::warn!(
-                chat_id = chat.0,
-                vote = v.id,
-                "a vote's meeting could not be made"
-            );
-            if let Err(e) = bot.send(chat, t.vote_not_made(&reason), None).await {
-                tracing::warn!(chat_id = chat.0, error = %crate::bot::core::redacted(&e), "could not say why a vote's meeting was not made");
-            }
-            return Ok(Outcome::Failed);
-        }
-    };
-    let (Some(request), Some(user)) = (request, organiser) else {
-        return Ok(Outcome::Failed);
-    };
-    let planned = Planned {
-        start,
-        duration_secs: v.plan.duration_secs,
-        repeat: None,
-        zone: v.plan.zone.clone(),
-    };
-    let named = vote::mentions(choices, w);
-    let (text, keyboard) = schedule::announce(
-        ctx,
-        chat,
-        &user,
-        t,
-        &request,
-        &conference,
-        topic,
-        Some(&planned),
-        Some(named).filter(|n| !n.is_empty()),
-    )
-    .await;
-    if let Err(e) = bot.send(chat, text, Some(keyboard)).await {
-        tracing::warn!(chat_id = chat.0, error = %crate::bot::core::redacted(&e), "could not post a vote's meeting");
-    }
-    Ok(Outcome::Scheduled)
+    let topic = v.plan.topic.as_deref();
+    Ok(make_link(bot, ctx, chat, &user, &request, topic, t)
+        .await?
+        .map(|conference| (conference, request, user)))
 }

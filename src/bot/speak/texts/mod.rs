@@ -463,20 +463,29 @@ pub struct VoteLine {
     pub past: bool,
 }
 
+/// How many names a vote's line shows, at most (then how many more): six lines of them fit one
+/// message with room to spare.
+pub const VOTE_NAMES_SHOWN: usize = 10;
+
 /// The times of a vote, numbered, each with how many and who are in.
 pub fn vote_lines(lines: &[VoteLine], past: &str) -> String {
     let mut out = String::new();
     for (i, l) in lines.iter().enumerate() {
         let who = match l.names.len() {
             0 => "—".to_owned(),
-            n => format!(
-                "{n}: {}",
-                l.names
+            n => {
+                let mut names = l
+                    .names
                     .iter()
+                    .take(VOTE_NAMES_SHOWN)
                     .map(|n| esc_short(n, 40))
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+                    .join(", ");
+                if n > VOTE_NAMES_SHOWN {
+                    names.push_str(&format!(" +{}", n - VOTE_NAMES_SHOWN));
+                }
+                format!("{n}: {names}")
+            }
         };
         let gone = if l.past {
             format!(" ({past})")
