@@ -477,7 +477,12 @@ async fn telemost_down_at_closing_is_tried_again_a_minute_later() {
     }
     press(&mut anna, &vote, "fs:1:0").await;
     app.tm.wait_requests(4).await;
-    let closing = vote_shows(&mut anna, &vote, "scheduling…").await;
+    let closing = vote_shows(
+        &mut anna,
+        &vote,
+        "Scheduling the meeting for tomorrow, Tue 1 Dec, 15:00–15:30…",
+    )
+    .await;
     assert!(closing.buttons.is_empty());
     // Put off by a minute (the holder gave it up): then it is made, and nothing said it failed.
     let db = app.side_db().await;

@@ -905,9 +905,12 @@ impl Texts for En {
         lines: &[VoteLine],
         chosen: Option<&str>,
     ) -> String {
-        let chosen = chosen.map_or(String::new(), |c| format!(" on {}", esc(c)));
+        let doing = match chosen {
+            Some(c) => format!("Scheduling the meeting for {}…", esc(c)),
+            None => "Scheduling the meeting…".to_owned(),
+        };
         format!(
-            "🗳 <b>Vote closed{chosen}</b>{}: scheduling…\n{}",
+            "🗳 <b>Vote closed</b>{}. {doing}\n{}",
             topic_suffix(topic),
             vote_lines(lines, "passed")
         )

@@ -930,9 +930,12 @@ impl Texts for Ru {
         lines: &[VoteLine],
         chosen: Option<&str>,
     ) -> String {
-        let chosen = chosen.map_or(String::new(), |c| format!(": {}", esc(c)));
+        let doing = match chosen {
+            Some(c) => format!("Планирую встречу на {}…", esc(c)),
+            None => "Планирую встречу…".to_owned(),
+        };
         format!(
-            "🗳 <b>Голосование закрыто</b>{}{chosen}. Планирую встречу…\n{}",
+            "🗳 <b>Голосование закрыто</b>{}. {doing}\n{}",
             topic_suffix(topic),
             vote_lines(lines, "прошло")
         )
