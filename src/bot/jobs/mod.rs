@@ -116,6 +116,16 @@ pub trait Job: Send + 'static {
     fn woken(&mut self) -> impl Future<Output = ()> + Send;
 }
 
+/// Resolves when a manual clock (tests) moved, which may make work due; never without one.
+pub async fn clock_moved(moves: &mut Option<watch::Receiver<u64>>) {
+    match moves.as_mut() {
+        Some(m) => {
+            let _ = m.changed().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// A lease of `lease` from now: until when, in unix ms of the system clock.
 pub fn lease_until(lease: Duration) -> i64 {
     unix_now_ms().saturating_add(millis(lease))

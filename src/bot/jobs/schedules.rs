@@ -144,17 +144,9 @@ impl Job for Schedules {
 
     /// A meeting scheduled here, or a manual clock moved.
     async fn woken(&mut self) {
-        let moved = async {
-            match self.moves.as_mut() {
-                Some(m) => {
-                    let _ = m.changed().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             _ = self.ctx.schedules_due.notified() => {}
-            () = moved => {}
+            () = super::clock_moved(&mut self.moves) => {}
         }
     }
 }

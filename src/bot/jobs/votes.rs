@@ -108,17 +108,9 @@ impl Job for Votes {
     }
 
     async fn woken(&mut self) {
-        let moved = async {
-            match self.moves.as_mut() {
-                Some(m) => {
-                    let _ = m.changed().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             _ = self.ctx.votes_due.notified() => {}
-            () = moved => {}
+            () = super::clock_moved(&mut self.moves) => {}
         }
     }
 }

@@ -463,6 +463,14 @@ pub struct VoteLine {
     pub past: bool,
 }
 
+/// ": Design review" after a heading, or nothing without a topic.
+pub fn topic_suffix(topic: Option<&str>) -> String {
+    match topic {
+        Some(t) if !t.is_empty() => format!(": {}", esc(t)),
+        _ => String::new(),
+    }
+}
+
 /// How many names a vote's line shows, at most (then how many more): six lines of them fit one
 /// message with room to spare.
 pub const VOTE_NAMES_SHOWN: usize = 10;

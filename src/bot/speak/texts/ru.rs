@@ -2,7 +2,7 @@
 
 use jiff::civil::{Date, Weekday};
 
-use super::{Texts, VoteLine, esc, esc_short, vote_lines};
+use super::{Texts, VoteLine, esc, esc_short, topic_suffix, vote_lines};
 use crate::bot::topic::TOPIC_MAX_CHARS;
 use crate::schedule::when::{MAX_CANDIDATES, MIN_CANDIDATES, OptionsError};
 use crate::schedule::{Weekdays, WhenError};
@@ -1037,14 +1037,6 @@ impl Texts for Ru {
     }
     fn button_cancel_vote_nth(&self, n: usize) -> String {
         format!("✖ Отменить Г{n}")
-    }
-}
-
-/// ": Дизайн-ревью", or nothing without a topic.
-fn topic_suffix(topic: Option<&str>) -> String {
-    match topic {
-        Some(t) if !t.is_empty() => format!(": {}", esc(t)),
-        _ => String::new(),
     }
 }
 
