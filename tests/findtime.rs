@@ -513,3 +513,36 @@ async fn telemost_down_at_closing_is_tried_again_a_minute_later() {
     vote_shows(&mut anna, &vote, "the meeting is tomorrow").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_organisers_right_is_checked_when_it_closes_not_only_when_it_starts() {
+    let (app, clock) = app_at(MONDAY_9AM).await;
+    let mut anna = anna_in(&app, GROUP, 9971, "en").await;
+    let mut boris = app.in_group(GROUP, 9972, "en");
+    let vote = start_vote(&mut anna, "tue 15:00, wed 11:00 until today 18:00 Sync").await;
+    press(&mut boris, &vote, "fv:1:0").await;
+    vote_shows(&mut anna, &vote, "1: User9972").await;
+    // Meanwhile an admin made creating meetings admins-only; Anna is not one.
+    let db = app.side_db().await;
+    let settings = telemost_bot::storage::ChatSettings {
+        admins_only: true,
+        ..Default::default()
+    };
+    db.save_settings(GROUP, &settings).await.unwrap();
+    db.close().await;
+    clock.set(ts("2026-11-30T15:00:00Z"));
+    let failed = vote_shows(&mut anna, &vote, "could not be made").await;
+    shows(
+        &failed,
+        "🗳 <b>Vote closed</b>: Sync on tomorrow, Tue 1 Dec, 15:00–15:30, but the meeting could not be made (see below).",
+    );
+    let said = anna
+        .reply_where(|r| r.text.starts_with("The vote's meeting was not made"))
+        .await;
+    assert_eq!(
+        said.text,
+        "The vote's meeting was not made: Only the group's administrators can do that."
+    );
+    assert!(app.tm.requests().is_empty(), "nothing asked of Telemost");
+    app.stop().await;
+}

@@ -214,10 +214,12 @@ async fn close(
                 "a vote's meeting could not be made"
             );
             let chat = ChatId(v.plan.chat_id);
+            // The vote's message first, pointing below, then why.
+            finish(bot, ctx, taker, v, choices, Outcome::Failed, winner).await?;
             if let Err(e) = bot.send(chat, t.vote_not_made(&reason), None).await {
                 tracing::warn!(chat_id = chat.0, error = %crate::bot::core::redacted(&e), "could not say why a vote's meeting was not made");
             }
-            return finish(bot, ctx, taker, v, choices, Outcome::Failed, winner).await;
+            return Ok(());
         }
     };
     // The outcome is recorded before anything is posted: a lease that runs out while posting
