@@ -214,10 +214,11 @@ pub fn view(
         .map(|l| l.when.as_str());
     let text = match Outcome::parse(&vote.state) {
         None if vote.is_open() => {
-            let deadline = long_label(t, vote.plan.close_at, 0, &tz, now);
-            let deadline = deadline
-                .rsplit_once('–')
-                .map_or(deadline.clone(), |(d, _)| d.to_owned());
+            let close = Timestamp::from_second(vote.plan.close_at)
+                .unwrap_or_default()
+                .to_zoned_datetime(tz.clone());
+            let today = now.to_zoned_datetime(tz.clone()).date();
+            let deadline = texts::moment(t, &close, today);
             t.vote_open(topic, &organiser, &lines, &deadline, zone, private)
         }
         // Closing: the winner is being scheduled.

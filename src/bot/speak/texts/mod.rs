@@ -515,7 +515,19 @@ pub fn clock_time(z: &Zoned) -> String {
 /// not this year's.
 pub fn span(t: &dyn Texts, start: &Zoned, end: &Zoned, today: Date) -> String {
     let day = start.date();
-    let year = day.year() != today.year();
+    let mut out = moment(t, start, today);
+    out.push('–');
+    if end.date() != day {
+        out.push_str(&t.date(end.date(), end.date().year() != today.year()));
+        out.push(' ');
+    }
+    out.push_str(&clock_time(end));
+    out
+}
+
+/// A moment as a person says it: "tomorrow, Tue 1 Dec, 15:00" (`span`'s start).
+pub fn moment(t: &dyn Texts, at: &Zoned, today: Date) -> String {
+    let day = at.date();
     let mut out = String::new();
     if day == today {
         out.push_str(t.today());
@@ -524,15 +536,9 @@ pub fn span(t: &dyn Texts, start: &Zoned, end: &Zoned, today: Date) -> String {
         out.push_str(t.tomorrow());
         out.push_str(", ");
     }
-    out.push_str(&t.date(day, year));
+    out.push_str(&t.date(day, day.year() != today.year()));
     out.push_str(", ");
-    out.push_str(&clock_time(start));
-    out.push('–');
-    if end.date() != day {
-        out.push_str(&t.date(end.date(), end.date().year() != today.year()));
-        out.push(' ');
-    }
-    out.push_str(&clock_time(end));
+    out.push_str(&clock_time(at));
     out
 }
 
