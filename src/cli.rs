@@ -140,6 +140,10 @@ pub struct Settings {
     /// Log filter, e.g. debug or telemost_bot=debug. Logs go to stderr, never with tokens.
     #[arg(long = "log", env = "RUST_LOG", global = true, default_value = "info")]
     rust_log: Option<String>,
+    /// `text` (lines for people) or `json` (one object a line: timestamp, level, target,
+    /// message and fields, for log aggregators).
+    #[arg(long, env = "LOG_FORMAT", global = true, default_value = "text")]
+    log_format: Option<String>,
 }
 
 /// The command line as given (and the environment), or clap's own exit: `--help` and

@@ -163,6 +163,28 @@ pub enum ConfigError {
     BadWebAppShortName(String),
     #[error("{name} must be an address and port such as 0.0.0.0:8080, not {value:?}")]
     BadListen { name: &'static str, value: String },
+    #[error("LOG_FORMAT must be `text` or `json`, not {0:?}")]
+    BadLogFormat(String),
+}
+
+/// How log lines are written (`LOG_FORMAT`): read first, for every command, since the logs
+/// start before the rest is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Lines for people (the default).
+    Text,
+    /// One JSON object a line, for log aggregators.
+    Json,
+}
+
+impl LogFormat {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match get("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("" | "text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(other) => Err(ConfigError::BadLogFormat(other.to_owned())),
+        }
+    }
 }
 
 /// Where the data is: what `migrate` needs, and the bot too.

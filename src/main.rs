@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use telemost_bot::cli::{self, Command};
-use telemost_bot::config::{Config, Database};
+use telemost_bot::config::{Config, Database, LogFormat};
 use telemost_bot::{admin, app};
 use tracing_subscriber::EnvFilter;
 
@@ -14,18 +14,22 @@ async fn main() -> ExitCode {
     let dotenv = dotenvy::dotenv();
     // `--help` and `--version` end here (0), as does a malformed command line (2).
     let (cli, values) = cli::parse();
+    let lookup = |name: &str| values.get(name).cloned();
+    let format = match LogFormat::from_lookup(lookup) {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("telemost-bot: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let filter = values.get("RUST_LOG").map_or("info", String::as_str);
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
+    logging(filter, format);
     if let Err(e) = &dotenv
         && !e.not_found()
     {
         eprintln!("telemost-bot: could not read .env: {e}");
         return ExitCode::from(2);
     }
-    let lookup = |name: &str| values.get(name).cloned();
     // A bad value: one line, exit 2, whichever command.
     let config = || {
         Config::from_lookup(lookup).map_err(|e| {
@@ -60,6 +64,19 @@ async fn main() -> ExitCode {
         admin::Outcome::Done => ExitCode::SUCCESS,
         admin::Outcome::Failed => ExitCode::FAILURE,
         admin::Outcome::BadSetup => ExitCode::from(2),
+    }
+}
+
+/// Logs to stderr, filtered by `filter` (RUST_LOG): as text, coloured only on a terminal (not in
+/// a file or the journal), or as JSON lines.
+fn logging(filter: &str, format: LogFormat) {
+    use std::io::IsTerminal;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
     }
 }
 

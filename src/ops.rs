@@ -102,24 +102,33 @@ pub fn router(probes: Probes) -> Router {
 }
 
 async fn ready(State(p): State<Probes>) -> impl IntoResponse {
+    match readiness(&p).await {
+        Ok(()) => (StatusCode::OK, "ready\n"),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+    }
+}
+
+/// Whether the process is ready, or why not (`/readyz`'s answer, and the `ready` gauge's).
+async fn readiness(p: &Probes) -> Result<(), &'static str> {
     if p.stopping.is_set() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "stopping\n");
+        return Err("stopping\n");
     }
     if !p.started.is_set() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "starting\n");
+        return Err("starting\n");
     }
     match tokio::time::timeout(PING_TIMEOUT, p.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready\n"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n"),
+        Ok(Ok(())) => Ok(()),
+        _ => Err("database unreachable\n"),
     }
 }
 
 async fn scrape(State(p): State<Probes>) -> impl IntoResponse {
     (p.before_scrape)();
-    p.metrics.run_upkeep();
+    let ready = readiness(&p).await.is_ok();
+    metrics::gauge!(crate::metrics::READY).set(if ready { 1.0 } else { 0.0 });
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        p.metrics.render(),
+        crate::metrics::render(&p.metrics),
     )
 }
 

@@ -606,6 +606,23 @@ async fn reminders_survive_a_restart() {
     app.stop().await;
 }
 
+/// The "starting now" posts `telemost_bot_reminder_delay_seconds` has counted over its top
+/// bucket (30 s after they were due), and the seconds late of all, from the process's
+/// Prometheus recorder (installed by the first call).
+fn starts_late() -> (f64, f64) {
+    let text = telemost_bot::metrics::render(&telemost_bot::metrics::install());
+    let value = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+    };
+    let name = "telemost_bot_reminder_delay_seconds";
+    let over_30s = value(&format!("{name}_count{{step=\"start\"}}"))
+        - value(&format!("{name}_bucket{{step=\"start\",le=\"30\"}}"));
+    (over_30s, value(&format!("{name}_sum{{step=\"start\"}}")))
+}
+
 #[tokio::test]
 async fn a_reminder_missed_while_the_bot_was_down_is_posted_late_or_reported() {
     let (mut app, clock) = app_at(MONDAY_9AM).await;
@@ -614,13 +631,30 @@ async fn a_reminder_missed_while_the_bot_was_down_is_posted_late_or_reported() {
     schedule(&mut anna, "today 15:00 Design review").await;
     schedule(&mut anna, "today 16:00 Retro").await;
 
-    // Down from 14:30 to 15:20: the 15:00 reminder comes 20 minutes late, saying so.
+    // Down from 14:30 to 15:20: the 15:00 reminder comes 20 minutes late, saying so, and the
+    // operator's metrics count a start posted 1200 s after it was due (other stories of this
+    // file, run at once, only add to the counts).
+    let (late_before, seconds_before) = starts_late();
     app.halt().await;
     clock.set(ts("2026-11-30T12:20:00Z"));
     app.resume().await;
     assert_eq!(
         anna.reply().await.text,
         en().reminder_late(Some("Design review"), "15:00", 20, &join_url(1))
+    );
+    // Counted once the post is answered, a moment after the fake has it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let (late_after, seconds_after) = loop {
+        let now = starts_late();
+        if now.0 > late_before || tokio::time::Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(late_after > late_before, "{late_before} then {late_after}");
+    assert!(
+        seconds_after - seconds_before >= 1200.0,
+        "{seconds_before} then {seconds_after}"
     );
     // Down again until 17:30: the 16:00 one is reported as missed, with its link.
     app.halt().await;

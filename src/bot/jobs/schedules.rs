@@ -47,6 +47,7 @@ use crate::bot::speak::panel::{WhenWords, calendar_button};
 use crate::bot::speak::texts::{self, Texts};
 use crate::bot::state::Planned;
 use crate::clock::unix_now_ms;
+use crate::metrics::REMINDER_DELAY_SECONDS;
 use crate::schedule::Rule;
 use crate::storage::{Leased, Schedule, StorageError};
 use crate::telemost::model::CreateConference;
@@ -236,6 +237,13 @@ async fn post(
     Ok(Some(posted))
 }
 
+/// Counts how late step `s` (`step`: the metric's label) was posted, from when it was due.
+fn delay_counted(ctx: &Ctx, s: &Schedule, step: &'static str) {
+    let late_ms = ctx.clock.now().as_millisecond() - s.plan.next_at.saturating_mul(1000);
+    metrics::histogram!(REMINDER_DELAY_SECONDS, "step" => step)
+        .record(late_ms.max(0) as f64 / 1000.0);
+}
+
 /// Sends to `chat`, into the forum topic the meeting was scheduled in; a topic deleted or
 /// closed since is refused by Telegram, and the post goes to the chat's General topic instead.
 async fn send_here(
@@ -290,7 +298,7 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
             let text = t.reminder_soon(topic, minutes, &start_time, &url);
             let text = naming(t, text, s.plan.mentions.as_deref());
             match post(bot, ctx, taker, &mut s, text, join(t, &url)).await? {
-                Some(Posted::Done) => {}
+                Some(Posted::Done) => delay_counted(ctx, &s, "remind"),
                 _ => return Ok(()),
             }
             let link = s.plan.conference_id.clone().zip(s.plan.join_url.clone());
@@ -320,7 +328,7 @@ async fn act(bot: &TgBot, ctx: &Ctx, taker: i64, mut s: Schedule) -> Result<(), 
                 );
             }
             match post(bot, ctx, taker, &mut s, text, markup).await? {
-                Some(Posted::Done) => {}
+                Some(Posted::Done) => delay_counted(ctx, &s, "start"),
                 _ => return Ok(()),
             }
             match rule {
