@@ -109,7 +109,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .get_me()
         .await
         .map_err(|e| StartError::Telegram(redacted(&e)))?;
-    tracing::info!(username = ?me.username, "connected to Telegram");
+    tracing::info!(
+        username = me.username.as_deref().unwrap_or_default(),
+        "connected to Telegram"
+    );
     commands::register_commands(&telegram).await;
     tracing::info!(database = db.backend_name(), "database ready");
 

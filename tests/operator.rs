@@ -395,6 +395,12 @@ async fn the_dashboard_and_the_alerts_read_only_metrics_the_bot_exports() {
         log.contains("\"message\":\"telemost-bot is running; Ctrl+C or SIGTERM stops it\""),
         "{log}"
     );
+    // Fields are values, not Rust's debug form of an option.
+    assert!(!log.contains("Some("), "{log}");
+    assert!(
+        log.contains("\"message\":\"connected to Telegram\",\"username\":\"TelemostTestBot\""),
+        "{log}"
+    );
     for secret in [BOT_TOKEN, "TEST-bot-token", "y0_ann_secret_token"] {
         assert!(!log.contains(secret), "{secret} logged:\n{log}");
     }

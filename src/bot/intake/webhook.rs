@@ -350,11 +350,17 @@ pub async fn ensure_webhook(bot: Bot, db: Db, config: Webhook, allowed: Vec<Allo
         match set_if_different(&bot, &db, &config, &allowed, &want).await {
             Ok(true) => {
                 // The host only: operators sometimes put a secret in the path.
-                tracing::info!(host = ?config.url.host_str(), "webhook set");
+                tracing::info!(
+                    host = config.url.host_str().unwrap_or_default(),
+                    "webhook set"
+                );
                 return;
             }
             Ok(false) => {
-                tracing::info!(host = ?config.url.host_str(), "webhook already set as configured");
+                tracing::info!(
+                    host = config.url.host_str().unwrap_or_default(),
+                    "webhook already set as configured"
+                );
                 return;
             }
             Err(e) => {

@@ -308,7 +308,10 @@ impl Outbox {
                     if resends < MAX_RESENDS && after.duration() <= MAX_RETRY_AFTER =>
                 {
                     resends += 1;
-                    tracing::warn!(wait = ?after.duration(), "Telegram asked to slow down; resending after the wait");
+                    tracing::warn!(
+                        wait_secs = after.duration().as_secs_f64(),
+                        "Telegram asked to slow down; resending after the wait"
+                    );
                     metrics::histogram!(FLOOD_WAIT_SECONDS).record(after.duration().as_secs_f64());
                     if let Some(p) = paced {
                         // Every sender to that scope waits too, in every process.
