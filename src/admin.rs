@@ -7,7 +7,7 @@ use teloxide::types::AllowedUpdate;
 
 use crate::bot::{MAX_CONNECTIONS, UPDATE_KINDS, redacted};
 use crate::config::{Config, Database};
-use crate::storage::{Db, KeySource};
+use crate::storage::{Db, Inspection, KeyCheck, KeySource};
 
 /// How `main` ends after a subcommand: 0, 1 (something checked failed), 2 (the configuration).
 pub enum Outcome {
@@ -62,13 +62,11 @@ pub async fn check(mut config: Config) -> Outcome {
         if config.yandex.is_some() { "on" } else { "off" }
     );
     let key = config.token_encryption_key.take();
-    match Db::open(&config.database_url, key_source(key)).await {
-        Ok(db) => {
-            println!(
-                "database: {} reached, migrations applied",
-                db.backend_name()
-            );
-            db.close().await;
+    match Db::inspect(&config.database_url, key_source(key)).await {
+        Ok(found) => {
+            let (line, fine) = inspected(&found);
+            ok &= fine;
+            println!("{line}");
         }
         Err(e) => {
             ok = false;
@@ -112,6 +110,61 @@ pub async fn check(mut config: Config) -> Outcome {
         }
     }
     if ok { Outcome::Done } else { Outcome::Failed }
+}
+
+/// `check`'s line on the database, and whether it is well.
+fn inspected(found: &Inspection) -> (String, bool) {
+    let Inspection {
+        backend,
+        applied,
+        known,
+        ..
+    } = found;
+    let mut fine = true;
+    let mut line = match &found.missing_file {
+        Some(file) => format!(
+            "database: {backend} file {} does not exist yet; a start creates it",
+            file.display()
+        ),
+        None if applied == known => {
+            format!("database: {backend} reached, its {known} migrations applied")
+        }
+        None if applied < known => format!(
+            "database: {backend} reached, {applied} of {known} migrations applied (a start \
+             applies the rest)"
+        ),
+        None => format!(
+            "database: {backend} reached, {applied} migrations applied: a newer build's (this \
+             one has {known})"
+        ),
+    };
+    match &found.key {
+        KeyCheck::Fits => {}
+        KeyCheck::Wrong => {
+            fine = false;
+            line.push_str(
+                "; the key does not open its tokens (a different TOKEN_ENCRYPTION_KEY or key file)",
+            );
+        }
+        KeyCheck::FileToCreate(path) if found.missing_file.is_some() => {
+            line.push_str(&format!(", with its key file {}", path.display()));
+        }
+        KeyCheck::FileToCreate(path) => {
+            line.push_str(&format!(
+                "; a start creates its key file {}",
+                path.display()
+            ));
+        }
+        KeyCheck::FileMissing(path) => {
+            fine = false;
+            line.push_str(&format!(
+                "; its key file {} is missing, so its tokens cannot be read (restore it from \
+                 the backup)",
+                path.display()
+            ));
+        }
+    }
+    (line, fine)
 }
 
 /// `webhook info|set|delete`.

@@ -25,7 +25,9 @@ pub const VERSION: &str = concat!(
 /// With no subcommand, runs the bot. Every setting below is also read from the environment
 /// variable named with it, and from `.env` in the working directory.
 #[derive(Debug, Parser)]
-#[command(name = "telemost-bot", version = VERSION)]
+// A variable's value is never shown (`[env: NAME]`): an unset one would read as set to empty,
+// and a set one as the default; each setting's help says its default instead.
+#[command(name = "telemost-bot", version = VERSION, mut_args(|a| a.hide_env_values(true)))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -37,9 +39,9 @@ pub struct Cli {
 pub enum Command {
     /// Apply the database migrations and exit (an init step before replicas start).
     Migrate,
-    /// Check the configuration, reach the database (applying its migrations, as a start
-    /// would), Telegram and Telemost, say what was found (never a secret); exit 0 when all is
-    /// well, 1 otherwise.
+    /// Check the configuration, the database (creating and changing nothing: it says what a
+    /// start would create or apply), Telegram and Telemost, say what was found (never a
+    /// secret); exit 0 when all is well, 1 otherwise.
     Check,
     /// Show, set or remove the Telegram webhook.
     #[command(subcommand)]
@@ -87,7 +89,7 @@ pub struct Settings {
     /// /login off].
     #[arg(long, env = "YANDEX_CLIENT_ID", global = true)]
     yandex_client_id: Option<String>,
-    /// The Yandex OAuth app's Client secret, if it has one.
+    /// The Yandex OAuth app's Client secret, if it has one [default: unset].
     #[arg(
         long,
         env = "YANDEX_CLIENT_SECRET",
@@ -123,7 +125,7 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_SECRET", global = true, hide_env_values = true)]
     webhook_secret: Option<String>,
     /// An address and port to serve /healthz, /readyz and /metrics on; in webhook mode, /metrics
-    /// is then served here only.
+    /// is then served here only [default: unset].
     #[arg(long, env = "METRICS_LISTEN", global = true)]
     metrics_listen: Option<String>,
     /// The public https:// URL of the planner Mini App (e.g. https://bot.example.org/app/),
@@ -259,6 +261,29 @@ mod tests {
         ] {
             let e = parse_from(args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn help_names_each_default_or_that_there_is_none_and_never_a_value() {
+        // Whatever the environment of the test holds.
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains("=]"), "{help}");
+        for arg in Cli::command().get_arguments() {
+            let Some(env) = arg.get_env() else { continue };
+            let env = env.to_string_lossy();
+            assert!(help.contains(&format!("[env: {env}]")), "{env}: {help}");
+            let about = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(|h| h.to_string());
+            let about = about.unwrap_or_default();
+            assert!(
+                !arg.get_default_values().is_empty()
+                    || about.contains("[default:")
+                    || about.contains("required"),
+                "{env} says neither its default nor that it is required: {about:?}"
+            );
         }
     }
 

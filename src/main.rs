@@ -69,10 +69,25 @@ async fn main() -> ExitCode {
 
 /// Logs to stderr, filtered by `filter` (RUST_LOG): as text, coloured only on a terminal (not in
 /// a file or the journal), or as JSON lines.
-fn logging(filter: &str, format: LogFormat) {
+fn logging(spec: &str, format: LogFormat) {
     use std::io::IsTerminal;
+    use tracing_subscriber::filter::LevelFilter;
+    let mut filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new("info"));
+    // PostgreSQL's notices ("relation … already exists, skipping" at every start) come as
+    // sqlx's info; they are shown from debug on, or when the filter names sqlx.
+    if !spec.contains("sqlx")
+        && filter
+            .max_level_hint()
+            .is_some_and(|l| l < LevelFilter::DEBUG)
+    {
+        filter = filter.add_directive(
+            "sqlx::postgres::notice=warn"
+                .parse()
+                .expect("a constant directive"),
+        );
+    }
     let logs = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),

@@ -200,6 +200,7 @@ async fn check_reaches_everything_and_says_what_it_found() {
         ("TELOXIDE_API_URL", tg.url.as_str()),
         ("TELEMOST_API_URL", tm.base_url.as_str()),
     ];
+    // In a folder with no database yet: it says what a start would create, and creates none.
     let out = run(dir.path(), &["check"], &env).await;
     let said = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
@@ -207,7 +208,30 @@ async fn check_reaches_everything_and_says_what_it_found() {
         said.contains("configuration: valid (long polling"),
         "{said}"
     );
-    assert!(said.contains("database: SQLite reached"), "{said}");
+    assert!(
+        said.contains(
+            "database: SQLite file telemost-bot.db does not exist yet; a start creates it, \
+             with its key file telemost-bot.db.key\n"
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        files_in(dir.path()),
+        Vec::<String>::new(),
+        "check left files"
+    );
+    // Once made (as `migrate` makes it), it is found as it is, and still nothing is added.
+    assert_eq!(
+        run(dir.path(), &["migrate"], &env).await.status.code(),
+        Some(0)
+    );
+    let made = files_in(dir.path());
+    let out = run(dir.path(), &["check"], &env).await;
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
+    assert!(said.contains("database: SQLite reached, its "), "{said}");
+    assert!(said.contains(" migrations applied\n"), "{said}");
+    assert_eq!(files_in(dir.path()), made);
     assert!(
         said.contains("telegram: the token is @TelemostTestBot's"),
         "{said}"
@@ -226,6 +250,62 @@ async fn check_reaches_everything_and_says_what_it_found() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.lines().any(|l| l.starts_with("telegram: ")), "{said}");
     assert!(!said.contains(BOT_TOKEN));
+    // Run in the wrong folder, failing: it leaves no database nor key behind.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = run(elsewhere.path(), &["check"], &env).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(files_in(elsewhere.path()), Vec::<String>::new());
+}
+
+/// The files in `dir`, by name, sorted.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".log"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A database whose key file was lost: `check` says its tokens cannot be read and fails,
+/// and makes no new key in its place; a wrong `TOKEN_ENCRYPTION_KEY` fails the same way.
+#[tokio::test]
+async fn check_finds_a_lost_key_file_and_does_not_replace_it() {
+    let tg = FakeTelegram::start().await;
+    let tm = FakeTelemost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("TELOXIDE_TOKEN", BOT_TOKEN),
+        ("TELOXIDE_API_URL", tg.url.as_str()),
+        ("TELEMOST_API_URL", tm.base_url.as_str()),
+    ];
+    assert_eq!(
+        run(dir.path(), &["migrate"], &env).await.status.code(),
+        Some(0)
+    );
+    let key = dir.path().join("telemost-bot.db.key");
+    std::fs::remove_file(&key).unwrap();
+    let out = run(dir.path(), &["check"], &env).await;
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("its key file telemost-bot.db.key is missing, so its tokens cannot be read"),
+        "{said}"
+    );
+    assert!(!key.exists(), "check made a key in the lost one's place");
+
+    let wrong = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let env = [
+        ("TELOXIDE_TOKEN", BOT_TOKEN),
+        ("TELOXIDE_API_URL", tg.url.as_str()),
+        ("TELEMOST_API_URL", tm.base_url.as_str()),
+        ("TOKEN_ENCRYPTION_KEY", wrong),
+    ];
+    let out = run(dir.path(), &["check"], &env).await;
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("the key does not open its tokens"), "{said}");
 }
 
 /// An operator moves the bot to webhooks and back: `webhook set` sets the configured URL and
@@ -297,4 +377,85 @@ async fn the_update_kinds_set_are_those_the_bot_asks_for() {
     asked.sort();
     assert_eq!(asked, update_kinds());
     drop(bot);
+}
+
+/// `git add .` in a checkout where the bot ran takes none of what it made: the database, its
+/// `-wal` and `-shm`, the key file, `.env`.
+#[test]
+fn what_the_bot_makes_beside_it_is_kept_out_of_git() {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let git = std::process::Command::new("git")
+        .args(["-C", repo, "rev-parse", "--is-inside-work-tree"])
+        .output();
+    if !git.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: not a git checkout, or no git");
+        return;
+    }
+    for name in [
+        "telemost-bot.db",
+        "telemost-bot.db-wal",
+        "telemost-bot.db-shm",
+        "telemost-bot.db.key",
+        "other.db.key",
+        ".env",
+    ] {
+        let ignored = std::process::Command::new("git")
+            .args(["-C", repo, "check-ignore", "--no-index", "-q", name])
+            .status()
+            .unwrap();
+        assert!(ignored.success(), "{name} is not ignored by .gitignore");
+    }
+    // And a file of the project is not.
+    let kept = std::process::Command::new("git")
+        .args(["-C", repo, "check-ignore", "--no-index", "-q", "Cargo.toml"])
+        .status()
+        .unwrap();
+    assert!(!kept.success());
+}
+
+/// On PostgreSQL, `check` on a database the bot has never used says what a start would apply
+/// and applies nothing; `migrate` applies it, and a second `migrate` (or a start) logs none of
+/// PostgreSQL's notices ("… already exists, skipping") at the default level.
+#[tokio::test]
+async fn on_postgres_check_applies_nothing_and_notices_stay_out_of_the_log() {
+    let Some(db) = support::pg::fresh_database().await else {
+        return;
+    };
+    let tg = FakeTelegram::start().await;
+    let tm = FakeTelemost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=";
+    let env = [
+        ("TELOXIDE_TOKEN", BOT_TOKEN),
+        ("TELOXIDE_API_URL", tg.url.as_str()),
+        ("TELEMOST_API_URL", tm.base_url.as_str()),
+        ("DATABASE_URL", db.url.as_str()),
+        ("TOKEN_ENCRYPTION_KEY", key),
+    ];
+    let out = run(dir.path(), &["check"], &env).await;
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains("database: PostgreSQL reached, 0 of ")
+            && said.contains(" migrations applied (a start applies the rest)\n"),
+        "{said}"
+    );
+    let again = run(dir.path(), &["check"], &env).await;
+    assert_eq!(text(&again.stdout), said, "the first check changed something");
+
+    for _ in 0..2 {
+        let out = run(dir.path(), &["migrate"], &env).await;
+        assert_eq!(out.status.code(), Some(0));
+        let log = text(&out.stderr);
+        assert!(!log.contains("already exists"), "{log}");
+    }
+    let out = run(dir.path(), &["check"], &env).await;
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("database: PostgreSQL reached, its "), "{said}");
+    // Asked for, at debug, they are there.
+    let mut debug = env.to_vec();
+    debug.push(("RUST_LOG", "debug"));
+    let out = run(dir.path(), &["migrate"], &debug).await;
+    assert!(text(&out.stderr).contains("already exists, skipping"), "{}", text(&out.stderr));
 }

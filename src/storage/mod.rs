@@ -102,6 +102,42 @@ pub enum KeySource {
     FileBesideDatabase,
 }
 
+/// What `check` finds of a database, having changed nothing: no file or key file created, no
+/// migration applied.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Inspection {
+    pub backend: &'static str,
+    /// The SQLite file, when there is none yet: a start creates it.
+    pub missing_file: Option<PathBuf>,
+    /// Migrations the database has applied, and how many this build has.
+    pub applied: usize,
+    pub known: usize,
+    pub key: KeyCheck,
+}
+
+/// Whether the key that seals tokens fits the database.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// It opens what the database sealed (or nothing is sealed yet).
+    Fits,
+    /// It does not: the stored tokens cannot be read with it.
+    Wrong,
+    /// No key file beside the database and nothing sealed yet: a start creates it.
+    FileToCreate(PathBuf),
+    /// No key file, and the database has sealed values: its tokens cannot be read.
+    FileMissing(PathBuf),
+}
+
+impl KeyCheck {
+    /// Whether `key` opens the database's check value `sealed` (none: nothing sealed yet).
+    fn of(key: &Key, sealed: Option<&str>) -> Self {
+        match sealed {
+            Some(sealed) if Cipher::new(key).open(KEY_CHECK, sealed).is_err() => Self::Wrong,
+            _ => Self::Fits,
+        }
+    }
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -238,6 +274,19 @@ impl Db {
         db.check_key().await?;
         db.seal_plain_tokens().await?;
         Ok(db)
+    }
+
+    /// What `check` reports of the database at `url` with `keys`, creating and changing
+    /// nothing (see `Inspection`).
+    pub async fn inspect(url: &str, keys: KeySource) -> Result<Inspection> {
+        if is_postgres(url) {
+            let KeySource::Given(key) = keys else {
+                return Err(StorageError::KeyRequired);
+            };
+            postgres::Postgres::inspect(url, &key).await
+        } else {
+            sqlite::Sqlite::inspect(url, keys).await
+        }
     }
 
     fn backend(&self) -> &Backend {

@@ -19,7 +19,8 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::{Result, StorageError};
+use super::crypto::Key;
+use super::{Inspection, KEY_CHECK, KeyCheck, Result, StorageError};
 
 /// Connections per process at most. Each statement here is short; more would only queue in
 /// PostgreSQL.
@@ -86,19 +87,26 @@ impl Drop for Conn<'_> {
     }
 }
 
+/// A first connection to `url`. An unreachable server is `Unreachable`, naming the host and
+/// port, never the password.
+async fn connect(url: &str) -> Result<(PgConnectOptions, PgConnection)> {
+    let options = PgConnectOptions::from_str(url).map_err(|_| {
+        StorageError::Url("expected postgres://user:password@host:port/database".into())
+    })?;
+    let host = format!("{}:{}", options.get_host(), options.get_port());
+    let conn = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| "no answer within 3 s".to_owned())
+        .and_then(|c| c.map_err(|e| e.to_string()))
+        .map_err(|reason| StorageError::Unreachable { host, reason })?;
+    Ok((options, conn))
+}
+
 impl Postgres {
     /// Connects to `url` (`postgres://…`) and applies pending migrations. An unreachable server
     /// is `Unreachable`, naming the host and port, never the password.
     pub(super) async fn open(url: &str) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(|_| {
-            StorageError::Url("expected postgres://user:password@host:port/database".into())
-        })?;
-        let host = format!("{}:{}", options.get_host(), options.get_port());
-        let mut first = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options))
-            .await
-            .map_err(|_| "no answer within 3 s".to_owned())
-            .and_then(|c| c.map_err(|e| e.to_string()))
-            .map_err(|reason| StorageError::Unreachable { host, reason })?;
+        let (options, mut first) = connect(url).await?;
         sqlx::migrate!("migrations/postgres")
             .run(&mut first)
             .await?;
@@ -107,6 +115,37 @@ impl Postgres {
             idle: Mutex::new(vec![first]),
             slots: Semaphore::new(MAX_CONNECTIONS),
             closed: AtomicBool::new(false),
+        })
+    }
+
+    /// What `check` reports, changing nothing (no migration applied).
+    pub(super) async fn inspect(url: &str, key: &Key) -> Result<Inspection> {
+        let (_, mut conn) = connect(url).await?;
+        let has = |table: &'static str| {
+            sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL").bind(table)
+        };
+        let mut applied = 0;
+        if has("_sqlx_migrations").fetch_one(&mut conn).await? {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut conn)
+                .await?;
+            applied = usize::try_from(n).unwrap_or(0);
+        }
+        let sealed: Option<String> = if has("meta").fetch_one(&mut conn).await? {
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                .bind(KEY_CHECK)
+                .fetch_optional(&mut conn)
+                .await?
+        } else {
+            None
+        };
+        conn.close().await?;
+        Ok(Inspection {
+            backend: "PostgreSQL",
+            missing_file: None,
+            applied,
+            known: sqlx::migrate!("migrations/postgres").iter().count(),
+            key: KeyCheck::of(key, sealed.as_deref()),
         })
     }
 

@@ -22,7 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::crypto::Key;
-use super::{KEY_CHECK, KeySource, Result, StorageError};
+use super::{Inspection, KEY_CHECK, KeyCheck, KeySource, Result, StorageError};
 
 /// Starts a transaction that writes: SQLite takes the write lock at once, so what it reads stays
 /// as it is until it commits.
@@ -47,11 +47,7 @@ impl Sqlite {
     /// Opens (creating if missing) the database at `url` (a `sqlite:` URL or a plain file path),
     /// applies pending migrations and finds the key: the one given, or the key file's.
     pub(super) async fn open(url: &str, keys: KeySource) -> Result<(Self, Key)> {
-        let options = if url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url).map_err(|e| StorageError::Url(e.to_string()))?
-        } else {
-            SqliteConnectOptions::new().filename(url)
-        };
+        let options = options_of(url)?;
         let file = options.get_filename().to_owned();
         if !is_in_memory(url, &file) {
             keep_private(&file);
@@ -93,6 +89,83 @@ impl Sqlite {
         Ok((Self { writer, reader }, key))
     }
 
+    /// What `check` reports, creating nothing: a missing file is reported, not made; an
+    /// existing one is only read (SQLite's `-wal` and `-shm` beside it go when it is closed).
+    pub(super) async fn inspect(url: &str, keys: KeySource) -> Result<Inspection> {
+        let options = options_of(url)?;
+        let file = options.get_filename().to_owned();
+        let known = sqlx::migrate!("migrations/sqlite").iter().count();
+        let key_file = key_path(&file);
+        let in_memory = is_in_memory(url, &file);
+        let mut found = Inspection {
+            backend: "SQLite",
+            missing_file: None,
+            applied: 0,
+            known,
+            key: KeyCheck::Fits,
+        };
+        let sealed = if in_memory {
+            None
+        } else if !file.exists() {
+            found.missing_file = Some(file);
+            None
+        } else {
+            // Not read-only: a read-only connection leaves the `-wal` and `-shm` files it made;
+            // the last writable one to close removes them. Nothing is written.
+            let mut conn =
+                SqliteConnection::connect_with(&options.create_if_missing(false)).await?;
+            let has = |table: &'static str| {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+                )
+                .bind(table)
+            };
+            if has("_sqlx_migrations").fetch_one(&mut conn).await? > 0 {
+                let applied: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                        .fetch_one(&mut conn)
+                        .await?;
+                found.applied = usize::try_from(applied).unwrap_or(0);
+            }
+            let sealed: Option<String> = if has("meta").fetch_one(&mut conn).await? > 0 {
+                sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                    .bind(KEY_CHECK)
+                    .fetch_optional(&mut conn)
+                    .await?
+            } else {
+                None
+            };
+            conn.close().await?;
+            sealed
+        };
+        found.key = match keys {
+            KeySource::Given(key) => KeyCheck::of(&key, sealed.as_deref()),
+            KeySource::FileBesideDatabase if in_memory => KeyCheck::Fits,
+            KeySource::FileBesideDatabase => match std::fs::read_to_string(&key_file) {
+                Ok(text) => match Key::from_base64(&text) {
+                    Ok(key) => KeyCheck::of(&key, sealed.as_deref()),
+                    Err(e) => {
+                        return Err(StorageError::KeyFile {
+                            path: key_file,
+                            reason: e.to_string(),
+                        });
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => match sealed {
+                    Some(_) => KeyCheck::FileMissing(key_file),
+                    None => KeyCheck::FileToCreate(key_file),
+                },
+                Err(e) => {
+                    return Err(StorageError::KeyFile {
+                        path: key_file,
+                        reason: e.to_string(),
+                    });
+                }
+            },
+        };
+        Ok(found)
+    }
+
     /// The writing connection, for one operation; other writes wait their turn.
     pub(super) async fn writer(&self) -> Result<MappedMutexGuard<'_, SqliteConnection>> {
         take_turn(&self.writer).await
@@ -122,13 +195,27 @@ async fn take_turn(
     MutexGuard::try_map(conn.lock().await, Option::as_mut).map_err(|_| StorageError::Closed)
 }
 
+/// The options for `url`: a `sqlite:` URL or a plain file path.
+fn options_of(url: &str) -> Result<SqliteConnectOptions> {
+    if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url).map_err(|e| StorageError::Url(e.to_string()))
+    } else {
+        Ok(SqliteConnectOptions::new().filename(url))
+    }
+}
+
+/// The key file beside `db_file`: `<database>.key`.
+fn key_path(db_file: &Path) -> PathBuf {
+    let mut name = db_file.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
 /// Reads the key file beside `db_file`, or creates it (owner-only) when the database has no
 /// sealed values yet. A database with sealed values and no key file is an error: a new key would
 /// silently lose every token.
 fn key_file(db_file: &Path, has_sealed: bool) -> Result<Key> {
-    let mut name = db_file.as_os_str().to_owned();
-    name.push(".key");
-    let path = PathBuf::from(name);
+    let path = key_path(db_file);
     let fail = |reason: String| StorageError::KeyFile {
         path: path.clone(),
         reason,
