@@ -441,7 +441,11 @@ async fn on_postgres_check_applies_nothing_and_notices_stay_out_of_the_log() {
         "{said}"
     );
     let again = run(dir.path(), &["check"], &env).await;
-    assert_eq!(text(&again.stdout), said, "the first check changed something");
+    assert_eq!(
+        text(&again.stdout),
+        said,
+        "the first check changed something"
+    );
 
     for _ in 0..2 {
         let out = run(dir.path(), &["migrate"], &env).await;
@@ -452,10 +456,17 @@ async fn on_postgres_check_applies_nothing_and_notices_stay_out_of_the_log() {
     let out = run(dir.path(), &["check"], &env).await;
     let said = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains("database: PostgreSQL reached, its "), "{said}");
+    assert!(
+        said.contains("database: PostgreSQL reached, its "),
+        "{said}"
+    );
     // Asked for, at debug, they are there.
     let mut debug = env.to_vec();
     debug.push(("RUST_LOG", "debug"));
     let out = run(dir.path(), &["migrate"], &debug).await;
-    assert!(text(&out.stderr).contains("already exists, skipping"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("already exists, skipping"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -18,7 +18,7 @@ const GROUP: i64 = -1_001_000_000_777;
 const QUIET: Duration = Duration::from_millis(400);
 
 /// `YYYY-MM-DD HH:MM UTC` for unix seconds, counted out day by day (an oracle independent of
-/// the bot's arithmetic).
+/// the bot's arithmetic and time zone data).
 fn utc(secs: i64) -> String {
     let (mut days, rem) = (secs / 86_400, secs % 86_400);
     let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -55,12 +55,57 @@ fn utc(secs: i64) -> String {
     )
 }
 
+/// The same in Moscow, the chats' time zone unless they choose another (UTC+3 all year since
+/// 2014), as /history shows it.
+fn moscow(secs: i64) -> String {
+    utc(secs + 3 * 3600).trim_end_matches(" UTC").to_owned()
+}
+
 #[test]
 fn the_date_oracle_agrees_with_known_dates() {
     assert_eq!(utc(0), "1970-01-01 00:00 UTC");
     assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
     assert_eq!(utc(1_582_977_600), "2020-02-29 12:00 UTC");
     assert_eq!(utc(1_795_784_700), "2026-11-27 13:05 UTC");
+    assert_eq!(moscow(1_795_784_700), "2026-11-27 16:05");
+    assert_eq!(moscow(1_795_824_000), "2026-11-28 03:00");
+}
+
+/// Times in /history are the chat's, like everywhere else the bot shows one: a chat that chose
+/// UTC in /settings sees its meeting at the UTC time, the zone named once at the top.
+#[tokio::test]
+async fn history_is_in_the_time_zone_the_chat_chose() {
+    let app = TestApp::start().await;
+    let mut olga = app.private(6301, "ru");
+    app.with_token(&mut olga, "y0_olga").await;
+    olga.send("/settings");
+    let settings = olga.reply().await;
+    olga.press(&settings, "cfg:tz:UTC");
+    olga.reply().await;
+    let panel = olga.meet_panel().await;
+    olga.press(&panel, "create");
+    olga.created().await;
+    let at = recorded_at(&app, 6301, 1).await;
+
+    let from = olga.now();
+    olga.send("/history");
+    let (_, call) = app
+        .tg
+        .wait_call(from, "the history", |c| {
+            c.method == "sendMessage" && c.chat_id() == Some(6301)
+        })
+        .await;
+    let text = shown(call.text());
+    let first = text.lines().next().unwrap_or_default();
+    assert_eq!(first, "Последние встречи в этом чате (UTC):");
+    let when = utc(at[&conference_id(1)]);
+    let when = when.trim_end_matches(" UTC");
+    assert!(
+        text.contains(&format!("1. {when} · ")),
+        "{when} not in {text}"
+    );
+    assert!(!text.contains("UTC ·"), "the zone is named once: {text}");
+    app.stop().await;
 }
 
 /// When the bot recorded each conference of `chat`, once `n` are: conference id → unix seconds.
@@ -181,7 +226,8 @@ async fn history_lists_meetings_and_streams_newest_first() {
         .wait_call(from, "the history", |c| {
             c.method == "sendMessage"
                 && c.chat_id() == Some(GROUP)
-                && c.text().contains(en().history_header())
+                && c.text()
+                    .contains("Last meetings in this chat (Europe/Moscow):")
         })
         .await;
     let t = en();
@@ -197,10 +243,10 @@ async fn history_lists_meetings_and_streams_newest_first() {
          3. {d1} · User6101 · {meeting}\n   \
          {wr}: {organization} · {co}: 2\n   \
          {j1}",
-        header = t.history_header(),
-        d1 = utc(at[&conference_id(1)]),
-        d2 = utc(at[&conference_id(2)]),
-        d3 = utc(at[&conference_id(3)]),
+        header = "Last meetings in this chat (Europe/Moscow):",
+        d1 = moscow(at[&conference_id(1)]),
+        d2 = moscow(at[&conference_id(2)]),
+        d3 = moscow(at[&conference_id(3)]),
         stream = t.kind_stream(),
         meeting = t.kind_meeting(),
         wr = t.label_waiting_room(),

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! user: /history
-//! bot:  Last meetings in this chat:
-//!       1. 2026-11-27 13:05 UTC · Anna Petrova · meeting
+//! bot:  Last meetings in this chat (Europe/Moscow):
+//!       1. 2026-11-27 16:05 · Anna Petrova · meeting
 //!          Waiting room: for people outside the organisation · Cohosts: 2
 //!          https://telemost.yandex.ru/j/12345678901234
 //! ```
@@ -12,7 +12,11 @@ use std::fmt::Write;
 
 use teloxide::prelude::*;
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
 use super::core::{Ctx, HandlerResult, TgBot, lang_of};
+use super::schedule;
 use super::speak::outbox;
 use super::speak::texts::{Texts, esc, esc_short};
 use crate::storage::MeetingRecord;
@@ -24,13 +28,15 @@ pub const HISTORY_LEN: u32 = 10;
 pub async fn show(bot: TgBot, msg: Message, ctx: std::sync::Arc<Ctx>) -> HandlerResult {
     let t = lang_of(msg.from.as_ref());
     let meetings = ctx.db.recent_meetings(msg.chat.id.0, HISTORY_LEN).await?;
-    bot.send(msg.chat.id, listing(t, &meetings), None).await?;
+    let tz = schedule::zone(&ctx, &ctx.db.settings(msg.chat.id.0).await?);
+    bot.send(msg.chat.id, listing(t, &meetings, &tz), None)
+        .await?;
     Ok(())
 }
 
-/// The meetings, newest first: as many entries as fit one message whole (rather than the last
-/// one cut), then how many more there are.
-fn listing(t: &dyn Texts, meetings: &[MeetingRecord]) -> String {
+/// The meetings, newest first, at the times of the chat's zone `tz`: as many entries as fit one
+/// message whole (rather than the last one cut), then how many more there are.
+fn listing(t: &dyn Texts, meetings: &[MeetingRecord], tz: &TimeZone) -> String {
     if meetings.is_empty() {
         return t.history_empty().to_owned();
     }
@@ -39,18 +45,18 @@ fn listing(t: &dyn Texts, meetings: &[MeetingRecord]) -> String {
         .enumerate()
         .map(|(i, m)| {
             let mut out = "\n\n".to_owned();
-            entry(&mut out, t, i + 1, m);
+            entry(&mut out, t, i + 1, m, tz);
             out
         })
         .collect();
-    let head = format!("<b>{}</b>", t.history_header());
+    let head = format!("<b>{}</b>", t.history_header(&schedule::zone_name(tz)));
     outbox::whole(head, &entries, entries.len(), |n| {
         format!("\n\n{}", t.and_more(n))
     })
     .0
 }
 
-fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord) {
+fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord, tz: &TimeZone) {
     // The options are the request body we sent, so they read back with the API's field names.
     let options: serde_json::Value = serde_json::from_str(&m.options).unwrap_or_default();
     let who = esc_short(m.user_name.as_deref().unwrap_or("?"), 64);
@@ -62,7 +68,7 @@ fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord) {
             None => t.kind_meeting().to_owned(),
         },
     };
-    let _ = write!(out, "{n}. {} · {who} · {kind}", utc_minute(m.created_at));
+    let _ = write!(out, "{n}. {} · {who} · {kind}", minute(m.created_at, tz));
     let level = options
         .get("waiting_room_level")
         .and_then(|v| v.as_str())
@@ -97,25 +103,13 @@ fn entry(out: &mut String, t: &dyn Texts, n: usize, m: &MeetingRecord) {
     }
 }
 
-/// `YYYY-MM-DD HH:MM UTC` for unix seconds.
-pub fn utc_minute(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+/// `YYYY-MM-DD HH:MM` for unix seconds, in `tz`.
+fn minute(secs: i64, tz: &TimeZone) -> String {
+    Timestamp::from_second(secs)
+        .unwrap_or_default()
+        .to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -153,7 +147,8 @@ mod tests {
             crate::bot::speak::texts::Lang::Ru,
         ] {
             let t = lang.texts();
-            let text = listing(t, &meetings);
+            let tz = TimeZone::get("Asia/Kolkata").unwrap();
+            let text = listing(t, &meetings, &tz);
             assert!(outbox::shown_units(&text) <= outbox::MESSAGE_UNITS);
             let shown = text.matches("\n\n").count() - 1;
             assert!((1..10).contains(&shown), "{shown} entries shown");
@@ -169,9 +164,21 @@ mod tests {
     }
 
     #[test]
-    fn dates() {
-        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc_minute(1_582_977_600), "2020-02-29 12:00 UTC");
-        assert_eq!(utc_minute(1_795_784_700), "2026-11-27 13:05 UTC");
+    fn dates_are_the_zones() {
+        let zone = |name| TimeZone::get(name).unwrap();
+        assert_eq!(minute(0, &TimeZone::UTC), "1970-01-01 00:00");
+        assert_eq!(
+            minute(1_582_977_600, &zone("Europe/Moscow")),
+            "2020-02-29 15:00"
+        );
+        // Half an hour off UTC, and across midnight.
+        assert_eq!(
+            minute(1_795_784_700 - 13 * 3600, &zone("Asia/Kolkata")),
+            "2026-11-27 05:35"
+        );
+        assert_eq!(
+            minute(1_795_784_700, &zone("America/New_York")),
+            "2026-11-27 08:05"
+        );
     }
 }

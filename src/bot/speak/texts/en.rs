@@ -272,8 +272,8 @@ impl Texts for En {
         "Creating a Telemost meeting…"
     }
 
-    fn history_header(&self) -> &'static str {
-        "Last meetings in this chat:"
+    fn history_header(&self, zone: &str) -> String {
+        format!("Last meetings in this chat ({}):", esc(zone))
     }
     fn history_empty(&self) -> &'static str {
         "No meetings were created in this chat yet. /meet creates one."

@@ -207,7 +207,8 @@ pub trait Texts: Sync {
     fn inline_stream_hint(&self) -> &'static str;
     fn inline_creating(&self) -> &'static str;
 
-    fn history_header(&self) -> &'static str;
+    /// /history's first line, naming the chat's time zone its times are in.
+    fn history_header(&self, zone: &str) -> String;
     fn history_empty(&self) -> &'static str;
     /// The last line of a list cut to fit one message (`/history`, `/upcoming`): `n` more that
     /// it does not show.
@@ -699,7 +700,7 @@ mod tests {
                 t.ask_manage_cohosts(true).into(),
                 t.ask_manage_cohosts(false).into(),
                 t.cohosts_updated(nasty),
-                t.history_header().into(),
+                t.history_header(nasty),
                 t.history_empty().into(),
                 t.and_more(3),
                 t.settings_header().into(),

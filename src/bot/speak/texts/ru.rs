@@ -278,8 +278,8 @@ impl Texts for Ru {
         "Создаю встречу в Телемосте…"
     }
 
-    fn history_header(&self) -> &'static str {
-        "Последние встречи в этом чате:"
+    fn history_header(&self, zone: &str) -> String {
+        format!("Последние встречи в этом чате ({}):", esc(zone))
     }
     fn history_empty(&self) -> &'static str {
         "В этом чате ещё не создавали встреч. /meet создаст первую."
