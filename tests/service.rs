@@ -2476,3 +2476,34 @@ async fn a_replica_frozen_mid_create_says_nothing_once_thawed() {
     ann.send("/help");
     assert_eq!(ann.reply().await.text, en().help());
 }
+
+/// A rolling deploy stops a replica just after it answered a press: every update was handled,
+/// so it stops at once rather than waiting out the grace it gives handlers in flight (and
+/// answering 503 meanwhile). Tried several times over, since what held it was a race.
+#[tokio::test]
+async fn a_stop_just_after_a_press_was_answered_waits_for_nothing() {
+    for round in 0..6 {
+        let Some(mut svc) = Service::webhook().await else {
+            return;
+        };
+        svc.start().await;
+        let mut ann = svc.person(6600 + round);
+        with_token(&mut ann, "y0_ann").await;
+        let panel = meet_panel(&mut ann).await;
+        let query = ann.press(&panel, "wr:ADMINS");
+        let ask = ann.reply().await;
+        assert_eq!(ask.data(), ["skip", "cancel"]);
+        svc.tg
+            .wait_call(0, "the press answered", |c| {
+                c.method == "answerCallbackQuery" && c.body["callback_query_id"] == query
+            })
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (status, log) = svc.sigterm_and_wait().await;
+        assert_eq!(status.code(), Some(0), "{log}");
+        assert!(
+            !log.contains("still busy"),
+            "round {round}: waited for handlers though none was in flight:\n{log}"
+        );
+    }
+}

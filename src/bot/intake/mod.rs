@@ -32,7 +32,9 @@ use std::time::Duration;
 
 use teloxide::dispatching::{ShutdownToken, UpdateHandler};
 use teloxide::prelude::*;
+use teloxide::stop::StopToken;
 use teloxide::update_listeners::Polling;
+use teloxide::update_listeners::UpdateListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -69,6 +71,8 @@ pub enum Source<'a> {
 /// The intake, running: stop it with `stop`.
 pub struct Intake {
     shutdown: ShutdownToken,
+    /// Ends the listener's stream of updates.
+    listening: StopToken,
     task: JoinHandle<()>,
     admission: Arc<Admission>,
     /// Webhook mode: the inbox's side of the intake.
@@ -132,7 +136,7 @@ pub async fn start(
         .error_handler(Arc::new(LogErrors("handling an update")))
         .build();
     let shutdown = dispatcher.shutdown_token();
-    let (task, stored, route) = match (source, stored) {
+    let (task, listening, stored, route) = match (source, stored) {
         (
             Source::Webhook {
                 config,
@@ -149,7 +153,8 @@ pub async fn start(
                 taker,
                 (Arc::clone(&chats), queue, updates),
             );
-            let listener = admission.bound(listener);
+            let mut listener = admission.bound(listener);
+            let listening = listener.stop_token();
             let task = tokio::spawn(async move { dispatch(&mut dispatcher, listener).await });
             let stored = Stored {
                 chats,
@@ -159,7 +164,7 @@ pub async fn start(
                 db: db.clone(),
                 taker,
             };
-            (task, Some(stored), Some(route))
+            (task, listening, Some(stored), Some(route))
         }
         _ => {
             // Polling and a webhook exclude each other; a leftover webhook would starve us of
@@ -170,13 +175,15 @@ pub async fn start(
             let polling = Polling::builder(bot)
                 .timeout(Duration::from_secs(10))
                 .build();
-            let listener = admission.bound(polling);
+            let mut listener = admission.bound(polling);
+            let listening = listener.stop_token();
             let task = tokio::spawn(async move { dispatch(&mut dispatcher, listener).await });
-            (task, None, None)
+            (task, listening, None, None)
         }
     };
     let intake = Intake {
         shutdown,
+        listening,
         task,
         admission,
         stored,
@@ -212,18 +219,22 @@ impl Intake {
         }
     }
 
+    /// Asks the dispatcher to stop, ends the listener's stream, and waits for the dispatching
+    /// task to end (once its handlers have). Not teloxide's own "shut down" future: it hears of
+    /// the end only if already waiting, and a dispatcher that ends first (in webhook mode it
+    /// often does) leaves it waiting for good.
     async fn stop_dispatching(&mut self) {
         loop {
             match self.shutdown.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
+                Ok(_) => break,
                 // Not dispatching yet (or any more): wait for it to start or to have ended.
                 Err(_) if self.task.is_finished() => break,
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
+        // The dispatcher stops its listener when it sees the request, unless the request came
+        // while it was between two updates; stopped here too, the stream ends either way.
+        self.listening.stop();
         let _ = (&mut self.task).await;
     }
 
