@@ -371,8 +371,20 @@ impl Proc {
 }
 
 impl Drop for Proc {
+    /// Stops the bots as an operator does, with SIGTERM, so that a bot run under a profiler
+    /// (`LOADTEST_BOT` naming a wrapper such as `valgrind --tool=callgrind …`) writes its
+    /// profile as it exits; one still running a minute later is killed.
     fn drop(&mut self) {
         for child in std::iter::once(&mut self.child).chain(&mut self.more) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for child in std::iter::once(&mut self.child).chain(&mut self.more) {
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }

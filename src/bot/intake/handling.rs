@@ -80,7 +80,11 @@ pub fn in_lanes(
             let _slot = slots.acquire().await;
             let started = std::time::Instant::now();
             // Whatever the handler sends to this chat goes into the topic the update came from.
-            let handling = Outbox::in_topic_of(&update, routes.dispatch(deps));
+            // The handlers' future is the size of the largest of them, tens of kilobytes: boxed,
+            // it is made once it is this update's turn, and this task, which every update
+            // taken holds while it waits, stays small (and cheap to spawn: a future is copied
+            // whole as it is moved).
+            let handling = Outbox::in_topic_of(&update, Box::pin(routes.dispatch(deps)));
             let mut handling = std::pin::pin!(match fence {
                 Some((fence, chat)) => {
                     futures_util::future::Either::Left(Outbox::fenced(fence, chat.0, handling))
@@ -134,7 +138,9 @@ pub fn in_lanes(
                         let _ = bot.send(chat, t.internal_error(), None).await;
                     }
                 };
-                let apology = Outbox::in_topic_of(&update, apology);
+                // Boxed: rare, and its sends would otherwise make every update's task the
+                // size of their futures (some 20 KB) from the start.
+                let apology = Outbox::in_topic_of(&update, Box::pin(apology));
                 match apology_fence {
                     Some((fence, chat)) => Outbox::fenced(fence, chat.0, apology).await,
                     None => apology.await,
