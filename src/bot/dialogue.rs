@@ -457,15 +457,16 @@ pub async fn press_out_of_step(
 }
 
 /// Runs a press's step while the press is answered (the user's spinner stops): the link does
-/// not wait for the answer's round trip.
-async fn answering(
-    bot: &TgBot,
-    q: &CallbackQuery,
-    step: impl std::future::Future<Output = HandlerResult>,
-) -> HandlerResult {
+/// not wait for the answer's round trip. The step comes boxed: a step's future (creating a
+/// meeting, say) is several kilobytes, and every move of it copies them all.
+async fn answering(bot: &TgBot, q: &CallbackQuery, step: BoxedStep<'_>) -> HandlerResult {
     let ((), done) = tokio::join!(bot.answer(q, None), step);
     done
 }
+
+/// A press's step, boxed (see `answering`).
+type BoxedStep<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = HandlerResult> + Send + 'a>>;
 
 /// The message a press was on (its panel, as `press_fits_step` made sure).
 fn panel_of(q: &CallbackQuery) -> Option<MessageId> {
@@ -483,7 +484,12 @@ pub async fn choose_waiting_room(
 ) -> HandlerResult {
     let t = lang_of(Some(&q.from));
     d.waiting_room = level;
-    answering(&bot, &q, advance(&bot, &dialogue, &ctx, t, d, panel_of(&q))).await
+    answering(
+        &bot,
+        &q,
+        Box::pin(advance(&bot, &dialogue, &ctx, t, d, panel_of(&q))),
+    )
+    .await
 }
 
 /// Who may watch the stream, tapped: the next step.
@@ -499,7 +505,12 @@ pub async fn choose_stream_access(
     if let Some(s) = d.stream.as_mut() {
         s.access = access;
     }
-    answering(&bot, &q, advance(&bot, &dialogue, &ctx, t, d, panel_of(&q))).await
+    answering(
+        &bot,
+        &q,
+        Box::pin(advance(&bot, &dialogue, &ctx, t, d, panel_of(&q))),
+    )
+    .await
 }
 
 /// A remembered cohost tapped at the cohosts step: in or out of the list.
@@ -516,7 +527,7 @@ pub async fn choose_cohost(
     answering(
         &bot,
         &q,
-        present(&bot, &dialogue, &ctx, t, d, None, panel_of(&q)),
+        Box::pin(present(&bot, &dialogue, &ctx, t, d, None, panel_of(&q))),
     )
     .await
 }
@@ -543,9 +554,14 @@ pub async fn skip(
             pressed_on,
             Some(update.id),
         );
-        answering(&bot, &q, creating).await
+        answering(&bot, &q, Box::pin(creating)).await
     } else {
-        answering(&bot, &q, advance(&bot, &dialogue, &ctx, t, d, pressed_on)).await
+        answering(
+            &bot,
+            &q,
+            Box::pin(advance(&bot, &dialogue, &ctx, t, d, pressed_on)),
+        )
+        .await
     }
 }
 
@@ -568,7 +584,7 @@ pub async fn ask_when(
         d.step = Step::When;
         present(&bot, &dialogue, &ctx, t, d, None, pressed_on).await
     };
-    answering(&bot, &q, asking).await
+    answering(&bot, &q, Box::pin(asking)).await
 }
 
 /// Find a time… (a group): the next message gives the times to vote on.
@@ -585,7 +601,7 @@ pub async fn ask_times(
     answering(
         &bot,
         &q,
-        present(&bot, &dialogue, &ctx, t, d, None, pressed_on),
+        Box::pin(present(&bot, &dialogue, &ctx, t, d, None, pressed_on)),
     )
     .await
 }
@@ -636,7 +652,7 @@ pub async fn press_create(
         panel_of(&q),
         Some(update.id),
     );
-    answering(&bot, &q, creating).await
+    answering(&bot, &q, Box::pin(creating)).await
 }
 
 /// Cancel on the draft's panel: the draft ends.
@@ -649,7 +665,7 @@ pub async fn cancel_draft(bot: TgBot, q: CallbackQuery, dialogue: BotDialogue) -
         show(&bot, dialogue.chat_id(), panel_of(&q), cancelled, none).await?;
         Ok(())
     };
-    answering(&bot, &q, cancelling).await
+    answering(&bot, &q, Box::pin(cancelling)).await
 }
 
 /// A press no route took: a button of a finished dialogue, another member's, or data we never
