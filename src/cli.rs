@@ -63,7 +63,7 @@ pub enum WebhookCommand {
 #[derive(Debug, Args)]
 pub struct Settings {
     /// The bot's token from @BotFather (required to run the bot).
-    #[arg(long, env = "TELOXIDE_TOKEN", global = true, hide_env_values = true)]
+    #[arg(long, env = "TELOXIDE_TOKEN", global = true)]
     bot_token: Option<String>,
     /// Bot API base URL, for a local Bot API server [default: Telegram's].
     #[arg(long, env = "TELOXIDE_API_URL", global = true)]
@@ -73,29 +73,18 @@ pub struct Settings {
           default_value = crate::telemost::DEFAULT_BASE_URL)]
     telemost_api_url: Option<String>,
     /// A SQLite file (a sqlite: URL or a path, created if missing) or a postgres:// URL.
-    #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL,
-          hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL)]
     database_url: Option<String>,
     /// 32 random bytes, base64, encrypting the stored tokens [default: a key file beside a
     /// SQLite database]. Required with PostgreSQL.
-    #[arg(
-        long,
-        env = "TOKEN_ENCRYPTION_KEY",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "TOKEN_ENCRYPTION_KEY", global = true)]
     token_encryption_key: Option<String>,
     /// The ClientID of your Yandex OAuth app, for /login and token refresh [default: unset,
     /// /login off].
     #[arg(long, env = "YANDEX_CLIENT_ID", global = true)]
     yandex_client_id: Option<String>,
     /// The Yandex OAuth app's Client secret, if it has one [default: unset].
-    #[arg(
-        long,
-        env = "YANDEX_CLIENT_SECRET",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "YANDEX_CLIENT_SECRET", global = true)]
     yandex_client_secret: Option<String>,
     /// Yandex OAuth base URL (device codes, tokens).
     #[arg(long, env = "YANDEX_OAUTH_URL", global = true,
@@ -122,7 +111,7 @@ pub struct Settings {
     webhook_listen: Option<String>,
     /// 1-256 characters of A-Z a-z 0-9 _ - that Telegram sends with every update (required
     /// with WEBHOOK_URL).
-    #[arg(long, env = "WEBHOOK_SECRET", global = true, hide_env_values = true)]
+    #[arg(long, env = "WEBHOOK_SECRET", global = true)]
     webhook_secret: Option<String>,
     /// An address and port to serve /healthz, /readyz and /metrics on; in webhook mode, /metrics
     /// is then served here only [default: unset].

@@ -79,12 +79,9 @@ fn logging(spec: &str, format: LogFormat) {
         && filter
             .max_level_hint()
             .is_some_and(|l| l < LevelFilter::DEBUG)
+        && let Ok(notices) = "sqlx::postgres::notice=warn".parse()
     {
-        filter = filter.add_directive(
-            "sqlx::postgres::notice=warn"
-                .parse()
-                .expect("a constant directive"),
-        );
+        filter = filter.add_directive(notices);
     }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -238,7 +238,34 @@ macro_rules! transaction {
     };
 }
 
-pub(crate) use {on_connection, reading, transaction, writing};
+/// What `Db::inspect` reads on connection `$conn` of either backend, changing nothing: how many
+/// migrations it has applied, and the key check's sealed value. `$exists` is the backend's query
+/// for whether table `$1` exists (as a boolean); a database the bot never used has neither table.
+macro_rules! applied_and_sealed {
+    ($conn:expr, $exists:expr) => {
+        async {
+            let has = |table: &'static str| sqlx::query_scalar::<_, bool>($exists).bind(table);
+            let applied: i64 = if has("_sqlx_migrations").fetch_one(&mut *$conn).await? {
+                sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(&mut *$conn)
+                    .await?
+            } else {
+                0
+            };
+            let sealed: Option<String> = if has("meta").fetch_one(&mut *$conn).await? {
+                sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                    .bind($crate::storage::KEY_CHECK)
+                    .fetch_optional(&mut *$conn)
+                    .await?
+            } else {
+                None
+            };
+            Ok::<_, $crate::storage::StorageError>((usize::try_from(applied).unwrap_or(0), sealed))
+        }
+    };
+}
+
+pub(crate) use {applied_and_sealed, on_connection, reading, transaction, writing};
 
 /// Now on the system's clock (see `crate::clock`): unix seconds, what the timestamps stored here
 /// and the deadlines compared with them are counted in; unix milliseconds, what leases and the

@@ -20,7 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::crypto::Key;
-use super::{Inspection, KEY_CHECK, KeyCheck, Result, StorageError};
+use super::{Inspection, KeyCheck, Result, StorageError, applied_and_sealed};
 
 /// Connections per process at most. Each statement here is short; more would only queue in
 /// PostgreSQL.
@@ -121,24 +121,8 @@ impl Postgres {
     /// What `check` reports, changing nothing (no migration applied).
     pub(super) async fn inspect(url: &str, key: &Key) -> Result<Inspection> {
         let (_, mut conn) = connect(url).await?;
-        let has = |table: &'static str| {
-            sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL").bind(table)
-        };
-        let mut applied = 0;
-        if has("_sqlx_migrations").fetch_one(&mut conn).await? {
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&mut conn)
-                .await?;
-            applied = usize::try_from(n).unwrap_or(0);
-        }
-        let sealed: Option<String> = if has("meta").fetch_one(&mut conn).await? {
-            sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-                .bind(KEY_CHECK)
-                .fetch_optional(&mut conn)
-                .await?
-        } else {
-            None
-        };
+        let (applied, sealed) =
+            applied_and_sealed!(&mut conn, "SELECT to_regclass($1) IS NOT NULL").await?;
         conn.close().await?;
         Ok(Inspection {
             backend: "PostgreSQL",

@@ -22,7 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::crypto::Key;
-use super::{Inspection, KEY_CHECK, KeyCheck, KeySource, Result, StorageError};
+use super::{Inspection, KEY_CHECK, KeyCheck, KeySource, Result, StorageError, applied_and_sealed};
 
 /// Starts a transaction that writes: SQLite takes the write lock at once, so what it reads stays
 /// as it is until it commits.
@@ -114,27 +114,12 @@ impl Sqlite {
             // the last writable one to close removes them. Nothing is written.
             let mut conn =
                 SqliteConnection::connect_with(&options.create_if_missing(false)).await?;
-            let has = |table: &'static str| {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
-                )
-                .bind(table)
-            };
-            if has("_sqlx_migrations").fetch_one(&mut conn).await? > 0 {
-                let applied: i64 =
-                    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-                        .fetch_one(&mut conn)
-                        .await?;
-                found.applied = usize::try_from(applied).unwrap_or(0);
-            }
-            let sealed: Option<String> = if has("meta").fetch_one(&mut conn).await? > 0 {
-                sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-                    .bind(KEY_CHECK)
-                    .fetch_optional(&mut conn)
-                    .await?
-            } else {
-                None
-            };
+            let (applied, sealed) = applied_and_sealed!(
+                &mut conn,
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = $1"
+            )
+            .await?;
+            found.applied = applied;
             conn.close().await?;
             sealed
         };
@@ -142,24 +127,19 @@ impl Sqlite {
             KeySource::Given(key) => KeyCheck::of(&key, sealed.as_deref()),
             KeySource::FileBesideDatabase if in_memory => KeyCheck::Fits,
             KeySource::FileBesideDatabase => match std::fs::read_to_string(&key_file) {
-                Ok(text) => match Key::from_base64(&text) {
-                    Ok(key) => KeyCheck::of(&key, sealed.as_deref()),
-                    Err(e) => {
-                        return Err(StorageError::KeyFile {
-                            path: key_file,
-                            reason: e.to_string(),
-                        });
-                    }
-                },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => match sealed {
                     Some(_) => KeyCheck::FileMissing(key_file),
                     None => KeyCheck::FileToCreate(key_file),
                 },
-                Err(e) => {
-                    return Err(StorageError::KeyFile {
-                        path: key_file,
-                        reason: e.to_string(),
-                    });
+                read => {
+                    let key = read
+                        .map_err(|e| e.to_string())
+                        .and_then(|text| Key::from_base64(&text).map_err(|e| e.to_string()))
+                        .map_err(|reason| StorageError::KeyFile {
+                            path: key_file,
+                            reason,
+                        })?;
+                    KeyCheck::of(&key, sealed.as_deref())
                 }
             },
         };

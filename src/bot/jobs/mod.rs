@@ -32,7 +32,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::bot::core::{Ctx, TgBot};
 use crate::clock::unix_now_ms;
-use crate::storage::StorageError;
+use crate::storage::{Leased, StorageError};
 
 /// This process's background work, running: stop it with `stop`.
 pub struct Jobs {
@@ -127,6 +127,25 @@ pub async fn clock_moved(moves: &mut Option<watch::Receiver<u64>>) {
 }
 
 /// A lease of `lease` from now: until when, in unix ms of the system clock.
+/// Renews, for `lease` more, this process's lease on item `id` of `kind`, held until
+/// `*held_until`, just before acting on it: false when it is no longer this process's (the lease
+/// ran out and another took it, or the item was cancelled); else `*held_until` is the new end.
+pub async fn hold(
+    ctx: &Ctx,
+    kind: Leased,
+    id: i64,
+    taker: i64,
+    held_until: &mut i64,
+    lease: Duration,
+) -> Result<bool, StorageError> {
+    let renewed = lease_until(lease);
+    let held = ctx.db.renew(kind, id, taker, *held_until, renewed).await?;
+    if held {
+        *held_until = renewed;
+    }
+    Ok(held)
+}
+
 pub fn lease_until(lease: Duration) -> i64 {
     unix_now_ms().saturating_add(millis(lease))
 }

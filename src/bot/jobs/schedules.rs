@@ -38,7 +38,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ThreadId};
 use tokio::sync::watch;
 
-use super::{Job, Worker, lease_until};
+use super::{Job, Worker};
 use crate::bot::core::{Ctx, TgBot};
 use crate::bot::meetings::Acting;
 use crate::bot::schedule::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
@@ -204,15 +204,15 @@ async fn step(bot: TgBot, ctx: Arc<Ctx>, taker: i64, s: Schedule, place: Option<
 /// Renews the step's lease just before acting on it: false when it is no longer this
 /// process's (the lease ran out and another took it, or it was cancelled).
 async fn hold(ctx: &Ctx, taker: i64, s: &mut Schedule) -> Result<bool, StorageError> {
-    let renewed = lease_until(LEASE);
-    let held = ctx
-        .db
-        .renew(Leased::Schedules, s.id, taker, s.lease_until, renewed)
-        .await?;
-    if held {
-        s.lease_until = renewed;
-    }
-    Ok(held)
+    super::hold(
+        ctx,
+        Leased::Schedules,
+        s.id,
+        taker,
+        &mut s.lease_until,
+        LEASE,
+    )
+    .await
 }
 
 /// Posts `text` for step `s`, if still held: what became of it, or `None` when not held.

@@ -18,7 +18,7 @@ use teloxide::types::{MessageId, ThreadId, User};
 use tokio::sync::watch;
 
 use super::schedules::{NoLink, make_link};
-use super::{Job, Worker, lease_until};
+use super::{Job, Worker};
 use crate::bot::core::{Ctx, TgBot};
 use crate::bot::schedule::{self, Creator};
 use crate::bot::speak::outbox::Outbox;
@@ -311,15 +311,7 @@ async fn finish(
 /// Renews the vote's lease just before acting on it: false when it is no longer this
 /// process's.
 async fn hold(ctx: &Ctx, taker: i64, v: &mut Vote) -> Result<bool, StorageError> {
-    let renewed = lease_until(LEASE);
-    let held = ctx
-        .db
-        .renew(Leased::Votes, v.id, taker, v.lease_until, renewed)
-        .await?;
-    if held {
-        v.lease_until = renewed;
-    }
-    Ok(held)
+    super::hold(ctx, Leased::Votes, v.id, taker, &mut v.lease_until, LEASE).await
 }
 
 /// Edits the vote's message to what it shows now (a message gone, or unchanged, is left so).
