@@ -195,11 +195,7 @@ async fn check_reaches_everything_and_says_what_it_found() {
     let tg = FakeTelegram::start().await;
     let tm = FakeTelemost::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let env = [
-        ("TELOXIDE_TOKEN", BOT_TOKEN),
-        ("TELOXIDE_API_URL", tg.url.as_str()),
-        ("TELEMOST_API_URL", tm.base_url.as_str()),
-    ];
+    let env = at_fakes(&tg, &tm);
     // In a folder with no database yet: it says what a start would create, and creates none.
     let out = run(dir.path(), &["check"], &env).await;
     let said = text(&out.stdout);
@@ -257,6 +253,15 @@ async fn check_reaches_everything_and_says_what_it_found() {
     assert_eq!(files_in(elsewhere.path()), Vec::<String>::new());
 }
 
+/// The bot's token and the fakes' URLs: a setting that reaches everything.
+fn at_fakes<'a>(tg: &'a FakeTelegram, tm: &'a FakeTelemost) -> [(&'static str, &'a str); 3] {
+    [
+        ("TELOXIDE_TOKEN", BOT_TOKEN),
+        ("TELOXIDE_API_URL", tg.url.as_str()),
+        ("TELEMOST_API_URL", tm.base_url.as_str()),
+    ]
+}
+
 /// The files in `dir`, by name, sorted.
 fn files_in(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -275,11 +280,7 @@ async fn check_finds_a_lost_key_file_and_does_not_replace_it() {
     let tg = FakeTelegram::start().await;
     let tm = FakeTelemost::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let env = [
-        ("TELOXIDE_TOKEN", BOT_TOKEN),
-        ("TELOXIDE_API_URL", tg.url.as_str()),
-        ("TELEMOST_API_URL", tm.base_url.as_str()),
-    ];
+    let env = at_fakes(&tg, &tm);
     assert_eq!(
         run(dir.path(), &["migrate"], &env).await.status.code(),
         Some(0)
@@ -296,12 +297,8 @@ async fn check_finds_a_lost_key_file_and_does_not_replace_it() {
     assert!(!key.exists(), "check made a key in the lost one's place");
 
     let wrong = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
-    let env = [
-        ("TELOXIDE_TOKEN", BOT_TOKEN),
-        ("TELOXIDE_API_URL", tg.url.as_str()),
-        ("TELEMOST_API_URL", tm.base_url.as_str()),
-        ("TOKEN_ENCRYPTION_KEY", wrong),
-    ];
+    let mut env = at_fakes(&tg, &tm).to_vec();
+    env.push(("TOKEN_ENCRYPTION_KEY", wrong));
     let out = run(dir.path(), &["check"], &env).await;
     let said = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{said}");
@@ -425,13 +422,11 @@ async fn on_postgres_check_applies_nothing_and_notices_stay_out_of_the_log() {
     let tm = FakeTelemost::start().await;
     let dir = tempfile::tempdir().unwrap();
     let key = "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=";
-    let env = [
-        ("TELOXIDE_TOKEN", BOT_TOKEN),
-        ("TELOXIDE_API_URL", tg.url.as_str()),
-        ("TELEMOST_API_URL", tm.base_url.as_str()),
+    let mut env = at_fakes(&tg, &tm).to_vec();
+    env.extend([
         ("DATABASE_URL", db.url.as_str()),
         ("TOKEN_ENCRYPTION_KEY", key),
-    ];
+    ]);
     let out = run(dir.path(), &["check"], &env).await;
     let said = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
