@@ -9,6 +9,15 @@ use crate::bot::{MAX_CONNECTIONS, UPDATE_KINDS, redacted};
 use crate::config::{Config, Database};
 use crate::storage::{Db, Inspection, KeyCheck, KeySource};
 
+/// `println!`, except that a closed standard output (`telemost-bot check | head -1`) is not a
+/// panic: what is said is for whoever still reads, and the outcome is the exit code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// How `main` ends after a subcommand: 0, 1 (something checked failed), 2 (the configuration).
 pub enum Outcome {
     Done,
@@ -27,7 +36,7 @@ fn key_source(key: Option<crate::storage::crypto::Key>) -> KeySource {
 pub async fn migrate(db: Database) -> Outcome {
     match Db::open(&db.url, key_source(db.key)).await {
         Ok(opened) => {
-            println!("{}: migrations applied", opened.backend_name());
+            say!("{}: migrations applied", opened.backend_name());
             opened.close().await;
             Outcome::Done
         }
@@ -57,7 +66,7 @@ pub async fn check(mut config: Config) -> Outcome {
         Some(w) => format!("webhook at {}", w.url.host_str().unwrap_or("?")),
         None => "long polling".to_owned(),
     };
-    println!(
+    say!(
         "configuration: valid ({mode}; /login {})",
         if config.yandex.is_some() { "on" } else { "off" }
     );
@@ -66,27 +75,27 @@ pub async fn check(mut config: Config) -> Outcome {
         Ok(found) => {
             let (line, fine) = inspected(&found);
             ok &= fine;
-            println!("{line}");
+            say!("{line}");
         }
         Err(e) => {
             ok = false;
-            println!("database: {e}");
+            say!("database: {e}");
         }
     }
     match bot_of(&config) {
         Ok(bot) => match bot.get_me().await {
-            Ok(me) => println!(
+            Ok(me) => say!(
                 "telegram: the token is @{}'s",
                 me.username.as_deref().unwrap_or("?")
             ),
             Err(e) => {
                 ok = false;
-                println!("telegram: {}", redacted(&e));
+                say!("telegram: {}", redacted(&e));
             }
         },
         Err(e) => {
             ok = false;
-            println!("telegram: {e}");
+            say!("telegram: {e}");
         }
     }
     // Any HTTP answer means the host is there; the token is checked by the first meeting.
@@ -100,13 +109,13 @@ pub async fn check(mut config: Config) -> Outcome {
         .send()
         .await;
     match reached {
-        Ok(answer) => println!(
+        Ok(answer) => say!(
             "telemost: {host} answers (HTTP {})",
             answer.status().as_u16()
         ),
         Err(e) => {
             ok = false;
-            println!("telemost: {host} cannot be reached: {}", redacted(&e));
+            say!("telemost: {host} cannot be reached: {}", redacted(&e));
         }
     }
     if ok { Outcome::Done } else { Outcome::Failed }
@@ -181,22 +190,22 @@ pub async fn webhook(config: Config, what: crate::cli::WebhookCommand) -> Outcom
         WebhookCommand::Info => bot.get_webhook_info().await.map(|info| {
             // The host only: operators sometimes put a secret in the path.
             match &info.url {
-                Some(url) => println!(
+                Some(url) => say!(
                     "url: {}://{}/… (path not shown)",
                     url.scheme(),
                     url.host_str().unwrap_or("?")
                 ),
-                None => println!("url: none (the bot uses long polling)"),
+                None => say!("url: none (the bot uses long polling)"),
             }
-            println!("updates waiting: {}", info.pending_update_count);
+            say!("updates waiting: {}", info.pending_update_count);
             if let Some(n) = info.max_connections {
-                println!("max connections: {n}");
+                say!("max connections: {n}");
             }
             if let Some(kinds) = &info.allowed_updates {
-                println!("update kinds: {}", kind_names(kinds).join(", "));
+                say!("update kinds: {}", kind_names(kinds).join(", "));
             }
             if let Some(message) = &info.last_error_message {
-                println!("last error: {message}");
+                say!("last error: {message}");
             }
         }),
         WebhookCommand::Set => {
@@ -211,7 +220,7 @@ pub async fn webhook(config: Config, what: crate::cli::WebhookCommand) -> Outcom
                 .max_connections(MAX_CONNECTIONS)
                 .await
                 .map(|_| {
-                    println!(
+                    say!(
                         "webhook set to {} (host)",
                         hook.url.host_str().unwrap_or("?")
                     )
@@ -220,12 +229,12 @@ pub async fn webhook(config: Config, what: crate::cli::WebhookCommand) -> Outcom
         WebhookCommand::Delete => bot
             .delete_webhook()
             .await
-            .map(|_| println!("webhook removed; the bot may now use long polling")),
+            .map(|_| say!("webhook removed; the bot may now use long polling")),
     };
     match done {
         Ok(()) => Outcome::Done,
         Err(e) => {
-            println!("telegram: {}", redacted(&e));
+            say!("telegram: {}", redacted(&e));
             Outcome::Failed
         }
     }

@@ -465,3 +465,26 @@ async fn on_postgres_check_applies_nothing_and_notices_stay_out_of_the_log() {
         text(&out.stderr)
     );
 }
+
+/// `check | head -1` (or any reader that goes away): the output it cannot write is dropped,
+/// and the exit code still says how the check went; no panic.
+#[tokio::test]
+async fn check_into_a_closed_pipe_exits_with_its_outcome() {
+    let tg = FakeTelegram::start().await;
+    let tm = FakeTelemost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = BotProcess::command(dir.path());
+    cmd.arg("check").stdout(writer);
+    for (name, value) in at_fakes(&tg, &tm) {
+        cmd.env(name, value);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
