@@ -42,7 +42,7 @@ use super::{Job, Worker};
 use crate::bot::core::{Ctx, TgBot};
 use crate::bot::meetings::Acting;
 use crate::bot::schedule::{self, Creator, LATE_LIMIT_SECS, Next, ON_TIME_SECS};
-use crate::bot::speak::outbox::{Line, Outbox, Place};
+use crate::bot::speak::outbox::{Line, Outbox, Place, Sent};
 use crate::bot::speak::panel::{WhenWords, calendar_button};
 use crate::bot::speak::texts::{self, Texts};
 use crate::bot::state::Planned;
@@ -161,7 +161,7 @@ enum Posted {
     Gone,
 }
 
-fn outcome(result: Result<Message, RequestError>, chat: i64) -> Posted {
+fn outcome(result: Result<Sent, RequestError>, chat: i64) -> Posted {
     use teloxide::ApiError::*;
     match result {
         Ok(_) => Posted::Done,
@@ -251,7 +251,7 @@ async fn send_here(
     chat: ChatId,
     text: String,
     markup: Option<InlineKeyboardMarkup>,
-) -> Result<Message, RequestError> {
+) -> Result<Sent, RequestError> {
     match bot.send(chat, text.clone(), markup.clone()).await {
         Err(RequestError::Api(teloxide::ApiError::Unknown(description)))
             if topic_gone(&description) && Outbox::current_topic(chat).is_some() =>
