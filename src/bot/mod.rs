@@ -155,25 +155,8 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                     dptree::filter_map(|q: CallbackQuery| {
                         q.data.as_deref().and_then(Callback::parse)
                     })
-                    .branch(case![Callback::Setting(setting)].endpoint(settings::on_press))
-                    .branch(
-                        case![Callback::Manage { conference, action }].endpoint(manage::on_press),
-                    )
-                    .branch(
-                        case![Callback::Calendar { schedule, start }]
-                            .endpoint(upcoming::on_calendar),
-                    )
-                    .branch(case![Callback::Unschedule(id)].endpoint(upcoming::on_cancel))
-                    .branch(
-                        case![Callback::Vote { vote, action }]
-                            .branch(
-                                dptree::filter(|(_, a): (i64, VoteAction)| {
-                                    matches!(a, VoteAction::Close | VoteAction::CancelListed)
-                                })
-                                .endpoint(upcoming::on_vote),
-                            )
-                            .endpoint(findtime::on_press),
-                    )
+                    // Panels' buttons first: most presses are theirs. (The cases exclude each
+                    // other, so their order only saves trying the others.)
                     .branch(
                         case![Callback::Draft(press)]
                             .branch(
@@ -192,6 +175,11 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                                 case![State::Draft(d)]
                                     .branch(
                                         dptree::filter(dialogue::press_fits_step)
+                                            // Create first: every meeting ends with it.
+                                            .branch(
+                                                case![Press::Create]
+                                                    .endpoint(dialogue::press_create),
+                                            )
                                             .branch(
                                                 case![Press::WaitingRoom(level)]
                                                     .endpoint(dialogue::choose_waiting_room),
@@ -213,16 +201,31 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                                                     .endpoint(dialogue::ask_times),
                                             )
                                             .branch(
-                                                case![Press::Create]
-                                                    .endpoint(dialogue::press_create),
-                                            )
-                                            .branch(
                                                 case![Press::Cancel]
                                                     .endpoint(dialogue::cancel_draft),
                                             ),
                                     )
                                     .endpoint(dialogue::press_out_of_step),
                             ),
+                    )
+                    .branch(case![Callback::Setting(setting)].endpoint(settings::on_press))
+                    .branch(
+                        case![Callback::Manage { conference, action }].endpoint(manage::on_press),
+                    )
+                    .branch(
+                        case![Callback::Calendar { schedule, start }]
+                            .endpoint(upcoming::on_calendar),
+                    )
+                    .branch(case![Callback::Unschedule(id)].endpoint(upcoming::on_cancel))
+                    .branch(
+                        case![Callback::Vote { vote, action }]
+                            .branch(
+                                dptree::filter(|(_, a): (i64, VoteAction)| {
+                                    matches!(a, VoteAction::Close | VoteAction::CancelListed)
+                                })
+                                .endpoint(upcoming::on_vote),
+                            )
+                            .endpoint(findtime::on_press),
                     ),
                 )
                 .endpoint(dialogue::stale_press),
@@ -236,6 +239,8 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         });
 
     dptree::entry()
+        // Button presses first: the message routes below would each try them in vain.
+        .branch(callbacks)
         // A chat's life (see `lifecycle`): a group upgraded, the bot removed or blocked.
         .branch(
             Update::filter_message()
@@ -249,7 +254,6 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         )
         .branch(Update::filter_my_chat_member().endpoint(lifecycle::on_my_membership))
         .branch(messages)
-        .branch(callbacks)
         .branch(Update::filter_inline_query().endpoint(inline::on_query))
         .branch(Update::filter_chosen_inline_result().endpoint(inline::on_chosen))
 }
