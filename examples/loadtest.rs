@@ -883,7 +883,7 @@ async fn flood(binary: &Path, updates: usize, chats: usize, env: &[(&str, &str)]
     println!(
         "| {} | {total} from {chats} chats | {:.1} s | {:.0} | {} MB | {} |",
         if env.is_empty() {
-            "default (1024 taken at most)"
+            "default (four times MAX_CONCURRENT_UPDATES taken at most)"
         } else {
             "bound lifted"
         },
