@@ -822,12 +822,14 @@ async fn create(
     };
     // Frozen past its turn's lease (see `bot::intake::queues`), this process may have had the creation
     // taken over by another, which made the meeting and showed it: then this result is dropped
-    // (its room stays unused) rather than shown a second time.
-    let now = dialogue.current().await?;
-    let ours = !super::speak::outbox::Outbox::turn_lost().await
-        && matches!(&now, State::Draft(cur) if cur.step == Step::Creating
-        && cur.creating_since == d.creating_since
-        && cur.creating_for == d.creating_for);
+    // (its room stays unused) rather than shown a second time. An update that came through no
+    // turn (long polling: one process, each chat's updates in order) cannot be overtaken, and
+    // its dialogue is as this update left it: no need to read it again.
+    let ours = !super::speak::outbox::Outbox::by_turn()
+        || (!super::speak::outbox::Outbox::turn_lost().await
+            && matches!(&dialogue.current().await?, State::Draft(cur) if cur.step == Step::Creating
+            && cur.creating_since == d.creating_since
+            && cur.creating_for == d.creating_for));
     if !ours {
         tracing::info!(
             chat_id = chat.0,

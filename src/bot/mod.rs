@@ -98,7 +98,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(case![Command::Settings].endpoint(settings::show))
         .branch(case![Command::Cancel].endpoint(commands::cancel));
 
-    let messages = Update::filter_message()
+    let dialogues = dptree::entry()
         .chain(store::enter())
         .branch(commands)
         .branch(
@@ -137,6 +137,18 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(case![State::AwaitingZone(prompt)].endpoint(settings::receive_zone))
         .branch(case![State::Managing(prompt)].endpoint(manage::receive_cohosts))
         .endpoint(dialogue::idle_message);
+
+    let messages = Update::filter_message()
+        // A chat's life (see `lifecycle`): a group upgraded, members joining or leaving.
+        .branch(
+            dptree::filter(|m: Message| lifecycle::is_migration(&m))
+                .endpoint(lifecycle::on_migration),
+        )
+        .branch(
+            dptree::filter(|m: Message| lifecycle::is_members_change(&m))
+                .endpoint(lifecycle::on_members),
+        )
+        .branch(dialogues);
 
     let callbacks = Update::filter_callback_query()
         .branch(
@@ -239,21 +251,11 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         });
 
     dptree::entry()
-        // Button presses first: the message routes below would each try them in vain.
+        // Button presses first: most updates are presses on a panel.
         .branch(callbacks)
-        // A chat's life (see `lifecycle`): a group upgraded, the bot removed or blocked.
-        .branch(
-            Update::filter_message()
-                .filter(|m: Message| lifecycle::is_migration(&m))
-                .endpoint(lifecycle::on_migration),
-        )
-        .branch(
-            Update::filter_message()
-                .filter(|m: Message| lifecycle::is_members_change(&m))
-                .endpoint(lifecycle::on_members),
-        )
-        .branch(Update::filter_my_chat_member().endpoint(lifecycle::on_my_membership))
         .branch(messages)
+        // The bot removed or blocked (see `lifecycle`).
+        .branch(Update::filter_my_chat_member().endpoint(lifecycle::on_my_membership))
         .branch(Update::filter_inline_query().endpoint(inline::on_query))
         .branch(Update::filter_chosen_inline_result().endpoint(inline::on_chosen))
 }

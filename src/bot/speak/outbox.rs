@@ -294,6 +294,12 @@ impl Outbox {
         FENCE.scope((fence, chat), handling).await
     }
 
+    /// Whether the update being handled came through a chat's turn (webhook mode; see
+    /// `Outbox::fenced`), which another process can take over if this one is held up.
+    pub fn by_turn() -> bool {
+        FENCE.try_with(|_| ()).is_ok()
+    }
+
     /// Whether the update being handled came through a chat's turn this process no longer
     /// holds (see `bot::intake::turns`): what it would do there, the process now at the chat does.
     pub async fn turn_lost() -> bool {
