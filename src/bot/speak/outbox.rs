@@ -164,8 +164,9 @@ pub trait ChatEvents: Send + Sync {
 }
 
 /// What the bot keeps of a message it sent: its id. Telegram answers a send with the whole
-/// message (an edit too); reading only the id costs a fraction of parsing all of it, which was a
-/// sixth of the bot's work per meeting.
+/// message (an edit too); reading only the id costs a fraction of parsing all of it, which took
+/// about 6% of the bot's instructions per meeting (teloxide reads a `Message` through untagged
+/// enums, building an error for each variant that does not fit).
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 #[serde(from = "SentMessage")]
 pub struct Sent {
