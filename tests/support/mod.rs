@@ -517,6 +517,8 @@ pub struct Reply {
     pub text: String,
     /// (label, callback data or URL, or a Mini App button's page), row by row flattened.
     pub buttons: Vec<(String, String)>,
+    /// Whether the fake Telegram took it (a refused attempt is a reply the chat never saw).
+    pub delivered: bool,
 }
 
 impl Reply {
@@ -672,6 +674,7 @@ impl Person {
                 .unwrap_or(0),
             text: call.text().to_owned(),
             buttons,
+            delivered: call.status == 200,
         }
     }
 

@@ -33,6 +33,8 @@ pub struct Call {
     pub body: Value,
     /// For sendMessage and sendDocument: the id of the message the fake created.
     pub sent_id: Option<i64>,
+    /// The HTTP status the fake answered with: 200, or a scripted or Telegram-like refusal.
+    pub status: u16,
     /// When the call arrived.
     pub at: Instant,
     /// For a sendDocument that uploads its file: (the file name the upload gave, its bytes).
@@ -577,6 +579,7 @@ async fn handle(
             method: method.clone(),
             body: body.clone(),
             sent_id,
+            status: fault.as_ref().map_or(200, |(status, _)| *status),
             at: Instant::now(),
             document: document.clone(),
         });
