@@ -258,7 +258,11 @@ async fn the_dashboard_and_the_alerts_read_only_metrics_the_bot_exports() {
     // The same help again after the wait: the bot counted the 429 before it waited, so the
     // scrape below cannot come before the count.
     let help = ann.reply().await;
-    assert!(help.delivered && help.text.contains("/meet"), "{}", help.text);
+    assert!(
+        help.delivered && help.text.contains("/meet"),
+        "{}",
+        help.text
+    );
     assert_eq!(help.text, refused.text);
 
     let metrics = bot.scrape().await;
