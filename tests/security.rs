@@ -11,7 +11,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use process::BotProcess;
 use secrecy::ExposeSecret;
@@ -317,7 +317,6 @@ const SCAN_GROUP: i64 = -100_7200;
 /// token is in plain bytes in the database's files.
 #[tokio::test]
 async fn the_real_binary_never_logs_a_secret() {
-    let started = Instant::now();
     let tg = FakeTelegram::start().await;
     let tm = FakeTelemost::start().await;
     let oauth = FakeOAuth::start().await;
@@ -493,11 +492,6 @@ async fn the_real_binary_never_logs_a_secret() {
         leaks.join("\n")
     );
     assert_no_plain_tokens(&db_path, &oauth_tokens, "after the binary stopped");
-    assert!(
-        started.elapsed() < Duration::from_secs(40),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 /// Telegram unreachable at start (a refused connection: reqwest's error then carries the request

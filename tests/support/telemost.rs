@@ -64,6 +64,21 @@ pub struct Answer {
     pub delay: Duration,
     /// Extra response headers (`Retry-After`…), after `content-type: application/json`.
     pub headers: Vec<(String, String)>,
+    /// When set, the answer waits (after `delay`) until the story opens this gate.
+    pub gate: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+/// Holds back the answers given `Answer::held_by` it until the story opens it: for "this went on
+/// while Telemost had not answered yet", told by events rather than by a clock.
+pub struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Gate {
+    pub fn new() -> Self {
+        Self(tokio::sync::watch::channel(false).0)
+    }
+    pub fn open(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 impl Answer {
@@ -76,6 +91,7 @@ impl Answer {
             body: body.to_owned(),
             delay: Duration::ZERO,
             headers: Vec::new(),
+            gate: None,
         }
     }
     /// The same answer, sent only after `delay`.
@@ -86,6 +102,13 @@ impl Answer {
     /// the client gives up first.
     pub fn hanging(self) -> Self {
         self.after(Duration::from_secs(60))
+    }
+    /// The same answer, sent only once `gate` is open.
+    pub fn held_by(self, gate: &Gate) -> Self {
+        Self {
+            gate: Some(gate.0.subscribe()),
+            ..self
+        }
     }
     /// The same answer with the header `name: value` too.
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -359,6 +382,10 @@ async fn handle(
     fake.new_request.notify_waiters();
     if let Some(a) = answer {
         tokio::time::sleep(a.delay).await;
+        if let Some(mut gate) = a.gate.clone() {
+            // A gate dropped unopened lets the answer go: the story has ended.
+            let _ = gate.wait_for(|open| *open).await;
+        }
         return scripted(a);
     }
     if create {
