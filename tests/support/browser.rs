@@ -157,7 +157,10 @@ fn free_port() -> u16 {
 }
 
 fn log_tail(path: &Path) -> String {
-    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let log = match std::fs::read_to_string(path) {
+        Ok(log) => log,
+        Err(e) => return format!("(the log {} cannot be read: {e})", path.display()),
+    };
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(30)..].join("\n")
 }

@@ -19,16 +19,7 @@ impl BotProcess {
     /// or commented out, and every variable the bot reads), run in `dir`, where no `.env` is.
     pub fn command(dir: &Path) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_telemost-bot"));
-        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"))
-            .unwrap_or_default();
-        let documented = example.lines().filter_map(|line| {
-            let (name, _) = line.trim_start_matches(['#', ' ']).split_once('=')?;
-            let is_name = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-            is_name.then_some(name)
-        });
+        let documented = documented_variables();
         let known = [
             "TELOXIDE_TOKEN",
             "TELOXIDE_API_URL",
@@ -42,7 +33,10 @@ impl BotProcess {
             "RUST_LOG",
             "NO_COLOR",
         ];
-        for var in known.into_iter().chain(documented) {
+        for var in known
+            .into_iter()
+            .chain(documented.iter().map(String::as_str))
+        {
             cmd.env_remove(var);
         }
         cmd.current_dir(dir).stdin(Stdio::null());
@@ -156,13 +150,44 @@ impl BotProcess {
         }
     }
 
+    /// What the bot wrote to stdout so far. A file that cannot be read fails the test: read as
+    /// empty, it would pass every "nothing bad was logged".
     pub fn stdout(&self) -> Vec<u8> {
-        std::fs::read(&self.stdout).unwrap_or_default()
+        read_output(&self.stdout)
     }
 
+    /// What the bot wrote to stderr so far (its log); failing the test when unreadable.
     pub fn stderr(&self) -> Vec<u8> {
-        std::fs::read(&self.stderr).unwrap_or_default()
+        read_output(&self.stderr)
     }
+}
+
+fn read_output(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read the bot's {}: {e}", path.display()))
+}
+
+/// The variables `.env.example` names, set or commented out. A missing or unreadable file fails
+/// the test: read as empty, the bot would inherit whatever the environment sets (a
+/// `WEBHOOK_URL`, a `HISTORY_DAYS`) and the story would test something else.
+pub fn documented_variables() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example");
+    let example = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let names: Vec<String> = example
+        .lines()
+        .filter_map(|line| {
+            let (name, _) = line.trim_start_matches(['#', ' ']).split_once('=')?;
+            let is_name = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            is_name.then(|| name.to_owned())
+        })
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "TELOXIDE_TOKEN") && names.len() >= 10,
+        "{path} names too few variables to be the real one: {names:?}"
+    );
+    names
 }
 
 impl Drop for BotProcess {
