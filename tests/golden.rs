@@ -55,7 +55,7 @@ struct Golden {
     title_too_long: &'static str,
     stream_title_panel: &'static str,
     stream_title_rows: Rows,
-    /// `/meet` with a topic of 250 characters: the note above the panel (the meeting gets none).
+    /// `/meet` with a topic of 201 characters: the note above the panel (the meeting gets none).
     topic_too_long: &'static str,
     /// Telemost answers 401 to Create: above the panel, kept for another try.
     unauthorized: &'static str,
@@ -143,7 +143,7 @@ const EN: Golden = Golden {
         "Send the stream's title (up to 1024 characters).",
     ),
     stream_title_rows: &[&["Cancel"]],
-    topic_too_long: "The topic is 250 characters long; the limit is 200, so this meeting has none. \
+    topic_too_long: "The topic is 201 characters long; the limit is 200, so this meeting has none. \
                      To set one, /cancel and send /meet with a shorter topic.",
     unauthorized: "Telemost rejected the token: it is invalid, expired or revoked. Get a new one and \
                    send /token &lt;new token&gt; in a private chat with me, then tap Create again.",
@@ -232,7 +232,7 @@ const RU: Golden = Golden {
         "Отправьте название трансляции (до 1024 символов).",
     ),
     stream_title_rows: &[&["Отмена"]],
-    topic_too_long: "В теме 250 символов, а можно не больше 200, поэтому у этой встречи её нет. Чтобы \
+    topic_too_long: "В теме 201 символ, а можно не больше 200, поэтому у этой встречи её нет. Чтобы \
                      задать тему, отправьте /cancel и /meet с темой покороче.",
     unauthorized: "Телемост отклонил токен: он неверный, истёк или отозван. Получите новый, отправьте \
                    /token &lt;новый токен&gt; в личном чате со мной и снова нажмите «Создать».",
@@ -366,7 +366,7 @@ async fn first_meeting(g: &Golden, user: i64) {
 
 /// A user's slips: a cohosts' list with two things that are not e-mail addresses (asked for the
 /// whole list again), a stream title of 1025 characters (asked for a shorter one), and a /meet
-/// topic of 250 characters (the panel opens, saying the meeting has no topic). Nothing reaches
+/// topic of 201 characters (the panel opens, saying the meeting has no topic). Nothing reaches
 /// Telemost.
 async fn slips(g: &Golden, user: i64) {
     let app = TestApp::start().await;
@@ -410,7 +410,7 @@ async fn slips(g: &Golden, user: i64) {
     let cancelled = bob.reply().await;
     pin(&bob, "/cancel", &cancelled, g.cancelled, &[]);
 
-    bob.send(&format!("/meet {}", "ж".repeat(250)));
+    bob.send(&format!("/meet {}", "ж".repeat(201)));
     let topic = bob.reply().await;
     let text = above(g.topic_too_long, g.panel);
     pin(&bob, "a long topic", &topic, &text, g.panel_rows);

@@ -195,7 +195,7 @@ async fn invalid_cohost_is_named_and_asked_again() {
     assert!(
         again
             .text
-            .contains("These are not email addresses: not-an-email. Send the whole list"),
+            .contains("This is not an email address: not-an-email. Send the whole list"),
         "{}",
         again.text
     );

@@ -503,6 +503,10 @@ impl Texts for En {
                  emails.",
                 limits::COHOSTS_MAX
             ),
+            InvalidInput::BadEmails(bad) if bad.len() == 1 => format!(
+                "This is not an email address: {}. Send the whole list of emails again.",
+                esc_short(&bad[0], 300)
+            ),
             InvalidInput::BadEmails(bad) => format!(
                 "These are not email addresses: {}. Send the whole list of emails again.",
                 esc_short(&bad.join(", "), 300)

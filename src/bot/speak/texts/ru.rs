@@ -11,6 +11,22 @@ use crate::telemost::model::{InvalidInput, StreamAccess, WaitingRoomLevel, limit
 
 pub struct Ru;
 
+/// The form of a Russian noun after the number `n`: `one` (1, 21, 101 символ), `few` (2-4, 22
+/// символа) or `many` (0, 5-20, 25, 111 символов).
+fn plural(n: usize, one: &'static str, few: &'static str, many: &'static str) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=14) => many,
+        (1, _) => one,
+        (2..=4, _) => few,
+        _ => many,
+    }
+}
+
+/// "`n` символ", "символа" or "символов", as the number wants.
+fn chars_ru(n: usize) -> String {
+    format!("{n} {}", plural(n, "символ", "символа", "символов"))
+}
+
 impl Texts for Ru {
     fn commands(&self) -> [(&'static str, &'static str); 14] {
         [
@@ -471,13 +487,14 @@ impl Texts for Ru {
     }
     fn topic_too_long(&self, chars: usize) -> String {
         format!(
-            "В теме {chars} символов, а можно не больше {TOPIC_MAX_CHARS}, поэтому у этой встречи \
-             её нет. Чтобы задать тему, отправьте /cancel и /meet с темой покороче."
+            "В теме {}, а можно не больше {TOPIC_MAX_CHARS}, поэтому у этой встречи её нет. \
+             Чтобы задать тему, отправьте /cancel и /meet с темой покороче.",
+            chars_ru(chars)
         )
     }
     fn record_failed(&self) -> &'static str {
         "Встреча создана, и ссылки работают, но сохранить её я не смог: кнопки под ней \
-         (подробности, комната ожидания, соведущие) работать не будут, и в /history её не будет."
+         (подробности, комната ожидания, соорганизаторы) работать не будут, и в /history её не будет."
     }
     fn stream_created(&self, title: &str, join_url: &str, watch_url: Option<&str>) -> String {
         let watch = watch_url.unwrap_or("(Телемост не прислал ссылку для зрителей)");
@@ -493,11 +510,13 @@ impl Texts for Ru {
         match e {
             InvalidInput::EmptyTitle => "Название не может быть пустым. Отправьте название.".into(),
             InvalidInput::TitleTooLong { chars } => format!(
-                "В названии {chars} символов, а можно не больше {}. Отправьте название короче.",
+                "В названии {}, а можно не больше {}. Отправьте название короче.",
+                chars_ru(*chars),
                 limits::TITLE_MAX_CHARS
             ),
             InvalidInput::DescriptionTooLong { chars } => format!(
-                "В описании {chars} символов, а можно не больше {}. Отправьте описание короче.",
+                "В описании {}, а можно не больше {}. Отправьте описание короче.",
+                chars_ru(*chars),
                 limits::DESCRIPTION_MAX_CHARS
             ),
             InvalidInput::NoCohosts => "Я не нашёл здесь адресов почты. Отправьте адреса \
@@ -506,6 +525,10 @@ impl Texts for Ru {
             InvalidInput::TooManyCohosts { count } => format!(
                 "Соорганизаторов {count}, а можно не больше {}. Отправьте список короче.",
                 limits::COHOSTS_MAX
+            ),
+            InvalidInput::BadEmails(bad) if bad.len() == 1 => format!(
+                "Это не адрес почты: {}. Отправьте весь список адресов ещё раз.",
+                esc_short(&bad[0], 300)
             ),
             InvalidInput::BadEmails(bad) => format!(
                 "Это не адреса почты: {}. Отправьте весь список адресов ещё раз.",
@@ -1057,6 +1080,33 @@ fn when_why(e: &WhenError) -> String {
                 "<code>{}</code> — непонятно, какой это день",
                 esc_short(d, 40)
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chars_ru;
+
+    #[test]
+    fn a_count_takes_the_form_its_number_wants() {
+        for (n, said) in [
+            (0, "0 символов"),
+            (1, "1 символ"),
+            (2, "2 символа"),
+            (4, "4 символа"),
+            (5, "5 символов"),
+            (11, "11 символов"),
+            (12, "12 символов"),
+            (14, "14 символов"),
+            (21, "21 символ"),
+            (22, "22 символа"),
+            (111, "111 символов"),
+            (201, "201 символ"),
+            (1022, "1022 символа"),
+            (1025, "1025 символов"),
+        ] {
+            assert_eq!(chars_ru(n), said);
         }
     }
 }
