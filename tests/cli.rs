@@ -323,6 +323,21 @@ async fn webhook_set_info_and_delete() {
     let hook = tg.webhook().expect("set");
     assert_eq!(hook.url, "https://bot.example.org/hook");
     assert_eq!(hook.secret_token.as_deref(), Some("s3cret-value"));
+    // The connections the running bot keeps (it sets the webhook again if they differ), sent
+    // outright: Telegram, like the fake, takes a missing value for 40, which is this number too,
+    // so only the request itself tells that it was sent.
+    let sets: Vec<_> = tg
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "setWebhook")
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:#?}");
+    assert_eq!(
+        sets[0].body.get("max_connections"),
+        Some(&serde_json::json!(telemost_bot::bot::MAX_CONNECTIONS)),
+        "setWebhook's body: {}",
+        sets[0].body
+    );
     assert_eq!(hook.max_connections, 40);
     let mut kinds = hook.allowed_updates.unwrap();
     kinds.sort();
@@ -339,6 +354,7 @@ async fn webhook_set_info_and_delete() {
         "the path may hold a secret: {said}"
     );
     assert!(!said.contains("s3cret-value"));
+    assert!(said.contains("max connections: 40"), "{said}");
 
     let delete = run(dir.path(), &["webhook", "delete"], &env).await;
     assert_eq!(delete.status.code(), Some(0));
