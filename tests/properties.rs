@@ -15,9 +15,13 @@ use std::time::Duration;
 use support::telemost::{conference_id, join_url};
 use support::{MANAGE_ACTIONS, Person, Reply, TestApp, en};
 use telemost_bot::bot::commands::Command;
-use telemost_bot::bot::speak::callback::{Callback, Setting};
+use telemost_bot::bot::speak::callback::{
+    COMMON_ZONES, Callback, Manage, Press, REMIND_CHOICES, Setting, VoteAction,
+};
 use telemost_bot::bot::tokens::parse_token;
-use telemost_bot::telemost::model::{Cohosts, Description, Email, InvalidInput, Title, limits};
+use telemost_bot::telemost::model::{
+    Cohosts, Description, Email, InvalidInput, StreamAccess, Title, WaitingRoomLevel, limits,
+};
 use teloxide::utils::command::BotCommands;
 
 /// xorshift64*: small, deterministic, good enough to explore inputs.
@@ -159,16 +163,131 @@ fn commands_callbacks_and_tokens_never_panic() {
         "/meet@TelemostTestBot",
         "/stream@Other",
     ];
+    // How often the callback parser accepted its input, and the kinds it accepted (the data's
+    // prefix): the round trip below is checked only when it did.
+    let mut round_trips = 0;
+    let mut kinds = std::collections::BTreeSet::new();
     for _ in 0..ROUNDS {
-        let len = rng.below(30);
-        let s = format!("{}{}", rng.pick(PREFIXES), rng.text(len));
+        let s = match rng.below(3) {
+            // A button's data as the bot writes it, each field random.
+            0 => {
+                let cb = rng.callback();
+                let data = cb.render();
+                assert_eq!(
+                    Callback::parse(&data).as_ref(),
+                    Some(&cb),
+                    "{data:?} reads back as what it was written from"
+                );
+                assert!(data.len() <= CALLBACK_DATA_MAX, "{data:?}");
+                data
+            }
+            // The same, cut short or with something after it.
+            1 => {
+                let data = rng.callback().render();
+                let len = 1 + rng.below(4);
+                if rng.below(2) == 0 {
+                    let cuts: Vec<usize> = data.char_indices().map(|(i, _)| i).collect();
+                    data[..cuts[rng.below(cuts.len())]].to_owned()
+                } else {
+                    data + &rng.text(len)
+                }
+            }
+            _ => {
+                let len = rng.below(30);
+                format!("{}{}", rng.pick(PREFIXES), rng.text(len))
+            }
+        };
         let _ = Command::parse(&s, "TelemostTestBot");
         if let Some(cb) = Callback::parse(&s) {
             assert_eq!(cb.render(), s, "callback data must round-trip");
+            round_trips += 1;
+            kinds.insert(s.split(':').next().unwrap_or_default().to_owned());
         }
         if let Some(t) = parse_token(&s) {
             use secrecy::ExposeSecret;
             assert!(t.expose_secret().bytes().all(|b| b.is_ascii_graphic()));
+        }
+    }
+    // A third of the rounds (about 1000) are the bot's own data, every one of which must be
+    // accepted.
+    assert!(
+        round_trips >= ROUNDS / 4,
+        "the round trip was checked {round_trips} times in {ROUNDS}"
+    );
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "cal", "cancel", "cfg", "co", "create", "fc", "findtime", "fs", "fv", "fx", "fy",
+            "later", "mg", "sa", "skip", "up", "wr",
+        ],
+        "every kind of button's data was accepted and read back"
+    );
+}
+
+impl Rng {
+    /// A positive id: small, or anywhere up to `i64::MAX`.
+    fn id(&mut self) -> i64 {
+        if self.below(2) == 0 {
+            1 + self.below(1000) as i64
+        } else {
+            1 + (self.next() % i64::MAX as u64) as i64
+        }
+    }
+
+    /// Any callback the bot emits, every field random.
+    fn callback(&mut self) -> Callback {
+        let level = WaitingRoomLevel::ALL[self.below(WaitingRoomLevel::ALL.len())];
+        let access = StreamAccess::ALL[self.below(StreamAccess::ALL.len())];
+        let on = self.below(2) == 0;
+        match self.below(8) {
+            0 => Callback::Draft(match self.below(8) {
+                0 => Press::WaitingRoom(level),
+                1 => Press::StreamAccess(access),
+                2 => Press::Skip,
+                3 => Press::Create,
+                4 => Press::Cancel,
+                5 => Press::Cohost(self.id()),
+                6 => Press::Later,
+                _ => Press::FindTime,
+            }),
+            1 => Callback::Setting(match self.below(9) {
+                0 => Setting::WaitingRoom(level),
+                1 => Setting::StreamAccess(access),
+                2 => Setting::AutoSummary(on),
+                3 => Setting::AdminsOnly(on),
+                4 => Setting::InstantMeet(on),
+                5 => Setting::Zone(COMMON_ZONES[self.below(COMMON_ZONES.len())]),
+                6 => Setting::OtherZone,
+                7 => Setting::Remind(REMIND_CHOICES[self.below(REMIND_CHOICES.len())]),
+                _ => Setting::Done,
+            }),
+            2 | 3 => Callback::Manage {
+                conference: self.foreign_conference(&[]),
+                action: match self.below(7) {
+                    0 => Manage::Info,
+                    1 => Manage::ChooseWaitingRoom,
+                    2 => Manage::WaitingRoom(level),
+                    3 => Manage::AddCohosts,
+                    4 => Manage::ReplaceCohosts,
+                    5 => Manage::ClearCohosts,
+                    _ => Manage::Back,
+                },
+            },
+            4 => Callback::Calendar {
+                schedule: self.id(),
+                start: self.id(),
+            },
+            5 => Callback::Unschedule(self.id()),
+            _ => Callback::Vote {
+                vote: self.id(),
+                action: match self.below(5) {
+                    0 => VoteAction::Toggle(self.below(256) as u8),
+                    1 => VoteAction::Schedule(self.below(256) as u8),
+                    2 => VoteAction::Close,
+                    3 => VoteAction::Cancel,
+                    _ => VoteAction::CancelListed,
+                },
+            },
         }
     }
 }
