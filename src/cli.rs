@@ -196,6 +196,8 @@ pub fn settings() -> Vec<Setting> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn parse_from(args: &[&str]) -> Result<(Cli, HashMap<String, String>), clap::Error> {
@@ -208,10 +210,41 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// `parse_from` with the environment left out (the test's may set any variable): what the
+    /// command line alone gives.
+    fn parse_alone(args: &[&str]) -> Result<BTreeMap<String, String>, clap::Error> {
+        let matches = Cli::command()
+            .mut_args(|a| a.env(None::<&'static str>))
+            .try_get_matches_from(args)?;
+        Ok(values(&matches).into_iter().collect())
+    }
+
     #[test]
     fn flags_and_defaults_come_back_by_their_variables_names() {
-        // The process environment may set some of these; the flags given win over it.
-        let (cli, values) = parse_from(&[
+        // Each default, written out: changing one is a change to this test too. A setting
+        // without a default has no value.
+        let defaults: BTreeMap<String, String> = [
+            (
+                "TELEMOST_API_URL",
+                "https://cloud-api.yandex.net/v1/telemost-api",
+            ),
+            ("DATABASE_URL", "sqlite://telemost-bot.db"),
+            ("YANDEX_OAUTH_URL", "https://oauth.yandex.ru"),
+            ("MAX_CONCURRENT_UPDATES", "128"),
+            ("HISTORY_DAYS", "365"),
+            ("DEFAULT_TIMEZONE", "Europe/Moscow"),
+            ("WEBHOOK_LISTEN", "0.0.0.0:8080"),
+            ("TELEGRAM_RATE_LIMIT", "on"),
+            ("RUST_LOG", "info"),
+            ("LOG_FORMAT", "text"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(parse_alone(&["telemost-bot"]).unwrap(), defaults);
+
+        // Flags replace their settings' defaults, or give the ones without; the rest keep theirs.
+        let flags = [
             "telemost-bot",
             "--bot-token",
             "1:x",
@@ -219,8 +252,19 @@ mod tests {
             "30",
             "--webhook-listen",
             "127.0.0.1:9",
-        ])
-        .unwrap();
+        ];
+        let mut expected = defaults;
+        for (name, value) in [
+            ("TELOXIDE_TOKEN", "1:x"),
+            ("HISTORY_DAYS", "30"),
+            ("WEBHOOK_LISTEN", "127.0.0.1:9"),
+        ] {
+            expected.insert(name.to_owned(), value.to_owned());
+        }
+        assert_eq!(parse_alone(&flags).unwrap(), expected);
+
+        // With the process environment, whatever it sets: the flags given win over it.
+        let (cli, values) = parse_from(&flags).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(values["TELOXIDE_TOKEN"], "1:x");
         assert_eq!(values["HISTORY_DAYS"], "30");
