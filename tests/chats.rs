@@ -124,7 +124,9 @@ async fn a_group_upgraded_to_a_supergroup_keeps_its_token_settings_and_history()
         stored_access(&app, NEW).await.is_some()
     })
     .await;
-    tokio::time::sleep(QUIET).await;
+    // Every one of those updates handled, in both chats, before what follows is read.
+    app.in_group(OLD, ANNA, "en").barrier().await;
+    app.in_group(NEW, ANNA, "en").barrier().await;
     assert_eq!(stored_access(&app, NEW).await.as_deref(), Some("y0_group"));
     assert_eq!(stored_access(&app, OLD).await, None, "not left behind");
     let db = app.side_db().await;
@@ -187,7 +189,8 @@ async fn a_reply_refused_because_the_group_was_upgraded_goes_to_the_supergroup()
         })
         .await;
     assert_eq!(answer.text(), en().help());
-    tokio::time::sleep(QUIET).await;
+    // The /help handled, whatever it sent.
+    app.in_group(OLD, BORIS, "en").barrier().await;
     let sends: Vec<Option<i64>> = app
         .tg
         .calls()

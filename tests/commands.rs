@@ -4,16 +4,12 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::json;
 use support::telemost::join_url;
 use support::{TestApp, en};
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_234_567_890;
-/// How long "nothing happens" is watched for.
-const QUIET: Duration = Duration::from_millis(400);
 
 /// The deleteMessage calls the bot made in `chat`, as message ids.
 fn deleted_in(app: &TestApp, chat: i64) -> Vec<i64> {
@@ -152,7 +148,7 @@ async fn malformed_token_is_refused_and_not_stored() {
     let r = ann.reply().await;
     assert_eq!(r.text, en().no_token(false));
     assert!(r.buttons.is_empty());
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut ann, 0).await;
     app.stop().await;
 }
 
@@ -209,7 +205,8 @@ async fn token_posted_in_a_group_is_deleted_and_not_stored() {
     let mut ann = app.private(2006, "en");
     ann.send("/meet");
     assert_eq!(ann.reply().await.text, en().no_token(false));
-    app.tm.assert_requests_stay(0, QUIET).await;
+    ann_in_group.barrier().await;
+    app.assert_creates(&mut ann, 0).await;
     app.stop().await;
 }
 
@@ -226,14 +223,13 @@ async fn lone_token_command_in_a_group_points_to_the_private_chat() {
 
     let from = ann.now();
     ann.send("y0_would-be-token");
-    app.tg
-        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+    ann.assert_no_call_since(from, |c| c.chat_id() == Some(GROUP))
         .await;
 
     ann.send("/meet");
     assert_eq!(ann.reply().await.text, en().no_token(true));
     assert!(deleted_in(&app, GROUP).is_empty());
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut ann, 0).await;
     app.stop().await;
 }
 
@@ -251,7 +247,7 @@ async fn forget_with_a_token_forgets_it() {
     let r = ann.reply().await;
     assert_eq!(r.text, en().no_token(false));
     assert!(r.buttons.is_empty());
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut ann, 0).await;
     app.stop().await;
 }
 
@@ -281,7 +277,7 @@ async fn cancel_ends_the_open_dialogue() {
 
     let tap = ann.press(&panel, "create");
     assert_eq!(ann.answer_to(&tap).await, en().stale_button());
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut ann, 0).await;
     app.stop().await;
 }
 
@@ -358,8 +354,8 @@ async fn plain_group_message_is_not_taken_as_the_cohosts() {
 
     let from = ann_in_group.now();
     ann_in_group.send("lunch@x.ru is booked, by the way");
-    app.tg
-        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+    ann_in_group
+        .assert_no_call_since(from, |c| c.chat_id() == Some(GROUP))
         .await;
     assert!(app.tm.requests().is_empty());
 
@@ -475,6 +471,6 @@ async fn undeletable_token_in_a_group_is_not_claimed_deleted() {
 
     ann_in_group.send("/meet");
     assert_eq!(ann_in_group.reply().await.text, en().no_token(true));
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut ann_in_group, 0).await;
     app.stop().await;
 }

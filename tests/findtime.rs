@@ -232,7 +232,7 @@ async fn a_restart_in_the_middle_loses_no_vote() {
 
 #[tokio::test]
 async fn two_replicas_close_it_once() {
-    let (app, clock) = app_at(MONDAY_9AM).await;
+    let (mut app, clock) = app_at(MONDAY_9AM).await;
     if !app.is_postgres() {
         eprintln!(
             "skipped: two processes share only a PostgreSQL database (TEST_DATABASE=postgres)"
@@ -249,10 +249,24 @@ async fn two_replicas_close_it_once() {
     clock.set(ts("2026-11-30T09:00:00Z"));
     anna.reply_where(|r| r.text.contains("Join:")).await;
     vote_shows(&mut anna, &vote, "Vote closed").await;
-    // Both processes' workers have looked since (each looks at least every tick when woken;
-    // the clock's move woke both): a second close would have made a second meeting.
-    clock.set(ts("2026-11-30T09:00:01Z"));
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Settled (no longer closing, nobody's in hand), it cannot be closed again; stopped, both
+    // processes finish what they had in hand: a second close in flight would be counted.
+    let db = app.side_db().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let v = db.vote(GROUP, 1).await.unwrap().unwrap();
+        if !v.is_closing() && v.lease_until == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never settled: {v:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    db.close().await;
+    replica.stop().await;
+    app.halt().await;
     assert_eq!(app.tm.requests().len(), 1, "one meeting from two processes");
     let scheduled = app
         .tg
@@ -261,7 +275,6 @@ async fn two_replicas_close_it_once() {
         .filter(|c| c.text().contains("Meeting scheduled"))
         .count();
     assert_eq!(scheduled, 1);
-    replica.stop().await;
     app.stop().await;
 }
 

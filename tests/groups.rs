@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use secrecy::ExposeSecret;
 use serde_json::json;
 use sqlx::Connection;
@@ -20,8 +18,6 @@ const ANNA: i64 = 3001;
 const BORIS: i64 = 3002;
 /// Telegram's GroupAnonymousBot: the `from` of messages an anonymous admin posts.
 const GROUP_ANONYMOUS_BOT: i64 = 1_087_968_824;
-/// How long "nothing happens" is watched for.
-const QUIET: Duration = Duration::from_millis(400);
 
 /// The code in the deep link under a /connect answer.
 fn code_of(link: &Reply) -> String {
@@ -444,11 +440,10 @@ async fn admin_demoted_before_pasting_stores_nothing() {
         .map(|c| c.body["message_id"].as_i64().unwrap())
         .collect();
     assert_eq!(deleted, [token_msg], "the token does not stay in the chat");
-    app.tg
-        .assert_no_call(in_group_from, QUIET, |c| {
-            c.chat_id() == Some(GROUP) && c.method != "getChatMember"
-        })
-        .await;
+    anna.assert_no_call_since(in_group_from, |c| {
+        c.chat_id() == Some(GROUP) && c.method != "getChatMember"
+    })
+    .await;
     assert_eq!(stored_access(&app, GROUP).await, None);
     assert_eq!(stored_access(&app, ANNA).await, None);
     // The bot stopped waiting for the group's token: her next message is not taken as one.
@@ -459,7 +454,7 @@ async fn admin_demoted_before_pasting_stores_nothing() {
     boris_in_group.skip_past();
     boris_in_group.send("/meet");
     assert_eq!(boris_in_group.reply().await.text, en().no_token(true));
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut boris_in_group, 0).await;
     app.stop().await;
 }
 
@@ -494,7 +489,7 @@ async fn admin_disconnects_and_members_fall_back_to_their_own_tokens() {
     carl_in_group.skip_past();
     carl_in_group.send("/meet");
     assert_eq!(carl_in_group.reply().await.text, en().no_token(true));
-    app.tm.assert_requests_stay(1, QUIET).await;
+    app.assert_creates(&mut carl_in_group, 1).await;
 
     anna_in_group.skip_past();
     anna_in_group.send("/disconnect");
@@ -715,7 +710,7 @@ async fn two_members_each_have_their_own_meet() {
     assert_eq!(group.reply().await.text, en().cancelled());
     let tap = bob_in_group.press(&bob_panel, "create");
     assert_eq!(bob_in_group.answer_to(&tap).await, en().stale_button());
-    app.tm.assert_all_stay(0, QUIET).await;
+    app.assert_all_requests(&mut bob_in_group, 0).await;
 
     // Bob starts again while Alice answers her prompt (a reply to her panel).
     bob_in_group.send("/meet");
@@ -756,10 +751,10 @@ async fn a_reply_to_another_members_prompt_is_not_an_answer() {
 
     let from = group.now();
     bob_in_group.reply_to(&alice_cohosts, "mallory@x.ru");
-    app.tg
-        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+    group
+        .assert_no_call_since(from, |c| c.chat_id() == Some(GROUP))
         .await;
-    app.tm.assert_all_stay(0, QUIET).await;
+    app.assert_all_requests(&mut group, 0).await;
 
     // Both drafts are as they were: Alice's reply creates hers, with her cohost only.
     alice_in_group.reply_to(&alice_cohosts, "carol@x.ru");
@@ -801,7 +796,7 @@ async fn admins_only_is_checked_again_at_create() {
         .await;
     assert_eq!(refused.text, en().admins_only());
     assert!(refused.buttons.is_empty(), "{:?}", refused.buttons);
-    app.tm.assert_all_stay(0, QUIET).await;
+    app.assert_all_requests(&mut group, 0).await;
     app.stop().await;
 }
 

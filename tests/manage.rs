@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -17,8 +15,6 @@ use telemost_bot::telemost::model::{InvalidInput, WaitingRoomLevel};
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_000_000_999;
-/// How long "nothing happens" is watched for.
-const QUIET: Duration = Duration::from_millis(400);
 
 /// The data of button `what` for conference `n`: `mg:<id>:<what>`.
 fn mg(n: u64, what: &str) -> String {
@@ -136,7 +132,7 @@ async fn result_message_has_links_share_and_manage_buttons() {
     // Creating asked nothing else of Telemost.
     let lines = lines_from(&app, 0, 2).await;
     assert_eq!(lines, ["POST /conferences", "POST /conferences"]);
-    app.tm.assert_all_stay(2, QUIET).await;
+    app.assert_all_requests(&mut alice, 2).await;
     app.stop().await;
 }
 
@@ -179,7 +175,7 @@ async fn details_reads_the_meeting_and_its_cohosts() {
         details_text(1, WaitingRoomLevel::Organization, Some("a@x.ru, b@x.ru"))
     );
     assert_eq!(shown_now.buttons, result_buttons(1, None));
-    app.tm.assert_all_stay(3, QUIET).await;
+    app.assert_all_requests(&mut alice, 3).await;
     app.stop().await;
 }
 
@@ -207,7 +203,7 @@ async fn waiting_room_is_changed_from_the_buttons() {
         ]
     );
     assert_eq!(shown(&levels.text), shown(&done.text), "the text stays");
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut alice, 1).await;
 
     let tap = alice.press(&levels, &mg(1, "wr:ADMINS"));
     let changed = alice.reply().await;
@@ -246,7 +242,7 @@ async fn waiting_room_is_changed_from_the_buttons() {
         details_text(1, WaitingRoomLevel::Admins, Some(en().none()))
     );
     assert_eq!(back.buttons, result_buttons(1, None));
-    app.tm.assert_all_stay(4, QUIET).await;
+    app.assert_all_requests(&mut alice, 4).await;
     app.stop().await;
 }
 
@@ -266,7 +262,7 @@ async fn add_cohosts_patches_the_typed_list() {
     assert_eq!(prompt.text, en().ask_manage_cohosts(false));
     assert!(prompt.text.contains("email"), "{}", prompt.text);
     assert_eq!(prompt.data(), ["cancel"]);
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut alice, 1).await;
 
     alice.send("c@x.ru, d@x.ru");
     let told = alice.reply().await;
@@ -302,7 +298,7 @@ async fn add_cohosts_patches_the_typed_list() {
     // The step is over: a new message is not another list.
     alice.send("e@x.ru");
     assert_eq!(alice.reply().await.text, en().idle_hint());
-    app.tm.assert_all_stay(4, QUIET).await;
+    app.assert_all_requests(&mut alice, 4).await;
 
     alice.send("/meet");
     let panel = alice.reply().await;
@@ -347,7 +343,7 @@ async fn replace_cohosts_puts_the_typed_list() {
         shown(&edited.text),
         details_text(1, WaitingRoomLevel::Organization, Some("e@x.ru, f@x.ru"))
     );
-    app.tm.assert_all_stay(4, QUIET).await;
+    app.assert_all_requests(&mut alice, 4).await;
     app.stop().await;
 }
 
@@ -374,7 +370,7 @@ async fn clear_cohosts_puts_an_empty_list() {
         details_text(1, WaitingRoomLevel::Organization, Some(en().none()))
     );
     assert_eq!(edited.buttons, result_buttons(1, None));
-    app.tm.assert_all_stay(3, QUIET).await;
+    app.assert_all_requests(&mut alice, 3).await;
     app.stop().await;
 }
 
@@ -395,7 +391,7 @@ async fn a_bad_email_in_the_add_step_is_refused() {
         en().invalid_input(&InvalidInput::BadEmails(vec!["not-an-email".into()]))
     );
     assert!(refused.text.contains("not-an-email"));
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut alice, 1).await;
 
     alice.send("c@x.ru");
     assert_eq!(alice.reply().await.text, en().cohosts_updated("c@x.ru"));
@@ -419,7 +415,7 @@ async fn cancel_ends_the_cohosts_step() {
     assert!(cancelled.buttons.is_empty());
     alice.send("c@x.ru");
     assert_eq!(alice.reply().await.text, en().idle_hint());
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut alice, 1).await;
     app.stop().await;
 }
 
@@ -451,7 +447,7 @@ async fn a_deleted_meeting_is_explained() {
     let reqs = app.tm.wait_all(2).await;
     assert_eq!(reqs[1].line(), format!("PATCH /conferences/{id}"));
     assert_eq!(reqs[1].body, json!({"waiting_room_level": "ADMINS"}));
-    app.tm.assert_all_stay(2, QUIET).await;
+    app.assert_all_requests(&mut alice, 2).await;
     assert!(
         !app.tg
             .calls()
@@ -486,7 +482,7 @@ async fn a_meeting_gone_from_telemost_is_explained() {
     );
     let reqs = app.tm.wait_all(2).await;
     assert_eq!(reqs[1].line(), format!("GET /conferences/{id}"));
-    app.tm.assert_all_stay(2, QUIET).await;
+    app.assert_all_requests(&mut alice, 2).await;
     app.stop().await;
 }
 
@@ -498,7 +494,7 @@ async fn an_unknown_meeting_id_is_refused_without_asking_telemost() {
     let (mut alice, done) = with_meeting(&app, 7012, None).await;
     let q = alice.press(&done, "mg:99999999999999:info");
     assert_eq!(alice.answer_to(&q).await, en().stale_button());
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut alice, 1).await;
     app.stop().await;
 }
 
@@ -528,7 +524,7 @@ async fn forbidden_on_details_is_explained() {
     let reqs = app.tm.wait_all(2).await;
     assert_eq!(reqs[1].line(), format!("GET /conferences/{id}"));
     assert_eq!(reqs[1].authorization, "OAuth y0_alice");
-    app.tm.assert_all_stay(2, QUIET).await;
+    app.assert_all_requests(&mut alice, 2).await;
     assert!(
         !app.tg
             .calls()
@@ -555,13 +551,13 @@ async fn unknown_manage_data_gets_a_notice() {
         let from = alice.now();
         let tap = alice.press(&done, junk);
         assert_eq!(alice.answer_to(&tap).await, en().stale_button(), "{junk}");
-        app.tg
-            .assert_no_call(from, Duration::from_millis(100), |c| {
+        alice
+            .assert_no_call_since(from, |c| {
                 matches!(c.method.as_str(), "sendMessage" | "editMessageText")
             })
             .await;
     }
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut alice, 1).await;
     app.stop().await;
 }
 
@@ -589,7 +585,7 @@ async fn in_a_group_only_the_one_who_asked_answers() {
         boris_in_group.answer_to(&tap).await,
         en().not_your_meeting()
     );
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut group, 1).await;
 
     anna_in_group.press(&done, &mg(1, "add"));
     let prompt = group.reply().await;
@@ -603,10 +599,10 @@ async fn in_a_group_only_the_one_who_asked_answers() {
     );
     let from = group.now();
     boris_in_group.reply_to(&prompt, "boris@x.ru");
-    app.tg
-        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+    group
+        .assert_no_call_since(from, |c| c.chat_id() == Some(GROUP))
         .await;
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut group, 1).await;
 
     anna_in_group.reply_to(&prompt, "carol@x.ru");
     assert_eq!(group.reply().await.text, en().cohosts_updated("carol@x.ru"));
@@ -769,7 +765,8 @@ async fn forged_presses_naming_another_chats_meeting_reach_no_api() {
             assert_eq!(who.answer_to(&tap).await, en().stale_button(), "{forged}");
         }
     }
-    app.tm.assert_all_stay(before, QUIET).await;
+    bob.barrier().await;
+    app.assert_all_requests(&mut bob_in_group, before).await;
     for r in app.tm.all_requests() {
         assert!(!r.path.contains(&alice_id), "{}", r.line());
     }
@@ -797,7 +794,7 @@ async fn forged_presses_naming_another_chats_meeting_reach_no_api() {
     // Bob's next message is not an answer to an "Add cohosts" question.
     bob.send("eve@x.ru");
     assert_eq!(bob.reply().await.text, en().idle_hint());
-    app.tm.assert_all_stay(before, QUIET).await;
+    app.assert_all_requests(&mut bob, before).await;
 
     // His own meeting's id, on the same message, does reach Telemost (with his token).
     let tap = bob.press(&bob_done, &mg(2, "info"));
@@ -847,7 +844,7 @@ async fn an_unrecorded_meeting_is_explained_and_its_buttons_do_nothing() {
 
     let q = alice.press(&done, &mg(1, "info"));
     assert_eq!(alice.answer_to(&q).await, en().stale_button());
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut alice, 1).await;
     app.stop().await;
 }
 
@@ -874,6 +871,6 @@ async fn an_admin_demoted_before_answering_the_cohosts_prompt_changes_nothing() 
     app.tg.set_admin(GROUP, 7502, false);
     boris_in_group.reply_to(&prompt, "mallory@x.ru");
     assert_eq!(group.reply().await.text, en().not_your_meeting());
-    app.tm.assert_all_stay(1, QUIET).await;
+    app.assert_all_requests(&mut group, 1).await;
     app.stop().await;
 }

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use support::telemost::join_url;
 use support::{Person, Reply, TestApp, en, shown};
@@ -37,9 +35,6 @@ const PANEL_BUTTONS: [&str; 20] = [
     "cfg:rem:10",
     "cfg:rem:15",
 ];
-
-/// How long "nothing happens" is watched for.
-const QUIET: Duration = Duration::from_millis(400);
 
 /// The settings panel's text for `s` as the user should read it.
 fn panel_text(
@@ -251,7 +246,7 @@ async fn meeting_notes_setting_adds_the_flag() {
     set(&mut alice, &panel, "cfg:sum:off").await;
     let body = meet_and_create(&app, &mut alice, 2).await;
     assert_eq!(body, json!({"waiting_room_level": "PUBLIC"}));
-    app.tm.assert_requests_stay(3, QUIET).await;
+    app.assert_creates(&mut alice, 3).await;
     app.stop().await;
 }
 
@@ -345,7 +340,7 @@ async fn instant_meet_creates_without_a_panel() {
         "a stream still asks: {:?}",
         draft.buttons
     );
-    app.tm.assert_requests_stay(1, QUIET).await;
+    app.assert_creates(&mut alice, 1).await;
     app.stop().await;
 }
 
@@ -366,7 +361,7 @@ async fn meet_now_creates_at_once_without_the_setting() {
     alice.send("/meet");
     let panel = alice.reply().await;
     assert!(panel.has("create"), "{:?}", panel.buttons);
-    app.tm.assert_requests_stay(1, QUIET).await;
+    app.assert_creates(&mut alice, 1).await;
     app.stop().await;
 }
 
@@ -411,8 +406,8 @@ async fn group_settings_are_for_admins_only() {
         let from = group.now();
         let tap = boris_in_group.press(&panel, data);
         assert_eq!(boris_in_group.answer_to(&tap).await, en().admins_only());
-        app.tg
-            .assert_no_call(from, QUIET, |c| {
+        boris_in_group
+            .assert_no_call_since(from, |c| {
                 c.chat_id() == Some(GROUP)
                     && matches!(c.method.as_str(), "editMessageText" | "sendMessage")
             })
@@ -504,7 +499,7 @@ async fn admins_only_refuses_members() {
     group.reply_where(|r| r.text.contains("https://")).await;
     let reqs = app.tm.wait_requests(2).await;
     assert_eq!(reqs[1].authorization, "OAuth y0_boris");
-    app.tm.assert_requests_stay(2, QUIET).await;
+    app.assert_creates(&mut group, 2).await;
     app.stop().await;
 }
 
@@ -570,6 +565,6 @@ async fn settings_of_one_chat_do_not_affect_another() {
         reqs[2].body,
         json!({"waiting_room_level": "ADMINS", "is_auto_summarization_enabled": true})
     );
-    app.tm.assert_requests_stay(3, QUIET).await;
+    app.assert_creates(&mut alice, 3).await;
     app.stop().await;
 }

@@ -5,16 +5,11 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::json;
 use support::telemost::{conference_id, join_url};
 use support::{Person, Reply, TestApp, en, shown};
 use telemost_bot::bot::speak::texts::{Lang, Texts};
 use telemost_bot::bot::topic::TOPIC_MAX_CHARS;
-
-/// How long "nothing happens" is watched for.
-const QUIET: Duration = Duration::from_millis(400);
 
 /// The URL of the button labelled `label` under `reply`.
 fn button_url<'a>(reply: &'a Reply, label: &str) -> &'a str {
@@ -139,7 +134,7 @@ async fn meet_now_with_a_topic_creates_at_once() {
     );
     let record = app.recorded_meetings(bob.chat, 1).await;
     assert_eq!(record[0].topic.as_deref(), Some("Quick sync"));
-    app.tm.assert_requests_stay(1, QUIET).await;
+    app.assert_creates(&mut bob, 1).await;
     app.stop().await;
 }
 
