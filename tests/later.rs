@@ -730,9 +730,13 @@ async fn daylight_saving_keeps_a_recurring_meeting_at_its_local_time() {
     app.stop().await;
 }
 
+/// Two bot processes on one PostgreSQL database and one clock: each reminder is posted once, and
+/// each process takes its part. The replica's Bot API calls pass through a proxy of its own, which
+/// shows whether it posted the first reminder; the process that did stops, and the other one
+/// posts the second.
 #[tokio::test]
 async fn two_replicas_post_one_reminder() {
-    let (app, clock) = app_at(MONDAY_9AM).await;
+    let (mut app, clock) = app_at(MONDAY_9AM).await;
     if !app.is_postgres() {
         eprintln!(
             "skipped: two processes share only a PostgreSQL database (TEST_DATABASE=postgres)"
@@ -743,20 +747,46 @@ async fn two_replicas_post_one_reminder() {
     let mut anna = app.private(8201, "en");
     app.with_token(&mut anna, "y0_anna").await;
     schedule(&mut anna, "tomorrow 15:00 Design review").await;
-    let replica = app.replica().await;
-    let before = anna.now();
+    schedule(&mut anna, "tomorrow 16:00 Retro").await;
+    let (replica, watched) = app.watched_replica().await;
+    let before = app.tg.calls().len();
+    let review = en().reminder_now(Some("Design review"), &join_url(1));
+    let retro = en().reminder_now(Some("Retro"), &join_url(2));
     clock.set(ts("2026-12-01T12:00:00Z"));
-    anna.reply().await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let sent = app
+    assert_eq!(anna.reply().await.text, review);
+    // The proxy records a call before the fake Telegram has it.
+    let replica_posted_first = !watched.calls_to("sendMessage", anna.chat).is_empty();
+    // The one that posted stops (finishing what it has in hand); the other posts the next.
+    let replica = if replica_posted_first {
+        replica.stop().await;
+        None
+    } else {
+        app.halt().await;
+        Some(replica)
+    };
+    clock.set(ts("2026-12-01T13:00:00Z"));
+    assert_eq!(anna.reply().await.text, retro);
+    // Both stopped: whatever either would post has been posted.
+    if let Some(replica) = replica {
+        replica.stop().await;
+    }
+    app.halt().await;
+    let sent: Vec<String> = app
         .tg
         .calls()
         .into_iter()
         .skip(before)
         .filter(|c| c.method == "sendMessage" && c.chat_id() == Some(anna.chat))
-        .count();
-    assert_eq!(sent, 1, "one reminder from two processes");
-    replica.stop().await;
+        .map(|c| c.text().to_owned())
+        .collect();
+    assert_eq!(sent, [review.clone(), retro.clone()], "each reminder once");
+    let by_replica: Vec<String> = watched
+        .calls_to("sendMessage", anna.chat)
+        .iter()
+        .map(|c| c.body["text"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let expected = if replica_posted_first { review } else { retro };
+    assert_eq!(by_replica, [expected], "the replica posted one of the two");
     app.stop().await;
 }
 

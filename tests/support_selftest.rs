@@ -17,7 +17,6 @@ use teloxide::types::{
 };
 
 const CHAT: i64 = 7001;
-const QUIET: Duration = Duration::from_millis(300);
 
 fn bot_on(tg: &FakeTelegram) -> Bot {
     Bot::new(support::BOT_TOKEN).set_api_url(tg.url.parse().unwrap())
@@ -372,11 +371,13 @@ fn options_at_takes_zoned_and_rfc3339_times() {
     assert!(wrong.is_err());
 }
 
-/// A replica on PostgreSQL starts, shares the updates with the first bot (each answered once),
-/// and stops; on SQLite `replica` refuses, saying why.
+/// A replica on PostgreSQL starts, shares the updates with the first bot (each answered once, by
+/// the process that got it), answers alone while the first bot is stopped, and stops; on SQLite
+/// `replica` refuses, saying why. The replica's Bot API calls pass through a proxy of its own
+/// (`TestApp::watched_replica`), which shows which updates it got and where it answered.
 #[tokio::test]
 async fn a_replica_starts_shares_the_updates_and_stops() {
-    let app = TestApp::start().await;
+    let mut app = TestApp::start().await;
     if !app.is_postgres() {
         let refused = std::panic::AssertUnwindSafe(app.replica())
             .catch_unwind()
@@ -391,7 +392,7 @@ async fn a_replica_starts_shares_the_updates_and_stops() {
         app.stop().await;
         return;
     }
-    let replica = app.replica().await;
+    let (replica, watched) = app.watched_replica().await;
     let polls = app.tg.polls().len();
     app.tg.wait_polls(polls + 2, Duration::from_secs(10)).await;
     let mut people: Vec<Person> = (0..6).map(|i| app.private(7100 + i, "en")).collect();
@@ -401,14 +402,41 @@ async fn a_replica_starts_shares_the_updates_and_stops() {
     for person in &mut people {
         assert_eq!(person.reply().await.text, en().help());
     }
-    tokio::time::sleep(QUIET).await;
+    // The first bot stops (finishing what it has in hand): the replica answers alone.
+    app.halt().await;
+    let mut alone = app.private(7150, "en");
+    alone.send("/help");
+    assert_eq!(alone.reply().await.text, en().help());
+    assert_eq!(
+        watched.calls_to("sendMessage", alone.chat).len(),
+        1,
+        "the replica answered"
+    );
+    // Both stopped: whatever either would answer has been answered.
+    replica.stop().await;
+    people.push(alone);
     for person in &people {
         let answers = app.tg.calls_to("sendMessage", person.chat);
         assert_eq!(answers.len(), 1, "answered once: {answers:#?}");
     }
-    replica.stop().await;
+    // The replica answered in exactly the chats of the updates it was handed.
+    let mut handed: Vec<i64> = watched
+        .handed()
+        .iter()
+        .filter_map(|&id| app.tg.update(id)?["message"]["chat"]["id"].as_i64())
+        .collect();
+    let mut answered: Vec<i64> = watched
+        .calls()
+        .iter()
+        .filter(|c| c.method == "sendMessage")
+        .filter_map(|c| c.chat_id())
+        .collect();
+    handed.sort();
+    answered.sort();
+    assert_eq!(answered, handed);
 
     // The first bot goes on alone.
+    app.resume().await;
     let mut last = app.private(7199, "en");
     last.send("/help");
     assert_eq!(last.reply().await.text, en().help());
