@@ -620,7 +620,9 @@ async fn a_chat_waits_its_turn_other_chats_do_not() {
         texts.push(alice.reply().await.text);
     }
     assert!(
-        texts.iter().any(|t| t.contains("https://telemost.yandex.ru/j/00000000000001")),
+        texts
+            .iter()
+            .any(|t| t.contains("https://telemost.yandex.ru/j/00000000000001")),
         "the link before her /help: {texts:?}"
     );
     app.stop().await;

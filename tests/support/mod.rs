@@ -766,3 +766,323 @@ impl Person {
         self.tg.calls().len()
     }
 }
+
+// Barriers: what a story waits for instead of watching a short window in which nothing should
+// happen (issue 29), and a replica whose part can be seen.
+
+/// The callback data of `Person::barrier`'s press: data the bot never sends, answered with a
+/// notice and nothing else.
+pub const BARRIER_DATA: &str = "barrier";
+
+impl Person {
+    /// Returns once the bot has handled every update sent in this chat before this call, all
+    /// of it (what those handlers asked Telemost, sent or edited is recorded by then): it presses
+    /// a button the bot never sends under no message, which the bot answers with a notice only,
+    /// and waits for that answer. A bot handles one chat's updates one at a time, in the order
+    /// they came (`bot::intake::lanes`), so that answer follows the end of every earlier
+    /// update's handler in the chat. Not a barrier across replicas polling one fake Telegram
+    /// (each has lanes of its own), nor for work a handler leaves to the background (reminders,
+    /// logins' polls).
+    pub async fn barrier(&mut self) {
+        let query = self.press_on(0, "", BARRIER_DATA);
+        self.answer_to(&query).await;
+    }
+
+    /// Asserts that the bot sent or edited nothing in this chat that `reply` (or, for a file,
+    /// `document`) has not returned yet.
+    #[track_caller]
+    pub fn assert_nothing_unread(&self) {
+        let chat = self.chat;
+        let unread: Vec<String> = self
+            .tg
+            .calls()
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                c.chat_id() == Some(chat)
+                    && match c.method.as_str() {
+                        "sendMessage" | "editMessageText" => *i >= self.cursor,
+                        "sendDocument" => *i >= self.documents,
+                        _ => false,
+                    }
+            })
+            .map(|(_, c)| format!("{} {}", c.method, c.body))
+            .collect();
+        assert!(
+            unread.is_empty(),
+            "the bot said in chat {chat} what the story did not expect: {unread:#?}"
+        );
+    }
+}
+
+impl Person {
+    /// `barrier`, then asserts that no call from the `from`th on satisfies `pred` (the
+    /// barrier's own answer aside).
+    pub async fn assert_no_call_since(&mut self, from: usize, pred: impl Fn(&Call) -> bool) {
+        let query = self.press_on(0, "", BARRIER_DATA);
+        self.answer_to(&query).await;
+        let calls = self.tg.calls();
+        if let Some(c) = calls.iter().skip(from).find(|c| {
+            pred(c) && !(c.method == "answerCallbackQuery" && c.body["callback_query_id"] == query)
+        }) {
+            panic!("unexpected call {} {}", c.method, c.body);
+        }
+    }
+}
+
+impl TestApp {
+    /// Once the bot has handled everything sent in `person`'s chat so far (`Person::barrier`),
+    /// asserts that Telemost got exactly `n` requests of any kind in all: a handler asks
+    /// Telemost what it asks before it ends, so none of those updates asks anything later.
+    pub async fn assert_all_requests(&self, person: &mut Person, n: usize) {
+        person.barrier().await;
+        let got = self.tm.all_requests();
+        assert_eq!(
+            got.len(),
+            n,
+            "expected exactly {n} Telemost requests of any kind; got {:#?}",
+            got.iter().map(telemost::Request::line).collect::<Vec<_>>()
+        );
+    }
+
+    /// Like `assert_all_requests`, counting only the meetings created (`POST /conferences`).
+    pub async fn assert_creates(&self, person: &mut Person, n: usize) {
+        person.barrier().await;
+        let got = self.tm.requests();
+        assert_eq!(
+            got.len(),
+            n,
+            "expected exactly {n} Telemost requests; got {got:#?}"
+        );
+    }
+}
+
+/// The private chat `TestApp::quiet_at`'s sentinels are posted in: no story's.
+pub const SENTINEL_CHAT: i64 = 2_900_000_029;
+
+impl TestApp {
+    /// Moves `clock` forward to `at` and checks that nothing of `person`'s chat was due by then:
+    /// the bot took none of the chat's scheduled meetings' steps (their rows are as they were
+    /// before the move, not even claimed) and said nothing there that the story has not read
+    /// (`Person::assert_nothing_unread`).
+    ///
+    /// Not a window watched for a while: it first waits until no step of the chat is in hand
+    /// (one ends by moving its row on, after its post), then stores a sentinel, a one-off
+    /// meeting of `SENTINEL_CHAT` whose "starting now" is due at exactly `at`, moves the clock,
+    /// and waits for the sentinel's post. The bot claims every step due at once, the longest
+    /// due first (`Db::claim_schedules`), so a step of the chat due by `at` (one that would fire
+    /// early) was claimed, its row changed, by the time the sentinel's post arrives, however
+    /// slow the machine. The sentinel removes itself once posted.
+    pub async fn quiet_at(
+        &self,
+        clock: &telemost_bot::clock::Clock,
+        at: jiff::Timestamp,
+        person: &Person,
+    ) {
+        let chat = person.chat;
+        assert!(
+            at > clock.now(),
+            "quiet_at moves the clock forward: {at} is not after {}",
+            clock.now()
+        );
+        let db = self.side_db().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let before = loop {
+            let rows = db.schedules_of(chat).await.unwrap();
+            let now_ms = telemost_bot::clock::unix_now_ms();
+            if rows.iter().all(|s| s.lease_until <= now_ms) {
+                break rows;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "a step of chat {chat} is still in hand after 10 s: {rows:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let topic = format!("sentinel {}", at.as_second());
+        let sentinel = telemost_bot::storage::NewSchedule {
+            chat_id: SENTINEL_CHAT,
+            thread_id: None,
+            created_by: SENTINEL_CHAT,
+            creator: r#"{"name":"Sentinel","lang":"en"}"#.to_owned(),
+            topic: Some(topic.clone()),
+            request: "{}".to_owned(),
+            zone: "UTC".to_owned(),
+            repeat: None,
+            duration_secs: 60,
+            start_at: at.as_second(),
+            conference_id: None,
+            join_url: None,
+            next_at: at.as_second(),
+            step: "start".to_owned(),
+            mentions: None,
+        };
+        db.add_schedule(&sentinel, u32::MAX, clock.unix())
+            .await
+            .unwrap()
+            .expect("room for the sentinel");
+        let from = self.tg.calls().len();
+        clock.set(at);
+        self.tg
+            .wait_call(from, &format!("the sentinel due at {at}"), |c| {
+                c.method == "sendMessage"
+                    && c.chat_id() == Some(SENTINEL_CHAT)
+                    && c.text().contains(&topic)
+            })
+            .await;
+        let after = db.schedules_of(chat).await.unwrap();
+        db.close().await;
+        assert_eq!(
+            after, before,
+            "by {at} the bot took a step of chat {chat}'s scheduled meetings, due later"
+        );
+        person.assert_nothing_unread();
+    }
+
+    /// Like `replica`, with the replica's Bot API calls passing through a proxy of its own to
+    /// the same fake Telegram, which records them: what the replica got from getUpdates and what
+    /// it sent (`Watched`), so a story can see which process did what. PostgreSQL only.
+    pub async fn watched_replica(&self) -> (Replica, Watched) {
+        assert!(
+            self.is_postgres(),
+            "TestApp::watched_replica needs PostgreSQL, as TestApp::replica does"
+        );
+        let watched = Watched::start(&self.tg.url).await;
+        let mut config = self.config();
+        config.telegram_api_url = Some(watched.url.parse().unwrap());
+        let running = app::start(config).await.expect("the replica starts");
+        let replica = Replica {
+            running: Some(running),
+        };
+        (replica, watched)
+    }
+}
+
+/// One Bot API call a watched replica made (`TestApp::watched_replica`).
+#[derive(Debug, Clone)]
+pub struct Passed {
+    /// As the Bot API docs spell it (`sendMessage`).
+    pub method: String,
+    /// Its JSON body (`Null` for a multipart one).
+    pub body: Value,
+}
+
+impl Passed {
+    pub fn chat_id(&self) -> Option<i64> {
+        self.body.get("chat_id").and_then(Value::as_i64)
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    calls: Vec<Passed>,
+    /// The ids of the updates getUpdates handed to the replica.
+    handed: Vec<i64>,
+}
+
+/// The proxy between a watched replica and the fake Telegram, and what passed through it. A
+/// call is recorded before it is passed on, so one the fake has is recorded here already; the
+/// updates a getUpdates hands over are recorded before the replica has them.
+pub struct Watched {
+    pub url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Seen>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Watched {
+    async fn start(upstream: &str) -> Self {
+        use axum::response::IntoResponse;
+
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::default()));
+        let client = reqwest::Client::new();
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let state = (std::sync::Arc::clone(&seen), client, upstream);
+        let pass = |axum::extract::State((seen, client, upstream)): axum::extract::State<(
+            std::sync::Arc<std::sync::Mutex<Seen>>,
+            reqwest::Client,
+            String,
+        )>,
+                    uri: axum::http::Uri,
+                    headers: axum::http::HeaderMap,
+                    body: axum::body::Bytes| async move {
+            let name = uri.path().rsplit('/').next().unwrap_or("");
+            let mut chars = name.chars();
+            let method = chars
+                .next()
+                .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+                .unwrap_or_default();
+            seen.lock().unwrap().calls.push(Passed {
+                method: method.clone(),
+                body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            });
+            let mut request = client.post(format!("{upstream}{}", uri.path()));
+            if let Some(kind) = headers.get(axum::http::header::CONTENT_TYPE) {
+                request = request.header(axum::http::header::CONTENT_TYPE, kind.clone());
+            }
+            let answer = match request.body(body.to_vec()).send().await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    return (axum::http::StatusCode::BAD_GATEWAY, e.to_string()).into_response();
+                }
+            };
+            let status = answer.status();
+            let kind = answer
+                .headers()
+                .get(axum::http::header::CONTENT_TYPE)
+                .cloned();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            if method == "getUpdates" {
+                let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                let ids = answer["result"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|u| u["update_id"].as_i64());
+                seen.lock().unwrap().handed.extend(ids);
+            }
+            let mut response = (status, bytes).into_response();
+            if let Some(kind) = kind {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::CONTENT_TYPE, kind);
+            }
+            response
+        };
+        let router = axum::Router::new().fallback(pass).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { url, seen, server }
+    }
+
+    /// Every call the replica made but getUpdates, in order.
+    pub fn calls(&self) -> Vec<Passed> {
+        let seen = self.seen.lock().unwrap();
+        seen.calls
+            .iter()
+            .filter(|c| c.method != "getUpdates")
+            .cloned()
+            .collect()
+    }
+
+    /// The replica's calls of `method` in `chat`, in order.
+    pub fn calls_to(&self, method: &str, chat: i64) -> Vec<Passed> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.chat_id() == Some(chat))
+            .collect()
+    }
+
+    /// The ids of the updates the fake Telegram handed to the replica, in order.
+    pub fn handed(&self) -> Vec<i64> {
+        self.seen.lock().unwrap().handed.clone()
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
