@@ -11,8 +11,6 @@ use telemost_bot::telemost::RetryPolicy;
 
 /// A supergroup (Telegram's ids for those start with -100).
 const GROUP: i64 = -1_001_234_567_890;
-/// How long "nothing happens" is watched for.
-const QUIET: Duration = Duration::from_millis(400);
 
 /// Opens /meet and picks the waiting room `level`; returns the panel, now at the cohosts step.
 async fn meet_up_to_cohosts(person: &mut Person, level: &str) -> Reply {
@@ -201,7 +199,7 @@ async fn invalid_cohost_is_named_and_asked_again() {
     );
     assert!(again.text.contains(en().ask_cohosts()), "{}", again.text);
     assert_eq!(again.data(), ["skip", "cancel"]);
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut alice, 0).await;
 
     alice.send("a@x.ru");
     alice.created().await;
@@ -233,7 +231,7 @@ async fn thirty_one_cohosts_refused_thirty_accepted() {
         refused.text
     );
     assert!(refused.has("skip"));
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut alice, 0).await;
 
     alice.send(&emails[..30].join("\n"));
     alice.created().await;
@@ -284,7 +282,7 @@ async fn create_on_an_old_panel_is_stale() {
 
     let tap = alice.press(&old, "create");
     assert_eq!(alice.answer_to(&tap).await, en().stale_button());
-    app.tm.assert_requests_stay(0, QUIET).await;
+    app.assert_creates(&mut alice, 0).await;
 
     alice.press(&current, "create");
     let done = alice.created().await;
@@ -312,8 +310,8 @@ async fn another_member_cannot_press_the_owners_buttons() {
     assert_eq!(bob_in_group.answer_to(&tap).await, en().not_your_dialogue());
     let tap = bob_in_group.press(&panel, "wr:ADMINS");
     assert_eq!(bob_in_group.answer_to(&tap).await, en().not_your_dialogue());
-    app.tg
-        .assert_no_call(from, QUIET, |c| {
+    bob_in_group
+        .assert_no_call_since(from, |c| {
             c.method == "editMessageText" || c.method == "sendMessage"
         })
         .await;
@@ -341,8 +339,8 @@ async fn another_members_reply_is_not_the_owners_answer() {
 
     let from = bob_in_group.now();
     bob_in_group.reply_to(&ask, "bob@x.ru");
-    app.tg
-        .assert_no_call(from, QUIET, |c| c.chat_id() == Some(GROUP))
+    bob_in_group
+        .assert_no_call_since(from, |c| c.chat_id() == Some(GROUP))
         .await;
     assert!(app.tm.requests().is_empty());
 
@@ -369,8 +367,8 @@ async fn unknown_callback_data_gets_a_notice() {
     let from = alice.now();
     let tap = alice.press(&panel, "garbage");
     assert_eq!(alice.answer_to(&tap).await, en().stale_button());
-    app.tg
-        .assert_no_call(from, QUIET, |c| {
+    alice
+        .assert_no_call_since(from, |c| {
             c.method == "editMessageText" || c.method == "sendMessage"
         })
         .await;
@@ -413,7 +411,7 @@ async fn double_tap_on_create_creates_once() {
         notice == en().still_creating() || notice == en().stale_button(),
         "{notice:?}"
     );
-    app.tm.assert_requests_stay(1, QUIET).await;
+    app.assert_creates(&mut alice, 1).await;
     assert_eq!(
         app.tm.requests()[0].body,
         json!({"waiting_room_level": "PUBLIC"})
@@ -534,7 +532,7 @@ async fn a_failed_progress_note_does_not_stop_the_meeting() {
         next.text,
         en().meeting_created(None, "https://telemost.yandex.ru/j/55")
     );
-    app.tm.assert_requests_stay(1, QUIET).await;
+    app.assert_creates(&mut alice, 1).await;
     assert_eq!(
         app.tm.requests()[0].body,
         json!({"waiting_room_level": "PUBLIC", "cohosts": [{"email": "a@x.ru"}]})
