@@ -350,20 +350,6 @@ impl FakeTelegram {
         }
     }
 
-    /// Asserts that no call after `from` satisfies `pred` within `within`.
-    pub async fn assert_no_call(
-        &self,
-        from: usize,
-        within: Duration,
-        pred: impl Fn(&Call) -> bool,
-    ) {
-        tokio::time::sleep(within).await;
-        let calls = self.calls();
-        if let Some(c) = calls.iter().skip(from).find(|c| pred(c)) {
-            panic!("unexpected call {} {}", c.method, c.body);
-        }
-    }
-
     fn message_json(
         &self,
         chat_id: i64,

@@ -4,9 +4,9 @@
 //! /conferences/{id}/cohosts` read, extend and replace its cohosts. Unknown ids get
 //! `404 {"error":"ConferenceNotFound"}`.
 //!
-//! `requests`, `wait_requests` and `assert_requests_stay` see only `POST /conferences` (the
-//! creations the older stories count); `all_requests`, `wait_all` and `assert_all_stay` see
-//! everything.
+//! `requests` and `wait_requests` see only `POST /conferences` (the creations the older stories
+//! count); `all_requests` and `wait_all` see everything. That nothing more was asked is checked
+//! behind a barrier (`TestApp::assert_creates`, `assert_all_requests`), not after a wait.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -238,29 +238,6 @@ impl FakeTelemost {
             .conferences
             .get(id)
             .map(|c| c.cohosts.clone())
-    }
-
-    /// Waits `within`, then asserts that exactly `n` `POST /conferences` arrived in total.
-    pub async fn assert_requests_stay(&self, n: usize, within: Duration) {
-        tokio::time::sleep(within).await;
-        let got = self.requests();
-        assert_eq!(
-            got.len(),
-            n,
-            "expected exactly {n} Telemost requests; got {got:#?}"
-        );
-    }
-
-    /// Waits `within`, then asserts that exactly `n` requests of any kind arrived in total.
-    pub async fn assert_all_stay(&self, n: usize, within: Duration) {
-        tokio::time::sleep(within).await;
-        let got = self.all_requests();
-        assert_eq!(
-            got.len(),
-            n,
-            "expected exactly {n} Telemost requests of any kind; got {:#?}",
-            got.iter().map(Request::line).collect::<Vec<_>>()
-        );
     }
 
     /// Waits (bounded) until `n` `POST /conferences` have arrived, and returns them.
