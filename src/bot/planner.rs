@@ -94,8 +94,8 @@ fn page() -> (String, String) {
 struct Planner {
     ctx: Arc<Ctx>,
     bot: TgBot,
-    /// What `initData` is signed with.
-    bot_token: SecretString,
+    /// Checks `initData` with the key derived from the bot's token (once, at start).
+    verifier: Arc<init_data::Verifier>,
     page: Arc<str>,
     csp: HeaderValue,
 }
@@ -106,7 +106,7 @@ pub fn router(ctx: Arc<Ctx>, bot: TgBot, bot_token: SecretString, path: &str) ->
     let planner = Planner {
         ctx,
         bot,
-        bot_token,
+        verifier: Arc::new(init_data::Verifier::for_bot(&bot_token)),
         page: page.into(),
         csp: HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'none'")),
     };
@@ -242,8 +242,10 @@ async fn caller(p: &Planner, headers: &HeaderMap, call: Call) -> Result<Caller, 
         .and_then(|v| v.strip_prefix("tma "))
         .ok_or_else(Refusal::unauthorized)?;
     let now = p.ctx.clock.unix();
-    let data =
-        init_data::verify(raw.trim(), &p.bot_token, now, init_data::MAX_AGE_SECS).map_err(|e| {
+    let data = p
+        .verifier
+        .verify(raw.trim(), now, init_data::MAX_AGE_SECS)
+        .map_err(|e| {
             tracing::info!(reason = %e, "planner call refused");
             Refusal::unauthorized()
         })?;

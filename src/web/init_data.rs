@@ -91,6 +91,29 @@ pub fn verify(
     now: i64,
     max_age: i64,
 ) -> Result<InitData, InitDataError> {
+    Verifier::for_bot(bot_token).verify(raw, now, max_age)
+}
+
+/// Checks `initData` for one bot, with the secret key derived from its token once (a server
+/// checks every call a page makes).
+pub struct Verifier {
+    key: hmac::Key,
+}
+
+impl Verifier {
+    pub fn for_bot(bot_token: &SecretString) -> Self {
+        Self {
+            key: secret_key(bot_token),
+        }
+    }
+
+    /// `verify` with this bot's key.
+    pub fn verify(&self, raw: &str, now: i64, max_age: i64) -> Result<InitData, InitDataError> {
+        checked(raw, &self.key, now, max_age)
+    }
+}
+
+fn checked(raw: &str, key: &hmac::Key, now: i64, max_age: i64) -> Result<InitData, InitDataError> {
     if raw.len() > MAX_LEN {
         return Err(InitDataError::Malformed);
     }
@@ -114,8 +137,7 @@ pub fn verify(
         .join("\n");
     let tag = unhex(&hash).ok_or(InitDataError::BadHash)?;
     // `verify` compares in constant time.
-    hmac::verify(&secret_key(bot_token), check.as_bytes(), &tag)
-        .map_err(|_| InitDataError::BadHash)?;
+    hmac::verify(key, check.as_bytes(), &tag).map_err(|_| InitDataError::BadHash)?;
     let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let auth_date: i64 = get("auth_date")
         .and_then(|d| d.parse().ok())
