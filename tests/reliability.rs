@@ -477,7 +477,7 @@ fn message_json(tg: &FakeTelegram, chat: Value, from: Value, extra: Value) -> Va
 /// afterwards, mid-dialogue garbage included, /meet → Create still works.
 #[tokio::test]
 async fn garbage_updates_are_ignored_or_answered_briefly() {
-    let app = TestApp::start().await;
+    let mut app = TestApp::start().await;
     let tg = &app.tg;
     let mut ann = app.private(9701, "en");
     app.with_token(&mut ann, "y0_ann").await;
@@ -678,7 +678,15 @@ async fn garbage_updates_are_ignored_or_answered_briefly() {
     }
     // Inline mode is supported now: the query is answered once, offering a meeting and a
     // stream titled "meet"; the chosen result without an inline message (nothing to edit) is
-    // ignored, so it creates nothing.
+    // ignored, so it creates nothing. An inline query has no chat, so no barrier orders it:
+    // the story waits for its answer, and counts once the bot has stopped (handlers finished).
+    app.tg
+        .wait_call(0, "the answer to the inline query", |c| {
+            c.method == "answerInlineQuery"
+        })
+        .await;
+    app.halt().await;
+    let calls = app.tg.calls();
     let inline: Vec<&support::Call> = calls
         .iter()
         .filter(|c| c.method == "answerInlineQuery")
