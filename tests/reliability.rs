@@ -245,6 +245,14 @@ async fn telemost_404_is_never_retried() {
     .await;
 }
 
+/// Where in Telegram's order of events the first call in `chat` whose text holds `needle` is.
+fn position_of(calls: &[support::Call], chat: i64, needle: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c.chat_id() == Some(chat) && c.text().contains(needle))
+        .unwrap_or_else(|| panic!("no {needle:?} in chat {chat}"))
+}
+
 /// /meet → Create from the start; returns the link reply.
 async fn meet_to_link(person: &mut Person) -> Reply {
     let panel = person.meet_panel().await;
@@ -300,12 +308,7 @@ async fn a_hanging_telemost_call_does_not_hold_up_other_chats() {
 
     // In Telegram's order of events: B's and C's links before A's failure.
     let calls = app.tg.calls();
-    let index = |chat: i64, needle: &str| {
-        calls
-            .iter()
-            .position(|c| c.chat_id() == Some(chat) && c.text().contains(needle))
-            .unwrap_or_else(|| panic!("no {needle:?} in chat {chat}"))
-    };
+    let index = |chat: i64, needle: &str| position_of(&calls, chat, needle);
     let a_failed = index(a.chat, "unavailable");
     assert!(index(b.chat, "https://") < a_failed);
     assert!(index(c.chat, "https://") < a_failed);
@@ -959,12 +962,7 @@ async fn with_one_slot_updates_wait_for_it_and_none_is_lost() {
     // needs no Telemost, waited for the slot her meeting held (running alongside, it would
     // have been answered while Telemost held her answer back).
     let calls = app.tg.calls();
-    let index = |chat: i64, needle: &str| {
-        calls
-            .iter()
-            .position(|c| c.chat_id() == Some(chat) && c.text().contains(needle))
-            .unwrap_or_else(|| panic!("no {needle:?} in chat {chat}"))
-    };
+    let index = |chat: i64, needle: &str| position_of(&calls, chat, needle);
     assert!(
         index(bob.chat, en().help()) > index(alice.chat, "00000000000001"),
         "Bob's /help did not wait for the one slot"

@@ -1709,6 +1709,21 @@ async fn post_update(http: &reqwest::Client, listen: SocketAddr, update: &Value)
 
 /// Replicas of the bot on one database (the groundwork of running several): each its own
 /// directory and listener, the rest of the environment as `svc`'s.
+/// Stops every replica with SIGTERM, as an operator does; each must exit cleanly (having
+/// finished its handlers), or the test fails with its log.
+async fn stop_all(replicas: &mut [(SocketAddr, BotProcess)]) {
+    for (_, bot) in replicas {
+        bot.sigterm();
+        let status = bot.exit_within(STOP).await;
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&bot.stderr())
+        );
+    }
+}
+
 fn spawn_replicas(svc: &Service, n: usize) -> Vec<(SocketAddr, BotProcess)> {
     spawn_replicas_with(svc, n, &[])
 }
@@ -1776,16 +1791,7 @@ async fn three_replicas_started_together_on_an_empty_database_all_become_ready()
         .unwrap()
         .count();
     assert_eq!(applied.len(), files, "each migration once: {applied:?}");
-    for (_, bot) in &mut replicas {
-        bot.sigterm();
-        let status = bot.exit_within(STOP).await;
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&bot.stderr())
-        );
-    }
+    stop_all(&mut replicas).await;
     assert_eq!(svc.calls_of("deleteWebhook"), 0);
 }
 
@@ -1825,10 +1831,7 @@ async fn the_same_update_posted_to_two_replicas_is_handled_once() {
             })
             .await;
     }
-    for (_, bot) in &mut replicas {
-        bot.sigterm();
-        assert_eq!(bot.exit_within(STOP).await.code(), Some(0));
-    }
+    stop_all(&mut replicas).await;
     assert_eq!(svc.tg.calls_to("sendMessage", ann).len(), 1, "one answer");
 }
 
@@ -1927,10 +1930,7 @@ async fn three_replicas_refresh_an_expiring_token_once() {
         );
     }
     // All stopped, having finished every handler: whatever any would ask Yandex is asked.
-    for (_, bot) in &mut replicas {
-        bot.sigterm();
-        assert_eq!(bot.exit_within(STOP).await.code(), Some(0));
-    }
+    stop_all(&mut replicas).await;
     assert_eq!(
         oauth.token_forms("refresh_token").len(),
         1,
@@ -2507,16 +2507,7 @@ async fn three_replicas_keep_to_telegrams_flood_limits_together() {
 
     wait_sent(&svc, from, 4, Duration::from_secs(15)).await;
     // All stopped, having finished every handler: what any would say is said.
-    for (_, bot) in &mut replicas {
-        bot.sigterm();
-        let status = bot.exit_within(STOP).await;
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&bot.stderr())
-        );
-    }
+    stop_all(&mut replicas).await;
     let to_ann = sent(&svc.tg, from, Some(ann));
     assert_eq!(
         to_ann.len(),
@@ -2571,10 +2562,7 @@ async fn a_replica_frozen_mid_create_says_nothing_once_thawed() {
     assert_eq!(help.text, en().help());
     // Both stopped, having finished every handler (A's Create among them): what either would
     // say is said.
-    for (_, bot) in &mut replicas {
-        bot.sigterm();
-        assert_eq!(bot.exit_within(STOP).await.code(), Some(0));
-    }
+    stop_all(&mut replicas).await;
 
     let after: Vec<String> = svc.tg.calls()[at + 1..]
         .iter()
