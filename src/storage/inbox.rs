@@ -240,7 +240,7 @@ impl Db {
              WHERE i.handled_at IS NULL AND i.chat_id IS NOT NULL
                AND (t.chat_id IS NULL OR t.lease_until < $1)
              GROUP BY i.chat_id
-             ORDER BY MIN(i.update_id) LIMIT $2",
+             ORDER BY MIN(i.update_id) LIMIT CAST($2 AS BIGINT)",
         )
         .bind(now)
         .bind(i64::from(limit))
@@ -281,7 +281,7 @@ impl Db {
                AND update_id IN (
                    SELECT update_id FROM inbox
                    WHERE handled_at IS NULL AND lease_until < $3 AND chat_id IS NULL
-                   ORDER BY update_id LIMIT $4)
+                   ORDER BY update_id LIMIT CAST($4 AS BIGINT))
              RETURNING update_id, payload",
         )
         .bind(taker)

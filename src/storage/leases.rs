@@ -87,7 +87,7 @@ macro_rules! queries {
                 $due,
                 ", ",
                 $key,
-                " LIMIT $5)
+                " LIMIT CAST($5 AS BIGINT))
                  RETURNING ",
                 $columns
             ),

@@ -60,7 +60,7 @@ impl Db {
         Ok(reading!(self, c => sqlx::query_as(concat!(
             "SELECT ",
             meeting_columns!(),
-            " FROM meetings WHERE chat_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+            " FROM meetings WHERE chat_id = $1 ORDER BY created_at DESC, id DESC LIMIT CAST($2 AS BIGINT)"
         ))
         .bind(chat_id)
         .bind(i64::from(limit))

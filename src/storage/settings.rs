@@ -104,7 +104,7 @@ impl Db {
     pub async fn recent_cohosts(&self, chat_id: i64, limit: u32) -> Result<Vec<(i64, String)>> {
         Ok(reading!(self, c => sqlx::query_as(
             "SELECT id, email FROM chat_cohosts WHERE chat_id = $1
-             ORDER BY last_used DESC, id DESC LIMIT $2",
+             ORDER BY last_used DESC, id DESC LIMIT CAST($2 AS BIGINT)",
         )
         .bind(chat_id)
         .bind(i64::from(limit))
