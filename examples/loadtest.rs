@@ -984,8 +984,8 @@ async fn main() {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!(
-        "idle RSS after start: {} MB",
-        proc_stat(proc.child.id()).rss_kb / 1024
+        "idle RSS after start: {:.1} MB",
+        proc_stat(proc.child.id()).rss_kb as f64 / 1024.0
     );
 
     let mut floors = Vec::new();
