@@ -56,7 +56,8 @@ fn main() {
 /// 8.2 MB of such pieces. `src/link-order.txt` lists the functions the bot runs (from start to
 /// idle, then a meeting's path) and the linker puts them first, in that order. A function
 /// missing from the list (new, or renamed since) is placed with the rest: the list makes the
-/// binary smaller in memory, never wrong. docs/performance.md says how to write it again.
+/// binary smaller in memory, never wrong. `examples/link-order.sh` writes it again (and
+/// `--check` tells whether it still fits); docs/performance.md explains.
 ///
 /// Only for release builds on x86_64 Linux with glibc, where Rust links with LLD (its default
 /// since Rust 1.90), which reads such a list.

@@ -15,19 +15,17 @@ use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let (Some(program), profiles) = (args.next(), args.collect::<Vec<_>>()) else {
-        eprintln!("usage: link_order PROGRAM_FILE_NAME CALLGRIND_PROFILE...");
-        return ExitCode::from(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [program, profiles @ ..] = args.as_slice() else {
+        return usage();
     };
     if profiles.is_empty() {
-        eprintln!("usage: link_order PROGRAM_FILE_NAME CALLGRIND_PROFILE...");
-        return ExitCode::from(2);
+        return usage();
     }
     let suffix = format!("/{program}");
     let mut order = Vec::new();
     let mut seen = HashSet::new();
-    for path in &profiles {
+    for path in profiles {
         let text = match std::fs::read(path) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) => {
@@ -82,4 +80,9 @@ fn main() -> ExitCode {
         println!("{name}");
     }
     ExitCode::SUCCESS
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: link_order PROGRAM_FILE_NAME CALLGRIND_PROFILE...");
+    ExitCode::from(2)
 }

@@ -463,7 +463,8 @@ fn signed_init_data_is_accepted_and_forgeries_refused() {
     );
     assert!(raw.ends_with(&format!("&hash={}", hash_of(&raw))), "{raw}");
     assert!(raw.contains("%20") && !raw.contains('+'), "{raw}");
-    let data = init_data::verify(&raw, &token, at + 60, init_data::MAX_AGE_SECS)
+    let data = init_data::Verifier::for_bot(&token)
+        .verify(&raw, at + 60, init_data::MAX_AGE_SECS)
         .unwrap_or_else(|e| panic!("{e}: {raw}"));
     assert_eq!(data.user.id, 7001);
     assert_eq!(data.user.first_name, "Анна Мария & Co = +1");
@@ -474,7 +475,9 @@ fn signed_init_data_is_accepted_and_forgeries_refused() {
 
     let plain = webapp::sign_init_data(support::BOT_TOKEN, &anna, at, None, None);
     assert!(!plain.contains("chat_instance") && !plain.contains("start_param"));
-    let data = init_data::verify(&plain, &token, at, init_data::MAX_AGE_SECS).unwrap();
+    let data = init_data::Verifier::for_bot(&token)
+        .verify(&plain, at, init_data::MAX_AGE_SECS)
+        .unwrap();
     assert_eq!((data.start_param, data.chat_type), (None, None));
 
     let mallory = webapp::user(666, "Mallory", "en").to_string();
@@ -491,7 +494,7 @@ fn signed_init_data_is_accepted_and_forgeries_refused() {
     for (signed, forged) in &forgeries {
         assert_eq!(hash_of(forged), hash_of(signed), "the old hash kept");
         assert_eq!(
-            init_data::verify(forged, &token, at + 60, init_data::MAX_AGE_SECS),
+            init_data::Verifier::for_bot(&token).verify(forged, at + 60, init_data::MAX_AGE_SECS),
             Err(InitDataError::BadHash),
             "{forged}"
         );
@@ -511,7 +514,7 @@ fn signed_init_data_is_accepted_and_forgeries_refused() {
 
     let other_bot = SecretString::from("4243:another-bot".to_owned());
     assert_eq!(
-        init_data::verify(&raw, &other_bot, at + 60, init_data::MAX_AGE_SECS),
+        init_data::Verifier::for_bot(&other_bot).verify(&raw, at + 60, init_data::MAX_AGE_SECS),
         Err(InitDataError::BadHash)
     );
 }

@@ -83,17 +83,6 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Checks `raw` (the page's `Telegram.WebApp.initData`) for the bot whose token is `bot_token`,
-/// at `now` (unix seconds), accepting data signed at most `max_age` seconds ago.
-pub fn verify(
-    raw: &str,
-    bot_token: &SecretString,
-    now: i64,
-    max_age: i64,
-) -> Result<InitData, InitDataError> {
-    Verifier::for_bot(bot_token).verify(raw, now, max_age)
-}
-
 /// Checks `initData` for one bot, with the secret key derived from its token once (a server
 /// checks every call a page makes).
 pub struct Verifier {
@@ -107,13 +96,19 @@ impl Verifier {
         }
     }
 
-    /// `verify` with this bot's key.
+    /// Checks `raw` (the page's `Telegram.WebApp.initData`) for this bot at `now` (unix
+    /// seconds), accepting data signed at most `max_age` seconds ago.
     pub fn verify(&self, raw: &str, now: i64, max_age: i64) -> Result<InitData, InitDataError> {
-        checked(raw, &self.key, now, max_age)
+        verify_with(raw, &self.key, now, max_age)
     }
 }
 
-fn checked(raw: &str, key: &hmac::Key, now: i64, max_age: i64) -> Result<InitData, InitDataError> {
+fn verify_with(
+    raw: &str,
+    key: &hmac::Key,
+    now: i64,
+    max_age: i64,
+) -> Result<InitData, InitDataError> {
     if raw.len() > MAX_LEN {
         return Err(InitDataError::Malformed);
     }
@@ -166,6 +161,15 @@ mod tests {
 
     fn token() -> SecretString {
         SecretString::from(TOKEN.to_owned())
+    }
+
+    fn verify(
+        raw: &str,
+        bot_token: &SecretString,
+        now: i64,
+        max_age: i64,
+    ) -> Result<InitData, InitDataError> {
+        Verifier::for_bot(bot_token).verify(raw, now, max_age)
     }
 
     /// `initData` as Telegram would send it: `fields` (encoded as given) and their hash, signed
