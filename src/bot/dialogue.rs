@@ -399,7 +399,7 @@ pub async fn not_an_answer(
 /// not while the meeting is being created (or a creation is taken over or was interrupted), and
 /// a button the step offers. The presses that do go to the handler named for the button; the
 /// rest to `press_out_of_step`.
-pub fn press_fits_step(q: CallbackQuery, d: Draft, press: Press) -> bool {
+pub fn press_fits_step(q: &CallbackQuery, d: &Draft, press: Press) -> bool {
     let pressed_on = q.message.as_ref().map(|m| m.id().0);
     pressed_on.is_some()
         && d.panel == pressed_on

@@ -36,8 +36,11 @@ pub mod topic;
 mod upcoming;
 mod vote;
 
+use std::sync::Arc;
+
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
+use teloxide::types::Me;
 
 use commands::Command;
 pub use core::{Ctx, HandlerError, HandlerResult, TgBot, lang_of, redacted};
@@ -65,38 +68,9 @@ pub use intake::MAX_CONNECTIONS;
 pub fn schema() -> UpdateHandler<HandlerError> {
     use dptree::case;
 
-    // Every command, each to its handler. They work in any dialogue state; /meet and /stream
-    // replace the sender's unfinished dialogue.
-    let commands = teloxide::filter_command::<Command, _>()
-        .branch(
-            case![Command::Start(code)]
-                .filter(|code: String, msg: Message| {
-                    msg.chat.is_private() && groups::looks_like_code(code.trim())
-                })
-                .endpoint(groups::redeem),
-        )
-        .branch(
-            dptree::filter(|c: Command| matches!(c, Command::Start(_) | Command::Help))
-                .endpoint(commands::help),
-        )
-        .branch(case![Command::Meet(arg)].endpoint(dialogue::on_meet))
-        .branch(case![Command::Stream(arg)].endpoint(dialogue::on_stream))
-        .branch(case![Command::Token(arg)].endpoint(commands::token))
-        .branch(case![Command::Login].endpoint(login::start))
-        .branch(case![Command::Connect].endpoint(groups::connect))
-        .branch(
-            dptree::filter(|c: Command, msg: Message| {
-                matches!(c, Command::Disconnect | Command::Forget) && !msg.chat.is_private()
-            })
-            .endpoint(groups::disconnect),
-        )
-        .branch(case![Command::Disconnect].endpoint(commands::groups_only))
-        .branch(case![Command::Forget].endpoint(commands::forget))
-        .branch(case![Command::History].endpoint(history::show))
-        .branch(case![Command::Upcoming].endpoint(upcoming::show))
-        .branch(case![Command::Findtime(arg)].endpoint(findtime::on_findtime))
-        .branch(case![Command::Settings].endpoint(settings::show))
-        .branch(case![Command::Cancel].endpoint(commands::cancel));
+    // Every command, each to its handler (see `command`). They work in any dialogue state; /meet
+    // and /stream replace the sender's unfinished dialogue.
+    let commands = teloxide::filter_command::<Command, _>().endpoint(command);
 
     let dialogues = dptree::entry()
         .chain(store::enter())
@@ -141,12 +115,16 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     let messages = Update::filter_message()
         // A chat's life (see `lifecycle`): a group upgraded, members joining or leaving.
         .branch(
-            dptree::filter(|m: Message| lifecycle::is_migration(&m))
-                .endpoint(lifecycle::on_migration),
-        )
-        .branch(
-            dptree::filter(|m: Message| lifecycle::is_members_change(&m))
-                .endpoint(lifecycle::on_members),
+            dptree::filter(|m: Message| {
+                lifecycle::is_migration(&m) || lifecycle::is_members_change(&m)
+            })
+            .endpoint(|m: Message, ctx: Arc<Ctx>| async move {
+                if lifecycle::is_migration(&m) {
+                    lifecycle::on_migration(m, ctx).await
+                } else {
+                    lifecycle::on_members(m, ctx).await
+                }
+            }),
         )
         .branch(dialogues);
 
@@ -169,57 +147,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                     })
                     // Panels' buttons first: most presses are theirs. (The cases exclude each
                     // other, so their order only saves trying the others.)
-                    .branch(
-                        case![Callback::Draft(press)]
-                            .branch(
-                                case![Press::Cancel]
-                                    .chain(case![State::Managing(prompt)])
-                                    // On the prompt itself; elsewhere it is another message's
-                                    // Cancel.
-                                    .filter(|q: CallbackQuery, p: CohostsPrompt| {
-                                        q.message.as_ref().map(|m| m.id().0) == p.prompt
-                                    })
-                                    .endpoint(manage::on_prompt_cancel),
-                            )
-                            .branch(
-                                // A draft's buttons, each to the handler named for it, when the
-                                // press answers the step the panel is at.
-                                case![State::Draft(d)]
-                                    .branch(
-                                        dptree::filter(dialogue::press_fits_step)
-                                            // Create first: every meeting ends with it.
-                                            .branch(
-                                                case![Press::Create]
-                                                    .endpoint(dialogue::press_create),
-                                            )
-                                            .branch(
-                                                case![Press::WaitingRoom(level)]
-                                                    .endpoint(dialogue::choose_waiting_room),
-                                            )
-                                            .branch(
-                                                case![Press::StreamAccess(access)]
-                                                    .endpoint(dialogue::choose_stream_access),
-                                            )
-                                            .branch(
-                                                case![Press::Cohost(id)]
-                                                    .endpoint(dialogue::choose_cohost),
-                                            )
-                                            .branch(case![Press::Skip].endpoint(dialogue::skip))
-                                            .branch(
-                                                case![Press::Later].endpoint(dialogue::ask_when),
-                                            )
-                                            .branch(
-                                                case![Press::FindTime]
-                                                    .endpoint(dialogue::ask_times),
-                                            )
-                                            .branch(
-                                                case![Press::Cancel]
-                                                    .endpoint(dialogue::cancel_draft),
-                                            ),
-                                    )
-                                    .endpoint(dialogue::press_out_of_step),
-                            ),
-                    )
+                    .branch(case![Callback::Draft(press)].endpoint(panel_press))
                     .branch(case![Callback::Setting(setting)].endpoint(settings::on_press))
                     .branch(
                         case![Callback::Manage { conference, action }].endpoint(manage::on_press),
@@ -258,6 +186,92 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(Update::filter_my_chat_member().endpoint(lifecycle::on_my_membership))
         .branch(Update::filter_inline_query().endpoint(inline::on_query))
         .branch(Update::filter_chosen_inline_result().endpoint(inline::on_chosen))
+}
+
+/// A command, to its handler. One step that matches, rather than a branch a command: the
+/// commands exclude each other, and each branch dptree tries costs a boxed future and a copy of
+/// what the handlers are given (the message included). Each handler's future is boxed, as
+/// dptree boxed an endpoint's: inline, every command's would be as large as the largest.
+async fn command(
+    bot: TgBot,
+    msg: Message,
+    me: Me,
+    cmd: Command,
+    dialogue: BotDialogue,
+    state: State,
+    ctx: Arc<Ctx>,
+) -> HandlerResult {
+    use Command as C;
+    match cmd {
+        C::Meet(arg) => Box::pin(dialogue::on_meet(bot, msg, arg, dialogue, ctx)).await,
+        C::Stream(arg) => Box::pin(dialogue::on_stream(bot, msg, arg, dialogue, ctx)).await,
+        // `/start <code>` from a group's /connect; a bare /start is /help.
+        C::Start(code) if msg.chat.is_private() && groups::looks_like_code(code.trim()) => {
+            Box::pin(groups::redeem(bot, msg, dialogue, ctx, code)).await
+        }
+        C::Start(_) | C::Help => Box::pin(commands::help(bot, msg)).await,
+        C::Token(arg) => Box::pin(commands::token(bot, msg, arg, dialogue, state, ctx)).await,
+        C::Login => Box::pin(login::start(bot, msg, dialogue, state, ctx)).await,
+        C::Connect => Box::pin(groups::connect(bot, msg, me, ctx)).await,
+        C::Disconnect | C::Forget if !msg.chat.is_private() => {
+            Box::pin(groups::disconnect(bot, msg, ctx)).await
+        }
+        C::Disconnect => Box::pin(commands::groups_only(bot, msg)).await,
+        C::Forget => Box::pin(commands::forget(bot, msg, ctx)).await,
+        C::History => Box::pin(history::show(bot, msg, ctx)).await,
+        C::Upcoming => Box::pin(upcoming::show(bot, msg, ctx)).await,
+        C::Findtime(arg) => Box::pin(findtime::on_findtime(bot, msg, arg, ctx)).await,
+        C::Settings => Box::pin(settings::show(bot, msg, ctx)).await,
+        C::Cancel => Box::pin(commands::cancel(bot, msg, dialogue, state, ctx)).await,
+    }
+}
+
+/// A press on a panel's button, to the handler named for it: a draft's button when it answers
+/// the step the panel is at (`dialogue::press_fits_step`), else `press_out_of_step`; Cancel on
+/// a cohosts prompt (on the prompt itself; elsewhere it is another message's Cancel); anything
+/// else is stale. One step that matches, as `command`.
+async fn panel_press(
+    bot: TgBot,
+    q: CallbackQuery,
+    dialogue: BotDialogue,
+    state: State,
+    press: Press,
+    ctx: Arc<Ctx>,
+    update: Update,
+) -> HandlerResult {
+    use self::dialogue as d;
+    match state {
+        State::Managing(prompt) if press == Press::Cancel && on_prompt(&q, &prompt) => {
+            Box::pin(manage::on_prompt_cancel(bot, q, dialogue)).await
+        }
+        State::Draft(draft) if d::press_fits_step(&q, &draft, press) => match press {
+            // Create first: every meeting ends with it.
+            Press::Create => Box::pin(d::press_create(bot, q, dialogue, draft, ctx, update)).await,
+            Press::WaitingRoom(level) => {
+                Box::pin(d::choose_waiting_room(bot, q, dialogue, draft, level, ctx)).await
+            }
+            Press::StreamAccess(access) => {
+                Box::pin(d::choose_stream_access(
+                    bot, q, dialogue, draft, access, ctx,
+                ))
+                .await
+            }
+            Press::Cohost(id) => Box::pin(d::choose_cohost(bot, q, dialogue, draft, id, ctx)).await,
+            Press::Skip => Box::pin(d::skip(bot, q, dialogue, draft, ctx, update)).await,
+            Press::Later => Box::pin(d::ask_when(bot, q, dialogue, draft, ctx)).await,
+            Press::FindTime => Box::pin(d::ask_times(bot, q, dialogue, draft, ctx)).await,
+            Press::Cancel => Box::pin(d::cancel_draft(bot, q, dialogue)).await,
+        },
+        State::Draft(draft) => {
+            Box::pin(d::press_out_of_step(bot, q, dialogue, draft, ctx, update)).await
+        }
+        _ => Box::pin(d::stale_press(bot, q, dialogue)).await,
+    }
+}
+
+/// Whether `q` was pressed on the cohosts prompt `p`.
+fn on_prompt(q: &CallbackQuery, p: &CohostsPrompt) -> bool {
+    q.message.as_ref().map(|m| m.id().0) == p.prompt
 }
 
 /// The draft's answers at `step`.
