@@ -30,7 +30,7 @@ use crate::storage::Db;
 /// A service message of a group upgraded to a supergroup: in the old group
 /// (`migrate_to_chat_id`) or in the new one (`migrate_from_chat_id`). Either may come first, on
 /// any process, or twice: the move is made once.
-pub async fn on_migration(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+async fn on_migration(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     let (from, to) = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
         (Some(to), _) => (msg.chat.id, *to),
         (None, Some(from)) => (*from, msg.chat.id),
@@ -43,7 +43,7 @@ pub async fn on_migration(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
 /// A member joined or left a group (Telegram's service message): what the bot remembers of
 /// their presence is forgotten, so their own token is not used there on an old word (see
 /// `meetings::Acting`).
-pub async fn on_members(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+async fn on_members(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     let joined = msg.new_chat_members().unwrap_or_default();
     for user in joined.iter().chain(msg.left_chat_member()) {
         super::perm::forget_member(&ctx, msg.chat.id, user.id);
@@ -51,14 +51,34 @@ pub async fn on_members(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     Ok(())
 }
 
-/// Whether `msg` says members joined or left.
-pub fn is_members_change(msg: &Message) -> bool {
-    msg.left_chat_member().is_some() || msg.new_chat_members().is_some()
+/// What a service message says changed in its chat, of what this module keeps track of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatChange {
+    /// The group was upgraded to a supergroup.
+    Migration,
+    /// Members joined or left.
+    Members,
 }
 
-/// Whether `msg` is a group's upgrade to a supergroup.
-pub fn is_migration(msg: &Message) -> bool {
-    msg.migrate_to_chat_id().is_some() || msg.migrate_from_chat_id().is_some()
+impl ChatChange {
+    /// The change `msg` says, if any.
+    pub fn of(msg: &Message) -> Option<Self> {
+        if msg.migrate_to_chat_id().is_some() || msg.migrate_from_chat_id().is_some() {
+            Some(Self::Migration)
+        } else if msg.left_chat_member().is_some() || msg.new_chat_members().is_some() {
+            Some(Self::Members)
+        } else {
+            None
+        }
+    }
+}
+
+/// A chat's change, to its handler.
+pub async fn on_change(msg: Message, change: ChatChange, ctx: Arc<Ctx>) -> HandlerResult {
+    match change {
+        ChatChange::Migration => on_migration(msg, ctx).await,
+        ChatChange::Members => on_members(msg, ctx).await,
+    }
 }
 
 /// The bot's own membership of a chat changed (`my_chat_member`).

@@ -115,16 +115,8 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     let messages = Update::filter_message()
         // A chat's life (see `lifecycle`): a group upgraded, members joining or leaving.
         .branch(
-            dptree::filter(|m: Message| {
-                lifecycle::is_migration(&m) || lifecycle::is_members_change(&m)
-            })
-            .endpoint(|m: Message, ctx: Arc<Ctx>| async move {
-                if lifecycle::is_migration(&m) {
-                    lifecycle::on_migration(m, ctx).await
-                } else {
-                    lifecycle::on_members(m, ctx).await
-                }
-            }),
+            dptree::filter_map(|m: Message| lifecycle::ChatChange::of(&m))
+                .endpoint(lifecycle::on_change),
         )
         .branch(dialogues);
 
@@ -245,7 +237,6 @@ async fn panel_press(
             Box::pin(manage::on_prompt_cancel(bot, q, dialogue)).await
         }
         State::Draft(draft) if d::press_fits_step(&q, &draft, press) => match press {
-            // Create first: every meeting ends with it.
             Press::Create => Box::pin(d::press_create(bot, q, dialogue, draft, ctx, update)).await,
             Press::WaitingRoom(level) => {
                 Box::pin(d::choose_waiting_room(bot, q, dialogue, draft, level, ctx)).await
